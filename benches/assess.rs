@@ -1,0 +1,137 @@
+//! How fast the policy engine reads residents' messages.
+//!
+//! Targets (issue 2): at least 100,000 assessments a second on one core for messages up to
+//! 500 characters, and under 1 ms for a 4,096-character message. After the criterion figures,
+//! the slowest of a few hundred arbitrary Unicode inputs up to 64 KiB is reported too.
+//!
+//! Run with `cargo bench --bench assess`.
+
+use std::hint::black_box;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput, criterion_group};
+use intake::core::policy::{Context, Policy};
+
+fn corpus() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let mut texts = Vec::new();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("tests/corpus")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .collect();
+    files.sort();
+    for file in files {
+        for line in std::fs::read_to_string(&file).expect("corpus").lines() {
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+                continue;
+            };
+            if let Some(t) = v["text"].as_str() {
+                texts.push(t.to_owned());
+            }
+        }
+    }
+    texts
+}
+
+/// A long rant of real corpus sentences, cut to exactly `chars` characters.
+fn rant(texts: &[String], chars: usize) -> String {
+    let mut out = String::new();
+    for t in texts.iter().cycle() {
+        out.push_str(t);
+        out.push(' ');
+        if out.chars().count() >= chars {
+            break;
+        }
+    }
+    out.chars().take(chars).collect()
+}
+
+fn bench_assess(c: &mut Criterion) {
+    let policy = Policy::shipped().expect("shipped lexicon");
+    let ctx = Context::default();
+    let texts = corpus();
+    let short: Vec<&String> = texts.iter().filter(|t| t.chars().count() <= 500).collect();
+
+    let mut group = c.benchmark_group("assess");
+    group.throughput(Throughput::Elements(short.len() as u64));
+    group.bench_function(format!("corpus_up_to_500_chars_x{}", short.len()), |b| {
+        b.iter(|| {
+            for t in &short {
+                black_box(policy.assess(black_box(t), &ctx));
+            }
+        })
+    });
+    group.throughput(Throughput::Elements(1));
+    let long = rant(&texts, 4096);
+    group.bench_function("one_4096_char_message", |b| {
+        b.iter(|| black_box(policy.assess(black_box(&long), &ctx)))
+    });
+    group.finish();
+}
+
+/// A small deterministic generator, so every run tries the same inputs.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn char(&mut self) -> char {
+        const PHONE: &[char] = &[
+            ' ', ' ', ' ', '.', '?', '!', '\n', '\'', '\u{200b}', '\u{202e}', 'а', 'о', 'ｃ', '😡',
+            '🔥', '煤', 'é', '\u{301}', 'e', 't', 'a', 'o', 'n', 's', 'l',
+        ];
+        match self.next() % 4 {
+            0 => char::from_u32((self.next() % 0x11_0000) as u32).unwrap_or('?'),
+            1 => PHONE[(self.next() % PHONE.len() as u64) as usize],
+            _ => char::from(b'a' + (self.next() % 26) as u8),
+        }
+    }
+}
+
+/// Times arbitrary inputs up to 64 KiB and reports the slowest.
+fn slowest_arbitrary_input() {
+    let policy = Policy::shipped().expect("shipped lexicon");
+    let ctx = Context::default();
+    let mut rng = XorShift(0x1D7A_4E00_C0DE_2024);
+    let mut slowest = (Duration::ZERO, 0usize, 0usize);
+    let inputs = 300;
+    for _ in 0..inputs {
+        let len = (rng.next() % 16_384) as usize;
+        let mut text = String::with_capacity(len * 2);
+        while text.len() < 64 * 1024 && text.chars().count() < len {
+            text.push(rng.char());
+        }
+        // Best of three, so a scheduler hiccup is not mistaken for a slow input.
+        let best = (0..3)
+            .map(|_| {
+                let start = Instant::now();
+                black_box(policy.assess(black_box(&text), &ctx));
+                start.elapsed()
+            })
+            .min()
+            .unwrap_or_default();
+        if best > slowest.0 {
+            slowest = (best, text.len(), text.chars().count());
+        }
+    }
+    println!(
+        "assess/arbitrary_unicode_up_to_64KiB: slowest of {inputs} inputs took {:?} ({} bytes, {} chars)",
+        slowest.0, slowest.1, slowest.2
+    );
+}
+
+criterion_group!(benches, bench_assess);
+
+fn main() {
+    benches();
+    slowest_arbitrary_input();
+    Criterion::default().configure_from_args().final_summary();
+}

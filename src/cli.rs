@@ -1,0 +1,255 @@
+//! The `intake` command line.
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use chrono::{DateTime, Datelike, Utc};
+use clap::{Parser, Subcommand};
+use serde::Deserialize;
+
+use crate::config::Config;
+use crate::core::calendar::{Deadlines, HolidayKind};
+use crate::core::policy::{Context, Policy};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "intake",
+    version,
+    about = "Complaint intake bot for social-housing landlords, built on the Housing Ombudsman's Complaint Handling Code"
+)]
+pub struct Cli {
+    /// Configuration file (TOML). Also INTAKE_CONFIG. Environment variables INTAKE_* override it.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the bot (the default).
+    Serve,
+    /// Assess resident messages: JSON lines {"id": ..., "text": ..., "context": {...}} on
+    /// standard input, one JSON assessment per line on standard output.
+    Assess,
+    /// Validate the configuration and print the effective profile. Secrets are shown only as
+    /// set or not set.
+    CheckConfig,
+    /// Print a year's bank holidays (England and Wales) and configured closure days.
+    Holidays {
+        /// The year, such as 2026.
+        year: i32,
+    },
+    /// Print, as JSON, every Code deadline for a complaint received at TIME, and for an
+    /// escalation requested at the same moment.
+    Deadlines {
+        /// When the complaint was received, RFC 3339 (2026-11-23T14:05:00Z).
+        #[arg(long, value_name = "TIME")]
+        received: String,
+    },
+}
+
+/// Runs the command line; the exit code says whether it succeeded.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("intake: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = Config::from_process(cli.config.as_deref())?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            config.validate()?;
+            crate::logging::init(&config.log);
+            let policy = config.policy()?;
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            runtime.block_on(serve(config, policy))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Assess => {
+            config.validate()?;
+            let policy = config.policy()?;
+            let today = config.landlord.calendar().local_date(Utc::now());
+            let stdin = std::io::stdin().lock();
+            let stdout = std::io::stdout().lock();
+            let stderr = std::io::stderr().lock();
+            let failed = assess_lines(&policy, today, stdin, stdout, stderr)?;
+            Ok(if failed == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::CheckConfig => check_config(&config),
+        Command::Holidays { year } => {
+            config.validate()?;
+            let calendar = config.landlord.calendar();
+            for h in calendar.holidays_in(year) {
+                let kind = match h.kind {
+                    HolidayKind::BankHoliday => "bank holiday",
+                    HolidayKind::ExtraBankHoliday => "extra bank holiday (configured)",
+                    HolidayKind::Closure => "closure day (configured)",
+                };
+                println!("{}  {}  {}  [{}]", h.date, h.date.weekday(), h.name, kind);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Deadlines { received } => {
+            config.validate()?;
+            let at: DateTime<Utc> = DateTime::parse_from_rfc3339(received.trim())
+                .with_context(|| {
+                    format!("--received {received:?} is not an RFC 3339 time such as 2026-11-23T14:05:00Z")
+                })?
+                .with_timezone(&Utc);
+            let calendar = config.landlord.calendar();
+            let deadlines = Deadlines {
+                calendar: &calendar,
+                timescales: &config.landlord.timescales,
+            };
+            let plan = deadlines.plan(at);
+            let out = serde_json::json!({
+                "received_at": plan.received_at,
+                "received_on": plan.received_on,
+                "time_zone": config.landlord.time_zone,
+                "timescales_working_days": config.landlord.timescales,
+                "stage1": plan.stage1,
+                "stage2": plan.stage2,
+            });
+            println!("{}", serde_json::to_string_pretty(&out)?);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// One line of `intake assess` input.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssessInput {
+    #[serde(default)]
+    id: serde_json::Value,
+    text: String,
+    #[serde(default)]
+    context: Context,
+}
+
+/// Assesses each JSON line of `input`; returns how many lines could not be read. A bad line
+/// gets an error on `errors` naming its line number, and the rest are still assessed.
+pub fn assess_lines(
+    policy: &Policy,
+    today: chrono::NaiveDate,
+    input: impl BufRead,
+    mut output: impl Write,
+    mut errors: impl Write,
+) -> anyhow::Result<usize> {
+    let mut failed = 0;
+    for (n, line) in input.lines().enumerate() {
+        let number = n + 1;
+        let line = match line {
+            Ok(line) => line,
+            Err(e) => {
+                failed += 1;
+                writeln!(errors, "line {number}: cannot read: {e}")?;
+                continue;
+            }
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        let input: AssessInput = match serde_json::from_str(&line) {
+            Ok(v) => v,
+            Err(e) => {
+                failed += 1;
+                writeln!(
+                    errors,
+                    "line {number}: not an assessment request ({e}); expected {{\"id\": ..., \"text\": \"...\"}}"
+                )?;
+                continue;
+            }
+        };
+        let context = Context {
+            today: input.context.today.or(Some(today)),
+            ..input.context
+        };
+        let assessment = policy.assess(&input.text, &context);
+        let mut value = serde_json::to_value(&assessment)?;
+        if let Some(obj) = value.as_object_mut() {
+            obj.insert("id".to_owned(), input.id);
+        }
+        writeln!(output, "{value}")?;
+    }
+    output.flush()?;
+    Ok(failed)
+}
+
+fn check_config(config: &Config) -> anyhow::Result<ExitCode> {
+    let mut ok = true;
+    if let Err(e) = config.validate() {
+        eprintln!("intake: {e}");
+        ok = false;
+    }
+    match config.policy() {
+        Ok(policy) => {
+            let counts = policy.lexicon().counts();
+            let total: usize = counts.values().sum();
+            println!(
+                "# Policy lexicon: {total} phrases in {} signals, {} rewrites.",
+                counts.len(),
+                policy.lexicon().rewrites.len()
+            );
+        }
+        Err(e) => {
+            eprintln!("intake: {e}");
+            ok = false;
+        }
+    }
+    for w in config.landlord.warnings() {
+        println!("# Warning: {w}");
+    }
+    print!("{}", config.to_display_toml());
+    if ok {
+        println!("# The configuration is valid.");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+/// The bot. This foundation serves a health check on the listen address; the conversation
+/// service, the channels and the console are added by their own issues.
+async fn serve(config: Config, _policy: Policy) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let address = listener.local_addr().context("reading the bound address")?;
+    let landlord = config.landlord.name.clone();
+    let app = axum::Router::new().route(
+        "/healthz",
+        axum::routing::get(move || {
+            let landlord = landlord.clone();
+            async move { axum::Json(serde_json::json!({"status": "ok", "landlord": landlord})) }
+        }),
+    );
+    tracing::info!(
+        %address,
+        landlord = %config.landlord.name,
+        database = %config.redacted_database_url(),
+        telegram_token = config.secrets.telegram_token.is_some(),
+        discord_token = config.secrets.discord_token.is_some(),
+        "intake listening"
+    );
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("serving HTTP")
+}

@@ -1,0 +1,10 @@
+//! The pure core: no I/O, no clocks, no async. Everything here is a function of its inputs
+//! (`now` is passed in), so it is tested without a database or a network.
+//!
+//! - `calendar`: working days, bank holidays in England and Wales, the Code's deadlines.
+//! - `policy`: what a resident's message means under the Code, with reasons and provisions.
+//! - `profile`: the landlord's profile and its validation against the Code.
+
+pub mod calendar;
+pub mod policy;
+pub mod profile;

@@ -1,0 +1,247 @@
+//! The landlord profile: who the landlord is, how to reach it and the Housing Ombudsman, its
+//! timescales, the exclusion routes it uses, its closure days and its size.
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use super::calendar::{Calendar, TimescaleError, Timescales};
+use super::policy::Route;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LandlordProfile {
+    pub name: String,
+    pub contact: Contact,
+    /// The landlord's out-of-hours emergency repairs line, given with the emergency numbers.
+    pub out_of_hours_repairs_phone: String,
+    /// The Housing Ombudsman, whom residents can ask for advice at any time (POLICY.md 3).
+    pub ombudsman: Contact,
+    pub timescales: Timescales,
+    pub routes: ExclusionRoutes,
+    /// Days the landlord's offices are closed (not working days for deadlines).
+    pub closure_days: Vec<NaiveDate>,
+    /// Bank holidays proclaimed after this release (a one-off like the 2023 Coronation).
+    pub extra_bank_holidays: Vec<NaiveDate>,
+    /// Number of homes the landlord owns, for the Tenant Satisfaction Measure CH01.
+    pub homes: u32,
+    /// IANA time zone in which working days are counted.
+    pub time_zone: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Contact {
+    pub phone: String,
+    pub email: String,
+    pub website: String,
+    pub address: String,
+}
+
+/// The routes outside the complaints process this landlord uses (configuration, not Code).
+/// A disabled route is never suggested: the matter stays with complaints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExclusionRoutes {
+    pub asb: RouteSetting,
+    pub insurance: RouteSetting,
+    pub service_charge: RouteSetting,
+    pub other_org: RouteSetting,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteSetting {
+    pub enabled: bool,
+    /// What the resident is told about where this matter goes instead.
+    pub signpost: String,
+}
+
+impl Default for ExclusionRoutes {
+    fn default() -> Self {
+        ExclusionRoutes {
+            asb: RouteSetting {
+                enabled: true,
+                signpost: "Anti-social behaviour and problems with neighbours are dealt with by our anti-social behaviour team. We will pass this to them. If you are unhappy with how we deal with it, you can still make a complaint.".to_owned(),
+            },
+            insurance: RouteSetting {
+                enabled: true,
+                signpost: "Claims for an injury or for damage to your belongings go to our insurers, who will contact you. If you are also unhappy with our service, you can still make a complaint.".to_owned(),
+            },
+            service_charge: RouteSetting {
+                enabled: true,
+                signpost: "If you think the level of a service charge is not reasonable, the First-tier Tribunal (Property Chamber) can decide. If a service you pay for was not delivered, you can make a complaint.".to_owned(),
+            },
+            other_org: RouteSetting {
+                enabled: true,
+                signpost: "This looks like something another organisation deals with. We can tell you who to contact.".to_owned(),
+            },
+        }
+    }
+}
+
+impl ExclusionRoutes {
+    /// Whether the landlord uses this route. The Code's own grounds (legal proceedings, out of
+    /// time, already decided: 2.2, 2.3) are always available to suggest.
+    pub fn enabled(&self, route: Route) -> bool {
+        match route {
+            Route::Asb => self.asb.enabled,
+            Route::Insurance => self.insurance.enabled,
+            Route::ServiceCharge => self.service_charge.enabled,
+            Route::OtherOrg => self.other_org.enabled,
+            Route::Complaints | Route::Legal | Route::OutOfTime | Route::AlreadyDecided => true,
+        }
+    }
+
+    pub fn setting(&self, route: Route) -> Option<&RouteSetting> {
+        match route {
+            Route::Asb => Some(&self.asb),
+            Route::Insurance => Some(&self.insurance),
+            Route::ServiceCharge => Some(&self.service_charge),
+            Route::OtherOrg => Some(&self.other_org),
+            _ => None,
+        }
+    }
+}
+
+impl Default for LandlordProfile {
+    /// An example landlord, so the bot runs with no configuration. `check-config` warns while
+    /// the name is still the example's.
+    fn default() -> Self {
+        LandlordProfile {
+            name: EXAMPLE_NAME.to_owned(),
+            contact: Contact {
+                phone: "0300 123 4567".to_owned(),
+                email: "complaints@example-homes.org.uk".to_owned(),
+                website: "https://www.example-homes.org.uk/complaints".to_owned(),
+                address: "Complaints Team, Example Homes, 1 High Street, Anytown AN1 1AA"
+                    .to_owned(),
+            },
+            out_of_hours_repairs_phone: "0300 123 4568".to_owned(),
+            // The Housing Ombudsman's details as the seed policies give them.
+            ombudsman: Contact {
+                phone: "0300 111 3000".to_owned(),
+                email: "info@housing-ombudsman.org.uk".to_owned(),
+                website: "https://www.housing-ombudsman.org.uk/residents/make-a-complaint/"
+                    .to_owned(),
+                address: "Housing Ombudsman Service, PO Box 152, Liverpool L33 7WQ".to_owned(),
+            },
+            timescales: Timescales::default(),
+            routes: ExclusionRoutes::default(),
+            closure_days: Vec::new(),
+            extra_bank_holidays: Vec::new(),
+            homes: 0,
+            time_zone: "Europe/London".to_owned(),
+        }
+    }
+}
+
+pub const EXAMPLE_NAME: &str = "Example Homes";
+
+/// A profile that cannot be used, with the key at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProfileError {
+    #[error(transparent)]
+    Timescale(#[from] TimescaleError),
+    #[error("landlord.time_zone {0:?} is not a known IANA time zone (for example Europe/London)")]
+    TimeZone(String),
+    #[error("landlord.{0} must not be empty")]
+    Empty(&'static str),
+    #[error("landlord.routes.{0}.signpost must not be empty while the route is enabled")]
+    Signpost(&'static str),
+}
+
+impl LandlordProfile {
+    /// Every problem with the profile, so the operator can fix them all in one go.
+    pub fn check(&self) -> Result<(), Vec<ProfileError>> {
+        let mut errors: Vec<ProfileError> = Vec::new();
+        if let Err(ts) = self.timescales.check() {
+            errors.extend(ts.into_iter().map(ProfileError::from));
+        }
+        if self.time_zone.parse::<Tz>().is_err() {
+            errors.push(ProfileError::TimeZone(self.time_zone.clone()));
+        }
+        for (key, value) in [
+            ("name", &self.name),
+            ("ombudsman.phone", &self.ombudsman.phone),
+            ("ombudsman.address", &self.ombudsman.address),
+            ("ombudsman.website", &self.ombudsman.website),
+            (
+                "out_of_hours_repairs_phone",
+                &self.out_of_hours_repairs_phone,
+            ),
+        ] {
+            if value.trim().is_empty() {
+                errors.push(ProfileError::Empty(key));
+            }
+        }
+        for (key, setting) in [
+            ("asb", &self.routes.asb),
+            ("insurance", &self.routes.insurance),
+            ("service_charge", &self.routes.service_charge),
+            ("other_org", &self.routes.other_org),
+        ] {
+            if setting.enabled && setting.signpost.trim().is_empty() {
+                errors.push(ProfileError::Signpost(key));
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Things that are allowed but probably not meant.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.name == EXAMPLE_NAME {
+            out.push(format!(
+                "landlord.name is still the example ({EXAMPLE_NAME:?}); set your own name and contact details"
+            ));
+        }
+        if self.homes == 0 {
+            out.push(
+                "landlord.homes is 0: the CH01 measure (complaints per 1,000 homes) cannot be computed"
+                    .to_owned(),
+            );
+        }
+        out
+    }
+
+    /// The working calendar for this landlord. Call after `check`.
+    pub fn calendar(&self) -> Calendar {
+        let tz = self
+            .time_zone
+            .parse::<Tz>()
+            .unwrap_or(chrono_tz::Europe::London);
+        Calendar::new(tz, &self.extra_bank_holidays, &self.closure_days)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_profile_is_valid_and_uses_the_code_maximums() {
+        let p = LandlordProfile::default();
+        assert!(p.check().is_ok());
+        assert_eq!(p.timescales, Timescales::default());
+        assert_eq!(p.ombudsman.phone, "0300 111 3000");
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let mut p = LandlordProfile::default();
+        p.timescales.stage2_response = 25;
+        p.time_zone = "Mars/Olympus".to_owned();
+        p.routes.asb.signpost.clear();
+        let errors = p.check().expect_err("invalid");
+        let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(errors.len(), 3, "{text:?}");
+        assert!(text[0].contains("timescales.stage2_response") && text[0].contains("6.14"));
+        assert!(text[1].contains("Mars/Olympus"));
+        assert!(text[2].contains("routes.asb.signpost"));
+    }
+}

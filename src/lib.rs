@@ -1,0 +1,13 @@
+//! `intake`: the complaint intake bot for UK social-housing landlords, built on the Housing
+//! Ombudsman's Complaint Handling Code.
+//!
+//! - `core`: the pure heart (calendar, policy engine, landlord profile); no I/O.
+//! - `config`: layered configuration (defaults, TOML file, `INTAKE_` environment); secrets
+//!   only from the environment.
+//! - `cli`: the `intake` command line.
+//! - `logging`: `tracing` set up for humans or as JSON.
+
+pub mod cli;
+pub mod config;
+pub mod core;
+pub mod logging;

@@ -1,0 +1,255 @@
+//! The `intake` binary as staff and operators use it: `assess`, `check-config`, `holidays`,
+//! `deadlines` and `serve`, run as real processes.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, Stdio};
+
+fn intake() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_intake"));
+    // A clean environment: only what each test sets.
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    cmd
+}
+
+fn run(cmd: &mut Command, stdin: &str) -> (i32, String, String) {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn intake");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    let out = child.wait_with_output().expect("wait");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn assess_reads_json_lines_and_names_bad_ones() {
+    let input = concat!(
+        "{\"id\": 1, \"text\": \"brilliant, another week with no hot water\"}\n",
+        "this is not json\n",
+        "\n",
+        "{\"id\": \"b\", \"text\": \"still not fixed\", \"context\": {\"stage1_response_sent\": true}}\n",
+        "{\"text\": 5}\n",
+        "{\"id\": \"c\", \"text\": \"I can smell gas in the kitchen\"}\n",
+    );
+    let (code, stdout, stderr) = run(intake().arg("assess"), input);
+    assert_eq!(code, 1, "bad lines make the exit code 1: {stderr}");
+    assert!(stderr.contains("line 2:"), "{stderr}");
+    assert!(stderr.contains("line 5:"), "{stderr}");
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    let first = &lines[0];
+    assert_eq!(first["id"], 1);
+    for field in [
+        "dissatisfied",
+        "intent",
+        "route",
+        "risks",
+        "representative",
+        "language",
+        "provisions",
+        "reasons",
+    ] {
+        assert!(first.get(field).is_some(), "missing {field}: {first}");
+    }
+    assert_eq!(first["dissatisfied"], true);
+    assert_eq!(first["intent"], "complaint");
+    assert_eq!(lines[1]["intent"], "escalation");
+    assert_eq!(lines[2]["risks"], serde_json::json!(["emergency"]));
+}
+
+#[test]
+fn assess_copes_with_odd_unicode_and_huge_lines() {
+    let long = "the damp is back ".repeat(6_000);
+    let input = format!(
+        "{}\n{}\n",
+        serde_json::json!({"id": "zw", "text": "comp\u{200b}laint ab\u{043e}ut the b\u{043e}iler"}),
+        serde_json::json!({"id": "long", "text": long}),
+    );
+    let (code, stdout, stderr) = run(intake().arg("assess"), &input);
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(lines[0]["dissatisfied"], true, "{}", lines[0]);
+    assert_eq!(lines[1]["id"], "long");
+}
+
+#[test]
+fn check_config_refuses_a_timescale_beyond_the_code_and_hides_secrets() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("intake.toml");
+    std::fs::write(&path, "[landlord.timescales]\nstage2_response = 25\n").expect("write");
+    let (code, _, stderr) = run(intake().arg("check-config").arg("--config").arg(&path), "");
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("timescales.stage2_response") && stderr.contains("6.14"),
+        "{stderr}"
+    );
+
+    std::fs::write(
+        &path,
+        "[landlord]\nname = \"Riverside Homes\"\nhomes = 5200\n",
+    )
+    .expect("write");
+    let (code, stdout, stderr) = run(
+        intake()
+            .arg("check-config")
+            .env("INTAKE_CONFIG", &path)
+            .env("INTAKE_TELEGRAM_TOKEN", "4242:very-secret-token")
+            .env(
+                "INTAKE_DATABASE_URL",
+                "postgres://intake:hunter2@127.0.0.1/test",
+            ),
+        "",
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("Riverside Homes"));
+    assert!(stdout.contains("INTAKE_TELEGRAM_TOKEN: set"));
+    assert!(!stdout.contains("very-secret-token") && !stderr.contains("very-secret-token"));
+    assert!(!stdout.contains("hunter2"));
+}
+
+#[test]
+fn holidays_and_deadlines_for_staff() {
+    let (code, stdout, _) = run(intake().args(["holidays", "2022"]), "");
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("2022-09-19") && stdout.contains("State Funeral"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("2022-06-03"), "{stdout}");
+
+    let (code, stdout, stderr) = run(
+        intake().args(["deadlines", "--received", "2024-06-07T22:30:00Z"]),
+        "",
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let plan: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    // 23:30 on Friday 7 June 2024 in British Summer Time: received that Friday.
+    assert_eq!(plan["received_on"], "2024-06-07");
+    assert_eq!(plan["stage1"]["acknowledge_by"], "2024-06-14");
+    assert_eq!(plan["stage1"]["respond_by"], "2024-06-28");
+    assert_eq!(plan["stage2"]["respond_by"], "2024-07-12");
+
+    let (code, _, stderr) = run(
+        intake().args(["deadlines", "--received", "next tuesday"]),
+        "",
+    );
+    assert_eq!(code, 1);
+    assert!(stderr.contains("RFC 3339"), "{stderr}");
+}
+
+/// Starts `intake serve` on a free port in an empty folder; returns the process, its address
+/// and what it logged up to the listening line.
+fn start_serve(dir: &std::path::Path, log_format: &str) -> (std::process::Child, String, String) {
+    let mut child = intake()
+        .current_dir(dir)
+        .env("INTAKE_LISTEN", "127.0.0.1:0")
+        .env("INTAKE_LOG", "trace")
+        .env("INTAKE_LOG_FORMAT", log_format)
+        .env("INTAKE_TELEGRAM_TOKEN", "4242:very-secret-token")
+        .env(
+            "INTAKE_DATABASE_URL",
+            "postgres://intake:hunter2@127.0.0.1:5432/test",
+        )
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut log = String::new();
+    let mut address = None;
+    for _ in 0..50 {
+        let mut line = String::new();
+        if stderr.read_line(&mut line).expect("read") == 0 {
+            break;
+        }
+        log.push_str(&line);
+        if !line.contains("intake listening") {
+            continue;
+        }
+        address = if log_format == "json" {
+            let v: serde_json::Value = serde_json::from_str(&line).expect("a JSON log line");
+            v["address"].as_str().map(str::to_owned)
+        } else {
+            line.split_whitespace()
+                .find_map(|w| w.strip_prefix("address="))
+                .map(str::to_owned)
+        };
+        break;
+    }
+    let address = address.unwrap_or_else(|| panic!("no listening line in:\n{log}"));
+    // Keep reading in the background so the process never blocks on a full pipe.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut rest = String::new();
+        let _ = stderr.read_to_string(&mut rest);
+        let _ = tx.send(rest);
+    });
+    LOG_REST.with(|r| *r.borrow_mut() = Some(rx));
+    (child, address, log)
+}
+
+thread_local! {
+    static LOG_REST: std::cell::RefCell<Option<std::sync::mpsc::Receiver<String>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+fn stop_serve(mut child: std::process::Child, mut log: String) -> String {
+    child.kill().expect("kill");
+    let _ = child.wait();
+    if let Some(rx) = LOG_REST.with(|r| r.borrow_mut().take()) {
+        log.push_str(&rx.recv().unwrap_or_default());
+    }
+    log
+}
+
+fn get(address: &str, path: &str) -> String {
+    let mut stream = std::net::TcpStream::connect(address).expect("connect");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .expect("request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response");
+    response
+}
+
+#[test]
+fn serve_starts_and_keeps_secrets_out_of_human_and_json_logs() {
+    for format in ["human", "json"] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (child, address, log) = start_serve(dir.path(), format);
+        let response = get(&address, "/healthz");
+        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+        assert!(response.contains("Example Homes"), "{response}");
+        let log = stop_serve(child, log);
+        assert!(
+            !log.contains("very-secret-token"),
+            "the token reached the {format} log:\n{log}"
+        );
+        assert!(
+            !log.contains("hunter2"),
+            "the database password reached the {format} log:\n{log}"
+        );
+        assert!(log.contains("[redacted]"), "{log}");
+    }
+}

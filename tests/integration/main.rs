@@ -1,0 +1,5 @@
+//! The one integration-test binary (so the heavy crates link once). Each module is a suite.
+
+mod cli;
+mod corpus;
+mod deadlines;
