@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-pub use lexicon::{Lexicon, LexiconError, SHIPPED as SHIPPED_LEXICON, Signal};
+pub use lexicon::{Lexicon, LexiconError, SHIPPED as SHIPPED_LEXICON, Scope, Signal};
 pub use normalise::{Normalised, normalise};
 
 use super::profile::ExclusionRoutes;
@@ -200,6 +200,49 @@ impl Policy {
     }
 }
 
+/// Hits for the combinations whose every group has a word in one sentence (or clause). Each
+/// spans from the first of those words to the last.
+fn combined(lexicon: &Lexicon, norm: &Normalised, grouped: &[(u16, u8, usize, usize)]) -> Vec<Hit> {
+    let mut out = Vec::new();
+    if grouped.is_empty() {
+        return out;
+    }
+    for (id, combination) in lexicon.combinations.iter().enumerate() {
+        let words: Vec<&(u16, u8, usize, usize)> =
+            grouped.iter().filter(|g| usize::from(g.0) == id).collect();
+        if words.len() < combination.groups {
+            continue;
+        }
+        let unit = |w: usize| match combination.within {
+            Scope::Sentence => norm.sentence_of[w],
+            Scope::Clause => norm.clause_of[w],
+        };
+        let mut units: Vec<u16> = words.iter().map(|g| unit(g.2)).collect();
+        units.dedup();
+        for u in units {
+            let here: Vec<&&(u16, u8, usize, usize)> =
+                words.iter().filter(|g| unit(g.2) == u).collect();
+            let all_groups =
+                (0..combination.groups).all(|k| here.iter().any(|g| usize::from(g.1) == k));
+            if !all_groups {
+                continue;
+            }
+            let first = here.iter().map(|g| g.2).min().unwrap_or(0);
+            let last = here.iter().map(|g| g.3).max().unwrap_or(first);
+            out.push(Hit {
+                signal: combination.signal,
+                first,
+                last,
+                clause: norm.clause_of[first],
+                negated: false,
+                span: (norm.words[first].orig_start, norm.words[last].orig_end),
+                combined: true,
+            });
+        }
+    }
+    out
+}
+
 fn truncate_at_char(s: &str, max: usize) -> &str {
     if s.len() <= max {
         return s;
@@ -223,6 +266,8 @@ struct Hit {
     negated: bool,
     /// Byte range of the resident's own words in the message.
     span: (u32, u32),
+    /// Found by a combination of words rather than one phrase.
+    combined: bool,
 }
 
 impl Hit {
@@ -243,11 +288,17 @@ struct Hits<'m> {
 impl<'m> Hits<'m> {
     fn find(lexicon: &Lexicon, norm: &Normalised, message: &'m str) -> Hits<'m> {
         let mut all: Vec<Hit> = Vec::new();
+        // Words of combinations: (combination, group, first word, last word).
+        let mut grouped: Vec<(u16, u8, usize, usize)> = Vec::new();
         for m in lexicon.automaton.find_overlapping_iter(&norm.text) {
             let pattern = &lexicon.patterns[m.pattern().as_usize()];
             // The needle starts with the space before the first word.
             let first = norm.word_at(m.start() + 1);
             let last = (first + pattern.words - 1).min(norm.words.len().saturating_sub(1));
+            if let Some((combination, group)) = pattern.group {
+                grouped.push((combination, group, first, last));
+                continue;
+            }
             let (a, b) = (norm.words[first], norm.words[last]);
             all.push(Hit {
                 signal: pattern.signal,
@@ -256,8 +307,11 @@ impl<'m> Hits<'m> {
                 clause: norm.clause_of[first],
                 negated: false,
                 span: (a.orig_start, b.orig_end),
+                combined: false,
             });
         }
+
+        all.extend(combined(lexicon, norm, &grouped));
 
         // A phrase straight after a negating word is negated ("no smell of gas"), unless the
         // phrase itself starts with one ("no heating") or is about negation.
@@ -335,7 +389,7 @@ impl<'m> Hits<'m> {
             if let Some(other) = inside
                 && self
                     .of(other)
-                    .any(|o| within(o) && o.last - o.first > h.last - h.first)
+                    .any(|o| !o.combined && within(o) && o.last - o.first > h.last - h.first)
             {
                 return false;
             }
@@ -460,6 +514,37 @@ impl Reading<'_> {
         }
     }
 
+    /// How long something has gone on, in the resident's numbers: "for 6 weeks", "been 3
+    /// months", "in 2 months". Each hints at a failure, as a weak word does.
+    fn durations(&self) -> usize {
+        let n = self.norm;
+        (1..n.words.len().saturating_sub(1))
+            .filter(|&i| {
+                let number = n.word(i);
+                let count = match number {
+                    "a" | "one" => Some(1),
+                    "two" => Some(2),
+                    "three" | "few" | "several" => Some(3),
+                    "four" => Some(4),
+                    "five" => Some(5),
+                    "six" => Some(6),
+                    _ => number.parse::<u32>().ok(),
+                };
+                // A first report often says "for 5 days"; weeks and months are a wait.
+                let long = match (count, n.word(i + 1)) {
+                    (Some(c), "days") => c >= 10,
+                    (Some(c), "weeks" | "wks") => c >= 2,
+                    (Some(c), "month" | "months" | "mths" | "years") => c >= 1,
+                    _ => false,
+                };
+                long && matches!(
+                    n.word(i - 1),
+                    "for" | "been" | "in" | "over" | "nearly" | "almost" | "took"
+                )
+            })
+            .count()
+    }
+
     /// An age of 75 or more given for someone ("she's 91", "my mum (87)", "aged 80").
     fn great_age(&self) -> Option<String> {
         let n = self.norm;
@@ -533,7 +618,7 @@ impl Reading<'_> {
             .of(S::NegativeJudgement)
             .filter(|n| in_case || n.words(h.message).chars().any(char::is_alphanumeric))
             .count();
-        let weak = h.count(S::WeakFailure);
+        let weak = h.count(S::WeakFailure) + self.durations();
         let hazard = h.has(S::Fault) || h.has(S::HealthSafety) || h.has(S::Emergency);
         let asks = (0..self.norm.questions.len()).any(|s| self.norm.is_question(s as u16));
         let failure =
@@ -555,9 +640,13 @@ impl Reading<'_> {
         // complaint about the landlord; the landlord's handling of it is.
         let about_others =
             h.has(S::ThirdParty) || h.has(S::Asb) || h.has(S::OtherOrg) || h.has(S::Agency);
-        let landlord_failure =
-            failure && h.has(S::LandlordParty) || complaint_word || escalation || sarcasm;
-        if about_others && !landlord_failure {
+        let landlord_failure = failure && h.has(S::LandlordParty)
+            || complaint_word
+            || escalation
+            || sarcasm
+            || h.has(S::Blame);
+        // A leak from the flat above is still the landlord's to fix.
+        if about_others && !landlord_failure && !(failure && hazard) {
             self.because(
                 "dissatisfied.about_others",
                 Some("1.2"),
@@ -613,10 +702,6 @@ impl Reading<'_> {
             || h.has(S::ComplaintWord)
             || dissatisfied && h.has(S::NegativeJudgement) && h.has(S::LandlordParty);
         if h.has(S::LegalFiled) {
-            if !dissatisfied && h.has(S::Blame) {
-                self.out.dissatisfied = true;
-                self.because("dissatisfied.blames_landlord", Some("1.2"), &[S::Blame]);
-            }
             self.set(Intent::ReportOther, Route::Legal);
             self.because("route.legal_proceedings", Some("2.2"), &[S::LegalFiled]);
             self.suggestion_only();
@@ -870,6 +955,21 @@ mod tests {
             .find(|r| r.rule == "risk.emergency")
             .expect("reason");
         assert_eq!(r.words, vec!["SMELL GAS".to_owned()]);
+    }
+
+    #[test]
+    fn everyday_and_regional_wording_of_danger_is_recognised() {
+        let a = assess("awright, the gas hob's been hissin an there's a pure honkin smell o gas");
+        assert!(a.has_risk(Risk::Emergency), "{a:?}");
+        let a = assess("my partner gets handy when he's had a drink");
+        assert!(a.has_risk(Risk::Safeguarding), "{a:?}");
+        let a = assess("the light switch came off the wall n theres wires hangin out of it");
+        assert!(a.has_risk(Risk::Emergency), "{a:?}");
+        // The words of a combination must share a sentence.
+        let a = assess("The gas engineer came on Monday. The smell of fresh paint is lovely.");
+        assert!(!a.has_risk(Risk::Emergency), "{a:?}");
+        let a = assess("my son pushed the shopping trolley into the lift");
+        assert!(!a.has_risk(Risk::Safeguarding), "{a:?}");
     }
 
     #[test]

@@ -126,6 +126,42 @@ fn check_config_refuses_a_timescale_beyond_the_code_and_hides_secrets() {
 }
 
 #[test]
+fn a_landlord_lexicon_extends_the_engine_and_a_broken_one_is_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lexicon = dir.path().join("local.toml");
+    std::fs::write(
+        &lexicon,
+        "[signals]\nemergency = [\"zephyr block is swaying\"]\n",
+    )
+    .expect("write");
+    let config = dir.path().join("intake.toml");
+    std::fs::write(&config, format!("[policy]\nlexicon = {:?}\n", lexicon)).expect("write");
+    let (code, stdout, stderr) = run(
+        intake().arg("assess").arg("--config").arg(&config),
+        "{\"id\": 1, \"text\": \"the Zephyr block is swaying\"}\n",
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("\"risks\":[\"emergency\"]"), "{stdout}");
+    // Without the landlord's lexicon, the shipped one does not know the phrase.
+    let (_, stdout, _) = run(
+        intake().arg("assess"),
+        "{\"id\": 1, \"text\": \"the Zephyr block is swaying\"}\n",
+    );
+    assert!(stdout.contains("\"risks\":[]"), "{stdout}");
+
+    std::fs::write(&lexicon, "[signals]\nfailur = [\"x\"]\n").expect("write");
+    let (code, _, stderr) = run(
+        intake().arg("check-config").arg("--config").arg(&config),
+        "",
+    );
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("local.toml") && stderr.contains("failur"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn holidays_and_deadlines_for_staff() {
     let (code, stdout, _) = run(intake().args(["holidays", "2022"]), "");
     assert_eq!(code, 0);

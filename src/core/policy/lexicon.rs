@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use serde::Deserialize;
 
-use super::normalise::{Rewrites, normalise};
+use super::normalise::{Rewrites, WordSet, normalise};
 
 /// The shipped lexicon.
 pub const SHIPPED: &str = include_str!("lexicon.toml");
@@ -109,6 +109,37 @@ pub struct LexiconFile {
     /// Words in phrases that are not English (another language's word for gas, say).
     #[serde(default)]
     pub not_english: Vec<String>,
+    /// Signals found by words that occur together rather than by a fixed phrase: "gas" and
+    /// "hissing" in one sentence, however the resident put it.
+    #[serde(default)]
+    pub combinations: Vec<CombinationFile>,
+}
+
+/// One combination as written: a word from every group, in one sentence (or clause).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CombinationFile {
+    pub signal: String,
+    #[serde(default)]
+    pub within: Scope,
+    pub groups: Vec<Vec<String>>,
+}
+
+/// How close the words of a combination must be.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    #[default]
+    Sentence,
+    Clause,
+}
+
+/// A compiled combination.
+#[derive(Debug, Clone)]
+pub struct Combination {
+    pub signal: Signal,
+    pub within: Scope,
+    pub groups: usize,
 }
 
 /// A lexicon that cannot be used.
@@ -137,14 +168,26 @@ pub enum LexiconError {
         from: String,
         to: String,
     },
+    #[error("{file}: combination {index} ({signal}): {detail}")]
+    BadCombination {
+        file: String,
+        index: usize,
+        signal: String,
+        detail: String,
+    },
     #[error("the lexicon could not be compiled: {0}")]
     Build(String),
 }
+
+/// A word's place in the combinations: (combination, group within it).
+pub type Group = (u16, u8);
 
 /// One phrase, as the automaton holds it.
 #[derive(Debug, Clone)]
 pub struct Pattern {
     pub signal: Signal,
+    /// For a word of a combination: which combination and which of its groups.
+    pub group: Option<Group>,
     /// The phrase as written in the lexicon, for the reasons.
     pub phrase: String,
     /// Number of words in the phrase.
@@ -156,9 +199,10 @@ pub struct Pattern {
 pub struct Lexicon {
     pub automaton: AhoCorasick,
     pub patterns: Vec<Pattern>,
+    pub combinations: Vec<Combination>,
     pub rewrites: Rewrites,
     /// Words known to be English: every lexicon word and the everyday list.
-    pub english: HashSet<String>,
+    pub english: WordSet,
 }
 
 impl Lexicon {
@@ -201,10 +245,41 @@ impl Lexicon {
         }
         let rewrites = Rewrites::new(rewrites);
 
-        let mut english: HashSet<String> = HashSet::new();
+        let mut english = WordSet::default();
         let mut patterns: Vec<Pattern> = Vec::new();
         let mut needles: Vec<String> = Vec::new();
-        let mut seen: HashSet<(Signal, String)> = HashSet::new();
+        // (signal, combination group, normalised phrase): each phrase once.
+        let mut seen: HashSet<(Signal, Option<Group>, String)> = HashSet::new();
+        let mut combinations: Vec<Combination> = Vec::new();
+        let mut add =
+            |signal: Signal, group: Option<Group>, phrase: &str, english: &mut WordSet| -> bool {
+                let (body, prefix) = match phrase.strip_suffix('*') {
+                    Some(body) => (body, true),
+                    None => (phrase, false),
+                };
+                let norm = normalise(body, &rewrites);
+                let words: Vec<&str> = norm.text.split_whitespace().filter(|w| *w != "|").collect();
+                if words.is_empty() {
+                    return false;
+                }
+                let joined = words.join(" ");
+                if !seen.insert((signal, group, format!("{joined}{prefix}"))) {
+                    return true;
+                }
+                english.extend(words.iter().map(|w| (*w).to_owned()));
+                needles.push(if prefix {
+                    format!(" {joined}")
+                } else {
+                    format!(" {joined} ")
+                });
+                patterns.push(Pattern {
+                    signal,
+                    group,
+                    phrase: phrase.to_owned(),
+                    words: words.len(),
+                });
+                true
+            };
         for (name, file) in &parsed {
             english.extend(file.english.iter().map(|w| w.to_lowercase()));
             for (signal_name, phrases) in &file.signals {
@@ -214,36 +289,50 @@ impl Lexicon {
                         name: signal_name.clone(),
                     })?;
                 for phrase in phrases {
-                    let (body, prefix) = match phrase.strip_suffix('*') {
-                        Some(body) => (body, true),
-                        None => (phrase.as_str(), false),
-                    };
-                    let norm = normalise(body, &rewrites);
-                    let words: Vec<&str> = norm.text.split_whitespace().collect();
-                    if words.is_empty() || words.iter().all(|w| *w == "|") {
+                    if !add(signal, None, phrase, &mut english) {
                         return Err(LexiconError::EmptyPhrase {
                             file: name.clone(),
                             signal: signal_name.clone(),
                             phrase: phrase.clone(),
                         });
                     }
-                    let joined = words.join(" ");
-                    if !seen.insert((signal, format!("{joined}{prefix}"))) {
-                        continue;
-                    }
-                    english.extend(words.iter().map(|w| (*w).to_owned()));
-                    let needle = if prefix {
-                        format!(" {joined}")
-                    } else {
-                        format!(" {joined} ")
-                    };
-                    needles.push(needle);
-                    patterns.push(Pattern {
-                        signal,
-                        phrase: phrase.clone(),
-                        words: words.len(),
-                    });
                 }
+            }
+            for (index, combo) in file.combinations.iter().enumerate() {
+                let bad = |detail: String| LexiconError::BadCombination {
+                    file: name.clone(),
+                    index: index + 1,
+                    signal: combo.signal.clone(),
+                    detail,
+                };
+                let signal = Signal::from_name(&combo.signal)
+                    .ok_or_else(|| bad("no signal of that name".to_owned()))?;
+                if !(2..=8).contains(&combo.groups.len()) {
+                    return Err(bad(format!(
+                        "needs 2 to 8 groups of words, has {}",
+                        combo.groups.len()
+                    )));
+                }
+                let id = u16::try_from(combinations.len())
+                    .map_err(|_| bad("too many combinations".to_owned()))?;
+                for (g, words) in combo.groups.iter().enumerate() {
+                    if words.is_empty() {
+                        return Err(bad(format!("group {} is empty", g + 1)));
+                    }
+                    for w in words {
+                        if !add(signal, Some((id, g as u8)), w, &mut english) {
+                            return Err(bad(format!(
+                                "group {}: {w:?} has no letters or digits once normalised",
+                                g + 1
+                            )));
+                        }
+                    }
+                }
+                combinations.push(Combination {
+                    signal,
+                    within: combo.within,
+                    groups: combo.groups.len(),
+                });
             }
         }
         for (_, file) in &parsed {
@@ -260,6 +349,7 @@ impl Lexicon {
         Ok(Lexicon {
             automaton,
             patterns,
+            combinations,
             rewrites,
             english,
         })
@@ -268,7 +358,7 @@ impl Lexicon {
     /// How many phrases each signal has, for `check-config`.
     pub fn counts(&self) -> BTreeMap<&'static str, usize> {
         let mut out = BTreeMap::new();
-        for p in &self.patterns {
+        for p in self.patterns.iter().filter(|p| p.group.is_none()) {
             *out.entry(p.signal.name()).or_insert(0) += 1;
         }
         out
@@ -321,6 +411,26 @@ mod tests {
             .expect_err("empty phrase")
             .to_string();
         assert!(err.contains("failure") && err.contains("\"!!\""), "{err}");
+
+        let combo = (
+            "local.toml".to_owned(),
+            "[[combinations]]\nsignal = \"emergancy\"\ngroups = [[\"a\"], [\"b\"]]\n".to_owned(),
+        );
+        let err = Lexicon::build(&[combo])
+            .expect_err("unknown signal")
+            .to_string();
+        assert!(
+            err.contains("local.toml") && err.contains("combination 1"),
+            "{err}"
+        );
+        let lonely = (
+            "local.toml".to_owned(),
+            "[[combinations]]\nsignal = \"emergency\"\ngroups = [[\"gas\"]]\n".to_owned(),
+        );
+        let err = Lexicon::build(&[lonely])
+            .expect_err("one group")
+            .to_string();
+        assert!(err.contains("2 to 8 groups"), "{err}");
 
         let syntax = ("local.toml".to_owned(), "[signals\n".to_owned());
         let err = Lexicon::build(&[syntax]).expect_err("syntax").to_string();

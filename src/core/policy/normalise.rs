@@ -8,6 +8,7 @@
 //! the reasons shown to staff quote the resident's own words.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
@@ -66,24 +67,51 @@ impl Normalised {
     }
 }
 
+/// FNV-1a, a fast hash for the short words looked up for every word of every message. The
+/// tables are fixed word lists, so SipHash's defence against crafted collisions is not needed.
+#[derive(Debug, Clone, Copy)]
+pub struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+/// A set of words, hashed with FNV.
+pub type WordSet = HashSet<String, BuildHasherDefault<Fnv>>;
+
 /// Word-level rewrites: text-speak and common misspellings to the words the lexicon uses.
 #[derive(Debug, Clone, Default)]
 pub struct Rewrites {
-    map: HashMap<String, String>,
+    map: HashMap<String, String, BuildHasherDefault<Fnv>>,
     /// Known English words, to tell "noooo" (no) from "tooooo" (too).
-    known: HashSet<String>,
+    known: WordSet,
 }
 
 impl Rewrites {
     pub fn new(map: HashMap<String, String>) -> Rewrites {
         Rewrites {
-            map,
-            known: HashSet::new(),
+            map: map.into_iter().collect(),
+            known: WordSet::default(),
         }
     }
 
     /// Sets the words known to be English, used when squeezing emphasis.
-    pub fn with_known(mut self, known: HashSet<String>) -> Rewrites {
+    pub fn with_known(mut self, known: WordSet) -> Rewrites {
         self.known = known;
         self
     }
@@ -342,7 +370,7 @@ fn has_long_run(word: &str) -> bool {
 /// Letters repeated three times or more are emphasis: "stilllll" is "still", "heeeelp" is
 /// "help", "nooooo" is "no". Each run is cut to two letters; then, if that is not a known word
 /// and the word with the run cut to one letter is (or is known after a rewrite), that one wins.
-fn squeeze_repeats(word: &str, known: &HashSet<String>) -> String {
+fn squeeze_repeats(word: &str, known: &WordSet) -> String {
     let mut runs: Vec<(char, usize)> = Vec::with_capacity(word.len());
     for c in word.chars() {
         match runs.last_mut() {
