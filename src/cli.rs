@@ -12,6 +12,7 @@ use serde::Deserialize;
 use crate::config::Config;
 use crate::core::calendar::{Deadlines, HolidayKind};
 use crate::core::policy::{Context, Policy};
+use crate::store::Store;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -223,9 +224,13 @@ fn check_config(config: &Config) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// The bot. This foundation serves a health check on the listen address; the conversation
-/// service, the channels and the console are added by their own issues.
+/// The bot. This foundation opens the record (creating the SQLite file on first run) and
+/// serves a health check; the conversation service, the channels and the console are added by
+/// their own issues.
 async fn serve(config: Config, _policy: Policy) -> anyhow::Result<()> {
+    let store = Store::connect(&config.database_url)
+        .await
+        .context("opening the database")?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -233,10 +238,7 @@ async fn serve(config: Config, _policy: Policy) -> anyhow::Result<()> {
     let landlord = config.landlord.name.clone();
     let app = axum::Router::new().route(
         "/healthz",
-        axum::routing::get(move || {
-            let landlord = landlord.clone();
-            async move { axum::Json(serde_json::json!({"status": "ok", "landlord": landlord})) }
-        }),
+        axum::routing::get(move || health(store.clone(), landlord.clone())),
     );
     tracing::info!(
         %address,
@@ -252,4 +254,24 @@ async fn serve(config: Config, _policy: Policy) -> anyhow::Result<()> {
         })
         .await
         .context("serving HTTP")
+}
+
+/// 200 when the database answers, 503 when it does not.
+async fn health(store: Store, landlord: String) -> impl axum::response::IntoResponse {
+    use axum::http::StatusCode;
+    match sqlx::query("SELECT 1").execute(store.pool()).await {
+        Ok(_) => (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({"status": "ok", "landlord": landlord})),
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: the database does not answer");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(
+                    serde_json::json!({"status": "database unavailable", "landlord": landlord}),
+                ),
+            )
+        }
+    }
 }

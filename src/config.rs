@@ -351,7 +351,7 @@ fn explain(file: Option<&Path>, env: &BTreeMap<String, String>, e: toml::de::Err
 }
 
 /// `postgres://user:password@host/db` becomes `postgres://user:[redacted]@host/db`.
-fn redact_url_password(url: &str) -> String {
+pub fn redact_url_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };

@@ -6,8 +6,10 @@
 //!   only from the environment.
 //! - `cli`: the `intake` command line.
 //! - `logging`: `tracing` set up for humans or as JSON.
+//! - `store`: the record in SQLite or PostgreSQL, one transaction per inbound message.
 
 pub mod cli;
 pub mod config;
 pub mod core;
 pub mod logging;
+pub mod store;

@@ -1,0 +1,534 @@
+//! The record (Code 5.12), in SQLite (the embedded default) or PostgreSQL, chosen by the URL.
+//!
+//! One code path serves both backends through sqlx's `Any` driver: queries use `$1`
+//! placeholders and portable SQL, times are Unix milliseconds, JSON is text. Each backend has
+//! its own migrations folder, embedded in the binary and applied at start-up.
+//!
+//! Everything one inbound message causes is written in one transaction (`Record`): the message
+//! (recorded once per platform message id), its assessment, the conversation state, the
+//! replies and their outbox rows. Nothing is sent before the commit.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{Any, AnyPool, Row, Transaction};
+
+use crate::config::redact_url_password as redact;
+use crate::core::policy::Assessment;
+
+/// Which database the URL chose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of(url: &str) -> Result<Backend, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::Url(redact(url)))
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database URL {0:?} must start with sqlite: or postgres:")]
+    Url(String),
+    #[error("cannot create the database folder {path}: {source}")]
+    Folder {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot open the database {url}: {source}")]
+    Connect { url: String, source: sqlx::Error },
+    #[error("cannot apply the database migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("schema name {0:?} must be lower-case letters, digits and _, starting with a letter")]
+    Schema(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("a stored value is not valid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// How to open the store.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub url: String,
+    /// PostgreSQL schema to use (created if missing); each test uses its own.
+    pub schema: Option<String>,
+    pub max_connections: u32,
+}
+
+impl StoreOptions {
+    pub fn new(url: impl Into<String>) -> StoreOptions {
+        StoreOptions {
+            url: url.into(),
+            schema: None,
+            max_connections: 8,
+        }
+    }
+}
+
+/// The database.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// A conversation, keyed by channel and chat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conversation {
+    pub id: i64,
+    pub channel: String,
+    pub chat: String,
+    /// The dialog state as JSON.
+    pub state: String,
+    pub locale: String,
+}
+
+/// A message as it arrived from a channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inbound {
+    pub channel: String,
+    pub chat: String,
+    /// The platform's own id for the message, when it has one.
+    pub platform_message_id: Option<String>,
+    pub body: String,
+    pub attachments: Vec<Attachment>,
+    pub at: DateTime<Utc>,
+}
+
+/// A file, photo or voice note a resident sent, as the platform identifies it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub kind: String,
+    pub platform_file_id: String,
+    pub name: Option<String>,
+    pub size: Option<u64>,
+}
+
+/// One line of the transcript.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Message {
+    pub id: i64,
+    pub direction: String,
+    pub author: String,
+    pub body: String,
+    pub attachments: Vec<Attachment>,
+    pub at: DateTime<Utc>,
+}
+
+/// A reply waiting to be delivered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub message_id: i64,
+    pub channel: String,
+    pub chat: String,
+    pub payload: String,
+    pub attempts: i64,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+impl Store {
+    /// Opens the database named by `url`, creating a SQLite file and its folder on first run,
+    /// and applies the migrations.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        Store::connect_with(StoreOptions::new(url)).await
+    }
+
+    pub async fn connect_with(options: StoreOptions) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::of(&options.url)?;
+        if let Some(schema) = &options.schema
+            && !(schema
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                && schema.starts_with(|c: char| c.is_ascii_lowercase()))
+        {
+            return Err(StoreError::Schema(schema.clone()));
+        }
+        let url = match backend {
+            Backend::Sqlite => prepare_sqlite(&options.url)?,
+            Backend::Postgres => options.url.clone(),
+        };
+        let connect_options =
+            AnyConnectOptions::from_str(&url).map_err(|source| StoreError::Connect {
+                url: redact(&url),
+                source,
+            })?;
+        let schema = options.schema.clone();
+        let pool_options = AnyPoolOptions::new()
+            // SQLite takes one writer at a time; one connection avoids lock upgrades failing.
+            .max_connections(match backend {
+                Backend::Sqlite => 1,
+                Backend::Postgres => options.max_connections,
+            })
+            .after_connect(move |conn, _| -> BoxFuture<'_, Result<(), sqlx::Error>> {
+                let schema = schema.clone();
+                Box::pin(async move {
+                    match backend {
+                        Backend::Sqlite => {
+                            // Durable by default: WAL with a full sync on every commit.
+                            for pragma in [
+                                "PRAGMA journal_mode = WAL",
+                                "PRAGMA synchronous = FULL",
+                                "PRAGMA foreign_keys = ON",
+                                "PRAGMA busy_timeout = 5000",
+                            ] {
+                                sqlx::query(pragma).execute(&mut *conn).await?;
+                            }
+                        }
+                        Backend::Postgres => {
+                            if let Some(schema) = schema {
+                                // The name was checked to be lower-case letters, digits and _.
+                                let create = format!("CREATE SCHEMA IF NOT EXISTS {schema}");
+                                sqlx::query(sqlx::AssertSqlSafe(create))
+                                    .execute(&mut *conn)
+                                    .await?;
+                                let path = format!("SET search_path TO {schema}");
+                                sqlx::query(sqlx::AssertSqlSafe(path))
+                                    .execute(&mut *conn)
+                                    .await?;
+                            }
+                        }
+                    }
+                    Ok(())
+                })
+            });
+        let pool = pool_options
+            .connect_with(connect_options)
+            .await
+            .map_err(|source| StoreError::Connect {
+                url: redact(&url),
+                source,
+            })?;
+        match backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
+        }
+        Ok(Store { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The connection pool, for read-only reports and for tests.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Starts the transaction for one inbound message (or one staff action).
+    pub async fn begin(&self) -> Result<Record<'static>, StoreError> {
+        Ok(Record {
+            tx: self.pool.begin().await?,
+        })
+    }
+
+    /// Every message of a conversation, oldest first.
+    pub async fn transcript(&self, conversation: i64) -> Result<Vec<Message>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, direction, author, body, attachments, at FROM messages \
+             WHERE conversation_id = $1 ORDER BY id",
+        )
+        .bind(conversation)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Message {
+                    id: r.try_get("id")?,
+                    direction: r.try_get("direction")?,
+                    author: r.try_get("author")?,
+                    body: r.try_get("body")?,
+                    attachments: serde_json::from_str(&r.try_get::<String, _>("attachments")?)?,
+                    at: from_millis(r.try_get("at")?),
+                })
+            })
+            .collect()
+    }
+
+    /// The stored assessment of an inbound message, as JSON.
+    pub async fn assessment_of(
+        &self,
+        message: i64,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        let row = sqlx::query("SELECT assessment FROM assessments WHERE message_id = $1")
+            .bind(message)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(r) => Ok(Some(serde_json::from_str(
+                &r.try_get::<String, _>("assessment")?,
+            )?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Replies due for delivery at `now`, oldest first.
+    pub async fn due_outbox(
+        &self,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, message_id, channel, chat, payload, attempts FROM outbox \
+             WHERE sent_at IS NULL AND next_attempt_at <= $1 ORDER BY id LIMIT $2",
+        )
+        .bind(millis(now))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(OutboxItem {
+                    id: r.try_get("id")?,
+                    message_id: r.try_get("message_id")?,
+                    channel: r.try_get("channel")?,
+                    chat: r.try_get("chat")?,
+                    payload: r.try_get("payload")?,
+                    attempts: r.try_get("attempts")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The platform accepted the reply.
+    pub async fn mark_sent(&self, outbox: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+        sqlx::query("UPDATE outbox SET sent_at = $1, attempts = attempts + 1 WHERE id = $2")
+            .bind(millis(now))
+            .bind(outbox)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Delivery failed; try again at `retry_at`. The reply is never dropped.
+    pub async fn mark_failed(
+        &self,
+        outbox: i64,
+        error: &str,
+        retry_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2 \
+             WHERE id = $3",
+        )
+        .bind(error)
+        .bind(millis(retry_at))
+        .bind(outbox)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
+
+/// The writes caused by one inbound message, committed together or not at all.
+pub struct Record<'c> {
+    tx: Transaction<'c, Any>,
+}
+
+impl Record<'_> {
+    /// The conversation for (channel, chat), started with `initial_state` if it is new.
+    pub async fn conversation(
+        &mut self,
+        channel: &str,
+        chat: &str,
+        initial_state: &str,
+        locale: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Conversation, StoreError> {
+        sqlx::query(
+            "INSERT INTO conversations (channel, chat, state, locale, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (channel, chat) DO NOTHING",
+        )
+        .bind(channel)
+        .bind(chat)
+        .bind(initial_state)
+        .bind(locale)
+        .bind(millis(now))
+        .execute(&mut *self.tx)
+        .await?;
+        let row = sqlx::query(
+            "SELECT id, state, locale FROM conversations WHERE channel = $1 AND chat = $2",
+        )
+        .bind(channel)
+        .bind(chat)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(Conversation {
+            id: row.try_get("id")?,
+            channel: channel.to_owned(),
+            chat: chat.to_owned(),
+            state: row.try_get("state")?,
+            locale: row.try_get("locale")?,
+        })
+    }
+
+    /// Records an inbound message. `None` when the platform delivered it before: it was
+    /// recorded then, and nothing more must happen now.
+    pub async fn inbound(
+        &mut self,
+        conversation: &Conversation,
+        message: &Inbound,
+    ) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO messages \
+             (conversation_id, channel, direction, author, platform_message_id, body, attachments, at) \
+             VALUES ($1, $2, 'in', 'resident', $3, $4, $5, $6) \
+             ON CONFLICT DO NOTHING RETURNING id",
+        )
+        .bind(conversation.id)
+        .bind(&message.channel)
+        .bind(message.platform_message_id.as_deref())
+        .bind(&message.body)
+        .bind(serde_json::to_string(&message.attachments)?)
+        .bind(millis(message.at))
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        Ok(match row {
+            Some(r) => Some(r.try_get("id")?),
+            None => None,
+        })
+    }
+
+    /// Records the policy engine's assessment of an inbound message, with its reasons.
+    pub async fn assessment(
+        &mut self,
+        message: i64,
+        assessment: &Assessment,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO assessments (message_id, assessment, at) VALUES ($1, $2, $3)")
+            .bind(message)
+            .bind(serde_json::to_string(assessment)?)
+            .bind(millis(now))
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Records a reply (from the bot or a member of staff) and queues it for delivery.
+    pub async fn outbound(
+        &mut self,
+        conversation: &Conversation,
+        author: &str,
+        body: &str,
+        payload: &serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO messages \
+             (conversation_id, channel, direction, author, platform_message_id, body, attachments, at) \
+             VALUES ($1, $2, 'out', $3, NULL, $4, '[]', $5) RETURNING id",
+        )
+        .bind(conversation.id)
+        .bind(&conversation.channel)
+        .bind(author)
+        .bind(body)
+        .bind(millis(now))
+        .fetch_one(&mut *self.tx)
+        .await?;
+        let id: i64 = row.try_get("id")?;
+        sqlx::query(
+            "INSERT INTO outbox (message_id, channel, chat, payload, attempts, next_attempt_at) \
+             VALUES ($1, $2, $3, $4, 0, $5)",
+        )
+        .bind(id)
+        .bind(&conversation.channel)
+        .bind(&conversation.chat)
+        .bind(payload.to_string())
+        .bind(millis(now))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(id)
+    }
+
+    /// Keeps the conversation's current dialog state.
+    pub async fn save_state(
+        &mut self,
+        conversation: &Conversation,
+        state: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE conversations SET state = $1, updated_at = $2 WHERE id = $3")
+            .bind(state)
+            .bind(millis(now))
+            .bind(conversation.id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// `sqlite://data/intake.db` with its folder created and `mode=rwc`, so the file is made on
+/// first run.
+fn prepare_sqlite(url: &str) -> Result<String, StoreError> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path != ":memory:"
+        && let Some(folder) = Path::new(path).parent()
+        && !folder.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(folder).map_err(|source| StoreError::Folder {
+            path: folder.display().to_string(),
+            source,
+        })?;
+    }
+    Ok(if query.contains("mode=") {
+        url.to_owned()
+    } else if query.is_empty() {
+        format!("sqlite://{path}?mode=rwc")
+    } else {
+        format!("sqlite://{path}?{query}&mode=rwc")
+    })
+}
+
+pub fn millis(at: DateTime<Utc>) -> i64 {
+    at.timestamp_millis()
+}
+
+pub fn from_millis(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_get_their_folder_and_create_mode() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}/nested/intake.db", dir.path().display());
+        let prepared = prepare_sqlite(&url).expect("prepare");
+        assert!(prepared.ends_with("intake.db?mode=rwc"), "{prepared}");
+        assert!(dir.path().join("nested").is_dir());
+        assert_eq!(
+            redact("postgres://intake:hunter2@db:5432/intake"),
+            "postgres://intake:[redacted]@db:5432/intake"
+        );
+        assert!(Backend::of("mysql://x").is_err());
+    }
+}

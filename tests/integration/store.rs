@@ -1,0 +1,338 @@
+//! The store suite, run against SQLite (a real file) and PostgreSQL (127.0.0.1:5432, database
+//! `test`, each run in its own schema). PostgreSQL must be running: `.ci/run` starts it.
+
+use std::future::Future;
+
+use chrono::{DateTime, Duration, Utc};
+use intake::core::policy::{Context, Policy};
+use intake::store::{Attachment, Backend, Inbound, Store, StoreOptions};
+
+/// The PostgreSQL server the tests use; `INTAKE_TEST_POSTGRES_URL` overrides it.
+fn postgres_url() -> String {
+    std::env::var("INTAKE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// Runs `test` once against a fresh SQLite file and once against a fresh PostgreSQL schema.
+fn on_both<F, Fut>(test: F)
+where
+    F: Fn(Store) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}/data/intake.db", dir.path().display());
+        let store = Store::connect(&url).await.expect("SQLite store");
+        assert_eq!(store.backend(), Backend::Sqlite);
+        test(store).await;
+
+        let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let options = StoreOptions {
+            url: postgres_url(),
+            schema: Some(schema.clone()),
+            max_connections: 4,
+        };
+        let store = Store::connect_with(options).await.unwrap_or_else(|e| {
+            panic!("PostgreSQL must be running on 127.0.0.1:5432 (.ci/run starts it): {e}")
+        });
+        assert_eq!(store.backend(), Backend::Postgres);
+        let pool = store.pool().clone();
+        test(store).await;
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+            .execute(&pool)
+            .await
+            .expect("drop schema");
+    });
+}
+
+fn at(s: &str) -> DateTime<Utc> {
+    s.parse().expect("instant")
+}
+
+fn message(id: &str, body: &str, when: &str) -> Inbound {
+    Inbound {
+        channel: "telegram".to_owned(),
+        chat: "4242".to_owned(),
+        platform_message_id: Some(id.to_owned()),
+        body: body.to_owned(),
+        attachments: Vec::new(),
+        at: at(when),
+    }
+}
+
+#[test]
+fn a_redelivered_message_is_recorded_once() {
+    on_both(|store| async move {
+        let now = at("2026-11-23T10:00:00Z");
+        for _ in 0..2 {
+            let mut record = store.begin().await.expect("begin");
+            let conv = record
+                .conversation("telegram", "4242", "{}", "en-GB", now)
+                .await
+                .expect("conversation");
+            let first = record
+                .inbound(
+                    &conv,
+                    &message("m1", "still no boiler", "2026-11-23T10:00:00Z"),
+                )
+                .await
+                .expect("inbound");
+            record.commit().await.expect("commit");
+            let transcript = store.transcript(conv.id).await.expect("transcript");
+            assert_eq!(transcript.len(), 1, "{transcript:?}");
+            assert_eq!(transcript[0].body, "still no boiler");
+            // The second delivery finds the first.
+            if first.is_none() {
+                return;
+            }
+        }
+        panic!("the second delivery was recorded again");
+    });
+}
+
+#[test]
+fn everything_one_message_causes_commits_together_or_not_at_all() {
+    on_both(|store| async move {
+        let now = at("2026-11-23T10:00:00Z");
+        let policy = Policy::shipped().expect("policy");
+        let text = "brilliant, another week with no hot water 😡";
+        {
+            let mut record = store.begin().await.expect("begin");
+            let conv = record
+                .conversation("web", "s1", "{\"step\":\"listen\"}", "en-GB", now)
+                .await
+                .expect("conversation");
+            let id = record
+                .inbound(
+                    &conv,
+                    &Inbound {
+                        channel: "web".to_owned(),
+                        chat: "s1".to_owned(),
+                        ..message("w1", text, "2026-11-23T10:00:00Z")
+                    },
+                )
+                .await
+                .expect("inbound")
+                .expect("new");
+            record
+                .assessment(id, &policy.assess(text, &Context::default()), now)
+                .await
+                .expect("assessment");
+            record
+                .outbound(
+                    &conv,
+                    "bot",
+                    "I'm sorry.",
+                    &serde_json::json!({"text": "I'm sorry."}),
+                    now,
+                )
+                .await
+                .expect("outbound");
+            // Dropped without commit: as if the process died here.
+        }
+        let mut record = store.begin().await.expect("begin");
+        let conv = record
+            .conversation("web", "s1", "{\"step\":\"listen\"}", "en-GB", now)
+            .await
+            .expect("conversation");
+        record.commit().await.expect("commit");
+        assert!(
+            store
+                .transcript(conv.id)
+                .await
+                .expect("transcript")
+                .is_empty()
+        );
+        assert!(store.due_outbox(now, 10).await.expect("outbox").is_empty());
+
+        // Now the whole of it, committed.
+        let mut record = store.begin().await.expect("begin");
+        let conv = record
+            .conversation("web", "s1", "{}", "en-GB", now)
+            .await
+            .expect("conversation");
+        let id = record
+            .inbound(
+                &conv,
+                &Inbound {
+                    channel: "web".to_owned(),
+                    chat: "s1".to_owned(),
+                    ..message("w1", text, "2026-11-23T10:00:00Z")
+                },
+            )
+            .await
+            .expect("inbound")
+            .expect("new");
+        record
+            .assessment(id, &policy.assess(text, &Context::default()), now)
+            .await
+            .expect("assessment");
+        record
+            .outbound(
+                &conv,
+                "bot",
+                "I'm sorry.",
+                &serde_json::json!({"text": "I'm sorry."}),
+                now,
+            )
+            .await
+            .expect("outbound");
+        record
+            .save_state(&conv, "{\"step\":\"offer\"}", now)
+            .await
+            .expect("state");
+        record.commit().await.expect("commit");
+
+        let transcript = store.transcript(conv.id).await.expect("transcript");
+        assert_eq!(
+            transcript
+                .iter()
+                .map(|m| (m.direction.as_str(), m.author.as_str()))
+                .collect::<Vec<_>>(),
+            vec![("in", "resident"), ("out", "bot")]
+        );
+        let stored = store
+            .assessment_of(id)
+            .await
+            .expect("read")
+            .expect("stored");
+        assert_eq!(stored["dissatisfied"], true);
+        assert_eq!(stored["intent"], "complaint");
+        assert!(stored["reasons"].as_array().is_some_and(|r| !r.is_empty()));
+        let mut record = store.begin().await.expect("begin");
+        let again = record
+            .conversation("web", "s1", "{}", "en-GB", now)
+            .await
+            .expect("conversation");
+        record.commit().await.expect("commit");
+        assert_eq!(again.state, "{\"step\":\"offer\"}");
+    });
+}
+
+#[test]
+fn messages_are_never_edited() {
+    on_both(|store| async move {
+        let now = at("2026-11-23T10:00:00Z");
+        let mut record = store.begin().await.expect("begin");
+        let conv = record
+            .conversation("discord", "99", "{}", "en-GB", now)
+            .await
+            .expect("conversation");
+        let mut inbound = message("d1", "the damp is back", "2026-11-23T10:00:00Z");
+        inbound.channel = "discord".to_owned();
+        inbound.attachments.push(Attachment {
+            kind: "photo".to_owned(),
+            platform_file_id: "AgACAgQAAxkBAAIB".to_owned(),
+            name: Some("damp.jpg".to_owned()),
+            size: Some(182_044),
+        });
+        record.inbound(&conv, &inbound).await.expect("inbound");
+        record.commit().await.expect("commit");
+        let edit =
+            sqlx::query("UPDATE messages SET body = 'nothing to see' WHERE conversation_id = $1")
+                .bind(conv.id)
+                .execute(store.pool())
+                .await;
+        let err = edit.expect_err("an edit must be refused").to_string();
+        assert!(err.contains("append-only"), "{err}");
+        let transcript = store.transcript(conv.id).await.expect("transcript");
+        assert_eq!(transcript[0].body, "the damp is back");
+        assert_eq!(
+            transcript[0].attachments[0].name.as_deref(),
+            Some("damp.jpg")
+        );
+    });
+}
+
+#[test]
+fn the_outbox_keeps_a_reply_until_it_is_delivered() {
+    on_both(|store| async move {
+        let now = at("2026-11-23T10:00:00Z");
+        let mut record = store.begin().await.expect("begin");
+        let conv = record
+            .conversation("telegram", "7", "{}", "en-GB", now)
+            .await
+            .expect("conversation");
+        record
+            .outbound(
+                &conv,
+                "bot",
+                "Your reference is C-0001.",
+                &serde_json::json!({"text": "Your reference is C-0001."}),
+                now,
+            )
+            .await
+            .expect("outbound");
+        record.commit().await.expect("commit");
+
+        let due = store.due_outbox(now, 10).await.expect("due");
+        assert_eq!(due.len(), 1);
+        assert_eq!(
+            (due[0].channel.as_str(), due[0].chat.as_str()),
+            ("telegram", "7")
+        );
+        // The platform answered 429: try again in 30 seconds, not before.
+        store
+            .mark_failed(
+                due[0].id,
+                "429 Too Many Requests",
+                now + Duration::seconds(30),
+            )
+            .await
+            .expect("failed");
+        assert!(
+            store
+                .due_outbox(now + Duration::seconds(10), 10)
+                .await
+                .expect("due")
+                .is_empty()
+        );
+        let retry = store
+            .due_outbox(now + Duration::seconds(30), 10)
+            .await
+            .expect("due");
+        assert_eq!(retry.len(), 1);
+        assert_eq!(retry[0].attempts, 1);
+        store
+            .mark_sent(retry[0].id, now + Duration::seconds(31))
+            .await
+            .expect("sent");
+        assert!(
+            store
+                .due_outbox(now + Duration::days(1), 10)
+                .await
+                .expect("due")
+                .is_empty()
+        );
+    });
+}
+
+#[test]
+fn the_sqlite_file_is_created_durable_on_first_run() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("data/intake.db");
+        let store = Store::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .expect("store");
+        assert!(path.is_file());
+        let row: (String,) = sqlx::query_as("PRAGMA journal_mode")
+            .fetch_one(store.pool())
+            .await
+            .expect("pragma");
+        assert_eq!(row.0, "wal");
+        let row: (i64,) = sqlx::query_as("PRAGMA synchronous")
+            .fetch_one(store.pool())
+            .await
+            .expect("pragma");
+        assert_eq!(row.0, 2, "synchronous = FULL");
+    });
+}
