@@ -329,6 +329,12 @@ impl<'m> Hits<'m> {
             .filter(|h| h.signal == Signal::ComplaintProcess)
             .map(|h| (h.first, h.last))
             .collect();
+        // "Nobody has come out" describes a failure; its "come out" is not a request.
+        let failures: Vec<(usize, usize)> = all
+            .iter()
+            .filter(|h| matches!(h.signal, Signal::Failure | Signal::WeakFailure))
+            .map(|h| (h.first, h.last))
+            .collect();
         let mut present = 0u64;
         for h in &mut all {
             let about_negation = matches!(h.signal, Signal::Negator | Signal::ComplaintNegated);
@@ -337,7 +343,9 @@ impl<'m> Hits<'m> {
                 && ends_negator(h.first - 1)
                 && !starts_negated(h.first)
                 || h.signal == Signal::ComplaintWord
-                    && process.iter().any(|&(a, b)| h.first >= a && h.last <= b);
+                    && process.iter().any(|&(a, b)| h.first >= a && h.last <= b)
+                || h.signal == Signal::ActionRequest
+                    && failures.iter().any(|&(a, b)| h.first >= a && h.last <= b);
             if !h.negated {
                 present |= 1 << (h.signal as u64);
             }
@@ -765,8 +773,12 @@ impl Reading<'_> {
             return;
         }
         if safeguarding_only {
-            // A disclosure: staff are alerted; there is nothing to route.
-            self.set(Intent::Other, Route::Complaints);
+            // A disclosure: staff are alerted; there is nothing to route. A question in it
+            // ("who do I tell?") is answered as an enquiry.
+            let asks = (0..self.norm.questions.len()).any(|s| self.norm.is_question(s as u16))
+                || h.has(S::AskHow);
+            let intent = if asks { Intent::Enquiry } else { Intent::Other };
+            self.set(intent, Route::Complaints);
             return;
         }
         let agency_matter = h.has(S::Agency)
@@ -805,6 +817,7 @@ impl Reading<'_> {
             } else if h.has(S::ActionRequest)
                 && !h.has(S::ComplaintWord)
                 && h.count(S::NegativeJudgement) <= 1
+                && !self.long_grievance()
             {
                 self.because("intent.service_request", Some("1.4"), &[S::ActionRequest]);
                 Intent::ServiceRequest
@@ -819,7 +832,8 @@ impl Reading<'_> {
         let asks = (0..self.norm.questions.len()).any(|s| self.norm.is_question(s as u16))
             || h.has(S::AskHow);
         let question = asks || h.has(S::Question);
-        let substance = h.has(S::Fault)
+        let substance = asks
+            || h.has(S::Fault)
             || h.has(S::ComplaintNegated)
             || h.has(S::ActionRequest)
             || h.has(S::EnquiryTopic)
@@ -863,6 +877,13 @@ impl Reading<'_> {
             Intent::Other
         };
         self.set(intent, Route::Complaints);
+    }
+
+    /// A long message setting out several failures is a complaint, whatever it also asks for.
+    fn long_grievance(&self) -> bool {
+        let h = self.hits;
+        self.norm.words.len() > 80
+            && h.count(Signal::Failure) + h.count(Signal::NegativeJudgement) >= 3
     }
 
     /// Unsolicited praise that is not sarcasm.
