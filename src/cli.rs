@@ -11,8 +11,11 @@ use serde::Deserialize;
 
 use crate::config::Config;
 use crate::core::calendar::{Deadlines, HolidayKind};
+use crate::core::dialog::{Dialogs, Input, Reply};
 use crate::core::policy::{Context, Policy};
-use crate::store::Store;
+use crate::service::Intake;
+use crate::store::{Inbound, Store};
+use tokio::io::AsyncBufReadExt;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -36,6 +39,13 @@ pub enum Command {
     /// Assess resident messages: JSON lines {"id": ..., "text": ..., "context": {...}} on
     /// standard input, one JSON assessment per line on standard output.
     Assess,
+    /// Talk to the bot in this terminal, through the same service and record as the real
+    /// channels. With standard input from a file or pipe, each line is one resident message.
+    Chat {
+        /// Who you are: two runs with the same name continue the same conversation.
+        #[arg(long = "as", value_name = "NAME", default_value = "resident")]
+        name: String,
+    },
     /// Validate the configuration and print the effective profile. Secrets are shown only as
     /// set or not set.
     CheckConfig,
@@ -91,6 +101,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
         Command::CheckConfig => check_config(&config),
+        Command::Chat { name } => {
+            config.validate()?;
+            crate::logging::init(&config.log);
+            let policy = config.policy()?;
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            runtime.block_on(chat(config, policy, name))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Holidays { year } => {
             config.validate()?;
             let calendar = config.landlord.calendar();
@@ -224,13 +242,80 @@ fn check_config(config: &Config) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// The bot. This foundation opens the record (creating the SQLite file on first run) and
-/// serves a health check; the conversation service, the channels and the console are added by
-/// their own issues.
-async fn serve(config: Config, _policy: Policy) -> anyhow::Result<()> {
+/// Builds the intake service: the record, the dialogs, the policy and the calendar.
+pub async fn intake_service(config: &Config, policy: Policy) -> anyhow::Result<Intake> {
+    let dialogs = Dialogs::load(config.dialogs_dir.as_deref())?;
     let store = Store::connect(&config.database_url)
         .await
         .context("opening the database")?;
+    Ok(Intake {
+        store,
+        policy,
+        dialogs,
+        calendar: config.landlord.calendar(),
+        profile: config.landlord.clone(),
+        resume_after: chrono::Duration::hours(12),
+    })
+}
+
+/// The terminal channel: one line in, the bot's replies out, delivered from the outbox.
+async fn chat(config: Config, policy: Policy, name: String) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    let intake = intake_service(&config, policy).await?;
+    let interactive = std::io::stdin().is_terminal();
+    if interactive {
+        eprintln!(
+            "You are talking to the {} bot as {name:?}. Type a message and press Enter; Ctrl-D ends.",
+            config.landlord.name
+        );
+    }
+    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    let mut out = std::io::stdout().lock();
+    loop {
+        if interactive {
+            write!(out, "> ")?;
+            out.flush()?;
+        }
+        let Some(line) = lines.next_line().await.context("reading standard input")? else {
+            break;
+        };
+        let inbound = Inbound {
+            channel: "terminal".to_owned(),
+            chat: name.clone(),
+            platform_message_id: None,
+            body: line.clone(),
+            attachments: Vec::new(),
+            at: Utc::now(),
+        };
+        intake.handle(&inbound, &Input::Text(line)).await?;
+        for item in intake.store.due_outbox(Utc::now(), 1000).await? {
+            if item.channel != "terminal" || item.chat != name {
+                continue;
+            }
+            let reply: Reply = serde_json::from_str(&item.payload)?;
+            writeln!(out, "{}", render_numbered(&reply))?;
+            intake.store.mark_sent(item.id, Utc::now()).await?;
+        }
+        out.flush()?;
+    }
+    Ok(())
+}
+
+/// A reply as plain text, its choices as numbered options (for channels without buttons).
+pub fn render_numbered(reply: &Reply) -> String {
+    let mut text = reply.text.clone();
+    for (i, c) in reply.choices.iter().enumerate() {
+        text.push_str(&format!("\n  {}. {}", i + 1, c.label));
+    }
+    text.push('\n');
+    text
+}
+
+/// The bot. This foundation opens the record (creating the SQLite file on first run) and
+/// serves a health check; the conversation service, the channels and the console are added by
+/// their own issues.
+async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
+    let store = intake_service(&config, policy).await?.store;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;

@@ -2,9 +2,11 @@
 //! (`now` is passed in), so it is tested without a database or a network.
 //!
 //! - `calendar`: working days, bank holidays in England and Wales, the Code's deadlines.
+//! - `dialog`: the resident's conversation, step by step, with its wording as data.
 //! - `policy`: what a resident's message means under the Code, with reasons and provisions.
 //! - `profile`: the landlord's profile and its validation against the Code.
 
 pub mod calendar;
+pub mod dialog;
 pub mod policy;
 pub mod profile;

@@ -6,10 +6,12 @@
 //!   only from the environment.
 //! - `cli`: the `intake` command line.
 //! - `logging`: `tracing` set up for humans or as JSON.
+//! - `service`: the intake service: one inbound message, one transaction.
 //! - `store`: the record in SQLite or PostgreSQL, one transaction per inbound message.
 
 pub mod cli;
 pub mod config;
 pub mod core;
 pub mod logging;
+pub mod service;
 pub mod store;

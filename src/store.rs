@@ -11,13 +11,14 @@
 use std::path::Path;
 use std::str::FromStr;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Row, Transaction};
 
 use crate::config::redact_url_password as redact;
+use crate::core::dialog::NewCase;
 use crate::core::policy::Assessment;
 
 /// Which database the URL chose.
@@ -279,6 +280,59 @@ impl Store {
         }
     }
 
+    /// The kinds of event recorded for a conversation, oldest first.
+    pub async fn events(
+        &self,
+        conversation: i64,
+    ) -> Result<Vec<(String, serde_json::Value)>, StoreError> {
+        let rows =
+            sqlx::query("SELECT kind, detail FROM events WHERE conversation_id = $1 ORDER BY id")
+                .bind(conversation)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("kind")?,
+                    serde_json::from_str(&r.try_get::<String, _>("detail")?)?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Alerts raised for a conversation: (kind, urgent).
+    pub async fn alerts(&self, conversation: i64) -> Result<Vec<(String, bool)>, StoreError> {
+        let rows =
+            sqlx::query("SELECT kind, urgent FROM alerts WHERE conversation_id = $1 ORDER BY id")
+                .bind(conversation)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("kind")?, r.try_get::<i64, _>("urgent")? != 0)))
+            .collect()
+    }
+
+    /// A complaint: (stage, status, due date, definition).
+    pub async fn case(
+        &self,
+        reference: &str,
+    ) -> Result<Option<(i64, String, String, String)>, StoreError> {
+        let row =
+            sqlx::query("SELECT stage, status, due_on, definition FROM cases WHERE reference = $1")
+                .bind(reference)
+                .fetch_optional(&self.pool)
+                .await?;
+        match row {
+            Some(r) => Ok(Some((
+                r.try_get("stage")?,
+                r.try_get("status")?,
+                r.try_get("due_on")?,
+                r.try_get("definition")?,
+            ))),
+            None => Ok(None),
+        }
+    }
+
     /// Replies due for delivery at `now`, oldest first.
     pub async fn due_outbox(
         &self,
@@ -471,6 +525,107 @@ impl Record<'_> {
             .bind(conversation.id)
             .execute(&mut *self.tx)
             .await?;
+        Ok(())
+    }
+
+    /// The reference the next complaint gets: `C<year>-<number>`.
+    pub async fn next_reference(&mut self, year: i32) -> Result<String, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM cases")
+            .fetch_one(&mut *self.tx)
+            .await?;
+        let n: i64 = row.try_get("n")?;
+        Ok(format!("C{year}-{:05}", n + 1))
+    }
+
+    /// Opens a complaint at stage 1.
+    pub async fn open_case(
+        &mut self,
+        conversation: &Conversation,
+        case: &NewCase,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO cases (reference, conversation_id, stage, status, received_at, \
+             acknowledged_on, due_on, definition, answers, suggested_route, created_at, updated_at) \
+             VALUES ($1, $2, 1, 'acknowledged', $3, $4, $5, $6, $7, $8, $9, $9)",
+        )
+        .bind(&case.reference)
+        .bind(conversation.id)
+        .bind(millis(case.received_at))
+        .bind(case.acknowledged_on.to_string())
+        .bind(case.due_on.to_string())
+        .bind(&case.definition)
+        .bind(serde_json::to_string(&case.answers)?)
+        .bind(case.suggested_route.map(|r| r.as_str().to_owned()))
+        .bind(millis(now))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Moves a complaint to stage 2 with its new dates (6.11, 6.14).
+    pub async fn escalate(
+        &mut self,
+        reference: &str,
+        acknowledged_on: NaiveDate,
+        due_on: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE cases SET stage = 2, status = 'acknowledged', acknowledged_on = $1, \
+             due_on = $2, updated_at = $3 WHERE reference = $4",
+        )
+        .bind(acknowledged_on.to_string())
+        .bind(due_on.to_string())
+        .bind(millis(now))
+        .bind(reference)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Appends an event to the conversation's record.
+    pub async fn event(
+        &mut self,
+        conversation: &Conversation,
+        case_reference: Option<&str>,
+        kind: &str,
+        detail: &serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO events (conversation_id, case_reference, kind, detail, at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(conversation.id)
+        .bind(case_reference)
+        .bind(kind)
+        .bind(detail.to_string())
+        .bind(millis(now))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Raises an alert for managers.
+    pub async fn alert(
+        &mut self,
+        conversation: &Conversation,
+        kind: &str,
+        urgent: bool,
+        detail: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO alerts (conversation_id, kind, urgent, detail, at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(conversation.id)
+        .bind(kind)
+        .bind(i64::from(urgent))
+        .bind(detail)
+        .bind(millis(now))
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
     }
 

@@ -191,6 +191,31 @@ fn holidays_and_deadlines_for_staff() {
     assert!(stderr.contains("RFC 3339"), "{stderr}");
 }
 
+#[test]
+fn chat_continues_the_same_conversation_across_runs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut first = intake();
+    first.current_dir(dir.path()).args(["chat", "--as", "sam"]);
+    let (code, stdout, stderr) = run(
+        &mut first,
+        "the caretaker was rude to me today, not happy\n1\n",
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("1. Make a complaint"), "{stdout}");
+    assert!(stdout.contains("Do you agree?"), "{stdout}");
+    // A second run as the same resident picks up at the privacy question.
+    let mut second = intake();
+    second.current_dir(dir.path()).args(["chat", "--as", "sam"]);
+    let (code, stdout, stderr) = run(&mut second, "yes\n");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("What is your name"), "{stdout}");
+    // Someone else starts afresh.
+    let mut other = intake();
+    other.current_dir(dir.path()).args(["chat", "--as", "alex"]);
+    let (_, stdout, _) = run(&mut other, "yes\n");
+    assert!(!stdout.contains("What is your name"), "{stdout}");
+}
+
 /// Starts `intake serve` on a free port in an empty folder; returns the process, its address
 /// and what it logged up to the listening line.
 fn start_serve(

@@ -1,6 +1,7 @@
 //! The one integration-test binary (so the heavy crates link once). Each module is a suite.
 
 mod cli;
+mod conversations;
 mod corpus;
 mod deadlines;
 mod store;

@@ -14,7 +14,7 @@ fn postgres_url() -> String {
 }
 
 /// Runs `test` once against a fresh SQLite file and once against a fresh PostgreSQL schema.
-fn on_both<F, Fut>(test: F)
+pub fn on_both<F, Fut>(test: F)
 where
     F: Fn(Store) -> Fut,
     Fut: Future<Output = ()>,

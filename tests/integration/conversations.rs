@@ -1,0 +1,221 @@
+//! Scripted conversations (`tests/conversations/*.txt`) held with the intake service, against
+//! SQLite and PostgreSQL. Each line of a script:
+//!
+//! - `> text`: the resident sends `text` (`> [photo]` sends a photo, `> [sticker]` a sticker);
+//! - `< words`: one of the bot's replies to the last message contains `words`;
+//! - `<! words`: no reply to the last message contains `words`;
+//! - `= case stage N` / `= no case`: the conversation's complaint is at stage N, or there is none;
+//! - `= alert KIND` / `= urgent KIND` / `= event KIND` / `= no event KIND`: the record holds it;
+//! - `@ +N minutes|hours|days`: the clock moves on;
+//! - `! stage 1 response sent`: staff send the stage 1 response (what the console will do);
+//! - `# ...`: a comment.
+
+use std::path::Path;
+
+use chrono::{DateTime, Duration, Utc};
+use intake::core::dialog::{Dialogs, Input, Reply};
+use intake::core::policy::Policy;
+use intake::core::profile::LandlordProfile;
+use intake::service::Intake;
+use intake::store::{Inbound, Store};
+use sqlx::Row;
+
+use super::store::on_both;
+
+fn scripts() -> Vec<(String, String)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conversations");
+    let mut out: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .expect("tests/conversations")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .map(|p| {
+            (
+                p.file_name()
+                    .map(|f| f.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                std::fs::read_to_string(&p).expect("script"),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn intake(store: Store) -> Intake {
+    let profile = LandlordProfile::default();
+    Intake {
+        store,
+        policy: Policy::shipped().expect("policy"),
+        dialogs: Dialogs::load(None).expect("dialogs"),
+        calendar: profile.calendar(),
+        profile,
+        resume_after: Duration::hours(12),
+    }
+}
+
+async fn run_script(name: &str, script: &str, intake: &Intake) {
+    let mut now: DateTime<Utc> = "2026-11-23T10:00:00Z".parse().expect("start");
+    let chat = name.trim_end_matches(".txt").to_owned();
+    let mut last: Vec<Reply> = Vec::new();
+    let mut conversation: Option<i64> = None;
+    let mut sent = 0;
+    for (n, line) in script.lines().enumerate() {
+        let at = format!("{name}:{}", n + 1);
+        let line = line.trim_end();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (op, arg) = line.split_once(' ').unwrap_or((line, ""));
+        let all = || {
+            last.iter()
+                .map(|r| format!("{}\n{:?}", r.text, r.choices))
+                .collect::<Vec<_>>()
+                .join("\n---\n")
+        };
+        match op {
+            ">" => {
+                sent += 1;
+                now += Duration::minutes(1);
+                let input = match arg {
+                    "[photo]" => Input::Attachment,
+                    "[sticker]" => Input::Unsupported,
+                    text => Input::Text(text.to_owned()),
+                };
+                let inbound = Inbound {
+                    channel: "script".to_owned(),
+                    chat: chat.clone(),
+                    platform_message_id: Some(format!("{chat}-{sent}")),
+                    body: if matches!(input, Input::Text(_)) {
+                        arg.to_owned()
+                    } else {
+                        String::new()
+                    },
+                    attachments: Vec::new(),
+                    at: now,
+                };
+                let handled = intake
+                    .handle(&inbound, &input)
+                    .await
+                    .unwrap_or_else(|e| panic!("{at}: {e}"));
+                assert!(!handled.duplicate, "{at}: recorded as a duplicate");
+                conversation = Some(handled.conversation);
+                last = handled.replies;
+            }
+            "<" => assert!(
+                last.iter().any(
+                    |r| r.text.contains(arg) || r.choices.iter().any(|c| c.label.contains(arg))
+                ),
+                "{at}: no reply contains {arg:?}; the replies were:\n{}",
+                all()
+            ),
+            "<!" => assert!(
+                !last.iter().any(|r| r.text.contains(arg)),
+                "{at}: a reply contains {arg:?}:\n{}",
+                all()
+            ),
+            "@" => {
+                let parts: Vec<&str> = arg.trim_start_matches('+').split_whitespace().collect();
+                let n: i64 = parts[0].parse().expect("a number");
+                now += match parts.get(1).copied() {
+                    Some("minutes") => Duration::minutes(n),
+                    Some("hours") => Duration::hours(n),
+                    Some("days") => Duration::days(n),
+                    other => panic!("{at}: unknown unit {other:?}"),
+                };
+            }
+            "!" => {
+                assert_eq!(arg, "stage 1 response sent", "{at}");
+                let id = conversation.expect("a conversation");
+                let row = sqlx::query("SELECT reference FROM cases WHERE conversation_id = $1 ORDER BY created_at DESC")
+                    .bind(id)
+                    .fetch_one(intake.store.pool())
+                    .await
+                    .unwrap_or_else(|e| panic!("{at}: no case: {e}"));
+                let reference: String = row.try_get("reference").expect("reference");
+                let mut record = intake.store.begin().await.expect("begin");
+                let conv = record
+                    .conversation("script", &chat, "{}", "en-GB", now)
+                    .await
+                    .expect("conversation");
+                record.commit().await.expect("commit");
+                now += Duration::minutes(1);
+                intake
+                    .stage_one_response_sent(&conv, &reference, now)
+                    .await
+                    .expect("response sent");
+            }
+            "=" => {
+                let id = conversation.expect("a conversation");
+                let words: Vec<&str> = arg.split_whitespace().collect();
+                match words.as_slice() {
+                    ["case", "stage", n] => {
+                        let row = sqlx::query("SELECT stage FROM cases WHERE conversation_id = $1")
+                            .bind(id)
+                            .fetch_one(intake.store.pool())
+                            .await
+                            .unwrap_or_else(|e| panic!("{at}: no case: {e}"));
+                        let stage: i64 = row.try_get("stage").expect("stage");
+                        assert_eq!(stage.to_string(), *n, "{at}");
+                    }
+                    ["no", "case"] => {
+                        let n: i64 = sqlx::query(
+                            "SELECT COUNT(*) AS n FROM cases WHERE conversation_id = $1",
+                        )
+                        .bind(id)
+                        .fetch_one(intake.store.pool())
+                        .await
+                        .expect("count")
+                        .try_get("n")
+                        .expect("n");
+                        assert_eq!(n, 0, "{at}: a case was opened");
+                    }
+                    [kind @ ("alert" | "urgent"), what] => {
+                        let alerts = intake.store.alerts(id).await.expect("alerts");
+                        assert!(
+                            alerts
+                                .iter()
+                                .any(|(k, urgent)| k == what && (*kind == "alert" || *urgent)),
+                            "{at}: no {kind} {what}; alerts: {alerts:?}"
+                        );
+                    }
+                    ["event", what] | ["no", "event", what] => {
+                        let events = intake.store.events(id).await.expect("events");
+                        let found = events.iter().any(|(k, _)| k == what);
+                        assert_eq!(
+                            found,
+                            words[0] == "event",
+                            "{at}: event {what}; events: {:?}",
+                            events.iter().map(|e| &e.0).collect::<Vec<_>>()
+                        );
+                    }
+                    _ => panic!("{at}: unknown check {arg:?}"),
+                }
+            }
+            _ => panic!("{at}: unknown line {line:?}"),
+        }
+    }
+    // Every reply went through the outbox in the same transaction as its message.
+    let id = conversation.expect("a conversation");
+    let transcript = intake.store.transcript(id).await.expect("transcript");
+    assert_eq!(
+        transcript.iter().filter(|m| m.direction == "in").count(),
+        sent,
+        "{name}: every resident message is in the record"
+    );
+}
+
+#[test]
+fn scripted_conversations_on_sqlite_and_postgresql() {
+    let scripts = scripts();
+    assert!(scripts.len() >= 5, "only {} scripts", scripts.len());
+    on_both(|store| {
+        let scripts = scripts.clone();
+        async move {
+            let intake = intake(store);
+            for (name, script) in &scripts {
+                run_script(name, script, &intake).await;
+            }
+        }
+    });
+}
