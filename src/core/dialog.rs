@@ -150,6 +150,7 @@ const REQUIRED: &[&str] = &[
     "status",
     "no_case",
     "stage2_acknowledged",
+    "relate",
     "joined",
     "compliment",
     "thanks",
@@ -416,7 +417,14 @@ impl Locale {
         let template = &self.messages[key];
         Reply {
             text: fill(&template.text, values),
-            choices: template.choices.clone(),
+            choices: template
+                .choices
+                .iter()
+                .map(|c| Choice {
+                    key: c.key.clone(),
+                    label: fill(&c.label, values),
+                })
+                .collect(),
         }
     }
 
@@ -449,6 +457,8 @@ pub enum Phase {
     Listening,
     /// The choice to complain was offered (1.3).
     Offered { open_request: bool },
+    /// Asked whether a new grievance is about an existing complaint (6.8).
+    Relating { reference: String },
     /// The privacy notice was shown.
     Consent,
     /// Asking complaint question `index`.
@@ -883,6 +893,66 @@ pub fn step(state: &State, assessment: &Assessment, input: &Input, env: &Env<'_>
                 }
             }
         }
+        Phase::Relating { reference } => {
+            let mut v = values.clone();
+            v.insert("reference", reference.clone());
+            let relate = locale.say("relate", &v);
+            match pick(&relate.choices, input).map(|c| c.key.as_str()) {
+                Some("same") => {
+                    next.phase = Phase::Listening;
+                    if state
+                        .open_complaint()
+                        .is_some_and(|c| c.reference == reference)
+                    {
+                        effects.push(Effect::JoinCase {
+                            reference: reference.clone(),
+                            text: state.heard.clone(),
+                        });
+                        replies.push(locale.say("joined", &v));
+                    } else {
+                        escalate(
+                            state,
+                            &mut next,
+                            env,
+                            locale,
+                            &values,
+                            &mut replies,
+                            &mut effects,
+                        );
+                    }
+                    next.heard.clear();
+                }
+                Some(_) => {
+                    next.phase = Phase::Listening;
+                    let heard = state.heard.clone();
+                    offer(
+                        state,
+                        &mut next,
+                        assessment,
+                        &heard,
+                        env,
+                        locale,
+                        &values,
+                        &mut replies,
+                        &mut effects,
+                    );
+                }
+                None => {
+                    next.phase = Phase::Listening;
+                    listen(
+                        state,
+                        &mut next,
+                        assessment,
+                        &text,
+                        env,
+                        locale,
+                        &values,
+                        &mut replies,
+                        &mut effects,
+                    );
+                }
+            }
+        }
         Phase::Consent => {
             let choices = &locale.messages["privacy"].choices;
             match pick(choices, input).map(|c| c.key.as_str()) {
@@ -933,6 +1003,16 @@ pub fn step(state: &State, assessment: &Assessment, input: &Input, env: &Env<'_>
             };
             match answer {
                 Some(a) => {
+                    // 2.3: an issue more than 12 months old is never refused here; staff
+                    // are told, to use their discretion.
+                    let long_ago = assessment.route == Route::OutOfTime
+                        || assessment
+                            .reasons
+                            .iter()
+                            .any(|r| r.rule == "note.more_than_12_months_ago");
+                    if q.id == "when" && long_ago {
+                        next.suggested_route = Some(Route::OutOfTime);
+                    }
                     next.answers.insert(q.id.clone(), a);
                     ask_next(&mut next, locale, index + 1, &mut replies);
                     if matches!(next.phase, Phase::Confirming) {
@@ -1098,59 +1178,34 @@ fn listen(
         return;
     }
     let urgent = assessment.is_urgent();
-    match assessment.intent {
-        Intent::Escalation if state.answered_stage_one().is_some() => {
-            escalate(state, next, env, locale, values, replies, effects);
-            return;
-        }
-        _ => {}
+    // Asking in so many words ("stage 2", "still not happy with your response") after the
+    // stage 1 response is a stage 2 request; no reasons are needed (6.12).
+    let asks_stage_two = assessment
+        .reasons
+        .iter()
+        .any(|r| r.rule == "intent.escalation" && r.provision == Some("6.11"));
+    if asks_stage_two && state.answered_stage_one().is_some() {
+        escalate(state, next, env, locale, values, replies, effects);
+        return;
     }
     if assessment.dissatisfied {
-        // 6.8: before the stage 1 response, a related issue joins the complaint.
-        if let Some(case) = state.open_complaint() {
-            effects.push(Effect::JoinCase {
-                reference: case.reference.clone(),
-                text: text.to_owned(),
-            });
-            let mut v = values.clone();
-            v.insert("reference", case.reference.clone());
-            replies.push(locale.say("joined", &v));
-            return;
-        }
-        if let Some(case) = state.answered_stage_one() {
-            let _ = case;
-            escalate(state, next, env, locale, values, replies, effects);
-            return;
-        }
         next.heard = text.to_owned();
         next.received_at = Some(env.now);
-        next.suggested_route = (assessment.route != Route::Complaints).then_some(assessment.route);
-        if matches!(assessment.intent, Intent::ReportOther)
-            && let Some(setting) = env.profile.routes.setting(assessment.route)
-        {
+        // 6.8: a related issue before the stage 1 response joins the complaint; after the
+        // response, more unhappiness about it is a stage 2 request (6.12). Only the resident
+        // knows whether it is related, so ask.
+        if let Some(case) = state.open_complaint().or(state.answered_stage_one()) {
             let mut v = values.clone();
-            v.insert("signpost", setting.signpost.clone());
-            replies.push(locale.say("other_route", &v));
-            effects.push(Effect::OtherRoute {
-                route: assessment.route,
-                text: text.to_owned(),
-            });
+            v.insert("reference", case.reference.clone());
+            replies.push(locale.say("relate", &v));
+            next.phase = Phase::Relating {
+                reference: case.reference.clone(),
+            };
+            return;
         }
-        // 1.3 and 1.5: whenever the resident is unhappy, offer the choice to complain; an
-        // open request carries on either way.
-        let open_request = state.open_service_request;
-        let mut v = values.clone();
-        v.insert("heard", reflect(text));
-        replies.push(locale.say(
-            if open_request {
-                "offer_open_request"
-            } else {
-                "offer"
-            },
-            &v,
-        ));
-        next.phase = Phase::Offered { open_request };
-        effects.push(Effect::Offered);
+        offer(
+            state, next, assessment, text, env, locale, values, replies, effects,
+        );
         return;
     }
     match assessment.intent {
@@ -1210,6 +1265,48 @@ fn listen(
     }
 }
 
+/// Offers the choice to complain (1.3); with a request still open, says it carries on (1.5).
+#[allow(clippy::too_many_arguments)]
+fn offer(
+    state: &State,
+    next: &mut State,
+    assessment: &Assessment,
+    text: &str,
+    env: &Env<'_>,
+    locale: &Locale,
+    values: &BTreeMap<&str, String>,
+    replies: &mut Vec<Reply>,
+    effects: &mut Vec<Effect>,
+) {
+    next.heard = text.to_owned();
+    next.received_at = next.received_at.or(Some(env.now));
+    next.suggested_route = (assessment.route != Route::Complaints).then_some(assessment.route);
+    if matches!(assessment.intent, Intent::ReportOther)
+        && let Some(setting) = env.profile.routes.setting(assessment.route)
+    {
+        let mut v = values.clone();
+        v.insert("signpost", setting.signpost.clone());
+        replies.push(locale.say("other_route", &v));
+        effects.push(Effect::OtherRoute {
+            route: assessment.route,
+            text: text.to_owned(),
+        });
+    }
+    let open_request = state.open_service_request;
+    let mut v = values.clone();
+    v.insert("heard", reflect(text));
+    replies.push(locale.say(
+        if open_request {
+            "offer_open_request"
+        } else {
+            "offer"
+        },
+        &v,
+    ));
+    next.phase = Phase::Offered { open_request };
+    effects.push(Effect::Offered);
+}
+
 fn mentions_complaint(text: &str) -> bool {
     let t = text.to_lowercase();
     t.contains("complaint")
@@ -1259,6 +1356,10 @@ fn ask_next(next: &mut State, locale: &Locale, from: usize, replies: &mut Vec<Re
             if !answered.is_some_and(|a| cond.answers.contains(a)) {
                 continue;
             }
+        }
+        // Already known (who they are and how to reply, from an earlier complaint).
+        if next.answers.contains_key(&q.id) {
+            continue;
         }
         if q.prefill.as_deref() == Some("first_message")
             && next.heard.split_whitespace().count() >= 5
@@ -1346,7 +1447,10 @@ fn acknowledge(
     });
     effects.push(Effect::OpenCase(case));
     next.phase = Phase::Listening;
-    next.answers.clear();
+    // Who they are and how they want replies carry over to a later complaint; the rest is
+    // this complaint's own.
+    next.answers
+        .retain(|id, _| matches!(id.as_str(), "name" | "contact" | "contact_detail"));
     next.heard.clear();
     next.suggested_route = None;
     next.received_at = None;

@@ -878,6 +878,11 @@ impl Reading<'_> {
             Intent::Other
         };
         self.set(intent, Route::Complaints);
+        // Not a complaint in itself, but it may date one ("it was back in 2019"): a note for
+        // staff, never a refusal (2.3).
+        if self.out_of_time() {
+            self.because("note.more_than_12_months_ago", Some("2.3"), &[S::PastTime]);
+        }
     }
 
     /// A long message setting out several failures is a complaint, whatever it also asks for.

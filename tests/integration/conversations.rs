@@ -2,7 +2,9 @@
 //! SQLite and PostgreSQL. Each line of a script:
 //!
 //! - `> text`: the resident sends `text` (`> [photo]` sends a photo, `> [sticker]` a sticker);
-//! - `< words`: one of the bot's replies to the last message contains `words`;
+//! - `< words`: one of the bot's replies to the last message contains `words`; `{ref}` stands
+//!   for the complaint reference, which `< Reference: {ref}` reads from an acknowledgement
+//!   (a new one each time);
 //! - `<! words`: no reply to the last message contains `words`;
 //! - `= case stage N` / `= no case`: the conversation's complaint is at stage N, or there is none;
 //! - `= alert KIND` / `= urgent KIND` / `= event KIND` / `= no event KIND`: the record holds it;
@@ -60,6 +62,7 @@ async fn run_script(name: &str, script: &str, intake: &Intake) {
     let mut last: Vec<Reply> = Vec::new();
     let mut conversation: Option<i64> = None;
     let mut sent = 0;
+    let mut reference: Option<String> = None;
     for (n, line) in script.lines().enumerate() {
         let at = format!("{name}:{}", n + 1);
         let line = line.trim_end();
@@ -102,13 +105,34 @@ async fn run_script(name: &str, script: &str, intake: &Intake) {
                 conversation = Some(handled.conversation);
                 last = handled.replies;
             }
-            "<" => assert!(
-                last.iter().any(
-                    |r| r.text.contains(arg) || r.choices.iter().any(|c| c.label.contains(arg))
-                ),
-                "{at}: no reply contains {arg:?}; the replies were:\n{}",
-                all()
-            ),
+            "<" if arg == "Reference: {ref}" => {
+                let found = last
+                    .iter()
+                    .find_map(|r| r.text.split("Reference: ").nth(1))
+                    .and_then(|rest| rest.split_whitespace().next())
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| panic!("{at}: no reference in:\n{}", all()));
+                assert_ne!(
+                    reference.as_deref(),
+                    Some(found.as_str()),
+                    "{at}: the same reference again"
+                );
+                reference = Some(found);
+            }
+            "<" => {
+                let arg = arg.replace(
+                    "{ref}",
+                    reference.as_deref().unwrap_or("{no reference yet}"),
+                );
+                let arg = arg.as_str();
+                assert!(
+                    last.iter()
+                        .any(|r| r.text.contains(arg)
+                            || r.choices.iter().any(|c| c.label.contains(arg))),
+                    "{at}: no reply contains {arg:?}; the replies were:\n{}",
+                    all()
+                );
+            }
             "<!" => assert!(
                 !last.iter().any(|r| r.text.contains(arg)),
                 "{at}: a reply contains {arg:?}:\n{}",
