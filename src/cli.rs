@@ -46,6 +46,12 @@ pub enum Command {
         #[arg(long = "as", value_name = "NAME", default_value = "resident")]
         name: String,
     },
+    /// Print the full record of a complaint as JSON (Code 5.12): the case, every message both
+    /// ways with its assessment, every event and alert.
+    Export {
+        /// The complaint reference, such as C2026-00001.
+        reference: String,
+    },
     /// Validate the configuration and print the effective profile. Secrets are shown only as
     /// set or not set.
     CheckConfig,
@@ -101,6 +107,26 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
         Command::CheckConfig => check_config(&config),
+        Command::Export { reference } => {
+            config.validate()?;
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            let found = runtime.block_on(async {
+                let store = Store::connect(&config.database_url)
+                    .await
+                    .context("opening the database")?;
+                anyhow::Ok(store.export_case(reference.trim()).await?)
+            })?;
+            match found {
+                Some(record) => {
+                    println!("{}", serde_json::to_string_pretty(&record)?);
+                    Ok(ExitCode::SUCCESS)
+                }
+                None => {
+                    eprintln!("intake: no complaint with reference {reference:?}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
         Command::Chat { name } => {
             config.validate()?;
             crate::logging::init(&config.log);
@@ -254,7 +280,7 @@ pub async fn intake_service(config: &Config, policy: Policy) -> anyhow::Result<I
         dialogs,
         calendar: config.landlord.calendar(),
         profile: config.landlord.clone(),
-        resume_after: chrono::Duration::hours(12),
+        resume_after: chrono::Duration::hours(i64::from(config.conversation.resume_after_hours)),
     })
 }
 
@@ -315,7 +341,22 @@ pub fn render_numbered(reply: &Reply) -> String {
 /// serves a health check; the conversation service, the channels and the console are added by
 /// their own issues.
 async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
-    let store = intake_service(&config, policy).await?.store;
+    let intake = intake_service(&config, policy).await?;
+    let store = intake.store.clone();
+    // Half-finished complaints are logged for staff; a failed run is logged and the next
+    // one tries again.
+    let after = chrono::Duration::hours(i64::from(config.conversation.half_finished_after_hours));
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            match intake.sweep_half_finished(Utc::now(), after).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(logged = n, "half-finished complaints logged for staff"),
+                Err(e) => tracing::error!(error = %e, "half-finished sweep failed"),
+            }
+        }
+    });
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;

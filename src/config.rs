@@ -28,6 +28,7 @@ pub struct Config {
     pub telegram: TelegramConfig,
     pub discord: DiscordConfig,
     pub policy: PolicyConfig,
+    pub conversation: ConversationConfig,
     pub landlord: LandlordProfile,
     /// Secrets, from the environment only.
     #[serde(skip)]
@@ -82,6 +83,26 @@ pub struct PolicyConfig {
     pub lexicon: Option<PathBuf>,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConversationConfig {
+    /// A resident who comes back after this many hours part way through a complaint is
+    /// reminded where they were.
+    pub resume_after_hours: u32,
+    /// A complaint left half-finished this many hours is recorded as an expression of
+    /// dissatisfaction and staff are told.
+    pub half_finished_after_hours: u32,
+}
+
+impl Default for ConversationConfig {
+    fn default() -> Self {
+        ConversationConfig {
+            resume_after_hours: 12,
+            half_finished_after_hours: 48,
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -92,6 +113,7 @@ impl Default for Config {
             telegram: TelegramConfig::default(),
             discord: DiscordConfig::default(),
             policy: PolicyConfig::default(),
+            conversation: ConversationConfig::default(),
             landlord: LandlordProfile::default(),
             secrets: Secrets::default(),
         }

@@ -145,6 +145,46 @@ impl Intake {
         record.commit().await
     }
 
+    /// One run of the half-finished sweep: a resident who stopped part way through making a
+    /// complaint more than `after` ago is still recorded as an expression of dissatisfaction,
+    /// and staff are told, so nothing is lost. Each is logged once; returns how many.
+    pub async fn sweep_half_finished(
+        &self,
+        now: DateTime<Utc>,
+        after: chrono::Duration,
+    ) -> Result<usize, StoreError> {
+        let mut logged = 0;
+        for idle in self.store.idle_conversations(now - after).await? {
+            let mut state: State = serde_json::from_str(&idle.state).unwrap_or_default();
+            if !state.half_finished() || state.half_finished_logged_at.is_some() {
+                continue;
+            }
+            let mut record = self.store.begin().await?;
+            let detail = json!({
+                "heard": state.heard,
+                "answers": state.answers,
+                "phase": serde_json::to_value(&state.phase)?,
+                "declined": false,
+                "half_finished": true,
+            });
+            record
+                .event(&idle, None, "dissatisfaction", &detail, now)
+                .await?;
+            record
+                .alert(&idle, "half_finished", false, &state.heard, now)
+                .await?;
+            state.half_finished_logged_at = Some(now);
+            // Keep the conversation's place so the resident can still pick up where they
+            // left off; updated_at moves on, so the sweep does not look at it again.
+            record
+                .save_state(&idle, &serde_json::to_string(&state)?, now)
+                .await?;
+            record.commit().await?;
+            logged += 1;
+        }
+        Ok(logged)
+    }
+
     fn dialogs_note_too_long(&self, conversation: &Conversation) -> Reply {
         let locale = self.dialogs.locale(&conversation.locale);
         locale.text("too_long")

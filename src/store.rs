@@ -280,6 +280,120 @@ impl Store {
         }
     }
 
+    /// Conversations with no message since `before`: (conversation, state).
+    pub async fn idle_conversations(
+        &self,
+        before: DateTime<Utc>,
+    ) -> Result<Vec<Conversation>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, channel, chat, state, locale FROM conversations WHERE updated_at < $1 ORDER BY id",
+        )
+        .bind(millis(before))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Conversation {
+                    id: r.try_get("id")?,
+                    channel: r.try_get("channel")?,
+                    chat: r.try_get("chat")?,
+                    state: r.try_get("state")?,
+                    locale: r.try_get("locale")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The full record of a complaint (Code 5.12): the case, every message both ways with the
+    /// assessment of each inbound one, every event and alert of its conversation.
+    pub async fn export_case(
+        &self,
+        reference: &str,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        let Some(case) = sqlx::query(
+            "SELECT reference, conversation_id, stage, status, received_at, acknowledged_on, due_on, \
+             definition, answers, suggested_route, created_at, updated_at FROM cases WHERE reference = $1",
+        )
+        .bind(reference)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let conversation: i64 = case.try_get("conversation_id")?;
+        let conv = sqlx::query("SELECT channel, chat, locale FROM conversations WHERE id = $1")
+            .bind(conversation)
+            .fetch_one(&self.pool)
+            .await?;
+        let mut messages = Vec::new();
+        for m in self.transcript(conversation).await? {
+            let assessment = if m.direction == "in" {
+                self.assessment_of(m.id).await?
+            } else {
+                None
+            };
+            let mut value = serde_json::to_value(&m)?;
+            value["assessment"] = assessment.unwrap_or(serde_json::Value::Null);
+            messages.push(value);
+        }
+        let events = sqlx::query(
+            "SELECT kind, case_reference, detail, at FROM events WHERE conversation_id = $1 ORDER BY id",
+        )
+        .bind(conversation)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(serde_json::json!({
+                "kind": r.try_get::<String, _>("kind")?,
+                "case_reference": r.try_get::<Option<String>, _>("case_reference")?,
+                "detail": serde_json::from_str::<serde_json::Value>(&r.try_get::<String, _>("detail")?)?,
+                "at": from_millis(r.try_get("at")?),
+            }))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+        let alerts = sqlx::query(
+            "SELECT kind, urgent, detail, at, acknowledged_at FROM alerts WHERE conversation_id = $1 ORDER BY id",
+        )
+        .bind(conversation)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(serde_json::json!({
+                "kind": r.try_get::<String, _>("kind")?,
+                "urgent": r.try_get::<i64, _>("urgent")? != 0,
+                "detail": r.try_get::<String, _>("detail")?,
+                "at": from_millis(r.try_get("at")?),
+                "acknowledged_at": r.try_get::<Option<i64>, _>("acknowledged_at")?.map(from_millis),
+            }))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(Some(serde_json::json!({
+            "case": {
+                "reference": case.try_get::<String, _>("reference")?,
+                "stage": case.try_get::<i64, _>("stage")?,
+                "status": case.try_get::<String, _>("status")?,
+                "received_at": from_millis(case.try_get("received_at")?),
+                "acknowledged_on": case.try_get::<String, _>("acknowledged_on")?,
+                "due_on": case.try_get::<String, _>("due_on")?,
+                "definition": case.try_get::<String, _>("definition")?,
+                "answers": serde_json::from_str::<serde_json::Value>(&case.try_get::<String, _>("answers")?)?,
+                "suggested_route": case.try_get::<Option<String>, _>("suggested_route")?,
+                "created_at": from_millis(case.try_get("created_at")?),
+                "updated_at": from_millis(case.try_get("updated_at")?),
+            },
+            "conversation": {
+                "channel": conv.try_get::<String, _>("channel")?,
+                "chat": conv.try_get::<String, _>("chat")?,
+                "locale": conv.try_get::<String, _>("locale")?,
+            },
+            "messages": messages,
+            "events": events,
+            "alerts": alerts,
+        })))
+    }
+
     /// The kinds of event recorded for a conversation, oldest first.
     pub async fn events(
         &self,

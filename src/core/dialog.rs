@@ -504,6 +504,9 @@ pub struct State {
     pub open_service_request: bool,
     #[serde(default)]
     pub last_message_at: Option<DateTime<Utc>>,
+    /// When a complaint left half-finished was logged for staff, so it is logged once.
+    #[serde(default)]
+    pub half_finished_logged_at: Option<DateTime<Utc>>,
 }
 
 impl State {
@@ -521,6 +524,19 @@ impl State {
             .iter()
             .rev()
             .find(|c| c.stage == 1 && c.responded)
+    }
+
+    /// Whether the resident stopped part way through making a complaint.
+    pub fn half_finished(&self) -> bool {
+        matches!(
+            self.phase,
+            Phase::Offered { .. }
+                | Phase::Relating { .. }
+                | Phase::Consent
+                | Phase::Asking { .. }
+                | Phase::Confirming
+                | Phase::Correcting
+        )
     }
 
     /// The context the policy engine needs (1.5, 6.8, 6.10).
@@ -768,6 +784,7 @@ pub fn step(state: &State, assessment: &Assessment, input: &Input, env: &Env<'_>
         .last_message_at
         .is_some_and(|last| env.now - last > env.resume_after);
     next.last_message_at = Some(env.now);
+    next.half_finished_logged_at = None;
 
     if text.is_empty() {
         replies.push(locale.say("empty", &values));

@@ -216,6 +216,57 @@ fn chat_continues_the_same_conversation_across_runs() {
     assert!(!stdout.contains("What is your name"), "{stdout}");
 }
 
+#[test]
+fn a_complaint_made_in_chat_can_be_exported_in_full() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script = "the repairs team never turned up for my boiler appointment, third time\n1\nyes\nSam Jones, 4 Rowan Close\n1\na new appointment\nlast Tuesday\nno\n1\nyes\n";
+    let mut chat = intake();
+    chat.current_dir(dir.path()).args(["chat", "--as", "sam"]);
+    let (code, stdout, stderr) = run(&mut chat, script);
+    assert_eq!(code, 0, "{stderr}");
+    let reference = stdout
+        .split("Reference: ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no reference in:\n{stdout}"))
+        .to_owned();
+
+    let mut export = intake();
+    export.current_dir(dir.path()).args(["export", &reference]);
+    let (code, stdout, stderr) = run(&mut export, "");
+    assert_eq!(code, 0, "{stderr}");
+    let record: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(record["case"]["reference"], reference.as_str());
+    assert_eq!(record["case"]["stage"], 1);
+    let messages = record["messages"].as_array().expect("messages");
+    assert_eq!(
+        messages.iter().filter(|m| m["direction"] == "in").count(),
+        10
+    );
+    assert_eq!(messages[0]["assessment"]["dissatisfied"], true);
+    assert!(
+        messages.iter().any(|m| m["direction"] == "out"
+            && m["body"].as_str().is_some_and(|b| b.contains(&reference)))
+    );
+    let kinds: Vec<&str> = record["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    for kind in ["offered", "offer_answered", "consent", "open_case"] {
+        assert!(kinds.contains(&kind), "{kind} missing from {kinds:?}");
+    }
+
+    let mut missing = intake();
+    missing
+        .current_dir(dir.path())
+        .args(["export", "C1999-00001"]);
+    let (code, _, stderr) = run(&mut missing, "");
+    assert_eq!(code, 1);
+    assert!(stderr.contains("no complaint"), "{stderr}");
+}
+
 /// Starts `intake serve` on a free port in an empty folder; returns the process, its address
 /// and what it logged up to the listening line.
 fn start_serve(

@@ -10,6 +10,7 @@
 //! - `= alert KIND` / `= urgent KIND` / `= event KIND` / `= no event KIND`: the record holds it;
 //! - `@ +N minutes|hours|days`: the clock moves on;
 //! - `! stage 1 response sent`: staff send the stage 1 response (what the console will do);
+//! - `~ sweep`: the half-finished sweep runs (48 hours);
 //! - `# ...`: a comment.
 
 use std::path::Path;
@@ -168,6 +169,13 @@ async fn run_script(name: &str, script: &str, intake: &Intake) {
                     .stage_one_response_sent(&conv, &reference, now)
                     .await
                     .expect("response sent");
+            }
+            "~" => {
+                assert_eq!(arg, "sweep", "{at}");
+                intake
+                    .sweep_half_finished(now, Duration::hours(48))
+                    .await
+                    .unwrap_or_else(|e| panic!("{at}: {e}"));
             }
             "=" => {
                 let id = conversation.expect("a conversation");
