@@ -46,6 +46,27 @@ pub enum Command {
         #[arg(long = "as", value_name = "NAME", default_value = "resident")]
         name: String,
     },
+    /// Measure the full pipeline (assess, dialog, store, outbox) with simulated residents on
+    /// SQLite and PostgreSQL, against bare durable inserts measured in the same run.
+    Bench {
+        /// Residents holding a conversation at the same time.
+        #[arg(long, default_value_t = 50)]
+        residents: usize,
+        /// Bare single-row inserts for the baseline.
+        #[arg(long, default_value_t = 3000)]
+        bare_inserts: usize,
+        /// PostgreSQL to measure (a scratch schema is made and dropped). Also
+        /// INTAKE_BENCH_POSTGRES_URL.
+        #[arg(
+            long,
+            env = "INTAKE_BENCH_POSTGRES_URL",
+            default_value = "postgres://postgres@127.0.0.1:5432/test"
+        )]
+        postgres: String,
+        /// Measure SQLite only.
+        #[arg(long)]
+        no_postgres: bool,
+    },
     /// Print the full record of a complaint as JSON (Code 5.12): the case, every message both
     /// ways with its assessment, every event and alert.
     Export {
@@ -107,6 +128,29 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
         Command::CheckConfig => check_config(&config),
+        Command::Bench {
+            residents,
+            bare_inserts,
+            postgres,
+            no_postgres,
+        } => {
+            config.validate()?;
+            let policy = config.policy()?;
+            let dialogs = Dialogs::load(config.dialogs_dir.as_deref())?;
+            let options = crate::bench::BenchOptions {
+                residents,
+                bare_inserts,
+                postgres_url: (!no_postgres).then_some(postgres),
+            };
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            runtime.block_on(crate::bench::run(
+                &options,
+                &policy,
+                &dialogs,
+                &config.landlord,
+            ))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Export { reference } => {
             config.validate()?;
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;

@@ -4,11 +4,13 @@
 //! - `core`: the pure heart (calendar, policy engine, landlord profile); no I/O.
 //! - `config`: layered configuration (defaults, TOML file, `INTAKE_` environment); secrets
 //!   only from the environment.
+//! - `bench`: `intake bench`, the full pipeline measured against bare durable inserts.
 //! - `cli`: the `intake` command line.
 //! - `logging`: `tracing` set up for humans or as JSON.
 //! - `service`: the intake service: one inbound message, one transaction.
 //! - `store`: the record in SQLite or PostgreSQL, one transaction per inbound message.
 
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod core;

@@ -11,9 +11,10 @@ use serde_json::json;
 
 use crate::core::calendar::{Calendar, Deadlines};
 use crate::core::dialog::{self, Dialogs, Effect, Env, Input, Reply, State};
-use crate::core::policy::{Policy, Risk};
+use crate::core::policy::Policy;
 use crate::core::profile::LandlordProfile;
-use crate::store::{Conversation, Inbound, Store, StoreError};
+use crate::store::{Conversation, Inbound, Record, Store, StoreError};
+use tokio::sync::{mpsc, oneshot};
 
 /// The longest message the bot takes in, in bytes. Longer ones are kept whole in the record,
 /// assessed on their first part, and the resident is told (no message is ever lost).
@@ -44,8 +45,20 @@ pub struct Handled {
 impl Intake {
     /// Handles one inbound message in one transaction.
     pub async fn handle(&self, inbound: &Inbound, input: &Input) -> Result<Handled, StoreError> {
-        let now = inbound.at;
         let mut record = self.store.begin().await?;
+        let handled = self.process(&mut record, inbound, input).await?;
+        record.commit().await?;
+        Ok(handled)
+    }
+
+    /// Everything one message causes, written into `record` (committed by the caller).
+    pub async fn process(
+        &self,
+        record: &mut Record<'_>,
+        inbound: &Inbound,
+        input: &Input,
+    ) -> Result<Handled, StoreError> {
+        let now = inbound.at;
         let conversation = record
             .conversation(
                 &inbound.channel,
@@ -56,7 +69,6 @@ impl Intake {
             )
             .await?;
         let Some(message_id) = record.inbound(&conversation, inbound).await? else {
-            record.commit().await?;
             return Ok(Handled {
                 conversation: conversation.id,
                 duplicate: true,
@@ -69,9 +81,9 @@ impl Intake {
         let assessment = self
             .policy
             .assess(&inbound.body, &state.policy_context(today));
-        record.assessment(message_id, &assessment, now).await?;
+        record.assessment(message_id, &assessment, now)?;
 
-        let env = Env {
+        let mut env = Env {
             dialogs: &self.dialogs,
             locale: &conversation.locale,
             profile: &self.profile,
@@ -80,26 +92,33 @@ impl Intake {
                 timescales: &self.profile.timescales,
             },
             now,
-            next_reference: record.next_reference(today.year()).await?,
+            next_reference: String::new(),
             resume_after: self.resume_after,
         };
         let mut step = dialog::step(&state, &assessment, input, &env);
+        // A reference is handed out only when a complaint is opened; the step is pure, so it
+        // is simply taken again with the real reference.
+        if step
+            .effects
+            .iter()
+            .any(|e| matches!(e, Effect::OpenCase(_)))
+        {
+            env.next_reference = record.allocate_reference(today.year()).await?;
+            step = dialog::step(&state, &assessment, input, &env);
+        }
         if inbound.body.len() > LONGEST_READ {
             step.replies.push(self.dialogs_note_too_long(&conversation));
         }
 
         for reply in &step.replies {
             let payload = json!({ "text": reply.text, "choices": reply.choices });
-            record
-                .outbound(&conversation, "bot", &reply.text, &payload, now)
-                .await?;
+            record.outbound(&conversation, "bot", &reply.text, &payload, now);
         }
         for effect in &step.effects {
-            self.apply(&mut record, &conversation, effect, now).await?;
+            self.apply(record, &conversation, effect, now)?;
         }
         let state_json = serde_json::to_string(&step.state)?;
-        record.save_state(&conversation, &state_json, now).await?;
-        record.commit().await?;
+        record.save_state(&conversation, &state_json, now);
         Ok(Handled {
             conversation: conversation.id,
             duplicate: false,
@@ -130,18 +149,14 @@ impl Intake {
         for case in state.cases.iter_mut().filter(|c| c.reference == reference) {
             case.responded = true;
         }
-        record
-            .event(
-                &current,
-                Some(reference),
-                "stage1_response_sent",
-                &json!({}),
-                now,
-            )
-            .await?;
-        record
-            .save_state(&current, &serde_json::to_string(&state)?, now)
-            .await?;
+        record.event(
+            &current,
+            Some(reference),
+            "stage1_response_sent",
+            &json!({}),
+            now,
+        );
+        record.save_state(&current, &serde_json::to_string(&state)?, now);
         record.commit().await
     }
 
@@ -167,18 +182,12 @@ impl Intake {
                 "declined": false,
                 "half_finished": true,
             });
-            record
-                .event(&idle, None, "dissatisfaction", &detail, now)
-                .await?;
-            record
-                .alert(&idle, "half_finished", false, &state.heard, now)
-                .await?;
+            record.event(&idle, None, "dissatisfaction", &detail, now);
+            record.alert(&idle, "half_finished", false, &state.heard, now);
             state.half_finished_logged_at = Some(now);
             // Keep the conversation's place so the resident can still pick up where they
             // left off; updated_at moves on, so the sweep does not look at it again.
-            record
-                .save_state(&idle, &serde_json::to_string(&state)?, now)
-                .await?;
+            record.save_state(&idle, &serde_json::to_string(&state)?, now);
             record.commit().await?;
             logged += 1;
         }
@@ -190,9 +199,10 @@ impl Intake {
         locale.text("too_long")
     }
 
-    async fn apply(
+    /// Queues what an effect changes (a case, an alert) and its event in the record.
+    fn apply(
         &self,
-        record: &mut crate::store::Record<'_>,
+        record: &mut Record<'_>,
         conversation: &Conversation,
         effect: &Effect,
         now: DateTime<Utc>,
@@ -201,7 +211,7 @@ impl Intake {
         let kind = detail["effect"].as_str().unwrap_or("effect").to_owned();
         let case = match effect {
             Effect::OpenCase(case) => {
-                record.open_case(conversation, case, now).await?;
+                record.open_case(conversation, case, now)?;
                 Some(case.reference.as_str())
             }
             Effect::Escalate {
@@ -210,36 +220,120 @@ impl Intake {
                 due_on,
                 ..
             } => {
-                record
-                    .escalate(reference, *acknowledged_on, *due_on, now)
-                    .await?;
+                record.escalate(reference, *acknowledged_on, *due_on, now);
                 Some(reference.as_str())
             }
             Effect::JoinCase { reference, .. } => Some(reference.as_str()),
             Effect::UrgentAlert { risk, words } => {
-                let name = match risk {
-                    Risk::Emergency => "emergency",
-                    Risk::Safeguarding => "safeguarding",
-                    Risk::HealthSafety => "health_safety",
-                    Risk::Vulnerability => "vulnerability",
-                };
-                record
-                    .alert(conversation, name, true, &words.join(", "), now)
-                    .await?;
+                record.alert(conversation, risk.as_str(), true, &words.join(", "), now);
                 None
             }
             Effect::Alert { kind, detail } => {
-                record.alert(conversation, kind, false, detail, now).await?;
+                record.alert(conversation, kind, false, detail, now);
                 None
             }
             Effect::HandOver => {
-                record
-                    .alert(conversation, "person_requested", false, "", now)
-                    .await?;
+                record.alert(conversation, "person_requested", false, "", now);
                 None
             }
             _ => None,
         };
-        record.event(conversation, case, &kind, &detail, now).await
+        record.event(conversation, case, &kind, &detail, now);
+        Ok(())
+    }
+}
+
+/// One message waiting for the writer.
+struct Job {
+    inbound: Inbound,
+    input: Input,
+    done: oneshot::Sender<Result<Handled, StoreError>>,
+}
+
+/// Group commit: messages arriving together are handled one after another in one database
+/// transaction, each in its own savepoint, and committed with a single sync to disk. Each
+/// message is still all-or-nothing, and no reply is released before the commit.
+#[derive(Debug, Clone)]
+pub struct Writer {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job")
+            .field("inbound", &self.inbound)
+            .finish()
+    }
+}
+
+impl Writer {
+    /// Starts the writer; up to `max_batch` messages share a commit.
+    pub fn start(intake: Intake, max_batch: usize) -> Writer {
+        let (jobs, mut queue) = mpsc::channel::<Job>(max_batch.max(1) * 4);
+        tokio::spawn(async move {
+            while let Some(first) = queue.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < max_batch {
+                    match queue.try_recv() {
+                        Ok(job) => batch.push(job),
+                        Err(_) => break,
+                    }
+                }
+                commit_together(&intake, batch).await;
+            }
+        });
+        Writer { jobs }
+    }
+
+    /// Handles one message; returns once it is durably recorded.
+    pub async fn handle(&self, inbound: Inbound, input: Input) -> Result<Handled, StoreError> {
+        let (done, result) = oneshot::channel();
+        self.jobs
+            .send(Job {
+                inbound,
+                input,
+                done,
+            })
+            .await
+            .map_err(|_| StoreError::WriterStopped)?;
+        result.await.map_err(|_| StoreError::WriterStopped)?
+    }
+}
+
+async fn commit_together(intake: &Intake, batch: Vec<Job>) {
+    let mut outer = match intake.store.begin().await {
+        Ok(record) => record,
+        Err(e) => {
+            let reason = e.to_string();
+            for job in batch {
+                let _ = job.done.send(Err(StoreError::Group(reason.clone())));
+            }
+            return;
+        }
+    };
+    let mut results = Vec::with_capacity(batch.len());
+    for job in batch {
+        let result = match outer.nested().await {
+            Ok(mut inner) => match intake.process(&mut inner, &job.inbound, &job.input).await {
+                Ok(handled) => inner.commit().await.map(|()| handled),
+                // Dropping the savepoint undoes this message alone.
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        };
+        results.push((job.done, result));
+    }
+    match outer.commit().await {
+        Ok(()) => {
+            for (done, result) in results {
+                let _ = done.send(result);
+            }
+        }
+        Err(e) => {
+            let reason = e.to_string();
+            for (done, _) in results {
+                let _ = done.send(Err(StoreError::Group(reason.clone())));
+            }
+        }
     }
 }

@@ -57,6 +57,10 @@ pub enum StoreError {
     Schema(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("the messages committed together with this one could not be saved: {0}")]
+    Group(String),
+    #[error("the writer has stopped")]
+    WriterStopped,
     #[error("a stored value is not valid JSON: {0}")]
     Json(#[from] serde_json::Error),
 }
@@ -173,6 +177,9 @@ impl Store {
             })?;
         let schema = options.schema.clone();
         let pool_options = AnyPoolOptions::new()
+            // A broken connection shows up as an error on first use; pinging before every
+            // transaction would cost a round trip per message.
+            .test_before_acquire(false)
             // SQLite takes one writer at a time; one connection avoids lock upgrades failing.
             .max_connections(match backend {
                 Backend::Sqlite => 1,
@@ -237,6 +244,8 @@ impl Store {
     pub async fn begin(&self) -> Result<Record<'static>, StoreError> {
         Ok(Record {
             tx: self.pool.begin().await?,
+            backend: self.backend,
+            writes: Vec::new(),
         })
     }
 
@@ -506,11 +515,29 @@ impl Store {
 }
 
 /// The writes caused by one inbound message, committed together or not at all.
+///
+/// Reads (the conversation, whether a message is new, a new reference) go to the database at
+/// once. Writes are queued and sent at `commit`: on SQLite as one multi-statement round trip,
+/// on PostgreSQL one statement at a time, in the same transaction either way.
 pub struct Record<'c> {
     tx: Transaction<'c, Any>,
+    backend: Backend,
+    writes: Vec<(&'static str, Vec<Value>)>,
+}
+
+/// A value bound to a queued statement.
+#[derive(Debug, Clone)]
+enum Value {
+    Int(i64),
+    Text(String),
+    MaybeText(Option<String>),
 }
 
 impl Record<'_> {
+    fn queue(&mut self, sql: &'static str, values: Vec<Value>) {
+        self.writes.push((sql, values));
+    }
+
     /// The conversation for (channel, chat), started with `initial_state` if it is new.
     pub async fn conversation(
         &mut self,
@@ -520,24 +547,31 @@ impl Record<'_> {
         locale: &str,
         now: DateTime<Utc>,
     ) -> Result<Conversation, StoreError> {
-        sqlx::query(
-            "INSERT INTO conversations (channel, chat, state, locale, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (channel, chat) DO NOTHING",
-        )
-        .bind(channel)
-        .bind(chat)
-        .bind(initial_state)
-        .bind(locale)
-        .bind(millis(now))
-        .execute(&mut *self.tx)
-        .await?;
-        let row = sqlx::query(
-            "SELECT id, state, locale FROM conversations WHERE channel = $1 AND chat = $2",
-        )
-        .bind(channel)
-        .bind(chat)
-        .fetch_one(&mut *self.tx)
-        .await?;
+        let select = "SELECT id, state, locale FROM conversations WHERE channel = $1 AND chat = $2";
+        let mut found = sqlx::query(select)
+            .bind(channel)
+            .bind(chat)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        if found.is_none() {
+            sqlx::query(
+                "INSERT INTO conversations (channel, chat, state, locale, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (channel, chat) DO NOTHING",
+            )
+            .bind(channel)
+            .bind(chat)
+            .bind(initial_state)
+            .bind(locale)
+            .bind(millis(now))
+            .execute(&mut *self.tx)
+            .await?;
+            found = sqlx::query(select)
+                .bind(channel)
+                .bind(chat)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        }
+        let row = found.ok_or(sqlx::Error::RowNotFound)?;
         Ok(Conversation {
             id: row.try_get("id")?,
             channel: channel.to_owned(),
@@ -574,179 +608,265 @@ impl Record<'_> {
         })
     }
 
+    /// Hands out the reference for a new complaint: `C<year>-<number>`, never the same twice.
+    pub async fn allocate_reference(&mut self, year: i32) -> Result<String, StoreError> {
+        let row = sqlx::query(
+            "UPDATE counters SET value = value + 1 WHERE name = 'case_reference' RETURNING value",
+        )
+        .fetch_one(&mut *self.tx)
+        .await?;
+        let n: i64 = row.try_get("value")?;
+        Ok(format!("C{year}-{n:05}"))
+    }
+
     /// Records the policy engine's assessment of an inbound message, with its reasons.
-    pub async fn assessment(
+    pub fn assessment(
         &mut self,
         message: i64,
         assessment: &Assessment,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO assessments (message_id, assessment, at) VALUES ($1, $2, $3)")
-            .bind(message)
-            .bind(serde_json::to_string(assessment)?)
-            .bind(millis(now))
-            .execute(&mut *self.tx)
-            .await?;
+        self.queue(
+            "INSERT INTO assessments (message_id, assessment, at) VALUES ($1, $2, $3)",
+            vec![
+                Value::Int(message),
+                Value::Text(serde_json::to_string(assessment)?),
+                Value::Int(millis(now)),
+            ],
+        );
         Ok(())
     }
 
     /// Records a reply (from the bot or a member of staff) and queues it for delivery.
-    pub async fn outbound(
+    pub fn outbound(
         &mut self,
         conversation: &Conversation,
         author: &str,
         body: &str,
         payload: &serde_json::Value,
         now: DateTime<Utc>,
-    ) -> Result<i64, StoreError> {
-        let row = sqlx::query(
+    ) {
+        self.queue(
             "INSERT INTO messages \
              (conversation_id, channel, direction, author, platform_message_id, body, attachments, at) \
-             VALUES ($1, $2, 'out', $3, NULL, $4, '[]', $5) RETURNING id",
-        )
-        .bind(conversation.id)
-        .bind(&conversation.channel)
-        .bind(author)
-        .bind(body)
-        .bind(millis(now))
-        .fetch_one(&mut *self.tx)
-        .await?;
-        let id: i64 = row.try_get("id")?;
-        sqlx::query(
-            "INSERT INTO outbox (message_id, channel, chat, payload, attempts, next_attempt_at) \
-             VALUES ($1, $2, $3, $4, 0, $5)",
-        )
-        .bind(id)
-        .bind(&conversation.channel)
-        .bind(&conversation.chat)
-        .bind(payload.to_string())
-        .bind(millis(now))
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(id)
+             VALUES ($1, $2, 'out', $3, NULL, $4, '[]', $5)",
+            vec![
+                Value::Int(conversation.id),
+                Value::Text(conversation.channel.clone()),
+                Value::Text(author.to_owned()),
+                Value::Text(body.to_owned()),
+                Value::Int(millis(now)),
+            ],
+        );
+        // The outbox row points at the message just written, by this connection's last
+        // inserted id (a single writer on SQLite; the session's sequence on PostgreSQL).
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                "INSERT INTO outbox (message_id, channel, chat, payload, attempts, next_attempt_at) \
+                 VALUES (last_insert_rowid(), $1, $2, $3, 0, $4)"
+            }
+            Backend::Postgres => {
+                "INSERT INTO outbox (message_id, channel, chat, payload, attempts, next_attempt_at) \
+                 VALUES (currval(pg_get_serial_sequence('messages', 'id')), $1, $2, $3, 0, $4)"
+            }
+        };
+        self.queue(
+            sql,
+            vec![
+                Value::Text(conversation.channel.clone()),
+                Value::Text(conversation.chat.clone()),
+                Value::Text(payload.to_string()),
+                Value::Int(millis(now)),
+            ],
+        );
     }
 
     /// Keeps the conversation's current dialog state.
-    pub async fn save_state(
-        &mut self,
-        conversation: &Conversation,
-        state: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE conversations SET state = $1, updated_at = $2 WHERE id = $3")
-            .bind(state)
-            .bind(millis(now))
-            .bind(conversation.id)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
-    }
-
-    /// The reference the next complaint gets: `C<year>-<number>`.
-    pub async fn next_reference(&mut self, year: i32) -> Result<String, StoreError> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM cases")
-            .fetch_one(&mut *self.tx)
-            .await?;
-        let n: i64 = row.try_get("n")?;
-        Ok(format!("C{year}-{:05}", n + 1))
+    pub fn save_state(&mut self, conversation: &Conversation, state: &str, now: DateTime<Utc>) {
+        self.queue(
+            "UPDATE conversations SET state = $1, updated_at = $2 WHERE id = $3",
+            vec![
+                Value::Text(state.to_owned()),
+                Value::Int(millis(now)),
+                Value::Int(conversation.id),
+            ],
+        );
     }
 
     /// Opens a complaint at stage 1.
-    pub async fn open_case(
+    pub fn open_case(
         &mut self,
         conversation: &Conversation,
         case: &NewCase,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        self.queue(
             "INSERT INTO cases (reference, conversation_id, stage, status, received_at, \
              acknowledged_on, due_on, definition, answers, suggested_route, created_at, updated_at) \
              VALUES ($1, $2, 1, 'acknowledged', $3, $4, $5, $6, $7, $8, $9, $9)",
-        )
-        .bind(&case.reference)
-        .bind(conversation.id)
-        .bind(millis(case.received_at))
-        .bind(case.acknowledged_on.to_string())
-        .bind(case.due_on.to_string())
-        .bind(&case.definition)
-        .bind(serde_json::to_string(&case.answers)?)
-        .bind(case.suggested_route.map(|r| r.as_str().to_owned()))
-        .bind(millis(now))
-        .execute(&mut *self.tx)
-        .await?;
+            vec![
+                Value::Text(case.reference.clone()),
+                Value::Int(conversation.id),
+                Value::Int(millis(case.received_at)),
+                Value::Text(case.acknowledged_on.to_string()),
+                Value::Text(case.due_on.to_string()),
+                Value::Text(case.definition.clone()),
+                Value::Text(serde_json::to_string(&case.answers)?),
+                Value::MaybeText(case.suggested_route.map(|r| r.as_str().to_owned())),
+                Value::Int(millis(now)),
+            ],
+        );
         Ok(())
     }
 
     /// Moves a complaint to stage 2 with its new dates (6.11, 6.14).
-    pub async fn escalate(
+    pub fn escalate(
         &mut self,
         reference: &str,
         acknowledged_on: NaiveDate,
         due_on: NaiveDate,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
+    ) {
+        self.queue(
             "UPDATE cases SET stage = 2, status = 'acknowledged', acknowledged_on = $1, \
              due_on = $2, updated_at = $3 WHERE reference = $4",
-        )
-        .bind(acknowledged_on.to_string())
-        .bind(due_on.to_string())
-        .bind(millis(now))
-        .bind(reference)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+            vec![
+                Value::Text(acknowledged_on.to_string()),
+                Value::Text(due_on.to_string()),
+                Value::Int(millis(now)),
+                Value::Text(reference.to_owned()),
+            ],
+        );
     }
 
     /// Appends an event to the conversation's record.
-    pub async fn event(
+    pub fn event(
         &mut self,
         conversation: &Conversation,
         case_reference: Option<&str>,
         kind: &str,
         detail: &serde_json::Value,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
+    ) {
+        self.queue(
             "INSERT INTO events (conversation_id, case_reference, kind, detail, at) \
              VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(conversation.id)
-        .bind(case_reference)
-        .bind(kind)
-        .bind(detail.to_string())
-        .bind(millis(now))
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+            vec![
+                Value::Int(conversation.id),
+                Value::MaybeText(case_reference.map(str::to_owned)),
+                Value::Text(kind.to_owned()),
+                Value::Text(detail.to_string()),
+                Value::Int(millis(now)),
+            ],
+        );
     }
 
     /// Raises an alert for managers.
-    pub async fn alert(
+    pub fn alert(
         &mut self,
         conversation: &Conversation,
         kind: &str,
         urgent: bool,
         detail: &str,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
+    ) {
+        self.queue(
             "INSERT INTO alerts (conversation_id, kind, urgent, detail, at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(conversation.id)
-        .bind(kind)
-        .bind(i64::from(urgent))
-        .bind(detail)
-        .bind(millis(now))
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+            vec![
+                Value::Int(conversation.id),
+                Value::Text(kind.to_owned()),
+                Value::Int(i64::from(urgent)),
+                Value::Text(detail.to_owned()),
+                Value::Int(millis(now)),
+            ],
+        );
     }
 
-    pub async fn commit(self) -> Result<(), StoreError> {
+    /// A record nested in this one (a savepoint): its writes are kept or undone together, and
+    /// none is durable before the outer record commits. Used to commit several messages at
+    /// once (group commit) while each stays all-or-nothing.
+    pub async fn nested(&mut self) -> Result<Record<'_>, StoreError> {
+        self.flush().await?;
+        Ok(Record {
+            tx: sqlx::Acquire::begin(&mut self.tx).await?,
+            backend: self.backend,
+            writes: Vec::new(),
+        })
+    }
+
+    /// Sends the queued writes and commits.
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        self.flush().await?;
         self.tx.commit().await?;
         Ok(())
     }
+
+    /// Sends the queued writes.
+    async fn flush(&mut self) -> Result<(), StoreError> {
+        let writes = std::mem::take(&mut self.writes);
+        match self.backend {
+            // One round trip: SQLite runs the statements in order, each taking its own
+            // placeholders, renumbered to follow on from the ones before.
+            Backend::Sqlite if !writes.is_empty() => {
+                let mut sql = String::new();
+                let mut offset = 0;
+                for (statement, values) in &writes {
+                    sql.push_str(&renumber(statement, offset));
+                    sql.push_str(";\n");
+                    offset += values.len();
+                }
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for value in writes.into_iter().flat_map(|(_, values)| values) {
+                    query = bind(query, value);
+                }
+                query.execute(&mut *self.tx).await?;
+            }
+            _ => {
+                for (statement, values) in writes {
+                    let mut query = sqlx::query(statement);
+                    for value in values {
+                        query = bind(query, value);
+                    }
+                    query.execute(&mut *self.tx).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn bind(
+    query: sqlx::query::Query<'static, Any, sqlx::any::AnyArguments>,
+    value: Value,
+) -> sqlx::query::Query<'static, Any, sqlx::any::AnyArguments> {
+    match value {
+        Value::Int(v) => query.bind(v),
+        Value::Text(v) => query.bind(v),
+        Value::MaybeText(v) => query.bind(v),
+    }
+}
+
+/// `$1`, `$2`... become `$(offset + 1)`... so several statements can share one argument list.
+/// The statements are this module's own constants, so only placeholders are rewritten.
+fn renumber(statement: &str, offset: usize) -> String {
+    let mut out = String::with_capacity(statement.len() + 8);
+    let mut chars = statement.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '$' {
+            out.push(c);
+            continue;
+        }
+        let mut digits = String::new();
+        while let Some(d) = chars.peek().copied().filter(char::is_ascii_digit) {
+            digits.push(d);
+            chars.next();
+        }
+        match digits.parse::<usize>() {
+            Ok(n) => out.push_str(&format!("${}", n + offset)),
+            Err(_) => out.push('$'),
+        }
+    }
+    out
 }
 
 /// `sqlite://data/intake.db` with its folder created and `mode=rwc`, so the file is made on
@@ -786,6 +906,14 @@ pub fn from_millis(ms: i64) -> DateTime<Utc> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_follow_on_between_statements() {
+        assert_eq!(
+            renumber("INSERT INTO t (a, b) VALUES ($1, $2) -- $x", 3),
+            "INSERT INTO t (a, b) VALUES ($4, $5) -- $x"
+        );
+    }
 
     #[test]
     fn sqlite_urls_get_their_folder_and_create_mode() {

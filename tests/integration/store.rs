@@ -120,18 +120,14 @@ fn everything_one_message_causes_commits_together_or_not_at_all() {
                 .expect("new");
             record
                 .assessment(id, &policy.assess(text, &Context::default()), now)
-                .await
                 .expect("assessment");
-            record
-                .outbound(
-                    &conv,
-                    "bot",
-                    "I'm sorry.",
-                    &serde_json::json!({"text": "I'm sorry."}),
-                    now,
-                )
-                .await
-                .expect("outbound");
+            record.outbound(
+                &conv,
+                "bot",
+                "I'm sorry.",
+                &serde_json::json!({"text": "I'm sorry."}),
+                now,
+            );
             // Dropped without commit: as if the process died here.
         }
         let mut record = store.begin().await.expect("begin");
@@ -169,22 +165,15 @@ fn everything_one_message_causes_commits_together_or_not_at_all() {
             .expect("new");
         record
             .assessment(id, &policy.assess(text, &Context::default()), now)
-            .await
             .expect("assessment");
-        record
-            .outbound(
-                &conv,
-                "bot",
-                "I'm sorry.",
-                &serde_json::json!({"text": "I'm sorry."}),
-                now,
-            )
-            .await
-            .expect("outbound");
-        record
-            .save_state(&conv, "{\"step\":\"offer\"}", now)
-            .await
-            .expect("state");
+        record.outbound(
+            &conv,
+            "bot",
+            "I'm sorry.",
+            &serde_json::json!({"text": "I'm sorry."}),
+            now,
+        );
+        record.save_state(&conv, "{\"step\":\"offer\"}", now);
         record.commit().await.expect("commit");
 
         let transcript = store.transcript(conv.id).await.expect("transcript");
@@ -257,20 +246,27 @@ fn the_outbox_keeps_a_reply_until_it_is_delivered() {
             .conversation("telegram", "7", "{}", "en-GB", now)
             .await
             .expect("conversation");
-        record
-            .outbound(
-                &conv,
-                "bot",
-                "Your reference is C-0001.",
-                &serde_json::json!({"text": "Your reference is C-0001."}),
-                now,
-            )
-            .await
-            .expect("outbound");
+        record.outbound(
+            &conv,
+            "bot",
+            "Your reference is C-0001.",
+            &serde_json::json!({"text": "Your reference is C-0001."}),
+            now,
+        );
         record.commit().await.expect("commit");
 
         let due = store.due_outbox(now, 10).await.expect("due");
         assert_eq!(due.len(), 1);
+        // The outbox row points at the reply it delivers.
+        let transcript = store.transcript(conv.id).await.expect("transcript");
+        let reply = transcript
+            .iter()
+            .find(|m| m.id == due[0].message_id)
+            .expect("the reply");
+        assert_eq!(
+            (reply.direction.as_str(), reply.body.as_str()),
+            ("out", "Your reference is C-0001.")
+        );
         assert_eq!(
             (due[0].channel.as_str(), due[0].chat.as_str()),
             ("telegram", "7")
@@ -334,5 +330,62 @@ fn the_sqlite_file_is_created_durable_on_first_run() {
             .await
             .expect("pragma");
         assert_eq!(row.0, 2, "synchronous = FULL");
+    });
+}
+
+#[test]
+fn messages_committed_together_each_stay_whole() {
+    use intake::core::dialog::{Dialogs, Input};
+    use intake::core::profile::LandlordProfile;
+    use intake::service::{Intake, Writer};
+    on_both(|store| async move {
+        let profile = LandlordProfile::default();
+        let intake = Intake {
+            store: store.clone(),
+            policy: Policy::shipped().expect("policy"),
+            dialogs: Dialogs::load(None).expect("dialogs"),
+            calendar: profile.calendar(),
+            profile,
+            resume_after: Duration::hours(12),
+        };
+        let writer = Writer::start(intake, 16);
+        let lines = ["the caretaker was rude to me, not happy", "1", "yes"];
+        let mut tasks = Vec::new();
+        for resident in 0..12 {
+            let writer = writer.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut conversation = 0;
+                for (n, line) in lines.iter().enumerate() {
+                    // Every message is delivered twice, as a platform may.
+                    for _ in 0..2 {
+                        let inbound = Inbound {
+                            channel: "group".to_owned(),
+                            chat: format!("r{resident}"),
+                            platform_message_id: Some(format!("r{resident}-{n}")),
+                            body: (*line).to_owned(),
+                            attachments: Vec::new(),
+                            at: at("2026-11-23T10:00:00Z") + Duration::seconds(n as i64),
+                        };
+                        let handled = writer
+                            .handle(inbound, Input::Text((*line).to_owned()))
+                            .await
+                            .expect("handled");
+                        conversation = handled.conversation;
+                    }
+                }
+                conversation
+            }));
+        }
+        for task in tasks {
+            let conversation = task.await.expect("task");
+            let transcript = store.transcript(conversation).await.expect("transcript");
+            let inbound = transcript.iter().filter(|m| m.direction == "in").count();
+            assert_eq!(inbound, 3, "each message once: {transcript:?}");
+            assert!(
+                transcript
+                    .iter()
+                    .any(|m| m.body.contains("What is your name"))
+            );
+        }
     });
 }

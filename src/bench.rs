@@ -1,0 +1,218 @@
+//! `intake bench`: simulated residents hold whole conversations through the full pipeline
+//! (assess, dialog step, store, outbox) with no network, on SQLite and PostgreSQL. The
+//! figures are compared with bare single-row durable inserts measured in the same run, on the
+//! same SQLite settings (WAL, synchronous FULL), which bound any design that commits once per
+//! message.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use chrono::Utc;
+
+use crate::core::dialog::{Dialogs, Input};
+use crate::core::policy::Policy;
+use crate::core::profile::LandlordProfile;
+use crate::service::{Intake, Writer};
+use crate::store::{Inbound, Store, StoreOptions};
+
+/// What one resident says, from first message to acknowledgement.
+const CONVERSATION: &[&str] = &[
+    "third time the repairs team has missed my boiler appointment, still no hot water",
+    "1",
+    "yes",
+    "Sam Jones, 4 Rowan Close",
+    "for myself",
+    "a working boiler and an apology",
+    "since Monday",
+    "no",
+    "1",
+    "yes",
+    "what is happening with my complaint?",
+];
+
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    pub residents: usize,
+    pub bare_inserts: usize,
+    pub postgres_url: Option<String>,
+}
+
+/// One backend's figures.
+#[derive(Debug, Clone)]
+pub struct PipelineFigures {
+    pub backend: &'static str,
+    pub messages: usize,
+    pub per_second: f64,
+    pub p50: Duration,
+    pub p99: Duration,
+}
+
+/// Runs the benchmark and prints its report.
+pub async fn run(
+    options: &BenchOptions,
+    policy: &Policy,
+    dialogs: &Dialogs,
+    profile: &LandlordProfile,
+) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("intake-bench-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).context("a scratch folder")?;
+    let outcome = measure(options, policy, dialogs, profile, &dir).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    outcome
+}
+
+async fn measure(
+    options: &BenchOptions,
+    policy: &Policy,
+    dialogs: &Dialogs,
+    profile: &LandlordProfile,
+    dir: &std::path::Path,
+) -> anyhow::Result<()> {
+    let bare = bare_inserts(dir, options.bare_inserts).await?;
+    println!(
+        "SQLite bare single-row durable inserts (WAL, synchronous FULL): {:.0} a second ({} rows)",
+        bare, options.bare_inserts
+    );
+
+    let url = format!("sqlite://{}/pipeline.db", dir.display());
+    let store = Store::connect(&url).await?;
+    let sqlite = pipeline("SQLite", store, options.residents, policy, dialogs, profile).await?;
+    report(&sqlite);
+    let ratio = sqlite.per_second / bare;
+    println!(
+        "SQLite pipeline / bare inserts: {:.2} (target at least 0.50: {})",
+        ratio,
+        if ratio >= 0.5 { "met" } else { "NOT met" }
+    );
+
+    if let Some(pg) = &options.postgres_url {
+        let schema = format!("bench_{}", uuid::Uuid::new_v4().simple());
+        let store = Store::connect_with(StoreOptions {
+            url: pg.clone(),
+            schema: Some(schema.clone()),
+            max_connections: 8,
+        })
+        .await;
+        match store {
+            Ok(store) => {
+                let pool = store.pool().clone();
+                let figures = pipeline(
+                    "PostgreSQL",
+                    store,
+                    options.residents,
+                    policy,
+                    dialogs,
+                    profile,
+                )
+                .await;
+                let dropped =
+                    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+                        .execute(&pool)
+                        .await;
+                report(&figures?);
+                dropped.context("dropping the benchmark schema")?;
+            }
+            Err(e) => println!(
+                "PostgreSQL: not measured, cannot connect to {}: {e}",
+                crate::config::redact_url_password(pg)
+            ),
+        }
+    }
+    Ok(())
+}
+
+fn report(f: &PipelineFigures) {
+    println!(
+        "{} full pipeline: {:.0} messages a second over {} messages; latency p50 {:.2} ms, p99 {:.2} ms",
+        f.backend,
+        f.per_second,
+        f.messages,
+        f.p50.as_secs_f64() * 1e3,
+        f.p99.as_secs_f64() * 1e3
+    );
+}
+
+/// Rows inserted one per transaction, as fast as the disk allows.
+async fn bare_inserts(dir: &std::path::Path, rows: usize) -> anyhow::Result<f64> {
+    let url = format!("sqlite://{}/bare.db", dir.display());
+    let store = Store::connect(&url).await?;
+    sqlx::query("CREATE TABLE bare_rows (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+        .execute(store.pool())
+        .await?;
+    let start = Instant::now();
+    for i in 0..rows {
+        sqlx::query("INSERT INTO bare_rows (body) VALUES ($1)")
+            .bind(format!("message {i}"))
+            .execute(store.pool())
+            .await?;
+    }
+    Ok(rows as f64 / start.elapsed().as_secs_f64())
+}
+
+/// `residents` conversations at once, each message through `Intake::handle`.
+async fn pipeline(
+    backend: &'static str,
+    store: Store,
+    residents: usize,
+    policy: &Policy,
+    dialogs: &Dialogs,
+    profile: &LandlordProfile,
+) -> anyhow::Result<PipelineFigures> {
+    let intake = Intake {
+        store,
+        policy: policy.clone(),
+        dialogs: dialogs.clone(),
+        calendar: profile.calendar(),
+        profile: profile.clone(),
+        resume_after: chrono::Duration::hours(12),
+    };
+    // Messages arriving together share a commit (group commit), as the channels use it.
+    let writer = Writer::start(intake.clone(), 64);
+    let start = Instant::now();
+    let mut tasks = Vec::with_capacity(residents);
+    for resident in 0..residents {
+        let writer = writer.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(CONVERSATION.len());
+            for (n, line) in CONVERSATION.iter().enumerate() {
+                let inbound = Inbound {
+                    channel: "bench".to_owned(),
+                    chat: format!("resident-{resident}"),
+                    platform_message_id: Some(format!("{resident}-{n}")),
+                    body: (*line).to_owned(),
+                    attachments: Vec::new(),
+                    at: Utc::now(),
+                };
+                let begun = Instant::now();
+                let handled = writer
+                    .handle(inbound, Input::Text((*line).to_owned()))
+                    .await?;
+                latencies.push(begun.elapsed());
+                anyhow::ensure!(!handled.replies.is_empty(), "no reply to {line:?}");
+            }
+            anyhow::Ok(latencies)
+        }));
+    }
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.context("a simulated resident")??);
+    }
+    let elapsed = start.elapsed();
+    // Every conversation ended with an acknowledged complaint.
+    let cases: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases")
+        .fetch_one(intake.store.pool())
+        .await?;
+    anyhow::ensure!(
+        cases == residents as i64,
+        "{backend}: {cases} complaints for {residents} residents"
+    );
+    latencies.sort();
+    let at = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q).round() as usize];
+    Ok(PipelineFigures {
+        backend,
+        messages: latencies.len(),
+        per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
+        p50: at(0.50),
+        p99: at(0.99),
+    })
+}
