@@ -681,15 +681,56 @@ fn command(text: &str) -> Option<&'static str> {
     let t = t
         .trim_start_matches('/')
         .trim_matches(|c: char| c == '.' || c == '!' || c == '?');
+    if let Some(kind) = privacy_request(t) {
+        return Some(match kind {
+            PrivacyKind::Withdraw => "withdraw",
+            PrivacyKind::Erase => "erase",
+            PrivacyKind::Access => "access",
+        });
+    }
     Some(match t {
         "complaint" | "complain" | "make a complaint" | "i want to make a complaint" => "complain",
         "status" | "update" | "any update" => "status",
         "start" | "hi" | "hello" | "help" => "start",
-        "privacy" | "what do you hold about me" | "what information do you hold" => "access",
-        "delete my data" | "delete my information" | "forget me" => "erase",
-        "stop" | "withdraw consent" | "withdraw my consent" => "withdraw",
         _ => return None,
     })
+}
+
+/// Requests about the resident's data (POLICY.md 7), in the words people use.
+fn privacy_request(t: &str) -> Option<PrivacyKind> {
+    let has = |words: &[&str]| words.iter().any(|w| t.contains(w));
+    if t == "stop" || has(&["withdraw my consent", "withdraw consent", "stop using my"]) {
+        return Some(PrivacyKind::Withdraw);
+    }
+    if t == "forget me"
+        || has(&[
+            "delete my data",
+            "delete my information",
+            "delete my details",
+            "erase my",
+            "remove my data",
+            "remove my details",
+            "right to be forgotten",
+        ])
+    {
+        return Some(PrivacyKind::Erase);
+    }
+    if t == "privacy"
+        || has(&[
+            "what information do you hold",
+            "what information you hold",
+            "what data do you hold",
+            "what do you hold about me",
+            "what you hold about me",
+            "subject access",
+            "copy of my data",
+            "see my data",
+            "information you have on me",
+        ])
+    {
+        return Some(PrivacyKind::Access);
+    }
+    None
 }
 
 /// Matches an answer to a choice: the key, the label, its number, or yes/no words.
@@ -797,6 +838,22 @@ pub fn step(state: &State, assessment: &Assessment, input: &Input, env: &Env<'_>
 
     // Safety first, in every phase: emergency numbers before any other question.
     safety(assessment, locale, &values, &mut replies, &mut effects);
+
+    // An emergency or a safeguarding concern is never taken as the answer to a question:
+    // the numbers come first, then the question again, so the complaint can carry on.
+    if assessment.is_urgent() && state.phase != Phase::Listening {
+        match &state.phase {
+            Phase::Asking { index } => replies.push(locale.ask(*index)),
+            Phase::Confirming => replies.push(confirm(state, locale, &values)),
+            Phase::Consent => replies.push(locale.say("privacy", &values)),
+            _ => {}
+        }
+        return Step {
+            state: next,
+            replies,
+            effects,
+        };
+    }
 
     if asks_for_person(&text) {
         effects.push(Effect::HandOver);
