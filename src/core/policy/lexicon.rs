@@ -153,7 +153,7 @@ pub enum LexiconError {
     )]
     UnknownSignal { file: String, name: String },
     #[error(
-        "{file}: signal {signal}: phrase {phrase:?} has no letters or digits left once normalised"
+        "{file}: signal {signal}: phrase {phrase:?} cannot match: it has no letters or digits once normalised, or it contains . ! ? or ; (a phrase never spans a sentence break)"
     )]
     EmptyPhrase {
         file: String,
@@ -258,8 +258,10 @@ impl Lexicon {
                     None => (phrase, false),
                 };
                 let norm = normalise(body, &rewrites);
-                let words: Vec<&str> = norm.text.split_whitespace().filter(|w| *w != "|").collect();
-                if words.is_empty() {
+                let words: Vec<&str> = norm.text.split_whitespace().collect();
+                // A phrase never matches across a sentence break, so one containing . ! ? or
+                // ; could never match at all.
+                if words.is_empty() || words.contains(&"|") {
                     return false;
                 }
                 let joined = words.join(" ");
