@@ -110,7 +110,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::logging::init(&config.log);
             let policy = config.policy()?;
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-            runtime.block_on(serve(config, policy))?;
+            runtime.block_on(crate::serve::serve(config, policy))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Assess => {
@@ -379,69 +379,4 @@ pub fn render_numbered(reply: &Reply) -> String {
     }
     text.push('\n');
     text
-}
-
-/// The bot. This foundation opens the record (creating the SQLite file on first run) and
-/// serves a health check; the conversation service, the channels and the console are added by
-/// their own issues.
-async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
-    let intake = intake_service(&config, policy).await?;
-    let store = intake.store.clone();
-    // Half-finished complaints are logged for staff; a failed run is logged and the next
-    // one tries again.
-    let after = chrono::Duration::hours(i64::from(config.conversation.half_finished_after_hours));
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
-        loop {
-            every.tick().await;
-            match intake.sweep_half_finished(Utc::now(), after).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(logged = n, "half-finished complaints logged for staff"),
-                Err(e) => tracing::error!(error = %e, "half-finished sweep failed"),
-            }
-        }
-    });
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
-    let address = listener.local_addr().context("reading the bound address")?;
-    let landlord = config.landlord.name.clone();
-    let app = axum::Router::new().route(
-        "/healthz",
-        axum::routing::get(move || health(store.clone(), landlord.clone())),
-    );
-    tracing::info!(
-        %address,
-        landlord = %config.landlord.name,
-        database = %config.redacted_database_url(),
-        telegram_token = config.secrets.telegram_token.is_some(),
-        discord_token = config.secrets.discord_token.is_some(),
-        "intake listening"
-    );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .context("serving HTTP")
-}
-
-/// 200 when the database answers, 503 when it does not.
-async fn health(store: Store, landlord: String) -> impl axum::response::IntoResponse {
-    use axum::http::StatusCode;
-    match sqlx::query("SELECT 1").execute(store.pool()).await {
-        Ok(_) => (
-            StatusCode::OK,
-            axum::Json(serde_json::json!({"status": "ok", "landlord": landlord})),
-        ),
-        Err(e) => {
-            tracing::error!(error = %e, "health check: the database does not answer");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(
-                    serde_json::json!({"status": "database unavailable", "landlord": landlord}),
-                ),
-            )
-        }
-    }
 }

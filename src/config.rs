@@ -25,6 +25,7 @@ pub struct Config {
     pub log: LogConfig,
     /// A folder of dialog files that overrides the shipped ones.
     pub dialogs_dir: Option<PathBuf>,
+    pub web: WebConfig,
     pub telegram: TelegramConfig,
     pub discord: DiscordConfig,
     pub policy: PolicyConfig,
@@ -48,6 +49,14 @@ pub struct LogConfig {
 pub enum LogFormat {
     Human,
     Json,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebConfig {
+    /// Mark the web chat and console cookies Secure, so browsers send them only over HTTPS.
+    /// Set it wherever the service is reached over HTTPS (behind a proxy, for example).
+    pub secure_cookies: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,6 +119,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             log: LogConfig::default(),
             dialogs_dir: None,
+            web: WebConfig::default(),
             telegram: TelegramConfig::default(),
             discord: DiscordConfig::default(),
             policy: PolicyConfig::default(),
@@ -197,6 +207,7 @@ pub const PLAIN_VARS: &[(&str, &str)] = &[
     ("INTAKE_LOG_FORMAT", "log.format"),
     ("INTAKE_LOG", "log.filter"),
     ("INTAKE_DIALOGS_DIR", "dialogs_dir"),
+    ("INTAKE_WEB_SECURE_COOKIES", "web.secure_cookies"),
     ("INTAKE_TELEGRAM_API_URL", "telegram.api_url"),
     ("INTAKE_TELEGRAM_MODE", "telegram.mode"),
     ("INTAKE_TELEGRAM_WEBHOOK_URL", "telegram.webhook_url"),
@@ -232,6 +243,8 @@ pub enum ConfigError {
         key: String,
         detail: String,
     },
+    #[error("{0}")]
+    Webhook(String),
     #[error("database_url {0:?} must start with sqlite: or postgres:")]
     DatabaseUrl(String),
     #[error("the landlord profile is not valid:\n{}", .0.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n"))]
@@ -303,6 +316,18 @@ impl Config {
             || self.database_url.starts_with("postgresql:"))
         {
             return Err(ConfigError::DatabaseUrl(self.database_url.clone()));
+        }
+        if self.secrets.telegram_token.is_some() && self.telegram.mode == TelegramMode::Webhook {
+            if self.telegram.webhook_url.is_none() {
+                return Err(ConfigError::Webhook(
+                    "telegram.mode is \"webhook\" but telegram.webhook_url (INTAKE_TELEGRAM_WEBHOOK_URL) is not set".to_owned(),
+                ));
+            }
+            if self.secrets.telegram_webhook_secret.is_none() {
+                return Err(ConfigError::Webhook(
+                    "telegram.mode is \"webhook\" but INTAKE_TELEGRAM_WEBHOOK_SECRET is not set; without it anyone could post updates".to_owned(),
+                ));
+            }
         }
         self.landlord.check().map_err(ConfigError::Profile)
     }
@@ -449,6 +474,13 @@ fn env_value(key: &str, value: &str) -> toml::Value {
         && let Ok(n) = value.trim().parse::<i64>()
     {
         return toml::Value::Integer(n);
+    }
+    if key == "web.secure_cookies" {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" => return toml::Value::Boolean(true),
+            "false" | "0" | "no" => return toml::Value::Boolean(false),
+            _ => {}
+        }
     }
     toml::Value::String(value.to_owned())
 }

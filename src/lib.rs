@@ -5,15 +5,19 @@
 //! - `config`: layered configuration (defaults, TOML file, `INTAKE_` environment); secrets
 //!   only from the environment.
 //! - `bench`: `intake bench`, the full pipeline measured against bare durable inserts.
+//! - `channels`: Telegram, Discord and the web chat, and delivery of the outbox.
 //! - `cli`: the `intake` command line.
 //! - `logging`: `tracing` set up for humans or as JSON.
+//! - `serve`: `intake serve`, the bot with its channels.
 //! - `service`: the intake service: one inbound message, one transaction.
 //! - `store`: the record in SQLite or PostgreSQL, one transaction per inbound message.
 
 pub mod bench;
+pub mod channels;
 pub mod cli;
 pub mod config;
 pub mod core;
 pub mod logging;
+pub mod serve;
 pub mod service;
 pub mod store;

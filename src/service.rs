@@ -58,6 +58,7 @@ impl Intake {
         inbound: &Inbound,
         input: &Input,
     ) -> Result<Handled, StoreError> {
+        let inbound = &recordable(inbound);
         let now = inbound.at;
         let conversation = record
             .conversation(
@@ -83,18 +84,7 @@ impl Intake {
             .assess(&inbound.body, &state.policy_context(today));
         record.assessment(message_id, &assessment, now)?;
 
-        let mut env = Env {
-            dialogs: &self.dialogs,
-            locale: &conversation.locale,
-            profile: &self.profile,
-            deadlines: Deadlines {
-                calendar: &self.calendar,
-                timescales: &self.profile.timescales,
-            },
-            now,
-            next_reference: String::new(),
-            resume_after: self.resume_after,
-        };
+        let mut env = self.env(&conversation.locale, now);
         let mut step = dialog::step(&state, &assessment, input, &env);
         // A reference is handed out only when a complaint is opened; the step is pure, so it
         // is simply taken again with the real reference.
@@ -105,6 +95,12 @@ impl Intake {
         {
             env.next_reference = record.allocate_reference(today.year()).await?;
             step = dialog::step(&state, &assessment, input, &env);
+        }
+        // A photo with a caption: the caption is read as words, and the resident is still told
+        // the file was received and kept.
+        if !inbound.attachments.is_empty() && matches!(input, Input::Text(_)) {
+            let locale = self.dialogs.locale(&conversation.locale);
+            step.replies.insert(0, locale.text("attachment"));
         }
         if inbound.body.len() > LONGEST_READ {
             step.replies.push(self.dialogs_note_too_long(&conversation));
@@ -125,6 +121,53 @@ impl Intake {
             replies: step.replies,
             effects: step.effects,
         })
+    }
+
+    /// A resident edited a message they sent before. The new version is recorded beside the
+    /// original, never over it (5.12), with its own assessment. The conversation does not move
+    /// on (the bot may already have asked its next question), but an emergency or a
+    /// safeguarding concern in the new words still alerts managers at once. Returns false when
+    /// this version was recorded before.
+    pub async fn record_edit(&self, inbound: &Inbound, original: &str) -> Result<bool, StoreError> {
+        let inbound = &recordable(inbound);
+        let now = inbound.at;
+        let mut record = self.store.begin().await?;
+        let conversation = record
+            .conversation(
+                &inbound.channel,
+                &inbound.chat,
+                "{}",
+                dialog::DEFAULT_LOCALE,
+                now,
+            )
+            .await?;
+        let Some(message_id) = record.inbound(&conversation, inbound).await? else {
+            return Ok(false);
+        };
+        let state: State = serde_json::from_str(&conversation.state).unwrap_or_default();
+        let assessment = self.policy.assess(
+            &inbound.body,
+            &state.policy_context(self.calendar.local_date(now)),
+        );
+        record.assessment(message_id, &assessment, now)?;
+        record.event(
+            &conversation,
+            None,
+            "message_edited",
+            &json!({ "original": original, "version": inbound.platform_message_id }),
+            now,
+        );
+        let env = self.env(&conversation.locale, now);
+        let (replies, effects) = dialog::safety_only(&assessment, &env);
+        for reply in &replies {
+            let payload = json!({ "text": reply.text, "choices": reply.choices });
+            record.outbound(&conversation, "bot", &reply.text, &payload, now);
+        }
+        for effect in &effects {
+            self.apply(&mut record, &conversation, effect, now)?;
+        }
+        record.commit().await?;
+        Ok(true)
     }
 
     /// Staff sent the stage 1 response (the console records it; 6.9): the resident can now
@@ -194,6 +237,22 @@ impl Intake {
         Ok(logged)
     }
 
+    /// What the dialog step needs to know of the world.
+    fn env<'a>(&'a self, locale: &'a str, now: DateTime<Utc>) -> Env<'a> {
+        Env {
+            dialogs: &self.dialogs,
+            locale,
+            profile: &self.profile,
+            deadlines: Deadlines {
+                calendar: &self.calendar,
+                timescales: &self.profile.timescales,
+            },
+            now,
+            next_reference: String::new(),
+            resume_after: self.resume_after,
+        }
+    }
+
     fn dialogs_note_too_long(&self, conversation: &Conversation) -> Reply {
         let locale = self.dialogs.locale(&conversation.locale);
         locale.text("too_long")
@@ -240,6 +299,18 @@ impl Intake {
         };
         record.event(conversation, case, &kind, &detail, now);
         Ok(())
+    }
+}
+
+/// The message as it is kept: a NUL character (which PostgreSQL cannot store in text) is
+/// shown as the replacement character rather than refused, so nothing a resident sends is lost.
+fn recordable(inbound: &Inbound) -> std::borrow::Cow<'_, Inbound> {
+    if inbound.body.contains('\0') {
+        let mut clean = inbound.clone();
+        clean.body = clean.body.replace('\0', "\u{FFFD}");
+        std::borrow::Cow::Owned(clean)
+    } else {
+        std::borrow::Cow::Borrowed(inbound)
     }
 }
 

@@ -134,6 +134,16 @@ pub struct Message {
     pub at: DateTime<Utc>,
 }
 
+/// A line of a conversation as a channel shows it: the message, and for a reply, what was
+/// sent (text and choices) and whether it has been delivered.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChatLine {
+    pub message: Message,
+    pub outbox: Option<i64>,
+    pub payload: Option<serde_json::Value>,
+    pub sent: bool,
+}
+
 /// A reply waiting to be delivered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxItem {
@@ -470,15 +480,114 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
+        rows.iter().map(outbox_item).collect()
+    }
+
+    /// Replies due on `channel` at `now`, oldest first. A reply waiting behind an earlier one
+    /// to the same chat that is not yet due (after a failure, or claimed by another replica)
+    /// is held back, so replies reach a resident in the order they were written.
+    pub async fn due_outbox_on(
+        &self,
+        channel: &str,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT o.id, o.message_id, o.channel, o.chat, o.payload, o.attempts FROM outbox o \
+             WHERE o.channel = $1 AND o.sent_at IS NULL AND o.next_attempt_at <= $2 \
+             AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.channel = o.channel \
+                 AND e.chat = o.chat AND e.sent_at IS NULL AND e.id < o.id \
+                 AND e.next_attempt_at > $2) \
+             ORDER BY o.id LIMIT $3",
+        )
+        .bind(channel)
+        .bind(millis(now))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(outbox_item).collect()
+    }
+
+    /// Claims a due reply for `lease`, so that with several replicas only one sends it. A
+    /// sender that dies holding a claim leaves the reply to be sent when the lease ends.
+    pub async fn claim_outbox(
+        &self,
+        outbox: i64,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE outbox SET next_attempt_at = $1 \
+             WHERE id = $2 AND sent_at IS NULL AND next_attempt_at <= $3",
+        )
+        .bind(millis(now + lease))
+        .bind(outbox)
+        .bind(millis(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The conversation on (channel, chat), if there is one.
+    pub async fn find_conversation(
+        &self,
+        channel: &str,
+        chat: &str,
+    ) -> Result<Option<Conversation>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, state, locale FROM conversations WHERE channel = $1 AND chat = $2",
+        )
+        .bind(channel)
+        .bind(chat)
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some(r) => Ok(Some(Conversation {
+                id: r.try_get("id")?,
+                channel: channel.to_owned(),
+                chat: chat.to_owned(),
+                state: r.try_get("state")?,
+                locale: r.try_get("locale")?,
+            })),
+            None => Ok(None),
+        }
+    }
+
+    /// The lines of the conversation on (channel, chat) after message `after`, oldest first,
+    /// each outbound one with what was sent (its text and choices) and its outbox row.
+    pub async fn chat_lines(
+        &self,
+        channel: &str,
+        chat: &str,
+        after: i64,
+    ) -> Result<Vec<ChatLine>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT m.id, m.direction, m.author, m.body, m.attachments, m.at, \
+                    o.id AS outbox_id, o.payload, o.sent_at \
+             FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+             LEFT JOIN outbox o ON o.message_id = m.id \
+             WHERE c.channel = $1 AND c.chat = $2 AND m.id > $3 ORDER BY m.id",
+        )
+        .bind(channel)
+        .bind(chat)
+        .bind(after)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|r| {
-                Ok(OutboxItem {
-                    id: r.try_get("id")?,
-                    message_id: r.try_get("message_id")?,
-                    channel: r.try_get("channel")?,
-                    chat: r.try_get("chat")?,
-                    payload: r.try_get("payload")?,
-                    attempts: r.try_get("attempts")?,
+                let payload: Option<String> = r.try_get("payload")?;
+                Ok(ChatLine {
+                    message: Message {
+                        id: r.try_get("id")?,
+                        direction: r.try_get("direction")?,
+                        author: r.try_get("author")?,
+                        body: r.try_get("body")?,
+                        attachments: serde_json::from_str(&r.try_get::<String, _>("attachments")?)?,
+                        at: from_millis(r.try_get("at")?),
+                    },
+                    outbox: r.try_get("outbox_id")?,
+                    payload: payload.map(|p| serde_json::from_str(&p)).transpose()?,
+                    sent: r.try_get::<Option<i64>, _>("sent_at")?.is_some(),
                 })
             })
             .collect()
@@ -892,6 +1001,17 @@ fn prepare_sqlite(url: &str) -> Result<String, StoreError> {
         format!("sqlite://{path}?mode=rwc")
     } else {
         format!("sqlite://{path}?{query}&mode=rwc")
+    })
+}
+
+fn outbox_item(r: &sqlx::any::AnyRow) -> Result<OutboxItem, StoreError> {
+    Ok(OutboxItem {
+        id: r.try_get("id")?,
+        message_id: r.try_get("message_id")?,
+        channel: r.try_get("channel")?,
+        chat: r.try_get("chat")?,
+        payload: r.try_get("payload")?,
+        attempts: r.try_get("attempts")?,
     })
 }
 

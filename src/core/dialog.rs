@@ -168,6 +168,7 @@ const REQUIRED: &[&str] = &[
     "resume",
     "empty",
     "too_long",
+    "private_only",
 ];
 
 /// Placeholders the bot fills in.
@@ -1194,6 +1195,22 @@ fn safety(
     }
 }
 
+/// The safety replies and alerts for a message that does not move the conversation on (an
+/// edited message): emergency numbers and alerts still come first, whatever the phase.
+pub fn safety_only(assessment: &Assessment, env: &Env<'_>) -> (Vec<Reply>, Vec<Effect>) {
+    let mut replies = Vec::new();
+    let mut effects = Vec::new();
+    let locale = env.dialogs.locale(env.locale);
+    safety(
+        assessment,
+        locale,
+        &base_values(env),
+        &mut replies,
+        &mut effects,
+    );
+    (replies, effects)
+}
+
 fn status(
     state: &State,
     locale: &Locale,
@@ -1307,6 +1324,13 @@ fn listen(
         }
         Intent::Enquiry => {
             if state.cases.last().is_some() && mentions_complaint(text) {
+                status(state, locale, values, replies);
+            } else if text.to_lowercase().contains("my complaint") {
+                // None in this chat: say so, and pass the question on, as the complaint
+                // may have been made another way.
+                effects.push(Effect::Enquiry {
+                    text: text.to_owned(),
+                });
                 status(state, locale, values, replies);
             } else {
                 effects.push(Effect::Enquiry {

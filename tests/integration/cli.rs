@@ -4,6 +4,8 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 
+use crate::channels::fake_telegram::{FakeTelegram, TOKEN};
+
 fn intake() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_intake"));
     // A clean environment: only what each test sets.
@@ -267,6 +269,21 @@ fn a_complaint_made_in_chat_can_be_exported_in_full() {
     assert!(stderr.contains("no complaint"), "{stderr}");
 }
 
+/// A fake Bot API for the whole suite, on a runtime of its own that outlives each test.
+fn fake_telegram() -> &'static FakeTelegram {
+    static FAKE: std::sync::OnceLock<(tokio::runtime::Runtime, FakeTelegram)> =
+        std::sync::OnceLock::new();
+    let (_, fake) = FAKE.get_or_init(|| {
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        let fake = runtime.block_on(FakeTelegram::start());
+        (runtime, fake)
+    });
+    fake
+}
+
+/// The secret part of the fake's token, which must never be logged.
+const TOKEN_SECRET: &str = "TEST-token-that-must-never-be-logged";
+
 /// Starts `intake serve` on a free port in an empty folder; returns the process, its address
 /// and what it logged up to the listening line.
 fn start_serve(
@@ -283,7 +300,9 @@ fn start_serve(
         .env("INTAKE_LISTEN", "127.0.0.1:0")
         .env("INTAKE_LOG", "trace")
         .env("INTAKE_LOG_FORMAT", log_format)
-        .env("INTAKE_TELEGRAM_TOKEN", "4242:very-secret-token")
+        // Telegram really starts, against the fake Bot API, so its traffic is in the log too.
+        .env("INTAKE_TELEGRAM_TOKEN", TOKEN)
+        .env("INTAKE_TELEGRAM_API_URL", &fake_telegram().url)
         .arg("serve")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -376,7 +395,7 @@ fn serve_keeps_secrets_out_of_human_and_json_logs() {
         assert!(response.starts_with("HTTP/1.1 200"), "{response}");
         let log = stop_serve(child, log);
         assert!(
-            !log.contains("very-secret-token"),
+            !log.contains(TOKEN_SECRET),
             "the token reached the {format} log:\n{log}"
         );
         assert!(

@@ -1,5 +1,6 @@
 //! The one integration-test binary (so the heavy crates link once). Each module is a suite.
 
+mod channels;
 mod cli;
 mod conversations;
 mod corpus;

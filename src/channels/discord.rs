@@ -1,0 +1,325 @@
+//! Discord, through serenity. Direct messages only: in a server channel the bot invites the
+//! person to a direct message, once per channel, and keeps nothing from the public place.
+//! Choices are buttons (each press acknowledged), and typed answers work too.
+//!
+//! Discord does not deliver a gateway event twice, so a message that cannot be recorded (the
+//! database is away) is answered at once with an apology asking the resident to send it
+//! again, rather than silently lost.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use chrono::Utc;
+use serenity::all::{
+    ActionRowComponent, ButtonKind, ButtonStyle, ChannelId, Client, ComponentInteraction, Context,
+    CreateActionRow, CreateButton, CreateInteractionResponse, CreateMessage, EventHandler,
+    GatewayIntents, Http, HttpBuilder, HttpError, Interaction, Message, MessageUpdateEvent, Ready,
+};
+
+use super::{Bucket, Deliver, DeliveryError, Throttle, Wakers, split_text};
+use crate::config::Secret;
+use crate::core::dialog::{DEFAULT_LOCALE, Input, Reply};
+use crate::service::{Intake, Writer};
+use crate::store::{Attachment, Inbound, OutboxItem};
+
+/// The channel name in the record.
+pub const CHANNEL: &str = "discord";
+/// Discord's longest message, in characters.
+const LONGEST_MESSAGE: usize = 2000;
+/// Buttons in one row, and rows in one message, as Discord allows.
+const BUTTONS_PER_ROW: usize = 5;
+const ROWS: usize = 5;
+/// Discord's longest button label.
+const LONGEST_LABEL: usize = 80;
+
+/// Builds the Discord client. `api_url` replaces https://discord.com (tests, a proxy); with it
+/// serenity's own rate limiter is off, as that only talks to discord.com, and the outbox's
+/// retries and throttle do the work. Start it with `client.start()`.
+pub async fn connect(
+    token: &Secret,
+    api_url: Option<&str>,
+    intake: Intake,
+    writer: Writer,
+    wakers: Wakers,
+) -> anyhow::Result<(Client, DiscordSender)> {
+    let http = match api_url {
+        Some(url) => HttpBuilder::new(token.expose())
+            .proxy(url.trim_end_matches('/'))
+            .ratelimiter_disabled(true)
+            .build(),
+        None => HttpBuilder::new(token.expose()).build(),
+    };
+    // Direct messages and their content; guild messages only so that the bot can point a
+    // person who writes in a server channel to a direct message.
+    let intents = GatewayIntents::DIRECT_MESSAGES
+        | GatewayIntents::MESSAGE_CONTENT
+        | GatewayIntents::GUILD_MESSAGES;
+    let handler = Handler {
+        intake,
+        writer,
+        wakers,
+        invited: Arc::default(),
+    };
+    let client = serenity::client::ClientBuilder::new_with_http(http, intents)
+        .event_handler(handler)
+        .await
+        .map_err(|e| anyhow::anyhow!("starting the Discord client: {e}"))?;
+    let sender = DiscordSender {
+        http: client.http.clone(),
+        throttle: Arc::new(Throttle::new(
+            Bucket {
+                burst: 5.0,
+                per_second: 1.0,
+            },
+            Bucket {
+                burst: 50.0,
+                per_second: 50.0,
+            },
+        )),
+    };
+    Ok((client, sender))
+}
+
+struct Handler {
+    intake: Intake,
+    writer: Writer,
+    wakers: Wakers,
+    /// Server channels already invited to a direct message.
+    invited: Arc<Mutex<HashSet<u64>>>,
+}
+
+impl Handler {
+    fn say(&self, key: &str) -> String {
+        self.intake.dialogs.locale(DEFAULT_LOCALE).text(key).text
+    }
+
+    /// The record could not take the message: tell the resident at once, since Discord will
+    /// not deliver it again.
+    async fn apologise(
+        &self,
+        ctx: &Context,
+        channel: ChannelId,
+        error: &(dyn std::fmt::Display + Sync),
+    ) {
+        tracing::error!(%error, "Discord: a message could not be recorded");
+        let text =
+            "Sorry, I could not save that message just now. Please send it again in a minute.";
+        if let Err(e) = channel.say(&ctx.http, text).await {
+            tracing::error!(error = %e, "Discord: the apology could not be sent either");
+        }
+    }
+
+    async fn invite(&self, ctx: &Context, channel: ChannelId) {
+        let first = self
+            .invited
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(channel.get());
+        if first && let Err(e) = channel.say(&ctx.http, self.say("private_only")).await {
+            tracing::warn!(error = %e, "Discord: the invitation to a direct message was not sent");
+        }
+    }
+
+    async fn pressed(&self, ctx: &Context, press: &ComponentInteraction) {
+        // Acknowledge first: Discord shows the press as failed if it waits over 3 seconds.
+        if let Err(e) = press
+            .create_response(&ctx.http, CreateInteractionResponse::Acknowledge)
+            .await
+        {
+            tracing::warn!(error = %e, "Discord: acknowledging a button press failed");
+        }
+        if press.guild_id.is_some() {
+            return;
+        }
+        let key = press.data.custom_id.clone();
+        let label = press
+            .message
+            .components
+            .iter()
+            .flat_map(|row| row.components.iter())
+            .find_map(|c| match c {
+                ActionRowComponent::Button(b) => match &b.data {
+                    ButtonKind::NonLink { custom_id, .. } if *custom_id == key => b.label.clone(),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .unwrap_or_else(|| key.clone());
+        let inbound = Inbound {
+            channel: CHANNEL.to_owned(),
+            chat: press.channel_id.get().to_string(),
+            platform_message_id: Some(format!("interaction:{}", press.id.get())),
+            body: label,
+            attachments: Vec::new(),
+            at: Utc::now(),
+        };
+        match self.writer.handle(inbound, Input::Choice(key)).await {
+            Ok(_) => self.wakers.wake(CHANNEL),
+            Err(e) => self.apologise(ctx, press.channel_id, &e).await,
+        }
+    }
+}
+
+#[serenity::async_trait]
+impl EventHandler for Handler {
+    async fn ready(&self, _ctx: Context, ready: Ready) {
+        tracing::info!(bot = %ready.user.name, "Discord bot connected");
+    }
+
+    async fn message(&self, ctx: Context, message: Message) {
+        if message.author.bot {
+            return;
+        }
+        if message.guild_id.is_some() {
+            self.invite(&ctx, message.channel_id).await;
+            return;
+        }
+        let attachments = attachments(&message);
+        let text = message.content.trim();
+        let input = if !text.is_empty() {
+            Input::Text(message.content.clone())
+        } else if !attachments.is_empty() {
+            Input::Attachment
+        } else {
+            Input::Unsupported
+        };
+        let body = if text.is_empty() && attachments.is_empty() {
+            "[a message the bot cannot read, such as a sticker]".to_owned()
+        } else {
+            message.content.clone()
+        };
+        let inbound = Inbound {
+            channel: CHANNEL.to_owned(),
+            chat: message.channel_id.get().to_string(),
+            platform_message_id: Some(message.id.get().to_string()),
+            body,
+            attachments,
+            at: *message.timestamp,
+        };
+        match self.writer.handle(inbound, input).await {
+            Ok(_) => self.wakers.wake(CHANNEL),
+            Err(e) => self.apologise(&ctx, message.channel_id, &e).await,
+        }
+    }
+
+    async fn message_update(
+        &self,
+        _ctx: Context,
+        _old: Option<Message>,
+        _new: Option<Message>,
+        event: MessageUpdateEvent,
+    ) {
+        if event.guild_id.is_some() || event.author.as_ref().is_some_and(|a| a.bot) {
+            return;
+        }
+        let Some(content) = event.content.clone() else {
+            return; // an embed appearing, not the resident's words
+        };
+        let edited_at = event.edited_timestamp.map_or_else(Utc::now, |t| *t);
+        let original = event.id.get().to_string();
+        let inbound = Inbound {
+            channel: CHANNEL.to_owned(),
+            chat: event.channel_id.get().to_string(),
+            platform_message_id: Some(format!("{original}@{}", edited_at.timestamp_millis())),
+            body: content,
+            attachments: Vec::new(),
+            at: edited_at,
+        };
+        match self.intake.record_edit(&inbound, &original).await {
+            Ok(_) => self.wakers.wake(CHANNEL),
+            Err(e) => {
+                tracing::error!(error = %e, "Discord: an edited message could not be recorded")
+            }
+        }
+    }
+
+    async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
+        if let Interaction::Component(press) = interaction {
+            self.pressed(&ctx, &press).await;
+        }
+    }
+}
+
+fn attachments(message: &Message) -> Vec<Attachment> {
+    message
+        .attachments
+        .iter()
+        .map(|a| {
+            let kind = match a.content_type.as_deref() {
+                Some(t) if t.starts_with("image/") => "photo",
+                Some(t) if t.starts_with("audio/") => "voice",
+                Some(t) if t.starts_with("video/") => "video",
+                _ => "document",
+            };
+            Attachment {
+                kind: kind.to_owned(),
+                platform_file_id: a.id.get().to_string(),
+                name: Some(a.filename.clone()),
+                size: Some(u64::from(a.size)),
+            }
+        })
+        .collect()
+}
+
+/// Delivers Discord replies: long ones split, choices as buttons on the last part.
+#[derive(Clone)]
+pub struct DiscordSender {
+    http: Arc<Http>,
+    throttle: Arc<Throttle>,
+}
+
+impl Deliver for DiscordSender {
+    async fn deliver(&self, item: &OutboxItem, reply: &Reply) -> Result<(), DeliveryError> {
+        let channel: u64 = item
+            .chat
+            .parse()
+            .ok()
+            .filter(|id| *id != 0)
+            .ok_or_else(|| {
+                DeliveryError::Failed(format!("{:?} is not a Discord channel", item.chat))
+            })?;
+        let channel = ChannelId::new(channel);
+        let parts = split_text(&reply.text, LONGEST_MESSAGE);
+        let last = parts.len() - 1;
+        for (i, part) in parts.into_iter().enumerate() {
+            self.throttle.wait(&item.chat).await;
+            let mut message = CreateMessage::new().content(part);
+            if i == last && !reply.choices.is_empty() {
+                message = message.components(buttons(reply));
+            }
+            channel
+                .send_message(&self.http, message)
+                .await
+                .map_err(|e| match &e {
+                    serenity::Error::Http(HttpError::UnsuccessfulRequest(r))
+                        if r.status_code.as_u16() == 429 =>
+                    {
+                        // serenity does not pass Discord's retry_after on; wait a little.
+                        DeliveryError::RetryAfter(std::time::Duration::from_secs(2))
+                    }
+                    _ => DeliveryError::Failed(e.to_string()),
+                })?;
+        }
+        Ok(())
+    }
+}
+
+fn buttons(reply: &Reply) -> Vec<CreateActionRow> {
+    reply
+        .choices
+        .chunks(BUTTONS_PER_ROW)
+        .take(ROWS)
+        .map(|row| {
+            CreateActionRow::Buttons(
+                row.iter()
+                    .map(|c| {
+                        let label: String = c.label.chars().take(LONGEST_LABEL).collect();
+                        CreateButton::new(c.key.clone())
+                            .label(label)
+                            .style(ButtonStyle::Primary)
+                    })
+                    .collect(),
+            )
+        })
+        .collect()
+}

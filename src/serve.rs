@@ -1,0 +1,210 @@
+//! `intake serve`: the bot. The web chat (always), Telegram and Discord (when their tokens are
+//! set), a sender per channel delivering the outbox, the half-finished sweep, and a health
+//! check, all on one record.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use axum::Router;
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::get;
+use axum_extra::extract::cookie::Key;
+use chrono::Utc;
+use sha2::Digest as _;
+
+use crate::channels::telegram::Telegram;
+use crate::channels::web::WebChat;
+use crate::channels::{Wakers, deliver_outbox, discord, telegram, web};
+use crate::config::{Config, Secret, TelegramMode};
+use crate::core::policy::Policy;
+use crate::service::{Intake, Writer};
+use crate::store::Store;
+
+/// Messages arriving together share one commit (group commit), up to this many.
+const GROUP_COMMIT: usize = 64;
+
+/// Runs the bot until Ctrl-C or SIGTERM.
+pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
+    let intake = crate::cli::intake_service(&config, policy).await?;
+    let writer = Writer::start(intake.clone(), GROUP_COMMIT);
+    let wakers = Wakers::default();
+    let key = session_key(config.secrets.session_key.as_ref());
+
+    let web = WebChat::new(
+        intake.clone(),
+        writer.clone(),
+        wakers.clone(),
+        key,
+        config.web.secure_cookies,
+    );
+    tokio::spawn(deliver_outbox(
+        intake.store.clone(),
+        web::CHANNEL.to_owned(),
+        web.sender(),
+        wakers.of(web::CHANNEL),
+    ));
+    let store = intake.store.clone();
+    let landlord = config.landlord.name.clone();
+    let mut app = Router::new()
+        .route("/", get(|| async { Redirect::to("/chat") }))
+        .route(
+            "/healthz",
+            get(move || health(store.clone(), landlord.clone())),
+        )
+        .merge(web.router());
+
+    if let Some(token) = config.secrets.telegram_token.clone() {
+        let telegram = Telegram::new(
+            token,
+            &config.telegram.api_url,
+            intake.clone(),
+            writer.clone(),
+            wakers.clone(),
+        )?;
+        tokio::spawn(deliver_outbox(
+            intake.store.clone(),
+            telegram::CHANNEL.to_owned(),
+            telegram.sender(),
+            wakers.of(telegram::CHANNEL),
+        ));
+        match (
+            config.telegram.mode,
+            &config.secrets.telegram_webhook_secret,
+        ) {
+            (TelegramMode::Webhook, Some(secret)) => {
+                let url = config.telegram.webhook_url.as_deref().unwrap_or_default();
+                telegram.start(Some((url, secret))).await?;
+                app = app.merge(telegram.webhook(secret.clone()));
+                tracing::info!(
+                    path = telegram::WEBHOOK_PATH,
+                    "Telegram: receiving by webhook"
+                );
+            }
+            _ => {
+                telegram.start(None).await?;
+                tokio::spawn(telegram.poll());
+                tracing::info!("Telegram: receiving by long polling");
+            }
+        }
+    }
+
+    if let Some(token) = config.secrets.discord_token.clone() {
+        let (mut client, sender) = discord::connect(
+            &token,
+            config.discord.api_url.as_deref(),
+            intake.clone(),
+            writer.clone(),
+            wakers.clone(),
+        )
+        .await?;
+        tokio::spawn(deliver_outbox(
+            intake.store.clone(),
+            discord::CHANNEL.to_owned(),
+            sender,
+            wakers.of(discord::CHANNEL),
+        ));
+        tokio::spawn(async move {
+            if let Err(e) = client.start().await {
+                tracing::error!(error = %e, "Discord: the connection ended");
+            }
+        });
+    }
+
+    spawn_sweep(
+        intake.clone(),
+        chrono::Duration::hours(i64::from(config.conversation.half_finished_after_hours)),
+    );
+
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let address = listener.local_addr().context("reading the bound address")?;
+    tracing::info!(
+        %address,
+        landlord = %config.landlord.name,
+        database = %config.redacted_database_url(),
+        web_chat = %format!("http://{address}/chat"),
+        telegram = config.secrets.telegram_token.is_some(),
+        discord = config.secrets.discord_token.is_some(),
+        "intake listening"
+    );
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown())
+        .await
+        .context("serving HTTP")
+}
+
+/// Half-finished complaints are logged for staff every ten minutes; a failed run is logged
+/// and the next one tries again.
+fn spawn_sweep(intake: Intake, after: chrono::Duration) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            match intake.sweep_half_finished(Utc::now(), after).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(logged = n, "half-finished complaints logged for staff"),
+                Err(e) => tracing::error!(error = %e, "half-finished sweep failed"),
+            }
+        }
+    });
+}
+
+/// The key that encrypts session cookies: from INTAKE_SESSION_KEY, or made at start-up (then
+/// sessions end when the process restarts).
+pub fn session_key(secret: Option<&Secret>) -> Key {
+    match secret {
+        Some(secret) => {
+            let digest = sha2::Sha512::digest(secret.expose().as_bytes());
+            Key::from(digest.as_slice())
+        }
+        None => {
+            tracing::warn!(
+                "INTAKE_SESSION_KEY is not set: web chat sessions will not survive a restart"
+            );
+            Key::generate()
+        }
+    }
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down");
+}
+
+/// 200 when the database answers, 503 when it does not.
+async fn health(store: Store, landlord: String) -> impl IntoResponse {
+    use axum::http::StatusCode;
+    match sqlx::query("SELECT 1").execute(store.pool()).await {
+        Ok(_) => (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({"status": "ok", "landlord": landlord})),
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: the database does not answer");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(
+                    serde_json::json!({"status": "database unavailable", "landlord": landlord}),
+                ),
+            )
+        }
+    }
+}
