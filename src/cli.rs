@@ -1,6 +1,6 @@
 //! The `intake` command line.
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, IsTerminal as _, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -73,6 +73,11 @@ pub enum Command {
         /// The complaint reference, such as C2026-00001.
         reference: String,
     },
+    /// Manage staff accounts for the console.
+    Staff {
+        #[command(subcommand)]
+        action: StaffCommand,
+    },
     /// Validate the configuration and print the effective profile. Secrets are shown only as
     /// set or not set.
     CheckConfig,
@@ -87,6 +92,21 @@ pub enum Command {
         /// When the complaint was received, RFC 3339 (2026-11-23T14:05:00Z).
         #[arg(long, value_name = "TIME")]
         received: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// Create an account. The password is read from standard input (one line), so it is never
+    /// in the shell history or the process list.
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+        /// agent, complaints_officer, manager or admin.
+        #[arg(long)]
+        role: String,
     },
 }
 
@@ -128,6 +148,42 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
         Command::CheckConfig => check_config(&config),
+        Command::Staff {
+            action: StaffCommand::Add { name, email, role },
+        } => {
+            config.validate()?;
+            let role = crate::staff::Role::parse(&role).with_context(|| {
+                format!("--role {role:?}: choose agent, complaints_officer, manager or admin")
+            })?;
+            if std::io::stdin().is_terminal() {
+                eprint!(
+                    "Password for {email} (at least {} characters): ",
+                    crate::staff::SHORTEST_PASSWORD
+                );
+            }
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .context("reading the password from standard input")?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            let member = runtime.block_on(async {
+                let store = Store::connect(&config.database_url)
+                    .await
+                    .context("opening the database")?;
+                anyhow::Ok(
+                    crate::staff::add(&store, &name, &email, role, password, Utc::now()).await?,
+                )
+            })?;
+            println!(
+                "Created {} <{}> as {} (staff id {}).",
+                member.name,
+                member.email,
+                member.role.as_str(),
+                member.id
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench {
             residents,
             bare_inserts,
@@ -330,7 +386,6 @@ pub async fn intake_service(config: &Config, policy: Policy) -> anyhow::Result<I
 
 /// The terminal channel: one line in, the bot's replies out, delivered from the outbox.
 async fn chat(config: Config, policy: Policy, name: String) -> anyhow::Result<()> {
-    use std::io::IsTerminal;
     let intake = intake_service(&config, policy).await?;
     let interactive = std::io::stdin().is_terminal();
     if interactive {

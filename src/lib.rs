@@ -2,6 +2,7 @@
 //! Ombudsman's Complaint Handling Code.
 //!
 //! - `core`: the pure heart (calendar, policy engine, landlord profile); no I/O.
+//! - `console`: the staff console (sign in, inbox, conversations, taking over).
 //! - `config`: layered configuration (defaults, TOML file, `INTAKE_` environment); secrets
 //!   only from the environment.
 //! - `bench`: `intake bench`, the full pipeline measured against bare durable inserts.
@@ -10,14 +11,17 @@
 //! - `logging`: `tracing` set up for humans or as JSON.
 //! - `serve`: `intake serve`, the bot with its channels.
 //! - `service`: the intake service: one inbound message, one transaction.
+//! - `staff`: staff accounts, sessions, and what the console reads.
 //! - `store`: the record in SQLite or PostgreSQL, one transaction per inbound message.
 
 pub mod bench;
 pub mod channels;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod core;
 pub mod logging;
 pub mod serve;
 pub mod service;
+pub mod staff;
 pub mod store;

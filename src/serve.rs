@@ -51,7 +51,11 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
             "/healthz",
             get(move || health(store.clone(), landlord.clone())),
         )
-        .merge(web.router());
+        .merge(web.router())
+        .merge(
+            crate::console::Console::new(intake.clone(), wakers.clone(), config.web.secure_cookies)
+                .router(),
+        );
 
     if let Some(token) = config.secrets.telegram_token.clone() {
         let telegram = Telegram::new(

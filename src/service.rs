@@ -13,6 +13,7 @@ use crate::core::calendar::{Calendar, Deadlines};
 use crate::core::dialog::{self, Dialogs, Effect, Env, Input, Reply, State};
 use crate::core::policy::Policy;
 use crate::core::profile::LandlordProfile;
+use crate::staff::StaffMember;
 use crate::store::{Conversation, Inbound, Record, Store, StoreError};
 use tokio::sync::{mpsc, oneshot};
 
@@ -83,6 +84,27 @@ impl Intake {
             .policy
             .assess(&inbound.body, &state.policy_context(today));
         record.assessment(message_id, &assessment, now)?;
+
+        if conversation.claimed_by.is_some() {
+            // A person holds this conversation: the bot stays silent, but safety still comes
+            // first (emergency numbers and urgent alerts), and the inbox sees the message.
+            let env = self.env(&conversation.locale, now);
+            let (replies, effects) = dialog::safety_only(&assessment, &env);
+            for reply in &replies {
+                let payload = json!({ "text": reply.text, "choices": reply.choices });
+                record.outbound(&conversation, "bot", &reply.text, &payload, now);
+            }
+            for effect in &effects {
+                self.apply(record, &conversation, effect, now)?;
+            }
+            record.save_state(&conversation, &conversation.state, now);
+            return Ok(Handled {
+                conversation: conversation.id,
+                duplicate: false,
+                replies,
+                effects,
+            });
+        }
 
         let mut env = self.env(&conversation.locale, now);
         let mut step = dialog::step(&state, &assessment, input, &env);
@@ -168,6 +190,129 @@ impl Intake {
         }
         record.commit().await?;
         Ok(true)
+    }
+
+    /// A member of staff takes the conversation over: the bot goes silent in it and the
+    /// resident is told a person has joined. Fails if someone else holds it.
+    pub async fn take_over(
+        &self,
+        conversation: i64,
+        staff: &StaffMember,
+        now: DateTime<Utc>,
+    ) -> Result<Conversation, ActionError> {
+        let conversation = self.held_conversation(conversation).await?;
+        let mut record = self.store.begin().await?;
+        if !record.claim(&conversation, staff.id, now).await? {
+            return Err(ActionError::HeldByAnother);
+        }
+        if conversation.claimed_by != Some(staff.id) {
+            self.tell(&mut record, &conversation, "staff_joined", staff, now);
+        }
+        record.audit(
+            staff.id,
+            "take_over",
+            Some(conversation.id),
+            None,
+            &json!({}),
+            now,
+        );
+        record.save_state(&conversation, &conversation.state, now);
+        record.commit().await?;
+        Ok(conversation)
+    }
+
+    /// A reply from the member of staff who holds the conversation, sent through the
+    /// resident's channel.
+    pub async fn staff_reply(
+        &self,
+        conversation: i64,
+        staff: &StaffMember,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Conversation, ActionError> {
+        let conversation = self.held_conversation(conversation).await?;
+        if conversation.claimed_by != Some(staff.id) {
+            return Err(if conversation.claimed_by.is_some() {
+                ActionError::HeldByAnother
+            } else {
+                ActionError::NotHeld
+            });
+        }
+        let mut record = self.store.begin().await?;
+        let payload = json!({ "text": text });
+        record.outbound(
+            &conversation,
+            &format!("staff:{}", staff.id),
+            text,
+            &payload,
+            now,
+        );
+        record.claim_active(&conversation, now);
+        record.audit(
+            staff.id,
+            "reply",
+            Some(conversation.id),
+            None,
+            &json!({ "characters": text.chars().count() }),
+            now,
+        );
+        record.save_state(&conversation, &conversation.state, now);
+        record.commit().await?;
+        Ok(conversation)
+    }
+
+    /// Hands the conversation back to the bot, which carries on from the state it was in.
+    pub async fn hand_back(
+        &self,
+        conversation: i64,
+        staff: &StaffMember,
+        now: DateTime<Utc>,
+    ) -> Result<Conversation, ActionError> {
+        let conversation = self.held_conversation(conversation).await?;
+        match conversation.claimed_by {
+            Some(holder) if holder == staff.id || staff.role.is_manager() => {}
+            Some(_) => return Err(ActionError::HeldByAnother),
+            None => return Err(ActionError::NotHeld),
+        }
+        let mut record = self.store.begin().await?;
+        record.release(&conversation);
+        self.tell(&mut record, &conversation, "staff_left", staff, now);
+        record.audit(
+            staff.id,
+            "hand_back",
+            Some(conversation.id),
+            None,
+            &json!({}),
+            now,
+        );
+        record.save_state(&conversation, &conversation.state, now);
+        record.commit().await?;
+        Ok(conversation)
+    }
+
+    async fn held_conversation(&self, id: i64) -> Result<Conversation, ActionError> {
+        self.store
+            .conversation_by_id(id)
+            .await?
+            .ok_or(ActionError::NoSuchConversation)
+    }
+
+    /// A message to the resident about who is in the conversation.
+    fn tell(
+        &self,
+        record: &mut Record<'_>,
+        conversation: &Conversation,
+        key: &str,
+        staff: &StaffMember,
+        now: DateTime<Utc>,
+    ) {
+        let values = std::collections::BTreeMap::from([
+            ("landlord", self.profile.name.clone()),
+            ("staff", staff.name.clone()),
+        ]);
+        let reply = self.dialogs.locale(&conversation.locale).say(key, &values);
+        let payload = json!({ "text": reply.text });
+        record.outbound(conversation, "bot", &reply.text, &payload, now);
     }
 
     /// Staff sent the stage 1 response (the console records it; 6.9): the resident can now
@@ -300,6 +445,19 @@ impl Intake {
         record.event(conversation, case, &kind, &detail, now);
         Ok(())
     }
+}
+
+/// Why a staff action could not be done.
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    #[error("there is no such conversation")]
+    NoSuchConversation,
+    #[error("another member of staff holds this conversation")]
+    HeldByAnother,
+    #[error("take the conversation over first")]
+    NotHeld,
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// The message as it is kept: a NUL character (which PostgreSQL cannot store in text) is

@@ -100,6 +100,8 @@ pub struct Conversation {
     /// The dialog state as JSON.
     pub state: String,
     pub locale: String,
+    /// The member of staff who has taken the conversation over: the bot is silent.
+    pub claimed_by: Option<i64>,
 }
 
 /// A message as it arrived from a channel.
@@ -305,7 +307,9 @@ impl Store {
         before: DateTime<Utc>,
     ) -> Result<Vec<Conversation>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, channel, chat, state, locale FROM conversations WHERE updated_at < $1 ORDER BY id",
+            "SELECT c.id, c.channel, c.chat, c.state, c.locale, k.staff_id AS claimed_by \
+             FROM conversations c LEFT JOIN claims k ON k.conversation_id = c.id \
+             WHERE c.updated_at < $1 ORDER BY c.id",
         )
         .bind(millis(before))
         .fetch_all(&self.pool)
@@ -318,6 +322,7 @@ impl Store {
                     chat: r.try_get("chat")?,
                     state: r.try_get("state")?,
                     locale: r.try_get("locale")?,
+                    claimed_by: r.try_get("claimed_by")?,
                 })
             })
             .collect()
@@ -534,23 +539,24 @@ impl Store {
         channel: &str,
         chat: &str,
     ) -> Result<Option<Conversation>, StoreError> {
+        let row = sqlx::query(CONVERSATION_BY_CHAT)
+            .bind(channel)
+            .bind(chat)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(conversation_row).transpose()
+    }
+
+    /// The conversation with this id, if there is one.
+    pub async fn conversation_by_id(&self, id: i64) -> Result<Option<Conversation>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, state, locale FROM conversations WHERE channel = $1 AND chat = $2",
+            "SELECT c.id, c.channel, c.chat, c.state, c.locale, k.staff_id AS claimed_by \
+             FROM conversations c LEFT JOIN claims k ON k.conversation_id = c.id WHERE c.id = $1",
         )
-        .bind(channel)
-        .bind(chat)
+        .bind(id)
         .fetch_optional(&self.pool)
         .await?;
-        match row {
-            Some(r) => Ok(Some(Conversation {
-                id: r.try_get("id")?,
-                channel: channel.to_owned(),
-                chat: chat.to_owned(),
-                state: r.try_get("state")?,
-                locale: r.try_get("locale")?,
-            })),
-            None => Ok(None),
-        }
+        row.as_ref().map(conversation_row).transpose()
     }
 
     /// The lines of the conversation on (channel, chat) after message `after`, oldest first,
@@ -638,6 +644,7 @@ pub struct Record<'c> {
 #[derive(Debug, Clone)]
 enum Value {
     Int(i64),
+    MaybeInt(Option<i64>),
     Text(String),
     MaybeText(Option<String>),
 }
@@ -656,7 +663,7 @@ impl Record<'_> {
         locale: &str,
         now: DateTime<Utc>,
     ) -> Result<Conversation, StoreError> {
-        let select = "SELECT id, state, locale FROM conversations WHERE channel = $1 AND chat = $2";
+        let select = CONVERSATION_BY_CHAT;
         let mut found = sqlx::query(select)
             .bind(channel)
             .bind(chat)
@@ -681,13 +688,7 @@ impl Record<'_> {
                 .await?;
         }
         let row = found.ok_or(sqlx::Error::RowNotFound)?;
-        Ok(Conversation {
-            id: row.try_get("id")?,
-            channel: channel.to_owned(),
-            chat: chat.to_owned(),
-            state: row.try_get("state")?,
-            locale: row.try_get("locale")?,
-        })
+        conversation_row(&row)
     }
 
     /// Records an inbound message. `None` when the platform delivered it before: it was
@@ -891,6 +892,73 @@ impl Record<'_> {
         );
     }
 
+    /// Takes the conversation over for `staff`: true if they hold it now (they took it, or
+    /// already held it), false if someone else does.
+    pub async fn claim(
+        &mut self,
+        conversation: &Conversation,
+        staff: i64,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.flush().await?;
+        sqlx::query(
+            "INSERT INTO claims (conversation_id, staff_id, claimed_at, last_activity_at) \
+             VALUES ($1, $2, $3, $3) ON CONFLICT (conversation_id) DO NOTHING",
+        )
+        .bind(conversation.id)
+        .bind(staff)
+        .bind(millis(now))
+        .execute(&mut *self.tx)
+        .await?;
+        let holder: i64 = sqlx::query("SELECT staff_id FROM claims WHERE conversation_id = $1")
+            .bind(conversation.id)
+            .fetch_one(&mut *self.tx)
+            .await?
+            .try_get("staff_id")?;
+        Ok(holder == staff)
+    }
+
+    /// Notes that the holder of a conversation has just acted in it (an idle claim raises an
+    /// alert rather than leaving the resident unanswered).
+    pub fn claim_active(&mut self, conversation: &Conversation, now: DateTime<Utc>) {
+        self.queue(
+            "UPDATE claims SET last_activity_at = $1 WHERE conversation_id = $2",
+            vec![Value::Int(millis(now)), Value::Int(conversation.id)],
+        );
+    }
+
+    /// Hands the conversation back to the bot.
+    pub fn release(&mut self, conversation: &Conversation) {
+        self.queue(
+            "DELETE FROM claims WHERE conversation_id = $1",
+            vec![Value::Int(conversation.id)],
+        );
+    }
+
+    /// Records a staff action: who, when, what.
+    pub fn audit(
+        &mut self,
+        staff: i64,
+        action: &str,
+        conversation: Option<i64>,
+        case: Option<&str>,
+        detail: &serde_json::Value,
+        now: DateTime<Utc>,
+    ) {
+        self.queue(
+            "INSERT INTO audit (staff_id, action, conversation_id, case_reference, detail, at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            vec![
+                Value::Int(staff),
+                Value::Text(action.to_owned()),
+                Value::MaybeInt(conversation),
+                Value::MaybeText(case.map(str::to_owned)),
+                Value::Text(detail.to_string()),
+                Value::Int(millis(now)),
+            ],
+        );
+    }
+
     /// A record nested in this one (a savepoint): its writes are kept or undone together, and
     /// none is durable before the outer record commits. Used to commit several messages at
     /// once (group commit) while each stays all-or-nothing.
@@ -950,6 +1018,7 @@ fn bind(
 ) -> sqlx::query::Query<'static, Any, sqlx::any::AnyArguments> {
     match value {
         Value::Int(v) => query.bind(v),
+        Value::MaybeInt(v) => query.bind(v),
         Value::Text(v) => query.bind(v),
         Value::MaybeText(v) => query.bind(v),
     }
@@ -1001,6 +1070,22 @@ fn prepare_sqlite(url: &str) -> Result<String, StoreError> {
         format!("sqlite://{path}?mode=rwc")
     } else {
         format!("sqlite://{path}?{query}&mode=rwc")
+    })
+}
+
+/// A conversation with who holds it, by (channel, chat).
+const CONVERSATION_BY_CHAT: &str = "SELECT c.id, c.channel, c.chat, c.state, c.locale, k.staff_id AS claimed_by \
+     FROM conversations c LEFT JOIN claims k ON k.conversation_id = c.id \
+     WHERE c.channel = $1 AND c.chat = $2";
+
+fn conversation_row(r: &sqlx::any::AnyRow) -> Result<Conversation, StoreError> {
+    Ok(Conversation {
+        id: r.try_get("id")?,
+        channel: r.try_get("channel")?,
+        chat: r.try_get("chat")?,
+        state: r.try_get("state")?,
+        locale: r.try_get("locale")?,
+        claimed_by: r.try_get("claimed_by")?,
     })
 }
 

@@ -416,6 +416,7 @@ async fn history(State(chat): State<WebChat>, jar: PrivateCookieJar) -> Response
     };
     match chat.intake.store.chat_lines(CHANNEL, &session, 0).await {
         Ok(lines) => {
+            mark_shown(&chat, &lines).await;
             let messages: Vec<ChatEvent> = lines.iter().map(ChatEvent::of_line).collect();
             Json(json!({ "messages": messages })).into_response()
         }
@@ -449,15 +450,7 @@ async fn events(
         Ok(lines) => lines,
         Err(e) => return unavailable(&e),
     };
-    let now = Utc::now();
-    for line in &lines {
-        if let (Some(outbox), false) = (line.outbox, line.sent) {
-            // Shown now, on this page: delivered.
-            if let Err(e) = chat.intake.store.mark_sent(outbox, now).await {
-                tracing::warn!(error = %e, "web chat: could not mark a reply delivered");
-            }
-        }
-    }
+    mark_shown(&chat, &lines).await;
     let caught_up: Vec<ChatEvent> = lines
         .iter()
         .filter(|l| l.message.direction == "out")
@@ -467,6 +460,18 @@ async fn events(
     Sse::new(event_stream(caught_up, live, seen))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response()
+}
+
+/// Replies the page is about to show are delivered.
+async fn mark_shown(chat: &WebChat, lines: &[ChatLine]) {
+    let now = Utc::now();
+    for line in lines {
+        if let (Some(outbox), false) = (line.outbox, line.sent)
+            && let Err(e) = chat.intake.store.mark_sent(outbox, now).await
+        {
+            tracing::warn!(error = %e, "web chat: could not mark a reply delivered");
+        }
+    }
 }
 
 fn event_stream(

@@ -169,6 +169,8 @@ const REQUIRED: &[&str] = &[
     "empty",
     "too_long",
     "private_only",
+    "staff_joined",
+    "staff_left",
 ];
 
 /// Placeholders the bot fills in.
@@ -190,6 +192,7 @@ const PLACEHOLDERS: &[&str] = &[
     "status",
     "exclusion_note",
     "question",
+    "staff",
 ];
 
 impl Dialogs {
@@ -414,7 +417,8 @@ impl Locale {
         self.say(key, &BTreeMap::new())
     }
 
-    fn say(&self, key: &str, values: &BTreeMap<&str, String>) -> Reply {
+    /// The message `key` with its placeholders filled from `values`.
+    pub fn say(&self, key: &str, values: &BTreeMap<&str, String>) -> Reply {
         let template = &self.messages[key];
         Reply {
             text: fill(&template.text, values),

@@ -1,8 +1,11 @@
 //! The one integration-test binary (so the heavy crates link once). Each module is a suite.
 
+mod browser;
 mod channels;
 mod cli;
+mod console;
 mod conversations;
 mod corpus;
 mod deadlines;
+mod delivery;
 mod store;

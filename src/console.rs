@@ -1,0 +1,544 @@
+//! The staff console, served by `intake serve` under `/console`: sign in, the inbox, a
+//! conversation with its assessments, consent and cases, and taking a conversation over,
+//! replying and handing it back.
+//!
+//! Nothing is visible without signing in. Sessions are random tokens in HTTP-only, same-site
+//! cookies (only their hash is stored); every form carries the session's own token against
+//! cross-site request forgery; templates escape everything residents wrote; a wrong password
+//! is slowed down; every staff action is audited.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Router, extract::DefaultBodyLimit};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use chrono::Utc;
+use futures::stream::Stream;
+use minijinja::{Environment, context};
+use serde::Deserialize;
+
+use crate::channels::{Bucket, Throttle, Wakers};
+use crate::service::{ActionError, Intake};
+use crate::staff::{self, InboxFilter, Session};
+
+const COOKIE: &str = "intake_staff";
+/// A wrong password costs this long, so guessing is slow.
+const WRONG_PASSWORD_DELAY: Duration = Duration::from_secs(1);
+/// The longest reply staff may send in one message.
+const LONGEST_REPLY: usize = 4000;
+
+/// What the console needs.
+#[derive(Clone)]
+pub struct Console {
+    intake: Intake,
+    wakers: Wakers,
+    templates: Arc<Environment<'static>>,
+    secure_cookies: bool,
+    /// Sign-in attempts per email: five, then one a minute.
+    attempts: Arc<Throttle>,
+}
+
+impl Console {
+    pub fn new(intake: Intake, wakers: Wakers, secure_cookies: bool) -> Console {
+        let mut templates = Environment::new();
+        for (name, source) in TEMPLATES {
+            // The templates are part of the binary: a broken one is a bug caught by the tests.
+            if let Err(e) = templates.add_template(name, source) {
+                tracing::error!(template = name, error = %e, "a console template does not compile");
+            }
+        }
+        Console {
+            intake,
+            wakers,
+            templates: Arc::new(templates),
+            secure_cookies,
+            attempts: Arc::new(Throttle::new(
+                Bucket {
+                    burst: 5.0,
+                    per_second: 1.0 / 60.0,
+                },
+                Bucket {
+                    burst: 1e9,
+                    per_second: 1e9,
+                },
+            )),
+        }
+    }
+
+    pub fn router(self) -> Router {
+        Router::new()
+            .route("/console", get(inbox))
+            .route("/console/login", get(login_page).post(log_in))
+            .route("/console/logout", post(log_out))
+            .route("/console/events", get(inbox_events))
+            .route("/console/conversations/{id}", get(conversation))
+            .route(
+                "/console/conversations/{id}/events",
+                get(conversation_events),
+            )
+            .route("/console/conversations/{id}/claim", post(claim))
+            .route("/console/conversations/{id}/reply", post(reply))
+            .route("/console/conversations/{id}/release", post(release))
+            .layer(DefaultBodyLimit::max(64 * 1024))
+            .with_state(self)
+    }
+
+    fn render(&self, name: &str, values: minijinja::Value) -> Response {
+        match self
+            .templates
+            .get_template(name)
+            .and_then(|t| t.render(values))
+        {
+            Ok(html) => (
+                [
+                    (
+                        header::CONTENT_SECURITY_POLICY,
+                        HeaderValue::from_static(
+                            "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+                        ),
+                    ),
+                    (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+                ],
+                Html(html),
+            )
+                .into_response(),
+            Err(e) => {
+                tracing::error!(template = name, error = %e, "a console page could not be made");
+                (StatusCode::INTERNAL_SERVER_ERROR, "The page could not be made.").into_response()
+            }
+        }
+    }
+
+    fn cookie(&self, token: String) -> Cookie<'static> {
+        Cookie::build((COOKIE, token))
+            .path("/console")
+            .http_only(true)
+            .same_site(SameSite::Strict)
+            .secure(self.secure_cookies)
+            .build()
+    }
+
+    /// The signed-in session, or the way to the sign-in page.
+    async fn session(&self, jar: &CookieJar) -> Result<Session, Response> {
+        let Some(token) = jar.get(COOKIE).map(|c| c.value().to_owned()) else {
+            return Err(Redirect::to("/console/login").into_response());
+        };
+        match staff::session(&self.intake.store, &token, Utc::now()).await {
+            Ok(Some(session)) => Ok(session),
+            Ok(None) => Err(Redirect::to("/console/login").into_response()),
+            Err(e) => Err(unavailable(&e)),
+        }
+    }
+}
+
+fn unavailable(e: &dyn std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "console: the record is unavailable");
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The database is not answering. Nothing was changed; please try again in a minute.",
+    )
+        .into_response()
+}
+
+fn forbidden(why: &str) -> Response {
+    (StatusCode::FORBIDDEN, why.to_owned()).into_response()
+}
+
+/// Checks a form's token against the session's, in constant time.
+fn csrf_ok(session: &Session, given: &str) -> bool {
+    crate::channels::telegram::constant_time_eq(session.csrf.as_bytes(), given.as_bytes())
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginForm {
+    email: String,
+    password: String,
+}
+
+async fn login_page(State(console): State<Console>) -> Response {
+    console.render(
+        "login.html",
+        context! { landlord => console.intake.profile.name.clone(), error => "" },
+    )
+}
+
+async fn log_in(
+    State(console): State<Console>,
+    jar: CookieJar,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let email = form.email.trim().to_lowercase();
+    if console.attempts.check(&email).is_some() {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            console.render(
+                "login.html",
+                context! { landlord => console.intake.profile.name.clone(),
+                error => "Too many attempts. Wait a minute and try again." },
+            ),
+        )
+            .into_response();
+    }
+    match staff::log_in(&console.intake.store, &email, &form.password, Utc::now()).await {
+        Ok(Some((token, session))) => {
+            tracing::info!(staff = session.staff.id, "console: signed in");
+            (jar.add(console.cookie(token)), Redirect::to("/console")).into_response()
+        }
+        Ok(None) => {
+            tokio::time::sleep(WRONG_PASSWORD_DELAY).await;
+            (
+                StatusCode::UNAUTHORIZED,
+                console.render(
+                    "login.html",
+                    context! { landlord => console.intake.profile.name.clone(),
+                    error => "That email and password do not match an account." },
+                ),
+            )
+                .into_response()
+        }
+        Err(e) => unavailable(&e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn log_out(
+    State(console): State<Console>,
+    jar: CookieJar,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let session = match console.session(&jar).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if !csrf_ok(&session, &form.csrf) {
+        return forbidden("This form has expired. Go back, reload the page and try again.");
+    }
+    if let Some(token) = jar.get(COOKIE).map(|c| c.value().to_owned())
+        && let Err(e) = staff::log_out(&console.intake.store, &token).await
+    {
+        return unavailable(&e);
+    }
+    (
+        jar.remove(Cookie::build(COOKIE).path("/console")),
+        Redirect::to("/console/login"),
+    )
+        .into_response()
+}
+
+async fn inbox(
+    State(console): State<Console>,
+    jar: CookieJar,
+    Query(filter): Query<InboxFilter>,
+) -> Response {
+    let session = match console.session(&jar).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    match staff::inbox(&console.intake.store, &filter).await {
+        Ok(rows) => console.render(
+            "inbox.html",
+            context! {
+                landlord => console.intake.profile.name.clone(),
+                staff => minijinja::Value::from(minijinja::value::Serde(&session.staff)),
+                csrf => session.csrf,
+                rows => minijinja::Value::from(minijinja::value::Serde(&rows)),
+                filter => context! {
+                    channel => filter.channel.unwrap_or_default(),
+                    status => filter.status.unwrap_or_default(),
+                    risk => filter.risk.unwrap_or_default(),
+                    due_by => filter.due_by.unwrap_or_default(),
+                },
+            },
+        ),
+        Err(e) => unavailable(&e),
+    }
+}
+
+async fn conversation(
+    State(console): State<Console>,
+    jar: CookieJar,
+    Path(id): Path<i64>,
+) -> Response {
+    let session = match console.session(&jar).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let store = &console.intake.store;
+    let found = match store.conversation_by_id(id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            return (StatusCode::NOT_FOUND, "There is no such conversation.").into_response();
+        }
+        Err(e) => return unavailable(&e),
+    };
+    let loaded = async {
+        let lines = staff::lines(store, id, 0).await?;
+        let events = staff::events(store, id).await?;
+        let cases = staff::cases(store, id).await?;
+        let audit = staff::audit(store, id).await?;
+        let holder = match found.claimed_by {
+            Some(h) => staff::holder(store, h).await?,
+            None => None,
+        };
+        Ok::<_, crate::store::StoreError>((lines, events, cases, audit, holder))
+    }
+    .await;
+    let (mut lines, events, mut cases, audit, holder) = match loaded {
+        Ok(v) => v,
+        Err(e) => return unavailable(&e),
+    };
+    // Adjustments and disclosed disabilities only for the roles that need them (5.10): in
+    // the case, and wherever the resident's answer appears in the transcript.
+    if !session.staff.role.sees_adjustments() {
+        const RESTRICTED: &str =
+            "(support needs recorded; shown to complaints officers and managers)";
+        let mut disclosed = Vec::new();
+        for case in &mut cases {
+            if let Some(answers) = case["answers"].as_object_mut()
+                && let Some(support) = answers.get("support")
+            {
+                if let Some(text) = support.as_str().filter(|t| t.trim().len() > 3) {
+                    disclosed.push(text.trim().to_lowercase());
+                }
+                answers.insert("support".to_owned(), serde_json::json!(RESTRICTED));
+            }
+        }
+        for line in &mut lines {
+            let text = line.text.to_lowercase();
+            if disclosed.iter().any(|d| text.contains(d.as_str())) {
+                line.text = RESTRICTED.to_owned();
+                line.assessment = None;
+            }
+        }
+    }
+    let consent: Vec<_> = events
+        .iter()
+        .filter(|(kind, ..)| kind == "consent" || kind == "privacy_request")
+        .cloned()
+        .collect();
+    let last_id = lines.last().map_or(0, |l| l.id);
+    console.render(
+        "conversation.html",
+        context! {
+            landlord => console.intake.profile.name.clone(),
+            staff => minijinja::Value::from(minijinja::value::Serde(&session.staff)),
+            csrf => session.csrf,
+            conversation => context! { id => found.id, channel => found.channel, chat => found.chat },
+            holder => holder,
+            mine => found.claimed_by == Some(session.staff.id),
+            manager => session.staff.role.is_manager(),
+            lines => minijinja::Value::from(minijinja::value::Serde(&lines)),
+            last_id => last_id,
+            events => minijinja::Value::from(minijinja::value::Serde(&events)),
+            consent => minijinja::Value::from(minijinja::value::Serde(&consent)),
+            cases => minijinja::Value::from(minijinja::value::Serde(&cases)),
+            audit => minijinja::Value::from(minijinja::value::Serde(&audit)),
+        },
+    )
+}
+
+#[derive(Debug, Deserialize)]
+struct ReplyForm {
+    csrf: String,
+    text: String,
+}
+
+fn action_failed(e: &ActionError) -> Response {
+    match e {
+        ActionError::NoSuchConversation => {
+            (StatusCode::NOT_FOUND, "There is no such conversation.").into_response()
+        }
+        ActionError::HeldByAnother => forbidden(
+            "Another member of staff holds this conversation; only they can reply or hand it back.",
+        ),
+        ActionError::NotHeld => (
+            StatusCode::CONFLICT,
+            "Take the conversation over before replying.",
+        )
+            .into_response(),
+        ActionError::Store(e) => unavailable(e),
+    }
+}
+
+async fn claim(
+    State(console): State<Console>,
+    jar: CookieJar,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let session = match console.session(&jar).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if !csrf_ok(&session, &form.csrf) {
+        return forbidden("This form has expired. Go back, reload the page and try again.");
+    }
+    match console
+        .intake
+        .take_over(id, &session.staff, Utc::now())
+        .await
+    {
+        Ok(c) => {
+            console.wakers.wake(&c.channel);
+            Redirect::to(&format!("/console/conversations/{id}")).into_response()
+        }
+        Err(e) => action_failed(&e),
+    }
+}
+
+async fn reply(
+    State(console): State<Console>,
+    jar: CookieJar,
+    Path(id): Path<i64>,
+    Form(form): Form<ReplyForm>,
+) -> Response {
+    let session = match console.session(&jar).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if !csrf_ok(&session, &form.csrf) {
+        return forbidden("This form has expired. Go back, reload the page and try again.");
+    }
+    let text = form.text.trim();
+    if text.is_empty() {
+        return (StatusCode::BAD_REQUEST, "Type a reply before sending.").into_response();
+    }
+    if text.chars().count() > LONGEST_REPLY {
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("A reply can be at most {LONGEST_REPLY} characters; split it in two."),
+        )
+            .into_response();
+    }
+    match console
+        .intake
+        .staff_reply(id, &session.staff, text, Utc::now())
+        .await
+    {
+        Ok(c) => {
+            console.wakers.wake(&c.channel);
+            Redirect::to(&format!("/console/conversations/{id}")).into_response()
+        }
+        Err(e) => action_failed(&e),
+    }
+}
+
+async fn release(
+    State(console): State<Console>,
+    jar: CookieJar,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let session = match console.session(&jar).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if !csrf_ok(&session, &form.csrf) {
+        return forbidden("This form has expired. Go back, reload the page and try again.");
+    }
+    match console
+        .intake
+        .hand_back(id, &session.staff, Utc::now())
+        .await
+    {
+        Ok(c) => {
+            console.wakers.wake(&c.channel);
+            Redirect::to(&format!("/console/conversations/{id}")).into_response()
+        }
+        Err(e) => action_failed(&e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct After {
+    #[serde(default)]
+    after: i64,
+}
+
+/// New lines of a conversation, live. The record is read every second, so this works the
+/// same with several replicas on one PostgreSQL.
+async fn conversation_events(
+    State(console): State<Console>,
+    jar: CookieJar,
+    Path(id): Path<i64>,
+    Query(after): Query<After>,
+) -> Response {
+    if let Err(r) = console.session(&jar).await {
+        return r;
+    }
+    let store = console.intake.store.clone();
+    let stream =
+        futures::stream::unfold((store, after.after), move |(store, mut last)| async move {
+            loop {
+                match staff::lines(&store, id, last).await {
+                    Ok(lines) if !lines.is_empty() => {
+                        last = lines.last().map_or(last, |l| l.id);
+                        let data = serde_json::to_string(&lines).unwrap_or_default();
+                        let event = Event::default().id(last.to_string()).data(data);
+                        return Some((Ok::<_, std::convert::Infallible>(event), (store, last)));
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "console: reading new lines failed"),
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        });
+    sse(stream)
+}
+
+/// Tells the inbox page when anything changed, so it can refresh.
+async fn inbox_events(State(console): State<Console>, jar: CookieJar) -> Response {
+    if let Err(r) = console.session(&jar).await {
+        return r;
+    }
+    let store = console.intake.store.clone();
+    let stream = futures::stream::unfold((store, None::<i64>), |(store, mut seen)| async move {
+        loop {
+            let latest = sqlx::query("SELECT MAX(updated_at) AS latest FROM conversations")
+                .fetch_one(store.pool())
+                .await
+                .ok()
+                .and_then(|r| sqlx::Row::try_get::<Option<i64>, _>(&r, "latest").ok())
+                .flatten();
+            match (seen, latest) {
+                (Some(before), Some(now)) if now != before => {
+                    seen = Some(now);
+                    let event = Event::default().event("changed").data(now.to_string());
+                    return Some((Ok::<_, std::convert::Infallible>(event), (store, seen)));
+                }
+                (None, _) => seen = Some(latest.unwrap_or(0)),
+                _ => {}
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    });
+    sse(stream)
+}
+
+fn sse(
+    stream: impl Stream<Item = Result<Event, std::convert::Infallible>> + Send + 'static,
+) -> Response {
+    Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response()
+}
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("layout.html", include_str!("console/layout.html")),
+    ("login.html", include_str!("console/login.html")),
+    ("inbox.html", include_str!("console/inbox.html")),
+    (
+        "conversation.html",
+        include_str!("console/conversation.html"),
+    ),
+];

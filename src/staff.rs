@@ -1,0 +1,541 @@
+//! Staff accounts, their console sessions, and what the console reads: the inbox and a
+//! conversation with everything the record holds about it.
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sha2::Digest as _;
+use sqlx::Row;
+
+use crate::store::{Store, StoreError, from_millis, millis};
+
+/// What a member of staff may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Agent,
+    ComplaintsOfficer,
+    Manager,
+    Admin,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Option<Role> {
+        Some(
+            match s
+                .trim()
+                .to_ascii_lowercase()
+                .replace([' ', '-'], "_")
+                .as_str()
+            {
+                "agent" => Role::Agent,
+                "complaints_officer" | "officer" => Role::ComplaintsOfficer,
+                "manager" => Role::Manager,
+                "admin" => Role::Admin,
+                _ => return None,
+            },
+        )
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Agent => "agent",
+            Role::ComplaintsOfficer => "complaints_officer",
+            Role::Manager => "manager",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn is_manager(self) -> bool {
+        matches!(self, Role::Manager | Role::Admin)
+    }
+
+    /// Disclosed disabilities and reasonable adjustments are shared only with those who need
+    /// them to handle the complaint (Code 5.10; data protection).
+    pub fn sees_adjustments(self) -> bool {
+        !matches!(self, Role::Agent)
+    }
+}
+
+/// A member of staff, as the console knows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StaffMember {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+}
+
+/// A signed-in console session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub staff: StaffMember,
+    /// The token every form of this session carries (cross-site request forgery).
+    pub csrf: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StaffError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("a member of staff with the email {0} already exists")]
+    Exists(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for StaffError {
+    fn from(e: sqlx::Error) -> StaffError {
+        StaffError::Store(StoreError::from(e))
+    }
+}
+
+/// The shortest password accepted for a staff account.
+pub const SHORTEST_PASSWORD: usize = 12;
+/// How long a console session lasts.
+const SESSION_HOURS: i64 = 12;
+
+/// The hash of a random password nobody knows, checked when an email is unknown so that the
+/// answer takes as long as for a known one.
+fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| {
+        let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>()).ok();
+        salt.and_then(|salt| {
+            Argon2::default()
+                .hash_password(random_token().as_bytes(), &salt)
+                .ok()
+                .map(|h| h.to_string())
+        })
+        .unwrap_or_default()
+    })
+}
+
+/// A random token, hex.
+pub fn random_token() -> String {
+    let bytes: [u8; 32] = rand::random();
+    hex::encode(bytes)
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(sha2::Sha256::digest(token.as_bytes()))
+}
+
+/// Creates a staff account; the password is kept only as an Argon2id hash.
+pub async fn add(
+    store: &Store,
+    name: &str,
+    email: &str,
+    role: Role,
+    password: &str,
+    now: DateTime<Utc>,
+) -> Result<StaffMember, StaffError> {
+    let name = name.trim();
+    let email = email.trim().to_lowercase();
+    if name.is_empty() {
+        return Err(StaffError::Invalid("a name is needed".to_owned()));
+    }
+    if !email.contains('@') || email.contains(char::is_whitespace) {
+        return Err(StaffError::Invalid(format!(
+            "{email:?} is not an email address"
+        )));
+    }
+    if password.chars().count() < SHORTEST_PASSWORD {
+        return Err(StaffError::Invalid(format!(
+            "the password must be at least {SHORTEST_PASSWORD} characters"
+        )));
+    }
+    let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>())
+        .map_err(|e| StaffError::Invalid(format!("cannot make a salt: {e}")))?;
+    let hash = Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| StaffError::Invalid(format!("cannot hash the password: {e}")))?
+        .to_string();
+    let exists = sqlx::query("SELECT id FROM staff WHERE email = $1")
+        .bind(&email)
+        .fetch_optional(store.pool())
+        .await?;
+    if exists.is_some() {
+        return Err(StaffError::Exists(email));
+    }
+    let row = sqlx::query(
+        "INSERT INTO staff (name, email, role, password_hash, created_at) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(name)
+    .bind(&email)
+    .bind(role.as_str())
+    .bind(hash)
+    .bind(millis(now))
+    .fetch_one(store.pool())
+    .await?;
+    Ok(StaffMember {
+        id: row.try_get("id")?,
+        name: name.to_owned(),
+        email,
+        role,
+    })
+}
+
+fn member(r: &sqlx::any::AnyRow) -> Result<StaffMember, StoreError> {
+    let role: String = r.try_get("role")?;
+    Ok(StaffMember {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        email: r.try_get("email")?,
+        role: Role::parse(&role).unwrap_or(Role::Agent),
+    })
+}
+
+/// Checks an email and password; on success opens a session and returns its cookie token.
+/// A wrong email and a wrong password take the same work, so timing does not tell which.
+pub async fn log_in(
+    store: &Store,
+    email: &str,
+    password: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(String, Session)>, StoreError> {
+    let row =
+        sqlx::query("SELECT id, name, email, role, password_hash FROM staff WHERE email = $1")
+            .bind(email.trim().to_lowercase())
+            .fetch_optional(store.pool())
+            .await?;
+    let stored: String = match &row {
+        Some(r) => r.try_get("password_hash")?,
+        None => decoy_hash().to_owned(),
+    };
+    let matches = PasswordHash::new(&stored)
+        .map(|hash| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &hash)
+                .is_ok()
+        })
+        .unwrap_or(false);
+    let (Some(row), true) = (row, matches) else {
+        return Ok(None);
+    };
+    let staff = member(&row)?;
+    let token = random_token();
+    let csrf = random_token();
+    sqlx::query(
+        "INSERT INTO staff_sessions (token_hash, staff_id, csrf, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(token_hash(&token))
+    .bind(staff.id)
+    .bind(&csrf)
+    .bind(millis(now))
+    .bind(millis(now + chrono::Duration::hours(SESSION_HOURS)))
+    .execute(store.pool())
+    .await?;
+    Ok(Some((token, Session { staff, csrf })))
+}
+
+/// The session a cookie token opens, if it is current.
+pub async fn session(
+    store: &Store,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Session>, StoreError> {
+    let row = sqlx::query(
+        "SELECT s.id, s.name, s.email, s.role, x.csrf FROM staff_sessions x \
+         JOIN staff s ON s.id = x.staff_id WHERE x.token_hash = $1 AND x.expires_at > $2",
+    )
+    .bind(token_hash(token))
+    .bind(millis(now))
+    .fetch_optional(store.pool())
+    .await?;
+    match row {
+        Some(r) => Ok(Some(Session {
+            staff: member(&r)?,
+            csrf: r.try_get("csrf")?,
+        })),
+        None => Ok(None),
+    }
+}
+
+/// Ends a session.
+pub async fn log_out(store: &Store, token: &str) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM staff_sessions WHERE token_hash = $1")
+        .bind(token_hash(token))
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}
+
+/// A conversation as the inbox lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct InboxRow {
+    pub id: i64,
+    pub channel: String,
+    pub chat: String,
+    pub updated_at: DateTime<Utc>,
+    pub last_message: String,
+    pub held_by: Option<String>,
+    /// Unacknowledged alerts: their kinds, and whether any is urgent.
+    pub alerts: Vec<String>,
+    pub urgent: bool,
+    pub wants_person: bool,
+    pub case: Option<String>,
+    pub due_on: Option<String>,
+}
+
+/// What the inbox may be narrowed to.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct InboxFilter {
+    #[serde(default)]
+    pub channel: Option<String>,
+    /// `held`, `bot` or `complaint`.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// An alert kind: emergency, safeguarding, health_safety, vulnerability...
+    #[serde(default)]
+    pub risk: Option<String>,
+    /// Only complaints whose response is due on or before this date (YYYY-MM-DD).
+    #[serde(default)]
+    pub due_by: Option<String>,
+}
+
+/// The inbox: the conversations needing a person first (urgent alerts, then a request for a
+/// person), then the most recently active.
+pub async fn inbox(store: &Store, filter: &InboxFilter) -> Result<Vec<InboxRow>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT c.id, c.channel, c.chat, c.updated_at, s.name AS held_by, \
+           (SELECT m.body FROM messages m WHERE m.conversation_id = c.id ORDER BY m.id DESC LIMIT 1) AS last_message, \
+           (SELECT k.reference FROM cases k WHERE k.conversation_id = c.id ORDER BY k.created_at DESC LIMIT 1) AS reference, \
+           (SELECT k.due_on FROM cases k WHERE k.conversation_id = c.id ORDER BY k.created_at DESC LIMIT 1) AS due_on \
+         FROM conversations c LEFT JOIN claims h ON h.conversation_id = c.id \
+         LEFT JOIN staff s ON s.id = h.staff_id \
+         ORDER BY c.updated_at DESC LIMIT 500",
+    )
+    .fetch_all(store.pool())
+    .await?;
+    let alerts = sqlx::query(
+        "SELECT conversation_id, kind, urgent FROM alerts WHERE acknowledged_at IS NULL",
+    )
+    .fetch_all(store.pool())
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let id: i64 = r.try_get("id")?;
+        let mut kinds = Vec::new();
+        let mut urgent = false;
+        for a in &alerts {
+            if a.try_get::<i64, _>("conversation_id")? == id {
+                let kind: String = a.try_get("kind")?;
+                urgent |= a.try_get::<i64, _>("urgent")? != 0;
+                if !kinds.contains(&kind) {
+                    kinds.push(kind);
+                }
+            }
+        }
+        let row = InboxRow {
+            id,
+            channel: r.try_get("channel")?,
+            chat: r.try_get("chat")?,
+            updated_at: from_millis(r.try_get("updated_at")?),
+            last_message: shorten(
+                &r.try_get::<Option<String>, _>("last_message")?
+                    .unwrap_or_default(),
+                120,
+            ),
+            held_by: r.try_get("held_by")?,
+            wants_person: kinds.iter().any(|k| k == "person_requested"),
+            alerts: kinds,
+            urgent,
+            case: r.try_get("reference")?,
+            due_on: r.try_get("due_on")?,
+        };
+        if keep(&row, filter) {
+            out.push(row);
+        }
+    }
+    // Those needing a person first; the sort is stable, so recent first within each.
+    out.sort_by_key(|r| (!r.urgent, !(r.wants_person && r.held_by.is_none())));
+    Ok(out)
+}
+
+/// The first `max` characters, with an ellipsis if there were more.
+fn shorten(text: &str, max: usize) -> String {
+    let mut out: String = text.chars().take(max).collect();
+    if text.chars().nth(max).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+fn keep(row: &InboxRow, filter: &InboxFilter) -> bool {
+    let given = |v: &Option<String>| v.as_deref().filter(|s| !s.is_empty()).map(str::to_owned);
+    if let Some(channel) = given(&filter.channel)
+        && row.channel != channel
+    {
+        return false;
+    }
+    if let Some(status) = given(&filter.status) {
+        let ok = match status.as_str() {
+            "held" => row.held_by.is_some(),
+            "bot" => row.held_by.is_none(),
+            "complaint" => row.case.is_some(),
+            "needs_person" => row.wants_person || row.urgent,
+            _ => true,
+        };
+        if !ok {
+            return false;
+        }
+    }
+    if let Some(risk) = given(&filter.risk)
+        && !row.alerts.contains(&risk)
+    {
+        return false;
+    }
+    if let Some(due_by) = given(&filter.due_by)
+        && row.due_on.as_deref().is_none_or(|d| d > due_by.as_str())
+    {
+        return false;
+    }
+    true
+}
+
+/// One line of a conversation for staff: the message, and for a resident's message the
+/// engine's assessment with its reasons and provisions.
+#[derive(Debug, Clone, Serialize)]
+pub struct StaffLine {
+    pub id: i64,
+    /// `resident`, `bot` or `staff`.
+    pub from: String,
+    pub author: String,
+    pub text: String,
+    pub attachments: Vec<String>,
+    pub at: DateTime<Utc>,
+    pub assessment: Option<serde_json::Value>,
+}
+
+/// The lines of a conversation after message `after`, oldest first.
+pub async fn lines(
+    store: &Store,
+    conversation: i64,
+    after: i64,
+) -> Result<Vec<StaffLine>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT m.id, m.direction, m.author, m.body, m.attachments, m.at, a.assessment, s.name AS staff_name \
+         FROM messages m LEFT JOIN assessments a ON a.message_id = m.id \
+         LEFT JOIN staff s ON m.author = 'staff:' || CAST(s.id AS TEXT) \
+         WHERE m.conversation_id = $1 AND m.id > $2 ORDER BY m.id",
+    )
+    .bind(conversation)
+    .bind(after)
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let direction: String = r.try_get("direction")?;
+            let author: String = r.try_get("author")?;
+            let staff_name: Option<String> = r.try_get("staff_name")?;
+            let attachments: Vec<crate::store::Attachment> =
+                serde_json::from_str(&r.try_get::<String, _>("attachments")?)?;
+            let assessment: Option<String> = r.try_get("assessment")?;
+            Ok(StaffLine {
+                id: r.try_get("id")?,
+                from: if direction == "in" {
+                    "resident".to_owned()
+                } else if author.starts_with("staff:") {
+                    "staff".to_owned()
+                } else {
+                    "bot".to_owned()
+                },
+                author: staff_name.unwrap_or(author),
+                text: r.try_get("body")?,
+                attachments: attachments
+                    .iter()
+                    .map(|a| match &a.name {
+                        Some(n) => format!("{} {n} ({})", a.kind, a.platform_file_id),
+                        None => format!("{} ({})", a.kind, a.platform_file_id),
+                    })
+                    .collect(),
+                at: from_millis(r.try_get("at")?),
+                assessment: assessment.map(|a| serde_json::from_str(&a)).transpose()?,
+            })
+        })
+        .collect()
+}
+
+/// The events of a conversation (consent, offers, cases, privacy requests...), oldest first.
+pub async fn events(
+    store: &Store,
+    conversation: i64,
+) -> Result<Vec<(String, Option<String>, serde_json::Value, DateTime<Utc>)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT kind, case_reference, detail, at FROM events WHERE conversation_id = $1 ORDER BY id",
+    )
+    .bind(conversation)
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("kind")?,
+                r.try_get("case_reference")?,
+                serde_json::from_str(&r.try_get::<String, _>("detail")?)?,
+                from_millis(r.try_get("at")?),
+            ))
+        })
+        .collect()
+}
+
+/// The complaints of a conversation: reference, stage, status, due date, definition, answers.
+pub async fn cases(store: &Store, conversation: i64) -> Result<Vec<serde_json::Value>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT reference, stage, status, due_on, definition, answers, suggested_route FROM cases \
+         WHERE conversation_id = $1 ORDER BY created_at",
+    )
+    .bind(conversation)
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(serde_json::json!({
+                "reference": r.try_get::<String, _>("reference")?,
+                "stage": r.try_get::<i64, _>("stage")?,
+                "status": r.try_get::<String, _>("status")?,
+                "due_on": r.try_get::<String, _>("due_on")?,
+                "definition": r.try_get::<String, _>("definition")?,
+                "answers": serde_json::from_str::<serde_json::Value>(&r.try_get::<String, _>("answers")?)?,
+                "suggested_route": r.try_get::<Option<String>, _>("suggested_route")?,
+            }))
+        })
+        .collect()
+}
+
+/// The audit of a conversation: who did what, when.
+pub async fn audit(
+    store: &Store,
+    conversation: i64,
+) -> Result<Vec<(String, String, DateTime<Utc>)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT s.name, a.action, a.at FROM audit a JOIN staff s ON s.id = a.staff_id \
+         WHERE a.conversation_id = $1 ORDER BY a.id",
+    )
+    .bind(conversation)
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("name")?,
+                r.try_get("action")?,
+                from_millis(r.try_get("at")?),
+            ))
+        })
+        .collect()
+}
+
+/// Who holds a conversation, by name.
+pub async fn holder(store: &Store, staff: i64) -> Result<Option<String>, StoreError> {
+    let row = sqlx::query("SELECT name FROM staff WHERE id = $1")
+        .bind(staff)
+        .fetch_optional(store.pool())
+        .await?;
+    row.map(|r| r.try_get("name").map_err(StoreError::from))
+        .transpose()
+}

@@ -1,0 +1,506 @@
+//! The staff console over HTTP: nothing without signing in, forms protected against
+//! cross-site requests, residents' words escaped, taking over, replying and handing back, the
+//! audit, and adjustments shown only to the roles that need them (Code 5.10).
+
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use sqlx::Row;
+
+use crate::channels::{Bot, Said, TO_ACKNOWLEDGEMENT, eventually, sqlite_in};
+
+const WAIT: Duration = Duration::from_secs(20);
+const PASSWORD: &str = "correct horse battery staple";
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
+
+/// `intake staff add`, the password on standard input; returns the exit code and stderr.
+fn add_staff(database: &str, name: &str, email: &str, role: &str, password: &str) -> (i32, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_intake"))
+        .args([
+            "staff", "add", "--name", name, "--email", email, "--role", role,
+        ])
+        .env_clear()
+        .env("INTAKE_DATABASE_URL", database)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("intake staff add");
+    writeln!(child.stdin.take().expect("stdin"), "{password}").expect("password");
+    let out = child.wait_with_output().expect("wait");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn cookie_named(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+}
+
+/// Signs in; returns the console cookie (`name=value`).
+async fn sign_in(base: &str, email: &str, password: &str) -> Result<String, u16> {
+    let response = no_redirects()
+        .post(format!("{base}/console/login"))
+        .form(&[("email", email), ("password", password)])
+        .send()
+        .await
+        .expect("login");
+    if response.status() != 303 {
+        return Err(response.status().as_u16());
+    }
+    let cookie = cookie_named(&response, "intake_staff").expect("a session cookie");
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/console"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    Ok(cookie.split(';').next().unwrap_or_default().to_owned())
+}
+
+async fn page(base: &str, cookie: &str, path: &str) -> (u16, String) {
+    let response = no_redirects()
+        .get(format!("{base}{path}"))
+        .header("Cookie", cookie)
+        .send()
+        .await
+        .expect("get");
+    (
+        response.status().as_u16(),
+        response.text().await.expect("body"),
+    )
+}
+
+fn csrf_of(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("a form token") + 19;
+    html[at..at + 64].to_owned()
+}
+
+async fn act(base: &str, cookie: &str, path: &str, form: &[(&str, &str)]) -> u16 {
+    no_redirects()
+        .post(format!("{base}{path}"))
+        .header("Cookie", cookie)
+        .form(form)
+        .send()
+        .await
+        .expect("post")
+        .status()
+        .as_u16()
+}
+
+/// A resident of the web chat.
+struct Resident {
+    base: String,
+    cookie: String,
+}
+
+impl Resident {
+    async fn open(base: &str) -> Resident {
+        let response = no_redirects()
+            .get(format!("{base}/chat"))
+            .send()
+            .await
+            .expect("chat");
+        let cookie = cookie_named(&response, "intake_chat").expect("cookie");
+        Resident {
+            base: base.to_owned(),
+            cookie: cookie.split(';').next().unwrap_or_default().to_owned(),
+        }
+    }
+
+    async fn send(&self, body: Value) {
+        let status = no_redirects()
+            .post(format!("{}/chat/api/messages", self.base))
+            .header("Cookie", &self.cookie)
+            .json(&body)
+            .send()
+            .await
+            .expect("send")
+            .status();
+        assert_eq!(status, 202);
+    }
+
+    async fn history(&self) -> Vec<Value> {
+        let body: Value = no_redirects()
+            .get(format!("{}/chat/api/messages", self.base))
+            .header("Cookie", &self.cookie)
+            .send()
+            .await
+            .expect("history")
+            .json()
+            .await
+            .expect("json");
+        body["messages"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Waits for a line from `from` containing `words`, after the first `seen` lines.
+    async fn hears(&self, seen: usize, from: &str, words: &str) {
+        eventually(&format!("{from} to say {words:?}"), WAIT, async || {
+            self.history()
+                .await
+                .iter()
+                .skip(seen)
+                .any(|l| l["from"] == from && l["text"].as_str().is_some_and(|t| t.contains(words)))
+                .then_some(())
+        })
+        .await;
+    }
+
+    /// Holds a conversation through the bot, pressing buttons by their labels.
+    async fn converse(&self, steps: &[(Said, &str)]) {
+        for (said, expect) in steps {
+            let history = self.history().await;
+            let body = match said {
+                Said::Text(t) => json!({ "text": t }),
+                Said::Press(label) => {
+                    let choice = history
+                        .iter()
+                        .rev()
+                        .find_map(|l| {
+                            l["choices"]
+                                .as_array()
+                                .and_then(|cs| cs.iter().find(|c| c["label"] == *label).cloned())
+                        })
+                        .unwrap_or_else(|| panic!("no choice {label:?}"));
+                    json!({ "choice": choice["key"], "text": label })
+                }
+            };
+            self.send(body).await;
+            self.hears(history.len(), "bot", expect).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_take_over_reply_and_hand_back_with_everything_audited() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = sqlite_in(dir.path());
+    let bot = Bot::start(&database, &dir.path().join("bot.log"), &[]).await;
+    let base = bot.base.clone();
+
+    // Nothing without signing in.
+    for path in ["/console", "/console/conversations/1", "/console/events"] {
+        let response = no_redirects()
+            .get(format!("{base}{path}"))
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(response.status(), 303, "{path}");
+        assert_eq!(response.headers()["location"], "/console/login");
+    }
+    let response = no_redirects()
+        .post(format!("{base}/console/conversations/1/claim"))
+        .form(&[("csrf", "x")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(response.status(), 303);
+
+    // Accounts are made from the command line; bad ones are refused clearly.
+    assert_eq!(
+        add_staff(
+            &database,
+            "Alex Officer",
+            "alex@example.org",
+            "complaints_officer",
+            PASSWORD
+        )
+        .0,
+        0
+    );
+    assert_eq!(
+        add_staff(&database, "Bea Agent", "bea@example.org", "agent", PASSWORD).0,
+        0
+    );
+    let (code, err) = add_staff(&database, "Cy", "cy@example.org", "overlord", PASSWORD);
+    assert_ne!(code, 0);
+    assert!(err.contains("complaints_officer"), "{err}");
+    let (code, err) = add_staff(&database, "Cy", "cy@example.org", "agent", "short");
+    assert_ne!(code, 0);
+    assert!(err.contains("at least 12"), "{err}");
+    let (code, err) = add_staff(
+        &database,
+        "Alex Again",
+        "ALEX@example.org",
+        "agent",
+        PASSWORD,
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("already exists"), "{err}");
+
+    // A resident writes, with HTML and script in their words.
+    let resident = Resident::open(&base).await;
+    let words = "<script>alert('x')</script> my boiler is broken & nobody came <b>again</b>";
+    resident.send(json!({ "text": words })).await;
+    resident.hears(0, "bot", "").await;
+
+    assert_eq!(
+        sign_in(&base, "alex@example.org", "wrong password!!").await,
+        Err(401)
+    );
+    assert_eq!(
+        sign_in(&base, "nobody@example.org", PASSWORD).await,
+        Err(401)
+    );
+    let alex = sign_in(&base, "alex@example.org", PASSWORD)
+        .await
+        .expect("sign in");
+    let (status, inbox) = page(&base, &alex, "/console").await;
+    assert_eq!(status, 200);
+    assert!(inbox.contains("data-chat=\"web:"), "{inbox}");
+    assert!(
+        !inbox.contains("<script>alert"),
+        "the inbox must escape residents' words"
+    );
+    assert!(inbox.contains("&lt;script&gt;"), "{inbox}");
+    let at = inbox
+        .find("/console/conversations/")
+        .expect("a conversation link")
+        + 23;
+    let id: String = inbox[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let path = format!("/console/conversations/{id}");
+
+    let (status, html) = page(&base, &alex, &path).await;
+    assert_eq!(status, 200);
+    assert!(
+        !html.contains("<script>alert") && !html.contains("<b>again</b>"),
+        "escaped"
+    );
+    assert!(
+        html.contains("&lt;b&gt;again&lt;&#x2f;b&gt;") || html.contains("&lt;b&gt;again&lt;/b&gt;"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Assessment:") && html.contains("Code 1.2"),
+        "reasons and provisions"
+    );
+    assert!(html.contains("id=\"claim\""));
+    let csrf = csrf_of(&html);
+
+    // A form without the session's token is refused and changes nothing.
+    assert_eq!(
+        act(
+            &base,
+            &alex,
+            &format!("{path}/claim"),
+            &[("csrf", "forged")]
+        )
+        .await,
+        403
+    );
+    assert_eq!(act(&base, &alex, &format!("{path}/claim"), &[]).await, 422);
+    let (_, html) = page(&base, &alex, &path).await;
+    assert!(html.contains("With the bot."));
+
+    let seen = resident.history().await.len();
+    assert_eq!(
+        act(&base, &alex, &format!("{path}/claim"), &[("csrf", &csrf)]).await,
+        303
+    );
+    resident.hears(seen, "bot", "Alex Officer from").await;
+
+    // The bot is silent while staff hold the conversation.
+    let seen = resident.history().await.len();
+    resident
+        .send(json!({ "text": "hello? is anyone there" }))
+        .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let after = resident.history().await;
+    assert_eq!(
+        after.len(),
+        seen + 1,
+        "only the resident's line: {after:#?}"
+    );
+
+    // Another member of staff sees who holds it and cannot reply or hand it back.
+    let bea = sign_in(&base, "bea@example.org", PASSWORD)
+        .await
+        .expect("sign in");
+    let (_, html) = page(&base, &bea, &path).await;
+    assert!(html.contains("Held by Alex Officer"), "{html}");
+    assert!(!html.contains("id=\"claim\"") && !html.contains("id=\"reply-text\""));
+    let bea_csrf = csrf_of(&html);
+    assert_eq!(
+        act(
+            &base,
+            &bea,
+            &format!("{path}/claim"),
+            &[("csrf", &bea_csrf)]
+        )
+        .await,
+        403
+    );
+    assert_eq!(
+        act(
+            &base,
+            &bea,
+            &format!("{path}/reply"),
+            &[("csrf", &bea_csrf), ("text", "hi")]
+        )
+        .await,
+        403
+    );
+    assert_eq!(
+        act(
+            &base,
+            &bea,
+            &format!("{path}/release"),
+            &[("csrf", &bea_csrf)]
+        )
+        .await,
+        403
+    );
+    // Bea's token does not work in Alex's session.
+    assert_eq!(
+        act(
+            &base,
+            &alex,
+            &format!("{path}/reply"),
+            &[("csrf", &bea_csrf), ("text", "hi")]
+        )
+        .await,
+        403
+    );
+
+    let seen = resident.history().await.len();
+    let reply = "Hello, this is Alex. Can someone visit tomorrow morning?";
+    assert_eq!(
+        act(
+            &base,
+            &alex,
+            &format!("{path}/reply"),
+            &[("csrf", &csrf), ("text", reply)]
+        )
+        .await,
+        303
+    );
+    resident.hears(seen, "staff", reply).await;
+
+    let seen = resident.history().await.len();
+    assert_eq!(
+        act(&base, &alex, &format!("{path}/release"), &[("csrf", &csrf)]).await,
+        303
+    );
+    resident.hears(seen, "bot", "handed you back").await;
+    let seen = resident.history().await.len();
+    resident.send(json!({ "text": "status" })).await;
+    resident.hears(seen, "bot", "can't find a complaint").await;
+
+    // Who did what, when.
+    let store = intake::store::Store::connect(&database)
+        .await
+        .expect("open");
+    let actions: Vec<String> = sqlx::query(
+        "SELECT a.action FROM audit a JOIN staff s ON s.id = a.staff_id WHERE s.email = 'alex@example.org' ORDER BY a.id",
+    )
+    .fetch_all(store.pool())
+    .await
+    .expect("audit")
+    .iter()
+    .map(|r| r.try_get("action").expect("action"))
+    .collect();
+    assert_eq!(actions, ["take_over", "reply", "hand_back"]);
+    let edited = sqlx::query("UPDATE audit SET action = 'nothing'")
+        .execute(store.pool())
+        .await;
+    assert!(edited.is_err(), "the audit cannot be rewritten");
+
+    // Signing out ends the session.
+    let (_, html) = page(&base, &alex, "/console").await;
+    let csrf = csrf_of(&html);
+    assert_eq!(
+        act(&base, &alex, "/console/logout", &[("csrf", &csrf)]).await,
+        303
+    );
+    assert_eq!(page(&base, &alex, "/console").await.0, 303);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adjustments_are_shown_only_to_the_roles_that_need_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = sqlite_in(dir.path());
+    let bot = Bot::start(&database, &dir.path().join("bot.log"), &[]).await;
+    assert_eq!(
+        add_staff(
+            &database,
+            "Alex Officer",
+            "alex@example.org",
+            "complaints_officer",
+            PASSWORD
+        )
+        .0,
+        0
+    );
+    assert_eq!(
+        add_staff(&database, "Bea Agent", "bea@example.org", "agent", PASSWORD).0,
+        0
+    );
+
+    let resident = Resident::open(&bot.base).await;
+    let steps: Vec<(Said, &str)> = TO_ACKNOWLEDGEMENT
+        .iter()
+        .map(|s| match s.said {
+            // The support question: a disclosed disability.
+            Said::Text("no") => (
+                Said::Text("I use a wheelchair, please phone before visiting"),
+                s.expect,
+            ),
+            other => (other, s.expect),
+        })
+        .collect();
+    resident.converse(&steps).await;
+
+    let alex = sign_in(&bot.base, "alex@example.org", PASSWORD)
+        .await
+        .expect("sign in");
+    let bea = sign_in(&bot.base, "bea@example.org", PASSWORD)
+        .await
+        .expect("sign in");
+    let (_, inbox) = page(&bot.base, &alex, "/console?status=complaint").await;
+    let at = inbox
+        .find("/console/conversations/")
+        .expect("the complaint")
+        + 23;
+    let id: String = inbox[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let path = format!("/console/conversations/{id}");
+    let (_, officer) = page(&bot.base, &alex, &path).await;
+    let (_, agent) = page(&bot.base, &bea, &path).await;
+    let aside = |html: &str| html[html.find("<h2>Complaints</h2>").expect("cases")..].to_owned();
+    assert!(
+        aside(&officer).contains("wheelchair"),
+        "the officer sees the adjustment"
+    );
+    assert!(
+        !agent.contains("wheelchair"),
+        "the agent does not, anywhere on the page"
+    );
+    assert!(aside(&agent).contains("shown to complaints officers"));
+
+    // The inbox filters.
+    let (_, only_telegram) = page(&bot.base, &alex, "/console?channel=telegram").await;
+    assert!(!only_telegram.contains("data-chat=\"web:"));
+    let (_, due) = page(&bot.base, &alex, "/console?due_by=2099-12-31").await;
+    assert!(due.contains("data-chat=\"web:"));
+    let (_, due) = page(&bot.base, &alex, "/console?due_by=2000-01-01").await;
+    assert!(!due.contains("data-chat=\"web:"));
+}
