@@ -30,6 +30,7 @@ pub struct Config {
     pub discord: DiscordConfig,
     pub policy: PolicyConfig,
     pub conversation: ConversationConfig,
+    pub alerts: AlertsConfig,
     pub landlord: LandlordProfile,
     /// Secrets, from the environment only.
     #[serde(skip)]
@@ -103,6 +104,95 @@ pub struct ConversationConfig {
     pub half_finished_after_hours: u32,
 }
 
+/// Alerts to managers, and the scheduler's thresholds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertsConfig {
+    /// Non-urgent alerts go out between these times on working days, in the landlord's time
+    /// zone; outside them they wait for the morning. Urgent ones go at once, at any hour.
+    pub working_hours_start: String,
+    pub working_hours_end: String,
+    /// Warn this many working days before a response is due.
+    pub deadline_warning_working_days: u32,
+    /// An urgent alert nobody acknowledges moves to the next level of sinks after this long.
+    pub escalate_after_minutes: u32,
+    /// A conversation taken over by staff, with the resident waiting this long for an answer,
+    /// raises an alert.
+    pub claim_idle_minutes: u32,
+    /// Links in alerts point here.
+    pub console_url: String,
+    pub smtp: SmtpConfig,
+    /// Where alerts go, besides the console.
+    pub sinks: Vec<SinkConfig>,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        AlertsConfig {
+            working_hours_start: "09:00".to_owned(),
+            working_hours_end: "17:00".to_owned(),
+            deadline_warning_working_days: 2,
+            escalate_after_minutes: 30,
+            claim_idle_minutes: 30,
+            console_url: "http://127.0.0.1:8080/console".to_owned(),
+            smtp: SmtpConfig::default(),
+            sinks: Vec::new(),
+        }
+    }
+}
+
+/// The mail server for email alerts. The password is INTAKE_SMTP_PASSWORD.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpConfig {
+    pub host: Option<String>,
+    pub port: u16,
+    pub username: Option<String>,
+    pub from: String,
+    /// `starttls` (the default), `tls`, or `none` (a relay on the same machine only).
+    pub tls: String,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        SmtpConfig {
+            host: None,
+            port: 587,
+            username: None,
+            from: "intake@localhost".to_owned(),
+            tls: "starttls".to_owned(),
+        }
+    }
+}
+
+/// One place alerts go.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SinkConfig {
+    pub name: String,
+    /// `webhook` (signed with HMAC-SHA256 using INTAKE_ALERT_WEBHOOK_SECRET) or `email`.
+    pub kind: SinkKind,
+    /// The webhook URL, or email addresses separated by commas; `role:manager` means every
+    /// staff account with that role.
+    pub to: String,
+    /// The alert kinds it takes (emergency, safeguarding, health_safety, vulnerability,
+    /// person_requested, stage2_request, deadline_near, deadline_passed, claim_idle,
+    /// half_finished); empty for all.
+    #[serde(default)]
+    pub alerts: Vec<String>,
+    /// 0: told at once. 1, 2...: told when an urgent alert is still unacknowledged after
+    /// that many escalation periods (the escalation chain).
+    #[serde(default)]
+    pub level: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SinkKind {
+    Webhook,
+    Email,
+}
+
 impl Default for ConversationConfig {
     fn default() -> Self {
         ConversationConfig {
@@ -124,6 +214,7 @@ impl Default for Config {
             discord: DiscordConfig::default(),
             policy: PolicyConfig::default(),
             conversation: ConversationConfig::default(),
+            alerts: AlertsConfig::default(),
             landlord: LandlordProfile::default(),
             secrets: Secrets::default(),
         }
@@ -183,6 +274,8 @@ pub struct Secrets {
     pub telegram_webhook_secret: Option<Secret>,
     pub discord_token: Option<Secret>,
     pub smtp_password: Option<Secret>,
+    /// Signs alert webhooks (HMAC-SHA256).
+    pub alert_webhook_secret: Option<Secret>,
     /// Signs the web chat and console cookies; a random key is made at start-up without it
     /// (sessions then end when the process restarts).
     pub session_key: Option<Secret>,
@@ -197,6 +290,10 @@ pub const SECRET_VARS: &[(&str, &str)] = &[
     ),
     ("INTAKE_DISCORD_TOKEN", "Discord bot token"),
     ("INTAKE_SMTP_PASSWORD", "SMTP password for email alerts"),
+    (
+        "INTAKE_ALERT_WEBHOOK_SECRET",
+        "key that signs alert webhooks (HMAC-SHA256)",
+    ),
     ("INTAKE_SESSION_KEY", "key that signs session cookies"),
 ];
 
@@ -245,6 +342,8 @@ pub enum ConfigError {
     },
     #[error("{0}")]
     Webhook(String),
+    #[error("{0}")]
+    Alerts(String),
     #[error("database_url {0:?} must start with sqlite: or postgres:")]
     DatabaseUrl(String),
     #[error("the landlord profile is not valid:\n{}", .0.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n"))]
@@ -296,6 +395,7 @@ impl Config {
             telegram_webhook_secret: secret("INTAKE_TELEGRAM_WEBHOOK_SECRET"),
             discord_token: secret("INTAKE_DISCORD_TOKEN"),
             smtp_password: secret("INTAKE_SMTP_PASSWORD"),
+            alert_webhook_secret: secret("INTAKE_ALERT_WEBHOOK_SECRET"),
             session_key: secret("INTAKE_SESSION_KEY"),
         };
         Ok(config)
@@ -329,7 +429,40 @@ impl Config {
                 ));
             }
         }
+        self.check_alerts()?;
         self.landlord.check().map_err(ConfigError::Profile)
+    }
+
+    fn check_alerts(&self) -> Result<(), ConfigError> {
+        let a = &self.alerts;
+        for (key, value) in [
+            ("alerts.working_hours_start", &a.working_hours_start),
+            ("alerts.working_hours_end", &a.working_hours_end),
+        ] {
+            if chrono::NaiveTime::parse_from_str(value, "%H:%M").is_err() {
+                return Err(ConfigError::Alerts(format!(
+                    "{key} = {value:?} is not a time such as \"09:00\""
+                )));
+            }
+        }
+        for sink in &a.sinks {
+            match sink.kind {
+                SinkKind::Webhook if self.secrets.alert_webhook_secret.is_none() => {
+                    return Err(ConfigError::Alerts(format!(
+                        "alert sink {:?} is a webhook, but INTAKE_ALERT_WEBHOOK_SECRET is not set to sign it",
+                        sink.name
+                    )));
+                }
+                SinkKind::Email if a.smtp.host.is_none() => {
+                    return Err(ConfigError::Alerts(format!(
+                        "alert sink {:?} sends email, but alerts.smtp.host is not set",
+                        sink.name
+                    )));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     /// The policy engine for this landlord: the shipped lexicon plus the landlord's own.
@@ -366,6 +499,7 @@ impl Config {
             s.telegram_webhook_secret.is_some(),
             s.discord_token.is_some(),
             s.smtp_password.is_some(),
+            s.alert_webhook_secret.is_some(),
             s.session_key.is_some(),
         ]) {
             out.push_str(&format!(

@@ -85,6 +85,7 @@ impl Console {
             .route("/console/conversations/{id}/claim", post(claim))
             .route("/console/conversations/{id}/reply", post(reply))
             .route("/console/conversations/{id}/release", post(release))
+            .route("/console/alerts/{id}/acknowledge", post(acknowledge))
             .layer(DefaultBodyLimit::max(64 * 1024))
             .with_state(self)
     }
@@ -244,6 +245,10 @@ async fn inbox(
         Ok(s) => s,
         Err(r) => return r,
     };
+    let alerts = match staff::open_alerts(&console.intake.store).await {
+        Ok(alerts) => alerts,
+        Err(e) => return unavailable(&e),
+    };
     match staff::inbox(&console.intake.store, &filter).await {
         Ok(rows) => console.render(
             "inbox.html",
@@ -252,6 +257,8 @@ async fn inbox(
                 staff => minijinja::Value::from(minijinja::value::Serde(&session.staff)),
                 csrf => session.csrf,
                 rows => minijinja::Value::from(minijinja::value::Serde(&rows)),
+                alerts => minijinja::Value::from(minijinja::value::Serde(&alerts)),
+                manager => session.staff.role.is_manager(),
                 filter => context! {
                     channel => filter.channel.unwrap_or_default(),
                     status => filter.status.unwrap_or_default(),
@@ -456,6 +463,29 @@ async fn release(
             Redirect::to(&format!("/console/conversations/{id}")).into_response()
         }
         Err(e) => action_failed(&e),
+    }
+}
+
+/// A manager acknowledges an alert (it stops moving up the escalation chain).
+async fn acknowledge(
+    State(console): State<Console>,
+    jar: CookieJar,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let session = match console.session(&jar).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if !csrf_ok(&session, &form.csrf) {
+        return forbidden("This form has expired. Go back, reload the page and try again.");
+    }
+    if !session.staff.role.is_manager() {
+        return forbidden("Only a manager can acknowledge an alert.");
+    }
+    match staff::acknowledge(&console.intake.store, id, &session.staff, Utc::now()).await {
+        Ok(_) => Redirect::to("/console").into_response(),
+        Err(e) => unavailable(&e),
     }
 }
 

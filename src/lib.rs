@@ -9,6 +9,7 @@
 //! - `channels`: Telegram, Discord and the web chat, and delivery of the outbox.
 //! - `cli`: the `intake` command line.
 //! - `logging`: `tracing` set up for humans or as JSON.
+//! - `scheduler`: deadlines, idle claims, escalation, and alerts to email and webhooks.
 //! - `serve`: `intake serve`, the bot with its channels.
 //! - `service`: the intake service: one inbound message, one transaction.
 //! - `staff`: staff accounts, sessions, and what the console reads.
@@ -21,6 +22,7 @@ pub mod config;
 pub mod console;
 pub mod core;
 pub mod logging;
+pub mod scheduler;
 pub mod serve;
 pub mod service;
 pub mod staff;

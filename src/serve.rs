@@ -17,7 +17,8 @@ use crate::channels::web::WebChat;
 use crate::channels::{Wakers, deliver_outbox, discord, telegram, web};
 use crate::config::{Config, Secret, TelegramMode};
 use crate::core::policy::Policy;
-use crate::service::{Intake, Writer};
+use crate::scheduler::{Run, Scheduler};
+use crate::service::Writer;
 use crate::store::Store;
 
 /// Messages arriving together share one commit (group commit), up to this many.
@@ -114,9 +115,15 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
         });
     }
 
-    spawn_sweep(
-        intake.clone(),
-        chrono::Duration::hours(i64::from(config.conversation.half_finished_after_hours)),
+    spawn_scheduler(
+        Scheduler::new(
+            intake.clone(),
+            config.alerts.clone(),
+            chrono::Duration::hours(i64::from(config.conversation.half_finished_after_hours)),
+            config.secrets.alert_webhook_secret.clone(),
+            config.secrets.smtp_password.clone(),
+        ),
+        wakers.of(crate::channels::ANYTHING),
     );
 
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -138,17 +145,22 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
         .context("serving HTTP")
 }
 
-/// Half-finished complaints are logged for staff every ten minutes; a failed run is logged
-/// and the next one tries again.
-fn spawn_sweep(intake: Intake, after: chrono::Duration) {
+/// Runs the scheduler every minute, and soon after any commit (an alert may have been raised);
+/// a failed run is logged and the next one tries again.
+fn spawn_scheduler(scheduler: Scheduler, wake: std::sync::Arc<tokio::sync::Notify>) {
     tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_secs(600));
         loop {
-            every.tick().await;
-            match intake.sweep_half_finished(Utc::now(), after).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(logged = n, "half-finished complaints logged for staff"),
-                Err(e) => tracing::error!(error = %e, "half-finished sweep failed"),
+            match scheduler.run_once(Utc::now()).await {
+                Ok(run) if run != Run::default() => tracing::info!(?run, "scheduler"),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "a scheduler run failed"),
+            }
+            tokio::select! {
+                () = wake.notified() => {
+                    // Let a burst of commits settle into one run.
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                () = tokio::time::sleep(Duration::from_secs(60)) => {}
             }
         }
     });

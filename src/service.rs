@@ -344,6 +344,7 @@ impl Intake {
             &json!({}),
             now,
         );
+        record.case_status(reference, "responded", now);
         record.save_state(&current, &serde_json::to_string(&state)?, now);
         record.commit().await
     }

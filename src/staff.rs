@@ -539,3 +539,62 @@ pub async fn holder(store: &Store, staff: i64) -> Result<Option<String>, StoreEr
     row.map(|r| r.try_get("name").map_err(StoreError::from))
         .transpose()
 }
+
+/// An alert not yet acknowledged, for the console.
+#[derive(Debug, Clone, Serialize)]
+pub struct OpenAlert {
+    pub id: i64,
+    pub conversation: i64,
+    pub kind: String,
+    pub urgent: bool,
+    pub level: i64,
+    pub detail: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Alerts nobody has acknowledged, urgent first, then oldest first.
+pub async fn open_alerts(store: &Store) -> Result<Vec<OpenAlert>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, conversation_id, kind, urgent, level, detail, at FROM alerts \
+         WHERE acknowledged_at IS NULL ORDER BY urgent DESC, id LIMIT 200",
+    )
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(OpenAlert {
+                id: r.try_get("id")?,
+                conversation: r.try_get("conversation_id")?,
+                kind: r.try_get("kind")?,
+                urgent: r.try_get::<i64, _>("urgent")? != 0,
+                level: r.try_get("level")?,
+                detail: r.try_get("detail")?,
+                at: from_millis(r.try_get("at")?),
+            })
+        })
+        .collect()
+}
+
+/// A manager acknowledges an alert: it stops moving up the escalation chain. Audited. False
+/// if it was already acknowledged.
+pub async fn acknowledge(
+    store: &Store,
+    alert: i64,
+    staff: &StaffMember,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let mut record = store.begin().await?;
+    let done = record.acknowledge_alert(alert, staff.id, now).await?;
+    if done {
+        record.audit(
+            staff.id,
+            "acknowledge_alert",
+            None,
+            None,
+            &serde_json::json!({ "alert": alert }),
+            now,
+        );
+    }
+    record.commit().await?;
+    Ok(done)
+}

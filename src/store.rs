@@ -959,6 +959,79 @@ impl Record<'_> {
         );
     }
 
+    /// Claims a job that must happen once (a deadline warning, an escalation): true for the
+    /// first caller; with several replicas, the others see false.
+    pub async fn once(
+        &mut self,
+        job: &str,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.flush().await?;
+        let done = sqlx::query(
+            "INSERT INTO scheduled_once (job, key, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(job)
+        .bind(key)
+        .bind(millis(now))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Where a complaint stands: `acknowledged` (awaiting a response) or `responded`.
+    pub fn case_status(&mut self, reference: &str, status: &str, now: DateTime<Utc>) {
+        self.queue(
+            "UPDATE cases SET status = $1, updated_at = $2 WHERE reference = $3",
+            vec![
+                Value::Text(status.to_owned()),
+                Value::Int(millis(now)),
+                Value::Text(reference.to_owned()),
+            ],
+        );
+    }
+
+    /// Marks an alert acknowledged by `staff`; false if it already was.
+    pub async fn acknowledge_alert(
+        &mut self,
+        alert: i64,
+        staff: i64,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.flush().await?;
+        let done = sqlx::query(
+            "UPDATE alerts SET acknowledged_at = $1, acknowledged_by = $2 \
+             WHERE id = $3 AND acknowledged_at IS NULL",
+        )
+        .bind(millis(now))
+        .bind(staff)
+        .bind(alert)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Raises an alert about a conversation known only by its id.
+    pub fn alert_on(
+        &mut self,
+        conversation: i64,
+        kind: &str,
+        urgent: bool,
+        detail: &str,
+        now: DateTime<Utc>,
+    ) {
+        self.queue(
+            "INSERT INTO alerts (conversation_id, kind, urgent, detail, at) VALUES ($1, $2, $3, $4, $5)",
+            vec![
+                Value::Int(conversation),
+                Value::Text(kind.to_owned()),
+                Value::Int(i64::from(urgent)),
+                Value::Text(detail.to_owned()),
+                Value::Int(millis(now)),
+            ],
+        );
+    }
+
     /// A record nested in this one (a savepoint): its writes are kept or undone together, and
     /// none is durable before the outer record commits. Used to commit several messages at
     /// once (group commit) while each stays all-or-nothing.

@@ -22,6 +22,9 @@ use tokio::sync::Notify;
 use crate::core::dialog::Reply;
 use crate::store::{OutboxItem, Store};
 
+/// The waker that fires on every commit.
+pub const ANYTHING: &str = "*";
+
 /// Wakes a channel's sender as soon as a commit has put replies in its outbox.
 #[derive(Debug, Clone, Default)]
 pub struct Wakers {
@@ -38,9 +41,11 @@ impl Wakers {
         map.entry(channel.to_owned()).or_default().clone()
     }
 
-    /// Replies for `channel` were committed: its sender should look now.
+    /// Replies for `channel` were committed: its sender should look now (and the
+    /// scheduler, which listens on [`ANYTHING`], since alerts may have been raised).
     pub fn wake(&self, channel: &str) {
         self.of(channel).notify_one();
+        self.of(ANYTHING).notify_one();
     }
 }
 

@@ -8,4 +8,5 @@ mod conversations;
 mod corpus;
 mod deadlines;
 mod delivery;
+mod scheduler;
 mod store;

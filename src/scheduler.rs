@@ -1,0 +1,493 @@
+//! The scheduler: deadline warnings and breaches, claims left idle, escalation of urgent
+//! alerts nobody acknowledged, half-finished conversations, and delivery of alerts to their
+//! sinks (email, signed webhooks) with only urgent ones outside working hours.
+//!
+//! [`Scheduler::run_once`] is one step with the clock passed in, so tests drive it with a
+//! fixed clock. Each job that must happen once is claimed in the record first (a row that only
+//! one replica can insert), so with several replicas on one PostgreSQL every alert fires once.
+
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone as _, Utc};
+use hmac::{Hmac, Mac};
+use serde_json::json;
+use sha2::Sha256;
+use sqlx::Row;
+
+use crate::config::{AlertsConfig, Secret, SinkConfig, SinkKind};
+use crate::service::Intake;
+use crate::store::{StoreError, from_millis, millis};
+
+/// What one run did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Run {
+    pub deadline_warnings: usize,
+    pub deadline_breaches: usize,
+    pub idle_claims: usize,
+    pub escalations: usize,
+    pub half_finished: usize,
+    pub delivered: usize,
+    pub failed: usize,
+}
+
+/// The scheduler and the alert sender.
+#[derive(Clone)]
+pub struct Scheduler {
+    pub intake: Intake,
+    pub alerts: AlertsConfig,
+    pub half_finished_after: chrono::Duration,
+    pub webhook_secret: Option<Secret>,
+    pub smtp_password: Option<Secret>,
+    http: reqwest::Client,
+}
+
+/// An alert as a sink receives it.
+#[derive(Debug, Clone, serde::Serialize)]
+struct AlertMessage {
+    id: i64,
+    kind: String,
+    urgent: bool,
+    level: i64,
+    detail: String,
+    conversation: i64,
+    channel: String,
+    at: DateTime<Utc>,
+    link: String,
+    landlord: String,
+}
+
+impl Scheduler {
+    pub fn new(
+        intake: Intake,
+        alerts: AlertsConfig,
+        half_finished_after: chrono::Duration,
+        webhook_secret: Option<Secret>,
+        smtp_password: Option<Secret>,
+    ) -> Scheduler {
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(15))
+            .build()
+            .unwrap_or_default();
+        Scheduler {
+            intake,
+            alerts,
+            half_finished_after,
+            webhook_secret,
+            smtp_password,
+            http,
+        }
+    }
+
+    /// One step of every job at `now`.
+    pub async fn run_once(&self, now: DateTime<Utc>) -> Result<Run, StoreError> {
+        let mut run = Run::default();
+        self.deadlines(now, &mut run).await?;
+        self.idle_claims(now, &mut run).await?;
+        self.escalate(now, &mut run).await?;
+        run.half_finished = self
+            .intake
+            .sweep_half_finished(now, self.half_finished_after)
+            .await?;
+        self.deliver(now, &mut run).await?;
+        Ok(run)
+    }
+
+    /// Complaints awaiting a response: a warning the configured number of working days
+    /// before the response is due, and an alert once it has passed (Code 5.8, 6.2, 6.14;
+    /// the Ombudsman can find maladministration in a missed deadline).
+    async fn deadlines(&self, now: DateTime<Utc>, run: &mut Run) -> Result<(), StoreError> {
+        let calendar = &self.intake.calendar;
+        let today = calendar.local_date(now);
+        let rows = sqlx::query(
+            "SELECT reference, conversation_id, stage, due_on FROM cases WHERE status = 'acknowledged'",
+        )
+        .fetch_all(self.intake.store.pool())
+        .await?;
+        for r in rows {
+            let reference: String = r.try_get("reference")?;
+            let conversation: i64 = r.try_get("conversation_id")?;
+            let stage: i64 = r.try_get("stage")?;
+            let due_on: String = r.try_get("due_on")?;
+            let Ok(due) = due_on.parse::<NaiveDate>() else {
+                continue;
+            };
+            let key = format!("{reference}/{stage}");
+            let (job, detail) = if today > due {
+                (
+                    "deadline_passed",
+                    format!(
+                        "The stage {stage} response to complaint {reference} was due on {due} and has not been sent."
+                    ),
+                )
+            } else if calendar.working_days_between(today, due)
+                <= i64::from(self.alerts.deadline_warning_working_days)
+            {
+                (
+                    "deadline_near",
+                    format!("The stage {stage} response to complaint {reference} is due on {due}."),
+                )
+            } else {
+                continue;
+            };
+            let mut record = self.intake.store.begin().await?;
+            if record.once(job, &key, now).await? {
+                record.alert_on(conversation, job, false, &detail, now);
+                record.commit().await?;
+                if job == "deadline_passed" {
+                    run.deadline_breaches += 1;
+                } else {
+                    run.deadline_warnings += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A conversation a member of staff took over, with the resident waiting longer than the
+    /// configured time for an answer.
+    async fn idle_claims(&self, now: DateTime<Utc>, run: &mut Run) -> Result<(), StoreError> {
+        let cutoff = now - chrono::Duration::minutes(i64::from(self.alerts.claim_idle_minutes));
+        let rows = sqlx::query(
+            "SELECT k.conversation_id, k.last_activity_at, s.name FROM claims k \
+             JOIN staff s ON s.id = k.staff_id \
+             WHERE EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = k.conversation_id \
+                 AND m.direction = 'in' AND m.at > k.last_activity_at AND m.at < $1)",
+        )
+        .bind(millis(cutoff))
+        .fetch_all(self.intake.store.pool())
+        .await?;
+        for r in rows {
+            let conversation: i64 = r.try_get("conversation_id")?;
+            let last: i64 = r.try_get("last_activity_at")?;
+            let name: String = r.try_get("name")?;
+            let mut record = self.intake.store.begin().await?;
+            if record
+                .once("claim_idle", &format!("{conversation}/{last}"), now)
+                .await?
+            {
+                let detail = format!(
+                    "{name} holds this conversation, and the resident has been waiting over {} minutes for an answer.",
+                    self.alerts.claim_idle_minutes
+                );
+                record.alert_on(conversation, "claim_idle", false, &detail, now);
+                record.commit().await?;
+                run.idle_claims += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// An urgent alert nobody has acknowledged moves one level up the escalation chain each
+    /// escalation period, as far as there are sinks.
+    async fn escalate(&self, now: DateTime<Utc>, run: &mut Run) -> Result<(), StoreError> {
+        let top = self
+            .alerts
+            .sinks
+            .iter()
+            .map(|s| i64::from(s.level))
+            .max()
+            .unwrap_or(0);
+        let period = millis(now)
+            - millis(
+                now - chrono::Duration::minutes(i64::from(self.alerts.escalate_after_minutes)),
+            );
+        let rows = sqlx::query(
+            "SELECT id, level, at FROM alerts WHERE urgent = 1 AND acknowledged_at IS NULL AND level < $1",
+        )
+        .bind(top)
+        .fetch_all(self.intake.store.pool())
+        .await?;
+        for r in rows {
+            let id: i64 = r.try_get("id")?;
+            let level: i64 = r.try_get("level")?;
+            let at: i64 = r.try_get("at")?;
+            if millis(now) < at + period * (level + 1) {
+                continue;
+            }
+            let moved = sqlx::query("UPDATE alerts SET level = $1 WHERE id = $2 AND level = $3")
+                .bind(level + 1)
+                .bind(id)
+                .bind(level)
+                .execute(self.intake.store.pool())
+                .await?;
+            if moved.rows_affected() == 1 {
+                tracing::warn!(
+                    alert = id,
+                    level = level + 1,
+                    "an urgent alert was not acknowledged; escalated"
+                );
+                run.escalations += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends each alert to each sink that takes it, at the alert's level: urgent ones at
+    /// once, others in working hours; failures are retried with backoff, never dropped.
+    async fn deliver(&self, now: DateTime<Utc>, run: &mut Run) -> Result<(), StoreError> {
+        let store = &self.intake.store;
+        if self.alerts.sinks.is_empty() {
+            return Ok(());
+        }
+        let rows = sqlx::query(
+            "SELECT a.id, a.kind, a.urgent, a.level, a.detail, a.conversation_id, a.at, a.acknowledged_at, c.channel \
+             FROM alerts a JOIN conversations c ON c.id = a.conversation_id \
+             WHERE a.at > $1 ORDER BY a.id",
+        )
+        // Alerts of the last 30 days; older ones were dealt with or are in the console.
+        .bind(millis(now - chrono::Duration::days(30)))
+        .fetch_all(store.pool())
+        .await?;
+        for r in &rows {
+            let alert = self.message_of(r)?;
+            let acknowledged = r.try_get::<Option<i64>, _>("acknowledged_at")?.is_some();
+            for sink in &self.alerts.sinks {
+                let takes = sink.alerts.is_empty() || sink.alerts.contains(&alert.kind);
+                if !takes || i64::from(sink.level) > alert.level || (sink.level > 0 && acknowledged)
+                {
+                    continue;
+                }
+                let first_try = if alert.urgent {
+                    now
+                } else {
+                    self.next_working_moment(now)
+                };
+                sqlx::query(
+                    "INSERT INTO alert_deliveries (alert_id, sink, level, attempts, next_attempt_at) \
+                     VALUES ($1, $2, $3, 0, $4) ON CONFLICT (alert_id, sink) DO NOTHING",
+                )
+                .bind(alert.id)
+                .bind(&sink.name)
+                .bind(i64::from(sink.level))
+                .bind(millis(first_try))
+                .execute(store.pool())
+                .await?;
+            }
+        }
+        let due = sqlx::query(
+            "SELECT id, alert_id, sink, attempts FROM alert_deliveries \
+             WHERE sent_at IS NULL AND next_attempt_at <= $1 ORDER BY id LIMIT 200",
+        )
+        .bind(millis(now))
+        .fetch_all(store.pool())
+        .await?;
+        for d in due {
+            let id: i64 = d.try_get("id")?;
+            let alert_id: i64 = d.try_get("alert_id")?;
+            let sink_name: String = d.try_get("sink")?;
+            let attempts: i64 = d.try_get("attempts")?;
+            let Some(sink) = self.alerts.sinks.iter().find(|s| s.name == sink_name) else {
+                continue;
+            };
+            let Some(alert) = rows
+                .iter()
+                .find(|r| r.try_get::<i64, _>("id").ok() == Some(alert_id))
+            else {
+                continue;
+            };
+            // Claim it for a minute, so another replica does not send it too.
+            let claimed = sqlx::query(
+                "UPDATE alert_deliveries SET next_attempt_at = $1 WHERE id = $2 AND sent_at IS NULL AND next_attempt_at <= $3",
+            )
+            .bind(millis(now + chrono::Duration::minutes(1)))
+            .bind(id)
+            .bind(millis(now))
+            .execute(store.pool())
+            .await?;
+            if claimed.rows_affected() != 1 {
+                continue;
+            }
+            let message = self.message_of(alert)?;
+            match self.send(sink, &message).await {
+                Ok(()) => {
+                    sqlx::query("UPDATE alert_deliveries SET sent_at = $1, attempts = attempts + 1 WHERE id = $2")
+                        .bind(millis(now))
+                        .bind(id)
+                        .execute(store.pool())
+                        .await?;
+                    run.delivered += 1;
+                }
+                Err(e) => {
+                    tracing::warn!(sink = %sink.name, alert = alert_id, error = %e, "an alert was not delivered; it will be tried again");
+                    let wait = crate::channels::backoff(attempts);
+                    sqlx::query(
+                        "UPDATE alert_deliveries SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2 WHERE id = $3",
+                    )
+                    .bind(e)
+                    .bind(millis(now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(60))))
+                    .bind(id)
+                    .execute(store.pool())
+                    .await?;
+                    run.failed += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn message_of(&self, r: &sqlx::any::AnyRow) -> Result<AlertMessage, StoreError> {
+        let conversation: i64 = r.try_get("conversation_id")?;
+        Ok(AlertMessage {
+            id: r.try_get("id")?,
+            kind: r.try_get("kind")?,
+            urgent: r.try_get::<i64, _>("urgent")? != 0,
+            level: r.try_get("level")?,
+            detail: r.try_get("detail")?,
+            conversation,
+            channel: r.try_get("channel")?,
+            at: from_millis(r.try_get("at")?),
+            link: format!(
+                "{}/conversations/{conversation}",
+                self.alerts.console_url.trim_end_matches('/')
+            ),
+            landlord: self.intake.profile.name.clone(),
+        })
+    }
+
+    /// `now` if it is within working hours on a working day, else the start of the next
+    /// working day's hours.
+    pub fn next_working_moment(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let calendar = &self.intake.calendar;
+        let tz = calendar.time_zone();
+        let start = NaiveTime::parse_from_str(&self.alerts.working_hours_start, "%H:%M")
+            .unwrap_or(NaiveTime::MIN);
+        let end = NaiveTime::parse_from_str(&self.alerts.working_hours_end, "%H:%M")
+            .unwrap_or(NaiveTime::MIN);
+        let local = now.with_timezone(&tz);
+        let today = local.date_naive();
+        if calendar.is_working_day(today) && local.time() >= start && local.time() < end {
+            return now;
+        }
+        let mut day = if calendar.is_working_day(today) && local.time() < start {
+            today
+        } else {
+            calendar.add_working_days(today, 1)
+        };
+        loop {
+            if let Some(at) = tz.from_local_datetime(&day.and_time(start)).earliest() {
+                return at.with_timezone(&Utc);
+            }
+            day = calendar.add_working_days(day, 1);
+        }
+    }
+
+    async fn send(&self, sink: &SinkConfig, alert: &AlertMessage) -> Result<(), String> {
+        match sink.kind {
+            SinkKind::Webhook => self.send_webhook(sink, alert).await,
+            SinkKind::Email => self.send_email(sink, alert).await,
+        }
+    }
+
+    async fn send_webhook(&self, sink: &SinkConfig, alert: &AlertMessage) -> Result<(), String> {
+        let secret = self
+            .webhook_secret
+            .as_ref()
+            .ok_or("INTAKE_ALERT_WEBHOOK_SECRET is not set")?;
+        let body = serde_json::to_vec(&json!({ "alert": alert })).map_err(|e| e.to_string())?;
+        let response = self
+            .http
+            .post(&sink.to)
+            .header("Content-Type", "application/json")
+            .header("X-Intake-Signature", signature(secret, &body))
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| e.without_url().to_string())?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(format!("the webhook answered {}", response.status()))
+        }
+    }
+
+    async fn send_email(&self, sink: &SinkConfig, alert: &AlertMessage) -> Result<(), String> {
+        use lettre::message::Mailbox;
+        use lettre::transport::smtp::authentication::Credentials;
+        use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+        let smtp = &self.alerts.smtp;
+        let host = smtp.host.as_deref().ok_or("alerts.smtp.host is not set")?;
+        let mut to = Vec::new();
+        for part in sink.to.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            match part.strip_prefix("role:") {
+                Some(role) => {
+                    let rows = sqlx::query("SELECT email FROM staff WHERE role = $1")
+                        .bind(role)
+                        .fetch_all(self.intake.store.pool())
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    for r in rows {
+                        to.push(r.try_get::<String, _>("email").map_err(|e| e.to_string())?);
+                    }
+                }
+                None => to.push(part.to_owned()),
+            }
+        }
+        if to.is_empty() {
+            return Err(format!("nobody to email for sink {:?}", sink.name));
+        }
+        let subject = format!(
+            "{}{} alert: {} ({})",
+            if alert.urgent { "URGENT: " } else { "" },
+            alert.landlord,
+            alert.kind.replace('_', " "),
+            alert.channel
+        );
+        let body = format!(
+            "{}\n\nAlert: {}{}\nRaised: {}\nConversation: {}\n\nAcknowledge it in the console.",
+            alert.detail,
+            alert.kind,
+            if alert.level > 0 {
+                format!(" (escalated, level {})", alert.level)
+            } else {
+                String::new()
+            },
+            alert.at.to_rfc3339(),
+            alert.link
+        );
+        let from: Mailbox = smtp
+            .from
+            .parse()
+            .map_err(|e| format!("alerts.smtp.from: {e}"))?;
+        let mut builder = Message::builder().from(from).subject(subject);
+        for address in &to {
+            builder = builder.to(address
+                .parse()
+                .map_err(|e| format!("{address:?} is not an email address: {e}"))?);
+        }
+        let email = builder.body(body).map_err(|e| e.to_string())?;
+        let mut transport = match smtp.tls.as_str() {
+            "none" => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
+            "tls" => {
+                AsyncSmtpTransport::<Tokio1Executor>::relay(host).map_err(|e| e.to_string())?
+            }
+            _ => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)
+                .map_err(|e| e.to_string())?,
+        }
+        .port(smtp.port)
+        .timeout(Some(Duration::from_secs(15)));
+        if let (Some(user), Some(password)) = (&smtp.username, &self.smtp_password) {
+            transport =
+                transport.credentials(Credentials::new(user.clone(), password.expose().to_owned()));
+        }
+        transport
+            .build()
+            .send(email)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// `sha256=` and the hex HMAC-SHA256 of the body under the secret, as the receiver checks it.
+pub fn signature(secret: &Secret, body: &[u8]) -> String {
+    // HMAC takes a key of any length, so this cannot fail.
+    match <Hmac<Sha256> as Mac>::new_from_slice(secret.expose().as_bytes()) {
+        Ok(mut mac) => {
+            mac.update(body);
+            format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+        }
+        Err(_) => String::new(),
+    }
+}

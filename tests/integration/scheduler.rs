@@ -1,0 +1,408 @@
+//! The scheduler with a fixed clock: deadline warnings across the Christmas bank holidays,
+//! each alert once; non-urgent alerts held to working hours; and alerts delivered to a local
+//! SMTP server and a webhook receiver that checks the signature, with an unacknowledged urgent
+//! alert moving up the escalation chain.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::http::HeaderMap;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use hmac::{Hmac, Mac};
+use intake::config::{AlertsConfig, Secret, SinkConfig, SinkKind, SmtpConfig};
+use intake::core::dialog::{Dialogs, Input, NewCase};
+use intake::core::policy::Policy;
+use intake::core::profile::LandlordProfile;
+use intake::scheduler::Scheduler;
+use intake::service::Intake;
+use intake::store::{Inbound, Store};
+use sha2::Sha256;
+use sqlx::Row;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+use super::store::on_both;
+
+fn at(s: &str) -> DateTime<Utc> {
+    s.parse().expect("instant")
+}
+
+fn intake(store: Store) -> Intake {
+    let profile = LandlordProfile::default();
+    Intake {
+        store,
+        policy: Policy::shipped().expect("policy"),
+        dialogs: Dialogs::load(None).expect("dialogs"),
+        calendar: profile.calendar(),
+        profile,
+        resume_after: Duration::hours(12),
+    }
+}
+
+fn scheduler(intake: Intake, alerts: AlertsConfig, secret: Option<&str>) -> Scheduler {
+    Scheduler::new(
+        intake,
+        alerts,
+        Duration::hours(48),
+        secret.map(Secret::new),
+        None,
+    )
+}
+
+/// A complaint awaiting its stage 1 response, due on `due_on`.
+async fn open_case(store: &Store, reference: &str, due_on: &str, now: DateTime<Utc>) {
+    let mut record = store.begin().await.expect("begin");
+    let conversation = record
+        .conversation("web", reference, "{}", "en-GB", now)
+        .await
+        .expect("conversation");
+    record
+        .open_case(
+            &conversation,
+            &NewCase {
+                reference: reference.to_owned(),
+                received_at: now,
+                acknowledged_on: now.date_naive(),
+                due_on: due_on.parse::<NaiveDate>().expect("date"),
+                definition: "No hot water since Monday.".to_owned(),
+                answers: BTreeMap::new(),
+                suggested_route: None,
+            },
+            now,
+        )
+        .expect("case");
+    record.commit().await.expect("commit");
+}
+
+async fn alerts_of_kind(store: &Store, kind: &str) -> i64 {
+    sqlx::query("SELECT COUNT(*) AS n FROM alerts WHERE kind = $1")
+        .bind(kind)
+        .fetch_one(store.pool())
+        .await
+        .expect("count")
+        .try_get("n")
+        .expect("n")
+}
+
+#[test]
+fn deadline_warnings_count_working_days_across_christmas_and_fire_once() {
+    on_both(|store| async move {
+        // Due Wednesday 30 December 2026. Christmas Day is a Friday and Boxing Day a
+        // Saturday, so Monday 28th is the substitute bank holiday.
+        open_case(
+            &store,
+            "C2026-00042",
+            "2026-12-30",
+            at("2026-12-14T10:00:00Z"),
+        )
+        .await;
+        let s = scheduler(intake(store.clone()), AlertsConfig::default(), None);
+
+        // Wednesday 23rd: a week of calendar days, but three working days (24th, 29th,
+        // 30th) before the response is due: no warning yet.
+        let run = s.run_once(at("2026-12-23T10:00:00Z")).await.expect("run");
+        assert_eq!(run.deadline_warnings, 0);
+        // Thursday 24th: two working days left: warned, once.
+        let run = s.run_once(at("2026-12-24T10:00:00Z")).await.expect("run");
+        assert_eq!(run.deadline_warnings, 1);
+        let run = s.run_once(at("2026-12-24T15:00:00Z")).await.expect("run");
+        assert_eq!(run.deadline_warnings, 0, "warned once only");
+        // The day it is due is not a breach...
+        let run = s.run_once(at("2026-12-30T16:59:00Z")).await.expect("run");
+        assert_eq!(run.deadline_breaches, 0);
+        // ...the day after is, once.
+        let run = s.run_once(at("2026-12-31T09:00:00Z")).await.expect("run");
+        assert_eq!(run.deadline_breaches, 1);
+        let run = s.run_once(at("2027-01-04T09:00:00Z")).await.expect("run");
+        assert_eq!(run.deadline_breaches, 0);
+        assert_eq!(alerts_of_kind(&store, "deadline_near").await, 1);
+        assert_eq!(alerts_of_kind(&store, "deadline_passed").await, 1);
+
+        // A complaint already answered raises nothing.
+        open_case(
+            &store,
+            "C2026-00043",
+            "2026-12-30",
+            at("2026-12-14T10:00:00Z"),
+        )
+        .await;
+        sqlx::query("UPDATE cases SET status = 'responded' WHERE reference = 'C2026-00043'")
+            .execute(store.pool())
+            .await
+            .expect("respond");
+        let run = s.run_once(at("2027-01-05T09:00:00Z")).await.expect("run");
+        assert_eq!(run.deadline_breaches, 0);
+    });
+}
+
+#[test]
+fn non_urgent_alerts_wait_for_working_hours() {
+    on_both(|store| async move {
+        let s = scheduler(intake(store), AlertsConfig::default(), None);
+        // Within hours: at once. (GMT in winter, so local time is UTC.)
+        let t = at("2026-12-24T16:59:00Z");
+        assert_eq!(s.next_working_moment(t), t);
+        // Christmas afternoon waits for Tuesday 29th (the 28th is the substitute holiday).
+        assert_eq!(
+            s.next_working_moment(at("2026-12-25T14:00:00Z")),
+            at("2026-12-29T09:00:00Z")
+        );
+        assert_eq!(
+            s.next_working_moment(at("2026-12-24T17:00:00Z")),
+            at("2026-12-29T09:00:00Z")
+        );
+        // Early on a working day: that morning. In summer time 09:00 is 08:00 UTC.
+        assert_eq!(
+            s.next_working_moment(at("2026-07-01T05:00:00Z")),
+            at("2026-07-01T08:00:00Z")
+        );
+    });
+}
+
+/// A tiny SMTP server that accepts every message and keeps it.
+async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let mails = Arc::new(Mutex::new(Vec::new()));
+    let kept = mails.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let kept = kept.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut lines = BufReader::new(read).lines();
+                let _ = write.write_all(b"220 localhost ESMTP test\r\n").await;
+                let mut mail = String::new();
+                let mut in_data = false;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if in_data {
+                        if line == "." {
+                            in_data = false;
+                            kept.lock().expect("lock").push(std::mem::take(&mut mail));
+                            let _ = write.write_all(b"250 OK queued\r\n").await;
+                        } else {
+                            mail.push_str(&line);
+                            mail.push('\n');
+                        }
+                        continue;
+                    }
+                    let verb = line
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_uppercase();
+                    let answer: &[u8] = match verb.as_str() {
+                        "EHLO" | "HELO" => b"250 localhost\r\n",
+                        "RCPT" => {
+                            mail.push_str(&format!("{line}\n"));
+                            b"250 OK\r\n"
+                        }
+                        "DATA" => {
+                            in_data = true;
+                            b"354 go ahead\r\n"
+                        }
+                        "QUIT" => {
+                            let _ = write.write_all(b"221 bye\r\n").await;
+                            return;
+                        }
+                        _ => b"250 OK\r\n",
+                    };
+                    let _ = write.write_all(answer).await;
+                }
+            });
+        }
+    });
+    (port, mails)
+}
+
+/// A webhook receiver that keeps each body whose signature is right, and counts the others.
+async fn webhook_receiver(
+    secret: &'static str,
+) -> (
+    String,
+    Arc<Mutex<Vec<serde_json::Value>>>,
+    Arc<Mutex<usize>>,
+) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    let good = Arc::new(Mutex::new(Vec::new()));
+    let bad = Arc::new(Mutex::new(0));
+    let (g, b) = (good.clone(), bad.clone());
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: Bytes| {
+            let (g, b) = (g.clone(), b.clone());
+            async move {
+                let mut mac =
+                    <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).expect("key");
+                mac.update(&body);
+                let expected = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+                let given = headers
+                    .get("x-intake-signature")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                if given == expected {
+                    g.lock()
+                        .expect("lock")
+                        .push(serde_json::from_slice(&body).expect("json"));
+                    axum::http::StatusCode::NO_CONTENT
+                } else {
+                    *b.lock().expect("lock") += 1;
+                    axum::http::StatusCode::UNAUTHORIZED
+                }
+            }
+        }),
+    );
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (url, good, bad)
+}
+
+#[test]
+fn alerts_go_to_email_and_a_signed_webhook_and_escalate_when_nobody_acknowledges() {
+    on_both(|store| async move {
+        let (smtp_port, mails) = smtp_sink().await;
+        let (hook, hooks, bad_signatures) = webhook_receiver("hook-secret").await;
+        let alerts = AlertsConfig {
+            smtp: SmtpConfig {
+                host: Some("127.0.0.1".to_owned()),
+                port: smtp_port,
+                username: None,
+                from: "intake@example-homes.org.uk".to_owned(),
+                tls: "none".to_owned(),
+            },
+            sinks: vec![
+                SinkConfig {
+                    name: "duty manager".to_owned(),
+                    kind: SinkKind::Email,
+                    to: "role:manager".to_owned(),
+                    alerts: vec!["emergency".to_owned(), "safeguarding".to_owned()],
+                    level: 0,
+                },
+                SinkConfig {
+                    name: "case system".to_owned(),
+                    kind: SinkKind::Webhook,
+                    to: hook,
+                    alerts: Vec::new(),
+                    level: 0,
+                },
+                SinkConfig {
+                    name: "head of service".to_owned(),
+                    kind: SinkKind::Email,
+                    to: "head@example-homes.org.uk".to_owned(),
+                    alerts: vec!["emergency".to_owned()],
+                    level: 1,
+                },
+            ],
+            ..AlertsConfig::default()
+        };
+        let service = intake(store.clone());
+        let manager = intake::staff::add(
+            &store,
+            "Morgan Manager",
+            "morgan@example-homes.org.uk",
+            intake::staff::Role::Manager,
+            "correct horse battery staple",
+            at("2026-12-01T09:00:00Z"),
+        )
+        .await
+        .expect("manager");
+        let s = scheduler(service.clone(), alerts, Some("hook-secret"));
+
+        // Saturday night: a gas leak (urgent) goes out at once.
+        let night = at("2026-12-19T23:10:00Z");
+        let text = "I can smell gas in the kitchen";
+        service
+            .handle(
+                &Inbound {
+                    channel: "web".to_owned(),
+                    chat: "resident-1".to_owned(),
+                    platform_message_id: None,
+                    body: text.to_owned(),
+                    attachments: Vec::new(),
+                    at: night,
+                },
+                &Input::Text(text.to_owned()),
+            )
+            .await
+            .expect("handle");
+        let run = s.run_once(night).await.expect("run");
+        assert_eq!(run.delivered, 2, "{run:?}");
+        {
+            let mails = mails.lock().expect("lock");
+            assert_eq!(mails.len(), 1);
+            assert!(
+                mails[0].contains("morgan@example-homes.org.uk"),
+                "{}",
+                mails[0]
+            );
+            assert!(mails[0].contains("URGENT"), "{}", mails[0]);
+            let hooks = hooks.lock().expect("lock");
+            assert_eq!(hooks.len(), 1);
+            assert_eq!(hooks[0]["alert"]["kind"], "emergency");
+            assert_eq!(hooks[0]["alert"]["urgent"], true);
+        }
+        assert_eq!(*bad_signatures.lock().expect("lock"), 0);
+
+        // Nobody acknowledges it: half an hour later it goes to the head of service.
+        let run = s
+            .run_once(night + Duration::minutes(20))
+            .await
+            .expect("run");
+        assert_eq!((run.escalations, run.delivered), (0, 0));
+        let run = s
+            .run_once(night + Duration::minutes(31))
+            .await
+            .expect("run");
+        assert_eq!((run.escalations, run.delivered), (1, 1), "{run:?}");
+        assert!(mails.lock().expect("lock")[1].contains("head@example-homes.org.uk"));
+
+        // A non-urgent alert raised on Saturday night waits for Monday morning.
+        let mut record = store.begin().await.expect("begin");
+        let conversation = record
+            .conversation("web", "resident-1", "{}", "en-GB", night)
+            .await
+            .expect("conversation");
+        record.alert(
+            &conversation,
+            "health_safety",
+            false,
+            "damp and mould",
+            night,
+        );
+        record.commit().await.expect("commit");
+        let run = s
+            .run_once(night + Duration::minutes(40))
+            .await
+            .expect("run");
+        assert_eq!(run.delivered, 0, "not at night: {run:?}");
+        let run = s.run_once(at("2026-12-21T09:00:00Z")).await.expect("run");
+        assert_eq!(run.delivered, 1, "Monday at nine: {run:?}");
+        assert_eq!(hooks.lock().expect("lock").len(), 2);
+
+        // Acknowledged: no further escalation, and nothing is sent twice.
+        let emergency: i64 = sqlx::query("SELECT id FROM alerts WHERE kind = 'emergency'")
+            .fetch_one(store.pool())
+            .await
+            .expect("alert")
+            .try_get("id")
+            .expect("id");
+        assert!(
+            intake::staff::acknowledge(&store, emergency, &manager, night + Duration::hours(2))
+                .await
+                .expect("ack")
+        );
+        assert!(
+            !intake::staff::acknowledge(&store, emergency, &manager, night + Duration::hours(2))
+                .await
+                .expect("ack")
+        );
+        let run = s.run_once(night + Duration::hours(3)).await.expect("run");
+        assert_eq!(run, intake::scheduler::Run::default());
+    });
+}
