@@ -24,7 +24,8 @@ use minijinja::{Environment, context};
 use serde::Deserialize;
 
 use crate::channels::{Bucket, Throttle, Wakers};
-use crate::service::{ActionError, Intake};
+use crate::core::case::StageResponse;
+use crate::service::{ActionError, CaseError, Intake};
 use crate::staff::{self, InboxFilter, Session};
 
 const COOKIE: &str = "intake_staff";
@@ -86,6 +87,9 @@ impl Console {
             .route("/console/conversations/{id}/reply", post(reply))
             .route("/console/conversations/{id}/release", post(release))
             .route("/console/alerts/{id}/acknowledge", post(acknowledge))
+            .route("/console/cases/{reference}/respond", post(respond))
+            .route("/console/cases/{reference}/extend", post(extend))
+            .route("/console/cases/{reference}/exclusion", post(exclusion))
             .layer(DefaultBodyLimit::max(64 * 1024))
             .with_state(self)
     }
@@ -344,6 +348,7 @@ async fn conversation(
             holder => holder,
             mine => found.claimed_by == Some(session.staff.id),
             manager => session.staff.role.is_manager(),
+            caseworker => session.staff.role.sees_adjustments(),
             lines => minijinja::Value::from(minijinja::value::Serde(&lines)),
             last_id => last_id,
             events => minijinja::Value::from(minijinja::value::Serde(&events)),
@@ -487,6 +492,148 @@ async fn acknowledge(
         Ok(_) => Redirect::to("/console").into_response(),
         Err(e) => unavailable(&e),
     }
+}
+
+#[derive(Debug, Deserialize)]
+struct ResponseForm {
+    csrf: String,
+    stage: u8,
+    definition: String,
+    decision: String,
+    reasons: String,
+    remedy: String,
+    outstanding_actions: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct ExtendForm {
+    csrf: String,
+    working_days: u32,
+    reason: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct ExclusionForm {
+    csrf: String,
+    /// `accept` (the complaint is not taken on) or `reject`.
+    decision: String,
+    reasons: String,
+}
+
+/// A signed-in member of staff who may do case work (not agents), with a valid form token.
+async fn caseworker(console: &Console, jar: &CookieJar, csrf: &str) -> Result<Session, Response> {
+    let session = console.session(jar).await?;
+    if !csrf_ok(&session, csrf) {
+        return Err(forbidden(
+            "This form has expired. Go back, reload the page and try again.",
+        ));
+    }
+    if !session.staff.role.sees_adjustments() {
+        return Err(forbidden(
+            "Case work is for complaints officers and managers.",
+        ));
+    }
+    Ok(session)
+}
+
+fn case_done(console: &Console, result: Result<crate::store::Conversation, CaseError>) -> Response {
+    match result {
+        Ok(c) => {
+            console.wakers.wake(&c.channel);
+            Redirect::to(&format!("/console/conversations/{}", c.id)).into_response()
+        }
+        Err(CaseError::Missing(missing)) => {
+            let parts: Vec<String> = missing
+                .iter()
+                .map(|m| format!("{} (Code {})", m.part, m.provision))
+                .collect();
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!(
+                    "The response has not been sent: it still needs {}. Go back and add them.",
+                    parts.join("; ")
+                ),
+            )
+                .into_response()
+        }
+        Err(CaseError::Refused(why)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("Nothing was changed: {why}."),
+        )
+            .into_response(),
+        Err(CaseError::Store(e)) => unavailable(&e),
+    }
+}
+
+async fn respond(
+    State(console): State<Console>,
+    jar: CookieJar,
+    Path(reference): Path<String>,
+    Form(form): Form<ResponseForm>,
+) -> Response {
+    let session = match caseworker(&console, &jar, &form.csrf).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let response = StageResponse {
+        stage: form.stage,
+        definition: form.definition,
+        decision: form.decision,
+        reasons: form.reasons,
+        remedy: form.remedy,
+        outstanding_actions: form.outstanding_actions,
+    };
+    let result = console
+        .intake
+        .send_stage_response(&reference, &response, &session.staff, Utc::now())
+        .await;
+    case_done(&console, result)
+}
+
+async fn extend(
+    State(console): State<Console>,
+    jar: CookieJar,
+    Path(reference): Path<String>,
+    Form(form): Form<ExtendForm>,
+) -> Response {
+    let session = match caseworker(&console, &jar, &form.csrf).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let result = console
+        .intake
+        .extend_deadline(
+            &reference,
+            form.working_days,
+            &form.reason,
+            &session.staff,
+            Utc::now(),
+        )
+        .await;
+    case_done(&console, result)
+}
+
+async fn exclusion(
+    State(console): State<Console>,
+    jar: CookieJar,
+    Path(reference): Path<String>,
+    Form(form): Form<ExclusionForm>,
+) -> Response {
+    let session = match caseworker(&console, &jar, &form.csrf).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let result = console
+        .intake
+        .decide_exclusion(
+            &reference,
+            form.decision == "accept",
+            &form.reasons,
+            &session.staff,
+            Utc::now(),
+        )
+        .await;
+    case_done(&console, result)
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,12 +1,14 @@
 //! The pure core: no I/O, no clocks, no async. Everything here is a function of its inputs
 //! (`now` is passed in), so it is tested without a database or a network.
 //!
+//! - `case`: stage responses, extensions and exclusion decisions as the Code requires them.
 //! - `calendar`: working days, bank holidays in England and Wales, the Code's deadlines.
 //! - `dialog`: the resident's conversation, step by step, with its wording as data.
 //! - `policy`: what a resident's message means under the Code, with reasons and provisions.
 //! - `profile`: the landlord's profile and its validation against the Code.
 
 pub mod calendar;
+pub mod case;
 pub mod dialog;
 pub mod policy;
 pub mod profile;

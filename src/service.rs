@@ -10,6 +10,7 @@ use chrono::{DateTime, Datelike, Utc};
 use serde_json::json;
 
 use crate::core::calendar::{Calendar, Deadlines};
+use crate::core::case::{self, StageResponse};
 use crate::core::dialog::{self, Dialogs, Effect, Env, Input, Reply, State};
 use crate::core::policy::Policy;
 use crate::core::profile::LandlordProfile;
@@ -315,6 +316,182 @@ impl Intake {
         record.outbound(conversation, "bot", &reply.text, &payload, now);
     }
 
+    /// Sends a stage response written by staff, once it has every part the Code requires
+    /// (6.9, 6.19): through the resident's channel, recorded, the case marked responded.
+    pub async fn send_stage_response(
+        &self,
+        reference: &str,
+        response: &StageResponse,
+        staff: &StaffMember,
+        now: DateTime<Utc>,
+    ) -> Result<Conversation, CaseError> {
+        let (conversation, stage, ..) = self.case_work(reference).await?;
+        if i64::from(response.stage) != stage {
+            return Err(CaseError::Refused(format!(
+                "complaint {reference} is at stage {stage}, not stage {}",
+                response.stage
+            )));
+        }
+        let missing = response.missing();
+        let Some(text) = response.compose(reference, &self.profile) else {
+            return Err(CaseError::Missing(missing));
+        };
+        let mut record = self.store.begin().await?;
+        let payload = json!({ "text": text });
+        record.outbound(
+            &conversation,
+            &format!("staff:{}", staff.id),
+            &text,
+            &payload,
+            now,
+        );
+        let detail = json!({ "response": response, "staff": staff.id });
+        let kind = if stage == 2 {
+            "stage2_response_sent"
+        } else {
+            "stage1_response_sent"
+        };
+        record.event(&conversation, Some(reference), kind, &detail, now);
+        record.case_status(reference, "responded", now);
+        // The resident can now ask for stage 2 (after stage 1) in the conversation.
+        let mut state: State = serde_json::from_str(&conversation.state).unwrap_or_default();
+        for case in state.cases.iter_mut().filter(|c| c.reference == reference) {
+            case.responded = true;
+        }
+        record.save_state(&conversation, &serde_json::to_string(&state)?, now);
+        record.audit(
+            staff.id,
+            kind,
+            Some(conversation.id),
+            Some(reference),
+            &json!({}),
+            now,
+        );
+        record.commit().await?;
+        Ok(conversation)
+    }
+
+    /// Extends a complaint's response date, within the cap, with a reason, telling the
+    /// resident with the Ombudsman's details (6.4, 6.5, 6.15, 6.16).
+    pub async fn extend_deadline(
+        &self,
+        reference: &str,
+        days: u32,
+        reason: &str,
+        staff: &StaffMember,
+        now: DateTime<Utc>,
+    ) -> Result<Conversation, CaseError> {
+        let (conversation, stage, _, due_on) = self.case_work(reference).await?;
+        let due: chrono::NaiveDate = due_on
+            .parse()
+            .map_err(|_| CaseError::Refused(format!("the due date {due_on:?} cannot be read")))?;
+        let deadlines = Deadlines {
+            calendar: &self.calendar,
+            timescales: &self.profile.timescales,
+        };
+        let stage = u8::try_from(stage).unwrap_or(1);
+        let (new_due, text) = case::extend(
+            &deadlines,
+            &self.profile,
+            reference,
+            stage,
+            due,
+            days,
+            reason,
+        )
+        .map_err(|e| CaseError::Refused(e.to_string()))?;
+        let mut record = self.store.begin().await?;
+        record.outbound(
+            &conversation,
+            &format!("staff:{}", staff.id),
+            &text,
+            &json!({ "text": text }),
+            now,
+        );
+        let detail = json!({ "from": due, "to": new_due, "working_days": days, "reason": reason, "staff": staff.id });
+        record.event(&conversation, Some(reference), "extension", &detail, now);
+        record.case_due(reference, new_due, now);
+        record.audit(
+            staff.id,
+            "extend",
+            Some(conversation.id),
+            Some(reference),
+            &detail,
+            now,
+        );
+        record.commit().await?;
+        Ok(conversation)
+    }
+
+    /// Staff accept or reject a suggested exclusion, with reasons the resident receives (and,
+    /// when the complaint is not taken on, the right to go to the Ombudsman; 2.4).
+    pub async fn decide_exclusion(
+        &self,
+        reference: &str,
+        accept: bool,
+        reasons: &str,
+        staff: &StaffMember,
+        now: DateTime<Utc>,
+    ) -> Result<Conversation, CaseError> {
+        let (conversation, ..) = self.case_work(reference).await?;
+        let Some(text) = case::exclusion_message(&self.profile, reference, accept, reasons) else {
+            return Err(CaseError::Refused(
+                "give the resident the reasons for the decision (Complaint Handling Code 2.4)"
+                    .to_owned(),
+            ));
+        };
+        let mut record = self.store.begin().await?;
+        record.outbound(
+            &conversation,
+            &format!("staff:{}", staff.id),
+            &text,
+            &json!({ "text": text }),
+            now,
+        );
+        let detail = json!({ "accepted": accept, "reasons": reasons, "staff": staff.id });
+        record.event(
+            &conversation,
+            Some(reference),
+            "exclusion_decision",
+            &detail,
+            now,
+        );
+        record.case_route_decided(reference, now);
+        if accept {
+            record.case_status(reference, "excluded", now);
+        }
+        record.audit(
+            staff.id,
+            "exclusion_decision",
+            Some(conversation.id),
+            Some(reference),
+            &detail,
+            now,
+        );
+        record.commit().await?;
+        Ok(conversation)
+    }
+
+    /// A complaint staff can work on: its conversation, stage, status and due date.
+    async fn case_work(
+        &self,
+        reference: &str,
+    ) -> Result<(Conversation, i64, String, String), CaseError> {
+        let (conversation, stage, status, due_on) = self
+            .store
+            .case_of(reference)
+            .await?
+            .ok_or_else(|| CaseError::Refused(format!("there is no complaint {reference}")))?;
+        let conversation = self
+            .store
+            .conversation_by_id(conversation)
+            .await?
+            .ok_or_else(|| {
+                CaseError::Refused(format!("complaint {reference} has no conversation"))
+            })?;
+        Ok((conversation, stage, status, due_on))
+    }
+
     /// Staff sent the stage 1 response (the console records it; 6.9): the resident can now
     /// ask for stage 2.
     pub async fn stage_one_response_sent(
@@ -445,6 +622,23 @@ impl Intake {
         };
         record.event(conversation, case, &kind, &detail, now);
         Ok(())
+    }
+}
+
+/// Why case work could not be done.
+#[derive(Debug, thiserror::Error)]
+pub enum CaseError {
+    #[error("the response lacks parts the Code requires")]
+    Missing(Vec<case::Missing>),
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<serde_json::Error> for CaseError {
+    fn from(e: serde_json::Error) -> CaseError {
+        CaseError::Store(StoreError::from(e))
     }
 }
 

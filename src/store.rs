@@ -471,6 +471,28 @@ impl Store {
         }
     }
 
+    /// A complaint with its conversation: (conversation id, stage, status, due date).
+    pub async fn case_of(
+        &self,
+        reference: &str,
+    ) -> Result<Option<(i64, i64, String, String)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT conversation_id, stage, status, due_on FROM cases WHERE reference = $1",
+        )
+        .bind(reference)
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some(r) => Ok(Some((
+                r.try_get("conversation_id")?,
+                r.try_get("stage")?,
+                r.try_get("status")?,
+                r.try_get("due_on")?,
+            ))),
+            None => Ok(None),
+        }
+    }
+
     /// Replies due for delivery at `now`, oldest first.
     pub async fn due_outbox(
         &self,
@@ -1009,6 +1031,26 @@ impl Record<'_> {
         .execute(&mut *self.tx)
         .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// A complaint's response date, moved by an extension.
+    pub fn case_due(&mut self, reference: &str, due_on: NaiveDate, now: DateTime<Utc>) {
+        self.queue(
+            "UPDATE cases SET due_on = $1, updated_at = $2 WHERE reference = $3",
+            vec![
+                Value::Text(due_on.to_string()),
+                Value::Int(millis(now)),
+                Value::Text(reference.to_owned()),
+            ],
+        );
+    }
+
+    /// Staff decided on the suggested route (2.4, 2.5): it is no longer a suggestion.
+    pub fn case_route_decided(&mut self, reference: &str, now: DateTime<Utc>) {
+        self.queue(
+            "UPDATE cases SET suggested_route = NULL, updated_at = $1 WHERE reference = $2",
+            vec![Value::Int(millis(now)), Value::Text(reference.to_owned())],
+        );
     }
 
     /// Raises an alert about a conversation known only by its id.

@@ -387,10 +387,26 @@ fn serve_creates_the_sqlite_record_on_first_run() {
 fn serve_keeps_secrets_out_of_human_and_json_logs() {
     // PostgreSQL here trusts local connections, so the password is accepted and ignored:
     // what matters is that it never reaches the log.
-    let url = "postgres://postgres:hunter2@127.0.0.1:5432/test";
+    // A schema of its own, so the shared database's other tests and earlier runs do not
+    // meet this one's migrations.
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let admin = runtime.block_on(async {
+        let admin = sqlx::PgPool::connect("postgres://postgres@127.0.0.1:5432/test")
+            .await
+            .expect("PostgreSQL on 127.0.0.1:5432 (.ci/run starts it)");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+            .execute(&admin)
+            .await
+            .expect("schema");
+        admin
+    });
+    let url = format!(
+        "postgres://postgres:hunter2@127.0.0.1:5432/test?options=-c%20search_path%3D{schema}"
+    );
     for format in ["human", "json"] {
         let dir = tempfile::tempdir().expect("tempdir");
-        let (child, address, log) = start_serve(dir.path(), format, Some(url));
+        let (child, address, log) = start_serve(dir.path(), format, Some(&url));
         let response = get(&address, "/healthz");
         assert!(response.starts_with("HTTP/1.1 200"), "{response}");
         let log = stop_serve(child, log);
@@ -404,4 +420,10 @@ fn serve_keeps_secrets_out_of_human_and_json_logs() {
         );
         assert!(log.contains("[redacted]"), "{log}");
     }
+    runtime.block_on(async {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+            .execute(&admin)
+            .await
+            .expect("drop schema");
+    });
 }

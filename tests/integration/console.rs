@@ -496,6 +496,107 @@ async fn adjustments_are_shown_only_to_the_roles_that_need_them() {
     );
     assert!(aside(&agent).contains("shown to complaints officers"));
 
+    // Case work: an agent may not; an extension needs a reason and keeps to the cap; a
+    // response with a part missing is refused, naming it; a full one reaches the resident
+    // with how to escalate.
+    let reference = {
+        let at = officer.find("<dd>C").expect("a reference") + 4;
+        officer[at..at + 11].to_owned()
+    };
+    let csrf = csrf_of(&officer);
+    let bea_csrf = csrf_of(&agent);
+    let respond = format!("/console/cases/{reference}/respond");
+    let extend = format!("/console/cases/{reference}/extend");
+    let full = [
+        ("stage", "1"),
+        (
+            "definition",
+            "No hot water since last Monday; you want the boiler fixed and an apology.",
+        ),
+        ("decision", "Upheld."),
+        ("reasons", "The first repair visit was missed."),
+        ("remedy", "An apology and £50 for the inconvenience."),
+        ("outstanding_actions", "None"),
+    ];
+    let mut with_token = vec![("csrf", bea_csrf.as_str())];
+    with_token.extend(full);
+    assert_eq!(
+        act(&bot.base, &bea, &respond, &with_token).await,
+        403,
+        "agents do not respond"
+    );
+    let refused = no_redirects()
+        .post(format!("{}{extend}", bot.base))
+        .header("Cookie", &alex)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("working_days", "11"),
+            ("reason", "contractor"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(refused.status(), 422);
+    assert!(refused.text().await.expect("text").contains("6.4"));
+    assert_eq!(
+        act(
+            &bot.base,
+            &alex,
+            &extend,
+            &[("csrf", &csrf), ("working_days", "3"), ("reason", " ")]
+        )
+        .await,
+        422
+    );
+    let seen = resident.history().await.len();
+    assert_eq!(
+        act(
+            &bot.base,
+            &alex,
+            &extend,
+            &[
+                ("csrf", &csrf),
+                ("working_days", "3"),
+                ("reason", "We are waiting for the contractor's report.")
+            ]
+        )
+        .await,
+        303
+    );
+    resident
+        .hears(seen, "staff", "We will now respond by")
+        .await;
+    let mut missing = vec![("csrf", csrf.as_str())];
+    missing.extend(full.iter().filter(|(k, _)| *k != "reasons").copied());
+    missing.push(("reasons", ""));
+    let refused = no_redirects()
+        .post(format!("{}{respond}", bot.base))
+        .header("Cookie", &alex)
+        .form(&missing)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(refused.status(), 422);
+    let why = refused.text().await.expect("text");
+    assert!(why.contains("reasons") && why.contains("6.9"), "{why}");
+    let mut complete = vec![("csrf", csrf.as_str())];
+    complete.extend(full);
+    let seen = resident.history().await.len();
+    assert_eq!(act(&bot.base, &alex, &respond, &complete).await, 303);
+    resident
+        .hears(
+            seen,
+            "staff",
+            "you can ask for your complaint to go to stage 2",
+        )
+        .await;
+    // And the resident can now ask for stage 2 in the chat (6.12).
+    let seen = resident.history().await.len();
+    resident
+        .send(json!({ "text": "I'm still not happy with this" }))
+        .await;
+    resident.hears(seen, "bot", "stage 2").await;
+
     // The inbox filters.
     let (_, only_telegram) = page(&bot.base, &alex, "/console?channel=telegram").await;
     assert!(!only_telegram.contains("data-chat=\"web:"));
