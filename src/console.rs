@@ -155,6 +155,32 @@ fn forbidden(why: &str) -> Response {
     (StatusCode::FORBIDDEN, why.to_owned()).into_response()
 }
 
+/// The session behind a form, with the form's token checked against it.
+async fn form_session(console: &Console, jar: &CookieJar, csrf: &str) -> Result<Session, Response> {
+    let session = console.session(jar).await?;
+    if csrf_ok(&session, csrf) {
+        Ok(session)
+    } else {
+        Err(forbidden(
+            "This form has expired. Go back, reload the page and try again.",
+        ))
+    }
+}
+
+/// After an action on a conversation: its channel's sender is woken and staff go back to it.
+fn action_done(
+    console: &Console,
+    result: Result<crate::store::Conversation, Response>,
+) -> Response {
+    match result {
+        Ok(c) => {
+            console.wakers.wake(&c.channel);
+            Redirect::to(&format!("/console/conversations/{}", c.id)).into_response()
+        }
+        Err(response) => response,
+    }
+}
+
 /// Checks a form's token against the session's, in constant time.
 fn csrf_ok(session: &Session, given: &str) -> bool {
     crate::channels::telegram::constant_time_eq(session.csrf.as_bytes(), given.as_bytes())
@@ -221,12 +247,8 @@ async fn log_out(
     jar: CookieJar,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let session = match console.session(&jar).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if !csrf_ok(&session, &form.csrf) {
-        return forbidden("This form has expired. Go back, reload the page and try again.");
+    if let Err(r) = form_session(&console, &jar, &form.csrf).await {
+        return r;
     }
     if let Some(token) = jar.get(COOKIE).map(|c| c.value().to_owned())
         && let Err(e) = staff::log_out(&console.intake.store, &token).await
@@ -388,24 +410,15 @@ async fn claim(
     Path(id): Path<i64>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let session = match console.session(&jar).await {
+    let session = match form_session(&console, &jar, &form.csrf).await {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if !csrf_ok(&session, &form.csrf) {
-        return forbidden("This form has expired. Go back, reload the page and try again.");
-    }
-    match console
+    let result = console
         .intake
         .take_over(id, &session.staff, Utc::now())
-        .await
-    {
-        Ok(c) => {
-            console.wakers.wake(&c.channel);
-            Redirect::to(&format!("/console/conversations/{id}")).into_response()
-        }
-        Err(e) => action_failed(&e),
-    }
+        .await;
+    action_done(&console, result.map_err(|e| action_failed(&e)))
 }
 
 async fn reply(
@@ -414,13 +427,10 @@ async fn reply(
     Path(id): Path<i64>,
     Form(form): Form<ReplyForm>,
 ) -> Response {
-    let session = match console.session(&jar).await {
+    let session = match form_session(&console, &jar, &form.csrf).await {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if !csrf_ok(&session, &form.csrf) {
-        return forbidden("This form has expired. Go back, reload the page and try again.");
-    }
     let text = form.text.trim();
     if text.is_empty() {
         return (StatusCode::BAD_REQUEST, "Type a reply before sending.").into_response();
@@ -432,17 +442,11 @@ async fn reply(
         )
             .into_response();
     }
-    match console
+    let result = console
         .intake
         .staff_reply(id, &session.staff, text, Utc::now())
-        .await
-    {
-        Ok(c) => {
-            console.wakers.wake(&c.channel);
-            Redirect::to(&format!("/console/conversations/{id}")).into_response()
-        }
-        Err(e) => action_failed(&e),
-    }
+        .await;
+    action_done(&console, result.map_err(|e| action_failed(&e)))
 }
 
 async fn release(
@@ -451,24 +455,15 @@ async fn release(
     Path(id): Path<i64>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let session = match console.session(&jar).await {
+    let session = match form_session(&console, &jar, &form.csrf).await {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if !csrf_ok(&session, &form.csrf) {
-        return forbidden("This form has expired. Go back, reload the page and try again.");
-    }
-    match console
+    let result = console
         .intake
         .hand_back(id, &session.staff, Utc::now())
-        .await
-    {
-        Ok(c) => {
-            console.wakers.wake(&c.channel);
-            Redirect::to(&format!("/console/conversations/{id}")).into_response()
-        }
-        Err(e) => action_failed(&e),
-    }
+        .await;
+    action_done(&console, result.map_err(|e| action_failed(&e)))
 }
 
 /// A manager acknowledges an alert (it stops moving up the escalation chain).
@@ -478,13 +473,10 @@ async fn acknowledge(
     Path(id): Path<i64>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let session = match console.session(&jar).await {
+    let session = match form_session(&console, &jar, &form.csrf).await {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if !csrf_ok(&session, &form.csrf) {
-        return forbidden("This form has expired. Go back, reload the page and try again.");
-    }
     if !session.staff.role.is_manager() {
         return forbidden("Only a manager can acknowledge an alert.");
     }
@@ -522,12 +514,7 @@ struct ExclusionForm {
 
 /// A signed-in member of staff who may do case work (not agents), with a valid form token.
 async fn caseworker(console: &Console, jar: &CookieJar, csrf: &str) -> Result<Session, Response> {
-    let session = console.session(jar).await?;
-    if !csrf_ok(&session, csrf) {
-        return Err(forbidden(
-            "This form has expired. Go back, reload the page and try again.",
-        ));
-    }
+    let session = form_session(console, jar, csrf).await?;
     if !session.staff.role.sees_adjustments() {
         return Err(forbidden(
             "Case work is for complaints officers and managers.",
@@ -537,12 +524,12 @@ async fn caseworker(console: &Console, jar: &CookieJar, csrf: &str) -> Result<Se
 }
 
 fn case_done(console: &Console, result: Result<crate::store::Conversation, CaseError>) -> Response {
-    match result {
-        Ok(c) => {
-            console.wakers.wake(&c.channel);
-            Redirect::to(&format!("/console/conversations/{}", c.id)).into_response()
-        }
-        Err(CaseError::Missing(missing)) => {
+    action_done(console, result.map_err(|e| case_failed(&e)))
+}
+
+fn case_failed(e: &CaseError) -> Response {
+    match e {
+        CaseError::Missing(missing) => {
             let parts: Vec<String> = missing
                 .iter()
                 .map(|m| format!("{} (Code {})", m.part, m.provision))
@@ -556,12 +543,12 @@ fn case_done(console: &Console, result: Result<crate::store::Conversation, CaseE
             )
                 .into_response()
         }
-        Err(CaseError::Refused(why)) => (
+        CaseError::Refused(why) => (
             StatusCode::UNPROCESSABLE_ENTITY,
             format!("Nothing was changed: {why}."),
         )
             .into_response(),
-        Err(CaseError::Store(e)) => unavailable(&e),
+        CaseError::Store(e) => unavailable(e),
     }
 }
 

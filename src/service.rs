@@ -91,13 +91,7 @@ impl Intake {
             // first (emergency numbers and urgent alerts), and the inbox sees the message.
             let env = self.env(&conversation.locale, now);
             let (replies, effects) = dialog::safety_only(&assessment, &env);
-            for reply in &replies {
-                let payload = json!({ "text": reply.text, "choices": reply.choices });
-                record.outbound(&conversation, "bot", &reply.text, &payload, now);
-            }
-            for effect in &effects {
-                self.apply(record, &conversation, effect, now)?;
-            }
+            self.write(&mut *record, &conversation, &replies, &effects, now)?;
             record.save_state(&conversation, &conversation.state, now);
             return Ok(Handled {
                 conversation: conversation.id,
@@ -129,13 +123,13 @@ impl Intake {
             step.replies.push(self.dialogs_note_too_long(&conversation));
         }
 
-        for reply in &step.replies {
-            let payload = json!({ "text": reply.text, "choices": reply.choices });
-            record.outbound(&conversation, "bot", &reply.text, &payload, now);
-        }
-        for effect in &step.effects {
-            self.apply(record, &conversation, effect, now)?;
-        }
+        self.write(
+            &mut *record,
+            &conversation,
+            &step.replies,
+            &step.effects,
+            now,
+        )?;
         let state_json = serde_json::to_string(&step.state)?;
         record.save_state(&conversation, &state_json, now);
         Ok(Handled {
@@ -182,13 +176,7 @@ impl Intake {
         );
         let env = self.env(&conversation.locale, now);
         let (replies, effects) = dialog::safety_only(&assessment, &env);
-        for reply in &replies {
-            let payload = json!({ "text": reply.text, "choices": reply.choices });
-            record.outbound(&conversation, "bot", &reply.text, &payload, now);
-        }
-        for effect in &effects {
-            self.apply(&mut record, &conversation, effect, now)?;
-        }
+        self.write(&mut record, &conversation, &replies, &effects, now)?;
         record.commit().await?;
         Ok(true)
     }
@@ -558,6 +546,25 @@ impl Intake {
             logged += 1;
         }
         Ok(logged)
+    }
+
+    /// Queues the bot's replies (each with its outbox row) and what the effects change.
+    fn write(
+        &self,
+        record: &mut Record<'_>,
+        conversation: &Conversation,
+        replies: &[Reply],
+        effects: &[Effect],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        for reply in replies {
+            let payload = json!({ "text": reply.text, "choices": reply.choices });
+            record.outbound(conversation, "bot", &reply.text, &payload, now);
+        }
+        for effect in effects {
+            self.apply(record, conversation, effect, now)?;
+        }
+        Ok(())
     }
 
     /// What the dialog step needs to know of the world.
