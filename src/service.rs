@@ -378,12 +378,14 @@ impl Intake {
             timescales: &self.profile.timescales,
         };
         let stage = u8::try_from(stage).unwrap_or(1);
+        let already = self.store.extended_days(reference, stage).await?;
         let (new_due, text) = case::extend(
             &deadlines,
             &self.profile,
             reference,
             stage,
             due,
+            already,
             days,
             reason,
         )
@@ -396,7 +398,7 @@ impl Intake {
             &json!({ "text": text }),
             now,
         );
-        let detail = json!({ "from": due, "to": new_due, "working_days": days, "reason": reason, "staff": staff.id });
+        let detail = json!({ "stage": stage, "from": due, "to": new_due, "working_days": days, "reason": reason, "staff": staff.id });
         record.event(&conversation, Some(reference), "extension", &detail, now);
         record.case_due(reference, new_due, now);
         record.audit(

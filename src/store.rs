@@ -493,6 +493,26 @@ impl Store {
         }
     }
 
+    /// Working days a complaint's stage has been extended by so far.
+    pub async fn extended_days(&self, reference: &str, stage: u8) -> Result<u32, StoreError> {
+        let rows = sqlx::query(
+            "SELECT detail FROM events WHERE case_reference = $1 AND kind = 'extension'",
+        )
+        .bind(reference)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut total = 0u32;
+        for r in rows {
+            let detail: serde_json::Value =
+                serde_json::from_str(&r.try_get::<String, _>("detail")?)?;
+            if detail["stage"].as_u64() == Some(u64::from(stage)) {
+                let days = detail["working_days"].as_u64().unwrap_or(0);
+                total = total.saturating_add(u32::try_from(days).unwrap_or(u32::MAX));
+            }
+        }
+        Ok(total)
+    }
+
     /// Replies due for delivery at `now`, oldest first.
     pub async fn due_outbox(
         &self,

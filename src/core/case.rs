@@ -107,13 +107,16 @@ pub enum ExtensionError {
 }
 
 /// An extension: the new date and the message that tells the resident, with the reason and
-/// the Ombudsman's details (6.5 at stage 1, 6.16 at stage 2).
+/// the Ombudsman's details (6.5 at stage 1, 6.16 at stage 2). `already` is the working days
+/// this stage has been extended before: the cap is on the total, not on each extension.
+#[allow(clippy::too_many_arguments)]
 pub fn extend(
     deadlines: &Deadlines<'_>,
     profile: &LandlordProfile,
     reference: &str,
     stage: u8,
     due_on: NaiveDate,
+    already: u32,
     days: u32,
     reason: &str,
 ) -> Result<(NaiveDate, String), ExtensionError> {
@@ -121,6 +124,7 @@ pub fn extend(
     if reason.trim().is_empty() {
         return Err(ExtensionError::NoReason(provision));
     }
+    deadlines.extended(stage, due_on, already.saturating_add(days))?;
     let new_due = deadlines.extended(stage, due_on, days)?;
     let o = &profile.ombudsman;
     let message = format!(
@@ -219,7 +223,7 @@ mod tests {
         };
         let due = NaiveDate::from_ymd_opt(2026, 12, 23).expect("date");
         assert_eq!(
-            extend(&deadlines, &profile, "C1", 1, due, 5, " "),
+            extend(&deadlines, &profile, "C1", 1, due, 0, 5, " "),
             Err(ExtensionError::NoReason("6.5"))
         );
         assert!(matches!(
@@ -229,6 +233,7 @@ mod tests {
                 "C1",
                 1,
                 due,
+                0,
                 11,
                 "waiting for a contractor"
             ),
@@ -240,6 +245,7 @@ mod tests {
             "C1",
             1,
             due,
+            0,
             5,
             "We are waiting for a contractor's report.",
         )
@@ -253,8 +259,14 @@ mod tests {
             message.contains("contractor's report") && message.contains(&profile.ombudsman.phone)
         );
         // Stage 2 allows up to 20.
-        assert!(extend(&deadlines, &profile, "C1", 2, due, 20, "complex").is_ok());
-        assert!(extend(&deadlines, &profile, "C1", 2, due, 21, "complex").is_err());
+        assert!(extend(&deadlines, &profile, "C1", 2, due, 0, 20, "complex").is_ok());
+        assert!(extend(&deadlines, &profile, "C1", 2, due, 0, 21, "complex").is_err());
+        // Two extensions may not together pass the cap.
+        assert!(extend(&deadlines, &profile, "C1", 1, due, 6, 4, "again").is_ok());
+        assert!(matches!(
+            extend(&deadlines, &profile, "C1", 1, due, 6, 5, "again"),
+            Err(ExtensionError::TooLong(_))
+        ));
     }
 
     #[test]

@@ -566,6 +566,21 @@ async fn adjustments_are_shown_only_to_the_roles_that_need_them() {
     resident
         .hears(seen, "staff", "We will now respond by")
         .await;
+    // The cap is on the total: 3 days taken, 8 more would make 11.
+    assert_eq!(
+        act(
+            &bot.base,
+            &alex,
+            &extend,
+            &[
+                ("csrf", &csrf),
+                ("working_days", "8"),
+                ("reason", "Still waiting.")
+            ]
+        )
+        .await,
+        422
+    );
     let mut missing = vec![("csrf", csrf.as_str())];
     missing.extend(full.iter().filter(|(k, _)| *k != "reasons").copied());
     missing.push(("reasons", ""));
