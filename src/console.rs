@@ -124,7 +124,7 @@ impl Console {
         Cookie::build((COOKIE, token))
             .path("/console")
             .http_only(true)
-            .same_site(SameSite::Strict)
+            .same_site(SameSite::Lax)
             .secure(self.secure_cookies)
             .build()
     }
@@ -153,6 +153,37 @@ fn unavailable(e: &dyn std::fmt::Display) -> Response {
 
 fn forbidden(why: &str) -> Response {
     (StatusCode::FORBIDDEN, why.to_owned()).into_response()
+}
+
+/// Shown instead of support needs to roles that do not need them.
+const RESTRICTED: &str = "(support needs recorded; shown to complaints officers and managers)";
+
+/// Hides the support needs and disclosed disabilities in cases from roles that do not need
+/// them (5.10); returns the resident's words that were hidden, to hide them elsewhere too.
+fn restrict_cases(cases: &mut [serde_json::Value]) -> Vec<String> {
+    let mut disclosed = Vec::new();
+    for case in cases {
+        if let Some(answers) = case["answers"].as_object_mut()
+            && let Some(support) = answers.get("support")
+        {
+            if let Some(text) = support.as_str().filter(|t| t.trim().len() > 3) {
+                disclosed.push(text.trim().to_lowercase());
+            }
+            answers.insert("support".to_owned(), serde_json::json!(RESTRICTED));
+        }
+    }
+    disclosed
+}
+
+/// Hides transcript lines that repeat a disclosed support need.
+fn restrict_lines(disclosed: &[String], lines: &mut [staff::StaffLine]) {
+    for line in lines {
+        let text = line.text.to_lowercase();
+        if disclosed.iter().any(|d| text.contains(d.as_str())) {
+            line.text = RESTRICTED.to_owned();
+            line.assessment = None;
+        }
+    }
 }
 
 /// The session behind a form, with the form's token checked against it.
@@ -275,7 +306,12 @@ async fn inbox(
         Ok(alerts) => alerts,
         Err(e) => return unavailable(&e),
     };
-    match staff::inbox(&console.intake.store, &filter).await {
+    let rows = if session.staff.role.sees_adjustments() {
+        staff::inbox(&console.intake.store, &filter).await
+    } else {
+        staff::inbox_restricted(&console.intake.store, &filter, RESTRICTED).await
+    };
+    match rows {
         Ok(rows) => console.render(
             "inbox.html",
             context! {
@@ -330,29 +366,9 @@ async fn conversation(
         Ok(v) => v,
         Err(e) => return unavailable(&e),
     };
-    // Adjustments and disclosed disabilities only for the roles that need them (5.10): in
-    // the case, and wherever the resident's answer appears in the transcript.
     if !session.staff.role.sees_adjustments() {
-        const RESTRICTED: &str =
-            "(support needs recorded; shown to complaints officers and managers)";
-        let mut disclosed = Vec::new();
-        for case in &mut cases {
-            if let Some(answers) = case["answers"].as_object_mut()
-                && let Some(support) = answers.get("support")
-            {
-                if let Some(text) = support.as_str().filter(|t| t.trim().len() > 3) {
-                    disclosed.push(text.trim().to_lowercase());
-                }
-                answers.insert("support".to_owned(), serde_json::json!(RESTRICTED));
-            }
-        }
-        for line in &mut lines {
-            let text = line.text.to_lowercase();
-            if disclosed.iter().any(|d| text.contains(d.as_str())) {
-                line.text = RESTRICTED.to_owned();
-                line.assessment = None;
-            }
-        }
+        let disclosed = restrict_cases(&mut cases);
+        restrict_lines(&disclosed, &mut lines);
     }
     let consent: Vec<_> = events
         .iter()
@@ -637,16 +653,35 @@ async fn conversation_events(
     Path(id): Path<i64>,
     Query(after): Query<After>,
 ) -> Response {
-    if let Err(r) = console.session(&jar).await {
-        return r;
-    }
+    let session = match console.session(&jar).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let restricted = !session.staff.role.sees_adjustments();
+    let token = jar
+        .get(COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
     let store = console.intake.store.clone();
-    let stream =
-        futures::stream::unfold((store, after.after), move |(store, mut last)| async move {
+    let stream = futures::stream::unfold((store, after.after), move |(store, mut last)| {
+        let token = token.clone();
+        async move {
             loop {
+                // The stream ends with the session (signed out, or expired).
+                if !matches!(
+                    staff::session(&store, &token, Utc::now()).await,
+                    Ok(Some(_))
+                ) {
+                    return None;
+                }
                 match staff::lines(&store, id, last).await {
-                    Ok(lines) if !lines.is_empty() => {
+                    Ok(mut lines) if !lines.is_empty() => {
                         last = lines.last().map_or(last, |l| l.id);
+                        if restricted {
+                            let mut cases = staff::cases(&store, id).await.unwrap_or_default();
+                            let disclosed = restrict_cases(&mut cases);
+                            restrict_lines(&disclosed, &mut lines);
+                        }
                         let data = serde_json::to_string(&lines).unwrap_or_default();
                         let event = Event::default().id(last.to_string()).data(data);
                         return Some((Ok::<_, std::convert::Infallible>(event), (store, last)));
@@ -656,7 +691,8 @@ async fn conversation_events(
                 }
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
-        });
+        }
+    });
     sse(stream)
 }
 

@@ -79,6 +79,14 @@ impl Scheduler {
         }
     }
 
+    /// Only the delivery of alerts: run soon after a commit, since an alert may have just
+    /// been raised; the scans of [`Scheduler::run_once`] run on the timer.
+    pub async fn deliver_now(&self, now: DateTime<Utc>) -> Result<Run, StoreError> {
+        let mut run = Run::default();
+        self.deliver(now, &mut run).await?;
+        Ok(run)
+    }
+
     /// One step of every job at `now`.
     pub async fn run_once(&self, now: DateTime<Utc>) -> Result<Run, StoreError> {
         let mut run = Run::default();
@@ -112,7 +120,8 @@ impl Scheduler {
             let Ok(due) = due_on.parse::<NaiveDate>() else {
                 continue;
             };
-            let key = format!("{reference}/{stage}");
+            // The due date is part of the key, so an extended date is warned about again.
+            let key = format!("{reference}/{stage}/{due}");
             let (job, detail) = if today > due {
                 (
                     "deadline_passed",

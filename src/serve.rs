@@ -145,22 +145,30 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
         .context("serving HTTP")
 }
 
-/// Runs the scheduler every minute, and soon after any commit (an alert may have been raised);
-/// a failed run is logged and the next one tries again.
+/// Runs every scheduler job each minute, and delivers alerts soon after any commit (one may
+/// have just been raised); a failed run is logged and the next one tries again.
 fn spawn_scheduler(scheduler: Scheduler, wake: std::sync::Arc<tokio::sync::Notify>) {
     tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(60));
         loop {
-            match scheduler.run_once(Utc::now()).await {
+            let full = tokio::select! {
+                _ = every.tick() => true,
+                () = wake.notified() => {
+                    // Let a burst of commits settle into one delivery.
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                    false
+                }
+            };
+            let now = Utc::now();
+            let result = if full {
+                scheduler.run_once(now).await
+            } else {
+                scheduler.deliver_now(now).await
+            };
+            match result {
                 Ok(run) if run != Run::default() => tracing::info!(?run, "scheduler"),
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "a scheduler run failed"),
-            }
-            tokio::select! {
-                () = wake.notified() => {
-                    // Let a burst of commits settle into one run.
-                    tokio::time::sleep(Duration::from_millis(250)).await;
-                }
-                () = tokio::time::sleep(Duration::from_secs(60)) => {}
             }
         }
     });

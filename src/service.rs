@@ -148,6 +148,11 @@ impl Intake {
     pub async fn record_edit(&self, inbound: &Inbound, original: &str) -> Result<bool, StoreError> {
         let inbound = &recordable(inbound);
         let now = inbound.at;
+        // Read before the transaction: on SQLite the record has one connection.
+        let before = self
+            .store
+            .assessment_of_platform_message(&inbound.channel, original)
+            .await?;
         let mut record = self.store.begin().await?;
         let conversation = record
             .conversation(
@@ -175,7 +180,17 @@ impl Intake {
             now,
         );
         let env = self.env(&conversation.locale, now);
-        let (replies, effects) = dialog::safety_only(&assessment, &env);
+        // Only what the edit adds: a typo fixed in a message about gas does not raise the
+        // alarm a second time.
+        let mut new_only = assessment.clone();
+        if let Some(before) = before {
+            new_only.risks.retain(|r| {
+                !before["risks"]
+                    .as_array()
+                    .is_some_and(|old| old.iter().any(|o| o.as_str() == Some(r.as_str())))
+            });
+        }
+        let (replies, effects) = dialog::safety_only(&new_only, &env);
         self.write(&mut record, &conversation, &replies, &effects, now)?;
         record.commit().await?;
         Ok(true)
@@ -191,11 +206,11 @@ impl Intake {
     ) -> Result<Conversation, ActionError> {
         let conversation = self.held_conversation(conversation).await?;
         let mut record = self.store.begin().await?;
-        if !record.claim(&conversation, staff.id, now).await? {
-            return Err(ActionError::HeldByAnother);
-        }
-        if conversation.claimed_by != Some(staff.id) {
-            self.tell(&mut record, &conversation, "staff_joined", staff, now);
+        match record.claim(&conversation, staff.id, now).await? {
+            None => return Err(ActionError::HeldByAnother),
+            Some(true) => self.tell(&mut record, &conversation, "staff_joined", staff, now),
+            // Already theirs (a second click): the resident is not told twice.
+            Some(false) => {}
         }
         record.audit(
             staff.id,
@@ -205,7 +220,7 @@ impl Intake {
             &json!({}),
             now,
         );
-        record.save_state(&conversation, &conversation.state, now);
+        record.touch(&conversation, now);
         record.commit().await?;
         Ok(conversation)
     }
@@ -245,7 +260,7 @@ impl Intake {
             &json!({ "characters": text.chars().count() }),
             now,
         );
-        record.save_state(&conversation, &conversation.state, now);
+        record.touch(&conversation, now);
         record.commit().await?;
         Ok(conversation)
     }
@@ -274,7 +289,7 @@ impl Intake {
             &json!({}),
             now,
         );
-        record.save_state(&conversation, &conversation.state, now);
+        record.touch(&conversation, now);
         record.commit().await?;
         Ok(conversation)
     }
@@ -324,7 +339,28 @@ impl Intake {
         let Some(text) = response.compose(reference, &self.profile) else {
             return Err(CaseError::Missing(missing));
         };
+        // Stage 2 is handled by someone other than the stage 1 handler (6.13).
+        if stage == 2 && self.store.stage_one_responder(reference).await? == Some(staff.id) {
+            return Err(CaseError::Refused(
+                "you sent the stage 1 response, so someone else must handle stage 2 (Complaint Handling Code 6.13)".to_owned(),
+            ));
+        }
         let mut record = self.store.begin().await?;
+        if !record.case_responded(reference, stage, now).await? {
+            return Err(CaseError::Refused(format!(
+                "complaint {reference} is not awaiting a stage {stage} response (it may have just been sent)"
+            )));
+        }
+        // The conversation as it is now, inside this transaction.
+        let conversation = record
+            .conversation(
+                &conversation.channel,
+                &conversation.chat,
+                "{}",
+                dialog::DEFAULT_LOCALE,
+                now,
+            )
+            .await?;
         let payload = json!({ "text": text });
         record.outbound(
             &conversation,
@@ -340,7 +376,6 @@ impl Intake {
             "stage1_response_sent"
         };
         record.event(&conversation, Some(reference), kind, &detail, now);
-        record.case_status(reference, "responded", now);
         // The resident can now ask for stage 2 (after stage 1) in the conversation.
         let mut state: State = serde_json::from_str(&conversation.state).unwrap_or_default();
         for case in state.cases.iter_mut().filter(|c| c.reference == reference) {
@@ -369,7 +404,17 @@ impl Intake {
         staff: &StaffMember,
         now: DateTime<Utc>,
     ) -> Result<Conversation, CaseError> {
-        let (conversation, stage, _, due_on) = self.case_work(reference).await?;
+        let (conversation, stage, status, due_on) = self.case_work(reference).await?;
+        if status != "acknowledged" {
+            return Err(CaseError::Refused(format!(
+                "complaint {reference} is not awaiting a response, so there is nothing to extend"
+            )));
+        }
+        if days == 0 {
+            return Err(CaseError::Refused(
+                "an extension is at least one working day".to_owned(),
+            ));
+        }
         let due: chrono::NaiveDate = due_on
             .parse()
             .map_err(|_| CaseError::Refused(format!("the due date {due_on:?} cannot be read")))?;

@@ -301,6 +301,32 @@ impl Store {
         }
     }
 
+    /// The stored assessment of the latest version of the inbound message a platform knows
+    /// by `platform_id` (edits are kept as `<id>@<when>`).
+    pub async fn assessment_of_platform_message(
+        &self,
+        channel: &str,
+        platform_id: &str,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        let row = sqlx::query(
+            "SELECT a.assessment FROM messages m JOIN assessments a ON a.message_id = m.id \
+             WHERE m.channel = $1 AND m.direction = 'in' \
+             AND (m.platform_message_id = $2 OR m.platform_message_id LIKE $3) \
+             ORDER BY m.id DESC LIMIT 1",
+        )
+        .bind(channel)
+        .bind(platform_id)
+        .bind(format!("{platform_id}@%"))
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some(r) => Ok(Some(serde_json::from_str(
+                &r.try_get::<String, _>("assessment")?,
+            )?)),
+            None => Ok(None),
+        }
+    }
+
     /// Conversations with no message since `before`: (conversation, state).
     pub async fn idle_conversations(
         &self,
@@ -489,6 +515,25 @@ impl Store {
                 r.try_get("status")?,
                 r.try_get("due_on")?,
             ))),
+            None => Ok(None),
+        }
+    }
+
+    /// The member of staff who sent a complaint's stage 1 response, if staff did.
+    pub async fn stage_one_responder(&self, reference: &str) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query(
+            "SELECT detail FROM events WHERE case_reference = $1 AND kind = 'stage1_response_sent' \
+             ORDER BY id DESC LIMIT 1",
+        )
+        .bind(reference)
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some(r) => {
+                let detail: serde_json::Value =
+                    serde_json::from_str(&r.try_get::<String, _>("detail")?)?;
+                Ok(detail["staff"].as_i64())
+            }
             None => Ok(None),
         }
     }
@@ -845,6 +890,36 @@ impl Record<'_> {
         );
     }
 
+    /// Marks the conversation active now, leaving its dialog state as it is (staff actions
+    /// must not write back a copy of the state read before the transaction).
+    pub fn touch(&mut self, conversation: &Conversation, now: DateTime<Utc>) {
+        self.queue(
+            "UPDATE conversations SET updated_at = $1 WHERE id = $2",
+            vec![Value::Int(millis(now)), Value::Int(conversation.id)],
+        );
+    }
+
+    /// Marks a complaint's stage responded, if it was awaiting its response: false when it
+    /// was not (already responded, or at another stage), so a response is never sent twice.
+    pub async fn case_responded(
+        &mut self,
+        reference: &str,
+        stage: i64,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.flush().await?;
+        let done = sqlx::query(
+            "UPDATE cases SET status = 'responded', updated_at = $1 \
+             WHERE reference = $2 AND stage = $3 AND status = 'acknowledged'",
+        )
+        .bind(millis(now))
+        .bind(reference)
+        .bind(stage)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Opens a complaint at stage 1.
     pub fn open_case(
         &mut self,
@@ -934,16 +1009,16 @@ impl Record<'_> {
         );
     }
 
-    /// Takes the conversation over for `staff`: true if they hold it now (they took it, or
-    /// already held it), false if someone else does.
+    /// Takes the conversation over for `staff`: `Some(true)` if they have just taken it,
+    /// `Some(false)` if they already held it, `None` if someone else does.
     pub async fn claim(
         &mut self,
         conversation: &Conversation,
         staff: i64,
         now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Option<bool>, StoreError> {
         self.flush().await?;
-        sqlx::query(
+        let inserted = sqlx::query(
             "INSERT INTO claims (conversation_id, staff_id, claimed_at, last_activity_at) \
              VALUES ($1, $2, $3, $3) ON CONFLICT (conversation_id) DO NOTHING",
         )
@@ -951,13 +1026,15 @@ impl Record<'_> {
         .bind(staff)
         .bind(millis(now))
         .execute(&mut *self.tx)
-        .await?;
+        .await?
+        .rows_affected()
+            == 1;
         let holder: i64 = sqlx::query("SELECT staff_id FROM claims WHERE conversation_id = $1")
             .bind(conversation.id)
             .fetch_one(&mut *self.tx)
             .await?
             .try_get("staff_id")?;
-        Ok(holder == staff)
+        Ok((holder == staff).then_some(inserted))
     }
 
     /// Notes that the holder of a conversation has just acted in it (an idle claim raises an

@@ -73,8 +73,9 @@ pub trait Deliver: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), DeliveryError>> + Send;
 }
 
-/// How long a sender holds a claimed reply before another may try it.
-const CLAIM_LEASE: chrono::Duration = chrono::Duration::seconds(20);
+/// How long a sender holds a claimed reply before another may try it: longer than a
+/// platform call can take (the Telegram client gives up after 40 s) plus a throttle wait.
+const CLAIM_LEASE: chrono::Duration = chrono::Duration::seconds(90);
 /// The longest wait between two attempts at a failing reply.
 const LONGEST_BACKOFF: Duration = Duration::from_secs(300);
 
@@ -128,9 +129,16 @@ pub async fn deliver_due<D: Deliver>(
     let mut held_back: Vec<String> = Vec::new();
     let mut delivered = 0;
     for item in due {
-        if held_back.contains(&item.chat) || !store.claim_outbox(item.id, now, CLAIM_LEASE).await? {
+        if held_back.contains(&item.chat) {
             continue;
         }
+        // Claimed at this moment (not the start of the pass), so the lease is whole.
+        if !store.claim_outbox(item.id, Utc::now(), CLAIM_LEASE).await? {
+            // Another replica holds it: this chat's later replies wait behind it.
+            held_back.push(item.chat.clone());
+            continue;
+        }
+
         let reply: Reply = match serde_json::from_str(&item.payload) {
             Ok(reply) => reply,
             Err(e) => {

@@ -1,7 +1,8 @@
 //! The web chat: the landlord's website chat (seed 004 lists online chat), and the embedded
 //! default channel. A small accessible page at `/chat` and a JSON API:
 //!
-//! - `POST /chat/api/messages` `{"text": "..."}` or `{"choice": "key", "text": "label"}`, with an
+//! - `POST /chat/api/messages` (with the session opening the page gave) `{"text": "..."}` or
+//!   `{"choice": "key", "text": "label"}`, with an
 //!   optional `"id"` the page makes for each message so a retried post is recorded once.
 //!   Answers 202 once the message is durably recorded; replies arrive on the event stream.
 //! - `GET /chat/api/messages`: this resident's conversation so far.
@@ -60,6 +61,8 @@ pub struct WebChat {
     /// Messages one session may send: 20 at once, then one every 2 seconds (more than anyone
     /// types, fewer than a script flooding the record).
     per_session: Arc<Throttle>,
+    /// New chat sessions, across everyone.
+    new_sessions: Arc<Throttle>,
     /// Mark the cookie Secure (the chat is served over HTTPS).
     secure_cookies: bool,
 }
@@ -89,9 +92,21 @@ impl WebChat {
                     burst: 20.0,
                     per_second: 0.5,
                 },
+                // All sessions together: far above what residents type, low enough that a
+                // flood cannot swamp the record or page managers all night.
                 Bucket {
-                    burst: 1e9,
-                    per_second: 1e9,
+                    burst: 200.0,
+                    per_second: 50.0,
+                },
+            )),
+            new_sessions: Arc::new(Throttle::new(
+                Bucket {
+                    burst: 100.0,
+                    per_second: 10.0,
+                },
+                Bucket {
+                    burst: 100.0,
+                    per_second: 10.0,
                 },
             )),
             secure_cookies,
@@ -119,7 +134,7 @@ impl WebChat {
         Cookie::build((COOKIE, id))
             .path("/chat")
             .http_only(true)
-            .same_site(SameSite::Strict)
+            .same_site(SameSite::Lax)
             .secure(self.secure_cookies)
             .max_age(time_days(SESSION_DAYS))
             .build()
@@ -258,7 +273,19 @@ fn session_of(jar: &PrivateCookieJar) -> Option<String> {
 async fn page(State(chat): State<WebChat>, jar: PrivateCookieJar) -> Response {
     let jar = match session_of(&jar) {
         Some(id) => jar.add(chat.session_cookie(id)),
-        None => jar.add(chat.session_cookie(uuid::Uuid::new_v4().to_string())),
+        None => {
+            if let Some(wait) = chat.new_sessions.check("all") {
+                let mut response = problem(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "The chat is very busy. Please try again in a minute, or phone us.",
+                );
+                if let Ok(value) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+                    response.headers_mut().insert(header::RETRY_AFTER, value);
+                }
+                return response;
+            }
+            jar.add(chat.session_cookie(uuid::Uuid::new_v4().to_string()))
+        }
     };
     let landlord = html_escape(&chat.intake.profile.name);
     let html = PAGE.replace("{{landlord}}", &landlord);
@@ -367,12 +394,10 @@ async fn receive(
             "The message id must be 1 to 64 characters.",
         );
     }
-    let (jar, session) = match session_of(&jar) {
-        Some(id) => (jar, id),
-        None => {
-            let id = uuid::Uuid::new_v4().to_string();
-            (jar.add(chat.session_cookie(id.clone())), id)
-        }
+    // Sessions are only made by opening the page, so a script cannot mint a new one for
+    // every message to get round the limits.
+    let Some(session) = session_of(&jar) else {
+        return no_session();
     };
     if let Some(wait) = chat.per_session.check(&session) {
         let seconds = wait.as_secs().max(1);

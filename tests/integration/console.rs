@@ -66,7 +66,7 @@ async fn sign_in(base: &str, email: &str, password: &str) -> Result<String, u16>
         return Err(response.status().as_u16());
     }
     let cookie = cookie_named(&response, "intake_staff").expect("a session cookie");
-    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/console"] {
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/console"] {
         assert!(cookie.contains(attribute), "{cookie}");
     }
     Ok(cookie.split(';').next().unwrap_or_default().to_owned())

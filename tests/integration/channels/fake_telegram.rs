@@ -46,6 +46,7 @@ struct Inner {
     webhook: Option<(String, String)>,
     /// The id of the last message a resident sent.
     last_resident_message: i64,
+    edits: i64,
     /// While set, getUpdates calls hang and confirm nothing, as if the bot never made them.
     hold_polls: bool,
 }
@@ -191,7 +192,13 @@ impl FakeTelegram {
     pub async fn edit(&self, chat: i64, message_id: i64, text: &str) -> i64 {
         let mut m = self.message(chat, "private", message_id);
         m["text"] = json!(text);
-        m["edit_date"] = json!(chrono::Utc::now().timestamp() + 1);
+        // Each edit a second later than the last, as two edits cannot share a moment.
+        let edits = {
+            let mut inner = self.lock();
+            inner.edits += 1;
+            inner.edits
+        };
+        m["edit_date"] = json!(chrono::Utc::now().timestamp() + edits);
         self.push("edited_message", m).await
     }
 

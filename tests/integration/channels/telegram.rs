@@ -166,6 +166,20 @@ async fn photos_stickers_edits_groups_and_429_through_telegram() {
     )
     .await;
     answered(&fake, chat, before, "0800 111 999").await;
+    // Correcting a typo in that message does not raise the alarm again.
+    let before = fake.sent_to(chat).len();
+    fake.edit(
+        chat,
+        message_id,
+        "the boiler is making a noise and I can smell gas!!",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        fake.sent_to(chat).len(),
+        before,
+        "no second alarm for a typo fix"
+    );
 
     // Replies refused with 429 are sent after retry_after, in order, none lost.
     fake.refuse_next_sends(2);
@@ -227,8 +241,16 @@ async fn photos_stickers_edits_groups_and_429_through_telegram() {
                 .is_some_and(|id| id.starts_with(&format!("{chat}:{message_id}")))
         })
         .collect();
-    assert_eq!(versions.len(), 2, "the original and the edit: {versions:?}");
-    assert!(versions[0].1.ends_with("noise") && versions[1].1.contains("smell gas"));
+    assert_eq!(
+        versions.len(),
+        3,
+        "the original and two edits: {versions:?}"
+    );
+    assert!(
+        versions[0].1.ends_with("noise")
+            && versions[1].1.contains("smell gas")
+            && versions[2].1.ends_with("gas!!")
+    );
     assert_eq!(record.undelivered, 0);
 }
 

@@ -116,7 +116,7 @@ async fn a_complaint_in_the_web_chat_from_first_message_to_acknowledgement() {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/chat"] {
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/chat"] {
         assert!(cookie_header.contains(attribute), "{cookie_header}");
     }
     let cookie = session_cookie(&page).expect("a session cookie");
