@@ -86,6 +86,7 @@ impl Console {
             .route("/console/conversations/{id}/claim", post(claim))
             .route("/console/conversations/{id}/reply", post(reply))
             .route("/console/conversations/{id}/release", post(release))
+            .route("/console/conversations/{id}/notes", post(add_note))
             .route("/console/alerts/{id}/acknowledge", post(acknowledge))
             .route("/console/cases/{reference}/respond", post(respond))
             .route("/console/cases/{reference}/extend", post(extend))
@@ -355,14 +356,15 @@ async fn conversation(
         let events = staff::events(store, id).await?;
         let cases = staff::cases(store, id).await?;
         let audit = staff::audit(store, id).await?;
+        let notes = staff::notes(store, id).await?;
         let holder = match found.claimed_by {
             Some(h) => staff::holder(store, h).await?,
             None => None,
         };
-        Ok::<_, crate::store::StoreError>((lines, events, cases, audit, holder))
+        Ok::<_, crate::store::StoreError>((lines, events, cases, audit, holder, notes))
     }
     .await;
-    let (mut lines, events, mut cases, audit, holder) = match loaded {
+    let (mut lines, events, mut cases, audit, holder, notes) = match loaded {
         Ok(v) => v,
         Err(e) => return unavailable(&e),
     };
@@ -393,6 +395,7 @@ async fn conversation(
             consent => minijinja::Value::from(minijinja::value::Serde(&consent)),
             cases => minijinja::Value::from(minijinja::value::Serde(&cases)),
             audit => minijinja::Value::from(minijinja::value::Serde(&audit)),
+            notes => minijinja::Value::from(minijinja::value::Serde(&notes)),
         },
     )
 }
@@ -498,6 +501,38 @@ async fn acknowledge(
     }
     match staff::acknowledge(&console.intake.store, id, &session.staff, Utc::now()).await {
         Ok(_) => Redirect::to("/console").into_response(),
+        Err(e) => unavailable(&e),
+    }
+}
+
+/// An internal note: any member of staff may add one; residents never see them.
+async fn add_note(
+    State(console): State<Console>,
+    jar: CookieJar,
+    Path(id): Path<i64>,
+    Form(form): Form<ReplyForm>,
+) -> Response {
+    let session = match form_session(&console, &jar, &form.csrf).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let body = form.text.trim();
+    if body.is_empty() || body.chars().count() > LONGEST_REPLY {
+        return (
+            StatusCode::BAD_REQUEST,
+            format!("A note is 1 to {LONGEST_REPLY} characters."),
+        )
+            .into_response();
+    }
+    match console.intake.store.conversation_by_id(id).await {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            return (StatusCode::NOT_FOUND, "There is no such conversation.").into_response();
+        }
+        Err(e) => return unavailable(&e),
+    }
+    match staff::add_note(&console.intake.store, id, &session.staff, body, Utc::now()).await {
+        Ok(()) => Redirect::to(&format!("/console/conversations/{id}")).into_response(),
         Err(e) => unavailable(&e),
     }
 }

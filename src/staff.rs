@@ -628,3 +628,52 @@ pub async fn acknowledge(
     record.commit().await?;
     Ok(done)
 }
+
+/// An internal note: staff only, never shown to the resident.
+#[derive(Debug, Clone, Serialize)]
+pub struct Note {
+    pub author: String,
+    pub body: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Adds an internal note to a conversation (audited).
+pub async fn add_note(
+    store: &Store,
+    conversation: i64,
+    staff: &StaffMember,
+    body: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let mut record = store.begin().await?;
+    record.note(conversation, staff.id, body, now);
+    record.audit(
+        staff.id,
+        "note",
+        Some(conversation),
+        None,
+        &serde_json::json!({ "characters": body.chars().count() }),
+        now,
+    );
+    record.commit().await
+}
+
+/// A conversation's internal notes, oldest first.
+pub async fn notes(store: &Store, conversation: i64) -> Result<Vec<Note>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT s.name, n.body, n.at FROM notes n JOIN staff s ON s.id = n.staff_id \
+         WHERE n.conversation_id = $1 ORDER BY n.id",
+    )
+    .bind(conversation)
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Note {
+                author: r.try_get("name")?,
+                body: r.try_get("body")?,
+                at: from_millis(r.try_get("at")?),
+            })
+        })
+        .collect()
+}

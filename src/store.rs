@@ -1054,6 +1054,19 @@ impl Record<'_> {
         );
     }
 
+    /// An internal note on a conversation, for staff only.
+    pub fn note(&mut self, conversation: i64, staff: i64, body: &str, now: DateTime<Utc>) {
+        self.queue(
+            "INSERT INTO notes (conversation_id, staff_id, body, at) VALUES ($1, $2, $3, $4)",
+            vec![
+                Value::Int(conversation),
+                Value::Int(staff),
+                Value::Text(body.to_owned()),
+                Value::Int(millis(now)),
+            ],
+        );
+    }
+
     /// Records a staff action: who, when, what.
     pub fn audit(
         &mut self,

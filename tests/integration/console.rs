@@ -403,6 +403,32 @@ async fn staff_take_over_reply_and_hand_back_with_everything_audited() {
     resident.send(json!({ "text": "status" })).await;
     resident.hears(seen, "bot", "can't find a complaint").await;
 
+    // An internal note: kept, escaped, and never shown to the resident.
+    let note = "Resident <i>sounded</i> distressed; call back before noon";
+    assert_eq!(
+        act(
+            &base,
+            &alex,
+            &format!("{path}/notes"),
+            &[("csrf", &csrf), ("text", note)]
+        )
+        .await,
+        303
+    );
+    let (_, html) = page(&base, &alex, &path).await;
+    assert!(
+        html.contains("&lt;i&gt;sounded&lt;"),
+        "the note is shown, escaped"
+    );
+    assert!(
+        !resident
+            .history()
+            .await
+            .iter()
+            .any(|l| l["text"].as_str().is_some_and(|t| t.contains("distressed"))),
+        "the resident never sees a note"
+    );
+
     // Who did what, when.
     let store = intake::store::Store::connect(&database)
         .await
@@ -416,7 +442,7 @@ async fn staff_take_over_reply_and_hand_back_with_everything_audited() {
     .iter()
     .map(|r| r.try_get("action").expect("action"))
     .collect();
-    assert_eq!(actions, ["take_over", "reply", "hand_back"]);
+    assert_eq!(actions, ["take_over", "reply", "hand_back", "note"]);
     let edited = sqlx::query("UPDATE audit SET action = 'nothing'")
         .execute(store.pool())
         .await;
