@@ -104,6 +104,9 @@ pub struct ConversationConfig {
     pub half_finished_after_hours: u32,
 }
 
+/// Six years, the usual limitation period for claims a complaint record may be needed for.
+pub const DEFAULT_RETENTION_DAYS: u32 = 2190;
+
 /// Alerts to managers, and the scheduler's thresholds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -121,6 +124,9 @@ pub struct AlertsConfig {
     pub claim_idle_minutes: u32,
     /// Links in alerts point here.
     pub console_url: String,
+    /// Personal data is erased this many days after a complaint closes (with nothing said
+    /// since); anonymised counts are kept.
+    pub retention_days: u32,
     pub smtp: SmtpConfig,
     /// Where alerts go, besides the console.
     pub sinks: Vec<SinkConfig>,
@@ -135,6 +141,7 @@ impl Default for AlertsConfig {
             escalate_after_minutes: 30,
             claim_idle_minutes: 30,
             console_url: "http://127.0.0.1:8080/console".to_owned(),
+            retention_days: DEFAULT_RETENTION_DAYS,
             smtp: SmtpConfig::default(),
             sinks: Vec::new(),
         }

@@ -91,6 +91,7 @@ impl Console {
             .route("/console/cases/{reference}/respond", post(respond))
             .route("/console/cases/{reference}/extend", post(extend))
             .route("/console/cases/{reference}/exclusion", post(exclusion))
+            .route("/console/cases/{reference}/close", post(close))
             .layer(DefaultBodyLimit::max(64 * 1024))
             .with_state(self)
     }
@@ -670,6 +671,30 @@ async fn exclusion(
             &session.staff,
             Utc::now(),
         )
+        .await;
+    case_done(&console, result)
+}
+
+#[derive(Debug, Deserialize)]
+struct CloseForm {
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn close(
+    State(console): State<Console>,
+    jar: CookieJar,
+    Path(reference): Path<String>,
+    Form(form): Form<CloseForm>,
+) -> Response {
+    let session = match caseworker(&console, &jar, &form.csrf).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let result = console
+        .intake
+        .close_case(&reference, &form.reason, &session.staff, Utc::now())
         .await;
     case_done(&console, result)
 }

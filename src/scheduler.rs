@@ -26,6 +26,7 @@ pub struct Run {
     pub idle_claims: usize,
     pub escalations: usize,
     pub half_finished: usize,
+    pub erased: usize,
     pub delivered: usize,
     pub failed: usize,
 }
@@ -38,6 +39,9 @@ pub struct Scheduler {
     pub half_finished_after: chrono::Duration,
     pub webhook_secret: Option<Secret>,
     pub smtp_password: Option<Secret>,
+    /// Personal data is erased this long after a complaint closes (and its conversation
+    /// has gone quiet); anonymised counts are kept.
+    pub erase_after: chrono::Duration,
     http: reqwest::Client,
 }
 
@@ -75,6 +79,7 @@ impl Scheduler {
             half_finished_after,
             webhook_secret,
             smtp_password,
+            erase_after: chrono::Duration::days(i64::from(crate::config::DEFAULT_RETENTION_DAYS)),
             http,
         }
     }
@@ -97,6 +102,7 @@ impl Scheduler {
             .intake
             .sweep_half_finished(now, self.half_finished_after)
             .await?;
+        self.retention(now, &mut run).await?;
         self.deliver(now, &mut run).await?;
         Ok(run)
     }
@@ -148,6 +154,51 @@ impl Scheduler {
                 } else {
                     run.deadline_warnings += 1;
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// The retention purge: conversations whose complaints all closed more than
+    /// `erase_after` ago, with nothing said since, lose their personal data; anonymised counts
+    /// are kept (POLICY.md 7).
+    async fn retention(&self, now: DateTime<Utc>, run: &mut Run) -> Result<(), StoreError> {
+        let cutoff = millis(now - self.erase_after);
+        let rows = sqlx::query(
+            "SELECT DISTINCT c.conversation_id FROM cases c \
+             WHERE c.erased_at IS NULL AND c.closed_at IS NOT NULL AND c.closed_at < $1 \
+             AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.conversation_id \
+                 AND m.at >= $1) \
+             AND NOT EXISTS (SELECT 1 FROM cases o WHERE o.conversation_id = c.conversation_id \
+                 AND (o.closed_at IS NULL OR o.closed_at >= $1))",
+        )
+        .bind(cutoff)
+        .fetch_all(self.intake.store.pool())
+        .await?;
+        for r in rows {
+            let conversation: i64 = r.try_get("conversation_id")?;
+            let cases = sqlx::query(
+                "SELECT k.stage, k.status, k.received_at, v.channel FROM cases k \
+                 JOIN conversations v ON v.id = k.conversation_id WHERE k.conversation_id = $1",
+            )
+            .bind(conversation)
+            .fetch_all(self.intake.store.pool())
+            .await?;
+            let mut counts = Vec::new();
+            for k in &cases {
+                let received = from_millis(k.try_get("received_at")?);
+                counts.push((
+                    received.format("%Y-%m").to_string(),
+                    k.try_get::<String, _>("channel")?,
+                    k.try_get::<i64, _>("stage")?,
+                    k.try_get::<String, _>("status")?,
+                ));
+            }
+            let mut record = self.intake.store.begin().await?;
+            if record.once("erase", &conversation.to_string(), now).await? {
+                record.erase_conversation(conversation, &counts, now);
+                record.commit().await?;
+                run.erased += 1;
             }
         }
         Ok(())

@@ -115,16 +115,15 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
         });
     }
 
-    spawn_scheduler(
-        Scheduler::new(
-            intake.clone(),
-            config.alerts.clone(),
-            chrono::Duration::hours(i64::from(config.conversation.half_finished_after_hours)),
-            config.secrets.alert_webhook_secret.clone(),
-            config.secrets.smtp_password.clone(),
-        ),
-        wakers.of(crate::channels::ANYTHING),
+    let mut scheduler = Scheduler::new(
+        intake.clone(),
+        config.alerts.clone(),
+        chrono::Duration::hours(i64::from(config.conversation.half_finished_after_hours)),
+        config.secrets.alert_webhook_secret.clone(),
+        config.secrets.smtp_password.clone(),
     );
+    scheduler.erase_after = chrono::Duration::days(i64::from(config.alerts.retention_days));
+    spawn_scheduler(scheduler, wakers.of(crate::channels::ANYTHING));
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

@@ -507,6 +507,37 @@ impl Intake {
         Ok(conversation)
     }
 
+    /// Closes a complaint once it has had its final word: a response, or a decision not to
+    /// take it on. The retention period runs from here.
+    pub async fn close_case(
+        &self,
+        reference: &str,
+        reason: &str,
+        staff: &StaffMember,
+        now: DateTime<Utc>,
+    ) -> Result<Conversation, CaseError> {
+        let (conversation, ..) = self.case_work(reference).await?;
+        let mut record = self.store.begin().await?;
+        if !record.close_case(reference, now).await? {
+            return Err(CaseError::Refused(format!(
+                "complaint {reference} can be closed once it has been responded to or excluded"
+            )));
+        }
+        let detail = json!({ "reason": reason.trim(), "staff": staff.id });
+        record.event(&conversation, Some(reference), "closed", &detail, now);
+        record.audit(
+            staff.id,
+            "close",
+            Some(conversation.id),
+            Some(reference),
+            &detail,
+            now,
+        );
+        record.touch(&conversation, now);
+        record.commit().await?;
+        Ok(conversation)
+    }
+
     /// A complaint staff can work on: its conversation, stage, status and due date.
     async fn case_work(
         &self,

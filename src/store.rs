@@ -1067,6 +1067,69 @@ impl Record<'_> {
         );
     }
 
+    /// Closes a complaint that has had its final word (a response or an exclusion decision);
+    /// false if it was not in that state.
+    pub async fn close_case(
+        &mut self,
+        reference: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.flush().await?;
+        let done = sqlx::query(
+            "UPDATE cases SET status = 'closed', closed_at = $1, updated_at = $1 \
+             WHERE reference = $2 AND status IN ('responded', 'excluded')",
+        )
+        .bind(millis(now))
+        .bind(reference)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The retention purge for one conversation: every message, assessment, reply, event,
+    /// alert, note and claim is deleted, the complaints keep only their reference, stage and
+    /// dates, the platform's chat id is replaced, and each complaint is added to the
+    /// anonymised counts. The staff audit stays (it holds who did what, not what was said).
+    pub fn erase_conversation(
+        &mut self,
+        conversation: i64,
+        counts: &[(String, String, i64, String)],
+        now: DateTime<Utc>,
+    ) {
+        const ERASE: &[&str] = &[
+            "DELETE FROM alert_deliveries WHERE alert_id IN (SELECT id FROM alerts WHERE conversation_id = $1)",
+            "DELETE FROM alerts WHERE conversation_id = $1",
+            "DELETE FROM outbox WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = $1)",
+            "DELETE FROM assessments WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = $1)",
+            "DELETE FROM messages WHERE conversation_id = $1",
+            "DELETE FROM events WHERE conversation_id = $1",
+            "DELETE FROM notes WHERE conversation_id = $1",
+            "DELETE FROM claims WHERE conversation_id = $1",
+            "UPDATE conversations SET state = '{}', chat = 'erased:' || CAST(id AS TEXT) WHERE id = $1",
+        ];
+        for statement in ERASE {
+            self.queue(statement, vec![Value::Int(conversation)]);
+        }
+        self.queue(
+            "UPDATE cases SET definition = '', answers = '{}', suggested_route = NULL, erased_at = $1 \
+             WHERE conversation_id = $2",
+            vec![Value::Int(millis(now)), Value::Int(conversation)],
+        );
+        for (month, channel, stage, status) in counts {
+            self.queue(
+                "INSERT INTO retention_counts (month, channel, stage, status, complaints) \
+                 VALUES ($1, $2, $3, $4, 1) ON CONFLICT (month, channel, stage, status) \
+                 DO UPDATE SET complaints = retention_counts.complaints + 1",
+                vec![
+                    Value::Text(month.clone()),
+                    Value::Text(channel.clone()),
+                    Value::Int(*stage),
+                    Value::Text(status.clone()),
+                ],
+            );
+        }
+    }
+
     /// Records a staff action: who, when, what.
     pub fn audit(
         &mut self,

@@ -638,6 +638,65 @@ async fn adjustments_are_shown_only_to_the_roles_that_need_them() {
         .await;
     resident.hears(seen, "bot", "stage 2").await;
 
+    // Closing: only once the case has had its final word.
+    let close = format!("/console/cases/{reference}/close");
+    assert_eq!(
+        act(&bot.base, &alex, &close, &[("csrf", &csrf), ("reason", "")]).await,
+        422,
+        "stage 2 is open"
+    );
+    // Stage 2 is for someone other than the stage 1 handler (6.13).
+    let mut stage2 = vec![("csrf", csrf.as_str())];
+    stage2.extend(
+        full.iter()
+            .map(|(k, v)| if *k == "stage" { (*k, "2") } else { (*k, *v) }),
+    );
+    let refused = no_redirects()
+        .post(format!("{}{respond}", bot.base))
+        .header("Cookie", &alex)
+        .form(&stage2)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(refused.status(), 422);
+    assert!(refused.text().await.expect("text").contains("6.13"));
+    assert_eq!(
+        add_staff(
+            &database,
+            "Mo Manager",
+            "mo@example.org",
+            "manager",
+            PASSWORD
+        )
+        .0,
+        0
+    );
+    let mo = sign_in(&bot.base, "mo@example.org", PASSWORD)
+        .await
+        .expect("sign in");
+    let (_, mo_page) = page(&bot.base, &mo, &path).await;
+    let mo_csrf = csrf_of(&mo_page);
+    let mut stage2 = vec![("csrf", mo_csrf.as_str())];
+    stage2.extend(
+        full.iter()
+            .map(|(k, v)| if *k == "stage" { (*k, "2") } else { (*k, *v) }),
+    );
+    let seen = resident.history().await.len();
+    assert_eq!(act(&bot.base, &mo, &respond, &stage2).await, 303);
+    resident.hears(seen, "staff", "final response").await;
+    assert_eq!(
+        act(
+            &bot.base,
+            &alex,
+            &close,
+            &[("csrf", &csrf), ("reason", "Resolved")]
+        )
+        .await,
+        303
+    );
+    let (_, closed) = page(&bot.base, &alex, &path).await;
+    assert!(closed.contains("stage 2, closed"), "closed");
+
     // The inbox filters.
     let (_, only_telegram) = page(&bot.base, &alex, "/console?channel=telegram").await;
     assert!(!only_telegram.contains("data-chat=\"web:"));

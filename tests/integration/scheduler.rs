@@ -406,3 +406,92 @@ fn alerts_go_to_email_and_a_signed_webhook_and_escalate_when_nobody_acknowledges
         assert_eq!(run, intake::scheduler::Run::default());
     });
 }
+
+#[test]
+fn personal_data_is_erased_after_the_retention_period_and_counts_are_kept() {
+    on_both(|store| async move {
+        let t0 = at("2026-03-02T10:00:00Z");
+        let service = intake(store.clone());
+        let text = "my name is Sam Jones, 4 Rowan Close, and the boiler is broken again";
+        service
+            .handle(
+                &Inbound {
+                    channel: "web".to_owned(),
+                    chat: "C2026-00050".to_owned(),
+                    platform_message_id: None,
+                    body: text.to_owned(),
+                    attachments: Vec::new(),
+                    at: t0,
+                },
+                &Input::Text(text.to_owned()),
+            )
+            .await
+            .expect("handle");
+        open_case(&store, "C2026-00050", "2026-03-16", t0).await;
+        // An open complaint next door is not touched.
+        open_case(&store, "C2026-00051", "2026-03-16", t0).await;
+        sqlx::query(
+            "UPDATE cases SET status = 'closed', closed_at = $1 WHERE reference = 'C2026-00050'",
+        )
+        .bind(intake::store::millis(t0))
+        .execute(store.pool())
+        .await
+        .expect("close");
+        let mut s = scheduler(service, AlertsConfig::default(), None);
+        s.erase_after = Duration::days(30);
+        let messages = async || -> i64 {
+            sqlx::query("SELECT COUNT(*) AS n FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.id = (SELECT conversation_id FROM cases WHERE reference = 'C2026-00050')")
+                .fetch_one(store.pool())
+                .await
+                .expect("count")
+                .try_get("n")
+                .expect("n")
+        };
+        assert!(messages().await > 0);
+
+        let run = s.run_once(t0 + Duration::days(29)).await.expect("run");
+        assert_eq!(run.erased, 0, "not yet");
+        let run = s.run_once(t0 + Duration::days(31)).await.expect("run");
+        assert_eq!(run.erased, 1);
+        assert_eq!(messages().await, 0, "every message erased");
+        let kept = sqlx::query(
+            "SELECT definition, answers, erased_at FROM cases WHERE reference = 'C2026-00050'",
+        )
+        .fetch_one(store.pool())
+        .await
+        .expect("case");
+        assert_eq!(kept.try_get::<String, _>("definition").expect("d"), "");
+        assert!(
+            kept.try_get::<Option<i64>, _>("erased_at")
+                .expect("e")
+                .is_some()
+        );
+        let chat: String = sqlx::query("SELECT chat FROM conversations WHERE id = (SELECT conversation_id FROM cases WHERE reference = 'C2026-00050')")
+            .fetch_one(store.pool())
+            .await
+            .expect("conversation")
+            .try_get("chat")
+            .expect("chat");
+        assert!(chat.starts_with("erased:"), "{chat}");
+        let open: String =
+            sqlx::query("SELECT definition FROM cases WHERE reference = 'C2026-00051'")
+                .fetch_one(store.pool())
+                .await
+                .expect("case")
+                .try_get("definition")
+                .expect("d");
+        assert!(!open.is_empty(), "the open complaint keeps its record");
+        let count = async || -> i64 {
+            sqlx::query("SELECT complaints FROM retention_counts WHERE month = '2026-03' AND channel = 'web' AND status = 'closed'")
+                .fetch_one(store.pool())
+                .await
+                .expect("counts")
+                .try_get("complaints")
+                .expect("n")
+        };
+        assert_eq!(count().await, 1, "the anonymised count is kept");
+        let run = s.run_once(t0 + Duration::days(40)).await.expect("run");
+        assert_eq!(run.erased, 0);
+        assert_eq!(count().await, 1, "counted once");
+    });
+}
