@@ -34,6 +34,27 @@ const WRONG_PASSWORD_DELAY: Duration = Duration::from_secs(1);
 /// The longest reply staff may send in one message.
 const LONGEST_REPLY: usize = 4000;
 
+/// A standard message staff can start a reply from.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StandardMessage {
+    pub name: String,
+    pub text: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StandardMessages {
+    message: Vec<StandardMessage>,
+}
+
+/// The shipped standard messages (`src/console/standard_messages.toml`).
+pub fn standard_messages() -> Vec<StandardMessage> {
+    toml::from_str::<StandardMessages>(include_str!("console/standard_messages.toml"))
+        .map(|m| m.message)
+        .unwrap_or_default()
+}
+
 /// What the console needs.
 #[derive(Clone)]
 pub struct Console {
@@ -43,6 +64,7 @@ pub struct Console {
     secure_cookies: bool,
     /// Sign-in attempts per email: five, then one a minute.
     attempts: Arc<Throttle>,
+    standard: Arc<Vec<StandardMessage>>,
 }
 
 impl Console {
@@ -59,6 +81,7 @@ impl Console {
             wakers,
             templates: Arc::new(templates),
             secure_cookies,
+            standard: Arc::new(standard_messages()),
             attempts: Arc::new(Throttle::new(
                 Bucket {
                     burst: 5.0,
@@ -373,6 +396,35 @@ async fn conversation(
         let disclosed = restrict_cases(&mut cases);
         restrict_lines(&disclosed, &mut lines);
     }
+    // Standard messages filled in for this conversation's latest complaint.
+    let latest = cases.last();
+    let o = &console.intake.profile.ombudsman;
+    let standard: Vec<StandardMessage> = console
+        .standard
+        .iter()
+        .map(|m| StandardMessage {
+            name: m.name.clone(),
+            text: m
+                .text
+                .replace("{landlord}", &console.intake.profile.name)
+                .replace("{staff}", &session.staff.name)
+                .replace(
+                    "{reference}",
+                    latest
+                        .and_then(|c| c["reference"].as_str())
+                        .unwrap_or("(no reference yet)"),
+                )
+                .replace(
+                    "{due}",
+                    latest
+                        .and_then(|c| c["due_on"].as_str())
+                        .unwrap_or("(no date yet)"),
+                )
+                .replace("{ombudsman_phone}", &o.phone)
+                .replace("{ombudsman_website}", &o.website)
+                .replace("{ombudsman_address}", &o.address),
+        })
+        .collect();
     let consent: Vec<_> = events
         .iter()
         .filter(|(kind, ..)| kind == "consent" || kind == "privacy_request")
@@ -397,6 +449,7 @@ async fn conversation(
             cases => minijinja::Value::from(minijinja::value::Serde(&cases)),
             audit => minijinja::Value::from(minijinja::value::Serde(&audit)),
             notes => minijinja::Value::from(minijinja::value::Serde(&notes)),
+            standard => minijinja::Value::from(minijinja::value::Serde(&standard)),
         },
     )
 }
@@ -802,3 +855,19 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("console/conversation.html"),
     ),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_standard_messages_load() {
+        let messages = standard_messages();
+        assert!(messages.len() >= 5);
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.text.contains("{ombudsman_phone}"))
+        );
+    }
+}

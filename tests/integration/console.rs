@@ -315,6 +315,15 @@ async fn staff_take_over_reply_and_hand_back_with_everything_audited() {
         303
     );
     resident.hears(seen, "bot", "Alex Officer from").await;
+    // The holder can start from a standard message, filled in for this landlord.
+    let (_, held) = page(&base, &alex, &path).await;
+    assert!(held.contains("Housing Ombudsman details") && held.contains("0300 111 3000"));
+    assert!(
+        held.contains("I&#x27;m Alex Officer from Example Homes")
+            || held.contains("I&#39;m Alex Officer from Example Homes")
+            || held.contains("I'm Alex Officer from Example Homes"),
+        "{held}"
+    );
 
     // The bot is silent while staff hold the conversation.
     let seen = resident.history().await.len();
