@@ -340,3 +340,101 @@ async fn bad_input_gets_a_clear_message_and_writes_nothing() {
         before + accepted
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_that_goes_away_gets_a_clear_503_and_nothing_half_written() {
+    // The bot on PostgreSQL, in a schema of its own that the test then takes away.
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let admin = sqlx::PgPool::connect("postgres://postgres@127.0.0.1:5432/test")
+        .await
+        .expect("PostgreSQL on 127.0.0.1:5432 (.ci/run starts it)");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&admin)
+        .await
+        .expect("schema");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url =
+        format!("postgres://postgres@127.0.0.1:5432/test?options=-c%20search_path%3D{schema}");
+    let bot = Bot::start(&url, &dir.path().join("bot.log"), &[]).await;
+    let cookie = session_cookie(
+        &client()
+            .get(format!("{}/chat", bot.base))
+            .send()
+            .await
+            .expect("page"),
+    )
+    .expect("cookie");
+    let response = post(
+        &bot.base,
+        Some(&cookie),
+        json!({"text": "hello"}).to_string(),
+    )
+    .await;
+    assert_eq!(response.status(), 202);
+
+    // The tables disappear under the running bot (as when a database is lost).
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "ALTER SCHEMA {schema} RENAME TO {schema}_away"
+    )))
+    .execute(&admin)
+    .await
+    .expect("take it away");
+    let response = post(
+        &bot.base,
+        Some(&cookie),
+        json!({"text": "my ceiling is leaking"}).to_string(),
+    )
+    .await;
+    assert_eq!(response.status(), 503);
+    let error: Value = response.json().await.expect("a JSON error");
+    assert!(
+        error["error"]
+            .as_str()
+            .expect("message")
+            .contains("Nothing was half-saved"),
+        "{error}"
+    );
+
+    // Back again: the resident's resend is taken, and the failed attempt left nothing behind.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "ALTER SCHEMA {schema}_away RENAME TO {schema}"
+    )))
+    .execute(&admin)
+    .await
+    .expect("bring it back");
+    let mut accepted = false;
+    for _ in 0..50 {
+        let response = post(
+            &bot.base,
+            Some(&cookie),
+            json!({"text": "my ceiling is leaking"}).to_string(),
+        )
+        .await;
+        if response.status() == 202 {
+            accepted = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        accepted,
+        "the resend was not taken once the database was back"
+    );
+    let inbound: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) AS n FROM {schema}.messages WHERE direction = 'in'"
+    )))
+    .fetch_one(&admin)
+    .await
+    .expect("count")
+    .try_get("n")
+    .expect("n");
+    assert_eq!(
+        inbound, 2,
+        "hello and the resend; nothing from the failed attempt"
+    );
+    drop(bot);
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+        .execute(&admin)
+        .await
+        .expect("drop");
+}
