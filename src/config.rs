@@ -117,6 +117,9 @@ pub struct AlertsConfig {
     pub working_hours_end: String,
     /// Warn this many working days before a response is due.
     pub deadline_warning_working_days: u32,
+    /// A resident whose response is late is told, and told again every this many working
+    /// days until it is sent (Code 5.9).
+    pub update_interval_working_days: u32,
     /// An urgent alert nobody acknowledges moves to the next level of sinks after this long.
     pub escalate_after_minutes: u32,
     /// A conversation taken over by staff, with the resident waiting this long for an answer,
@@ -138,6 +141,7 @@ impl Default for AlertsConfig {
             working_hours_start: "09:00".to_owned(),
             working_hours_end: "17:00".to_owned(),
             deadline_warning_working_days: 2,
+            update_interval_working_days: 5,
             escalate_after_minutes: 30,
             claim_idle_minutes: 30,
             console_url: "http://127.0.0.1:8080/console".to_owned(),

@@ -23,6 +23,8 @@ use crate::store::{StoreError, from_millis, millis};
 pub struct Run {
     pub deadline_warnings: usize,
     pub deadline_breaches: usize,
+    /// Residents told their response is late, or told again at the agreed interval (5.9).
+    pub late_updates: usize,
     pub idle_claims: usize,
     pub escalations: usize,
     pub half_finished: usize,
@@ -154,7 +156,78 @@ impl Scheduler {
                 } else {
                     run.deadline_warnings += 1;
                 }
+            } else {
+                drop(record);
             }
+            if job == "deadline_passed" {
+                self.update_resident(&reference, conversation, stage, due, today, now, run)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A response that is late: the resident is told, and told again at the agreed
+    /// interval until it is sent (Code 5.9), each update once.
+    #[allow(clippy::too_many_arguments)]
+    async fn update_resident(
+        &self,
+        reference: &str,
+        conversation: i64,
+        stage: i64,
+        due: NaiveDate,
+        today: NaiveDate,
+        now: DateTime<Utc>,
+        run: &mut Run,
+    ) -> Result<(), StoreError> {
+        let calendar = &self.intake.calendar;
+        let interval = i64::from(self.alerts.update_interval_working_days.max(1));
+        let late = calendar.working_days_between(due, today);
+        if late < 1 {
+            return Ok(());
+        }
+        let round = (late - 1) / interval;
+        // Read before the transaction: on SQLite the record has one connection.
+        let Some(found) = self.intake.store.conversation_by_id(conversation).await? else {
+            return Ok(());
+        };
+        let next = calendar.add_working_days(today, u32::try_from(interval).unwrap_or(5));
+        let values = std::collections::BTreeMap::from([
+            ("landlord", self.intake.profile.name.clone()),
+            ("reference", reference.to_owned()),
+            ("stage", stage.to_string()),
+            ("due", due.format("%A %-d %B %Y").to_string()),
+            ("next_update", next.format("%A %-d %B %Y").to_string()),
+            (
+                "ombudsman_phone",
+                self.intake.profile.ombudsman.phone.clone(),
+            ),
+        ]);
+        let reply = self
+            .intake
+            .dialogs
+            .locale(&found.locale)
+            .say("late_update", &values);
+        let mut record = self.intake.store.begin().await?;
+        if record
+            .once(
+                "late_update",
+                &format!("{reference}/{stage}/{due}/{round}"),
+                now,
+            )
+            .await?
+        {
+            let payload = json!({ "text": reply.text });
+            record.outbound(&found, "bot", &reply.text, &payload, now);
+            record.event(
+                &found,
+                Some(reference),
+                "late_update",
+                &json!({ "round": round }),
+                now,
+            );
+            record.commit().await?;
+            run.late_updates += 1;
         }
         Ok(())
     }

@@ -171,6 +171,7 @@ const REQUIRED: &[&str] = &[
     "private_only",
     "staff_joined",
     "staff_left",
+    "late_update",
 ];
 
 /// Placeholders the bot fills in.
@@ -193,6 +194,7 @@ const PLACEHOLDERS: &[&str] = &[
     "exclusion_note",
     "question",
     "staff",
+    "next_update",
 ];
 
 impl Dialogs {

@@ -113,8 +113,29 @@ fn deadline_warnings_count_working_days_across_christmas_and_fire_once() {
         // ...the day after is, once.
         let run = s.run_once(at("2026-12-31T09:00:00Z")).await.expect("run");
         assert_eq!(run.deadline_breaches, 1);
+        // The resident is told it is late (5.9)...
+        assert_eq!(run.late_updates, 1);
         let run = s.run_once(at("2027-01-04T09:00:00Z")).await.expect("run");
-        assert_eq!(run.deadline_breaches, 0);
+        assert_eq!((run.deadline_breaches, run.late_updates), (0, 0));
+        // ...and again five working days later (4, 5, 6, 7 and 8 January), not before.
+        let run = s.run_once(at("2027-01-07T09:00:00Z")).await.expect("run");
+        assert_eq!(run.late_updates, 0);
+        let run = s.run_once(at("2027-01-08T09:00:00Z")).await.expect("run");
+        assert_eq!(run.late_updates, 1);
+        let told: Vec<String> = sqlx::query("SELECT payload FROM outbox ORDER BY id")
+            .fetch_all(store.pool())
+            .await
+            .expect("outbox")
+            .iter()
+            .map(|r| r.try_get("payload").expect("payload"))
+            .collect();
+        assert_eq!(told.len(), 2);
+        assert!(
+            told[0].contains("was due on Wednesday 30 December 2026"),
+            "{}",
+            told[0]
+        );
+        assert!(told[0].contains("update you again by"), "{}", told[0]);
         assert_eq!(alerts_of_kind(&store, "deadline_near").await, 1);
         assert_eq!(alerts_of_kind(&store, "deadline_passed").await, 1);
 
