@@ -5,7 +5,7 @@
 //! meanwhile.
 //!
 //! Needs /usr/bin/chromium and /usr/bin/chromedriver (Debian's `chromium` and
-//! `chromium-driver`); `.ci/run` installs them.
+//! `chromium-driver`); `.ci/test` (the README's test command) installs them.
 
 use std::io::Write;
 use std::os::unix::process::CommandExt;
@@ -45,7 +45,7 @@ impl ChromeDriver {
         for program in [CHROMEDRIVER, CHROMIUM] {
             assert!(
                 Path::new(program).exists(),
-                "{program} is not installed: run .ci/run, which installs Debian's chromium and \
+                "{program} is not installed: run ./.ci/test, which installs Debian's chromium and \
                  chromium-driver (or: apt-get install -y chromium chromium-driver)"
             );
         }

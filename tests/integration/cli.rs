@@ -394,7 +394,7 @@ fn serve_keeps_secrets_out_of_human_and_json_logs() {
     let admin = runtime.block_on(async {
         let admin = sqlx::PgPool::connect("postgres://postgres@127.0.0.1:5432/test")
             .await
-            .expect("PostgreSQL on 127.0.0.1:5432 (.ci/run starts it)");
+            .expect("PostgreSQL on 127.0.0.1:5432 (./.ci/test starts it)");
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
             .execute(&admin)
             .await

@@ -1,5 +1,5 @@
 //! The store suite, run against SQLite (a real file) and PostgreSQL (127.0.0.1:5432, database
-//! `test`, each run in its own schema). PostgreSQL must be running: `.ci/run` starts it.
+//! `test`, each run in its own schema). PostgreSQL must be running: `./.ci/test` starts it.
 
 use std::future::Future;
 
@@ -37,7 +37,7 @@ where
             max_connections: 4,
         };
         let store = Store::connect_with(options).await.unwrap_or_else(|e| {
-            panic!("PostgreSQL must be running on 127.0.0.1:5432 (.ci/run starts it): {e}")
+            panic!("PostgreSQL must be running on 127.0.0.1:5432 (./.ci/test starts it): {e}")
         });
         assert_eq!(store.backend(), Backend::Postgres);
         let pool = store.pool().clone();

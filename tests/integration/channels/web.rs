@@ -347,7 +347,7 @@ async fn a_database_that_goes_away_gets_a_clear_503_and_nothing_half_written() {
     let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
     let admin = sqlx::PgPool::connect("postgres://postgres@127.0.0.1:5432/test")
         .await
-        .expect("PostgreSQL on 127.0.0.1:5432 (.ci/run starts it)");
+        .expect("PostgreSQL on 127.0.0.1:5432 (./.ci/test starts it)");
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
         .execute(&admin)
         .await
