@@ -108,6 +108,18 @@ pub enum StaffCommand {
         #[arg(long)]
         role: String,
     },
+    /// Link an account to its holder's Telegram or Discord user id, so that a manager can
+    /// acknowledge alerts with the button in an alert chat.
+    Link {
+        #[arg(long)]
+        email: String,
+        /// Their numeric Telegram user id.
+        #[arg(long)]
+        telegram: Option<String>,
+        /// Their numeric Discord user id.
+        #[arg(long)]
+        discord: Option<String>,
+    },
 }
 
 /// Runs the command line; the exit code says whether it succeeded.
@@ -182,6 +194,40 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 member.role.as_str(),
                 member.id
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Staff {
+            action:
+                StaffCommand::Link {
+                    email,
+                    telegram,
+                    discord,
+                },
+        } => {
+            config.validate()?;
+            use crate::staff::Platform;
+            let links: Vec<(Platform, String)> = [
+                telegram.map(|id| (Platform::Telegram, id)),
+                discord.map(|id| (Platform::Discord, id)),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            anyhow::ensure!(!links.is_empty(), "give --telegram or --discord (or both)");
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            runtime.block_on(async {
+                let store = Store::connect(&config.database_url)
+                    .await
+                    .context("opening the database")?;
+                for (platform, id) in &links {
+                    anyhow::ensure!(
+                        crate::staff::link(&store, &email, *platform, id).await?,
+                        "there is no staff account {email:?}"
+                    );
+                    println!("Linked {email} to {} user {id}.", platform.as_str());
+                }
+                anyhow::Ok(())
+            })?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench {

@@ -181,14 +181,17 @@ impl Default for SmtpConfig {
 #[serde(deny_unknown_fields)]
 pub struct SinkConfig {
     pub name: String,
-    /// `webhook` (signed with HMAC-SHA256 using INTAKE_ALERT_WEBHOOK_SECRET) or `email`.
+    /// `webhook` (signed with HMAC-SHA256 using INTAKE_ALERT_WEBHOOK_SECRET), `email`,
+    /// `telegram` (a chat the bot is in) or `discord` (a channel the bot can post in). In
+    /// Telegram and Discord each alert has an Acknowledge button for managers whose accounts
+    /// are linked (`intake staff link`).
     pub kind: SinkKind,
-    /// The webhook URL, or email addresses separated by commas; `role:manager` means every
-    /// staff account with that role.
+    /// The webhook URL; email addresses separated by commas, where `role:manager` means every
+    /// staff account with that role; the Telegram chat id; or the Discord channel id.
     pub to: String,
     /// The alert kinds it takes (emergency, safeguarding, health_safety, vulnerability,
     /// person_requested, stage2_request, deadline_near, deadline_passed, claim_idle,
-    /// half_finished); empty for all.
+    /// half_finished, action_overdue, email_unusable); empty for all.
     #[serde(default)]
     pub alerts: Vec<String>,
     /// 0: told at once. 1, 2...: told when an urgent alert is still unacknowledged after
@@ -202,6 +205,8 @@ pub struct SinkConfig {
 pub enum SinkKind {
     Webhook,
     Email,
+    Telegram,
+    Discord,
 }
 
 impl Default for ConversationConfig {
@@ -468,6 +473,30 @@ impl Config {
                     return Err(ConfigError::Alerts(format!(
                         "alert sink {:?} sends email, but alerts.smtp.host is not set",
                         sink.name
+                    )));
+                }
+                SinkKind::Telegram if self.secrets.telegram_token.is_none() => {
+                    return Err(ConfigError::Alerts(format!(
+                        "alert sink {:?} posts to Telegram, but INTAKE_TELEGRAM_TOKEN is not set",
+                        sink.name
+                    )));
+                }
+                SinkKind::Telegram if sink.to.trim().parse::<i64>().is_err() => {
+                    return Err(ConfigError::Alerts(format!(
+                        "alert sink {:?}: to = {:?} is not a Telegram chat id (a number such as -1001234567890)",
+                        sink.name, sink.to
+                    )));
+                }
+                SinkKind::Discord if self.secrets.discord_token.is_none() => {
+                    return Err(ConfigError::Alerts(format!(
+                        "alert sink {:?} posts to Discord, but INTAKE_DISCORD_TOKEN is not set",
+                        sink.name
+                    )));
+                }
+                SinkKind::Discord if !sink.to.trim().parse::<u64>().is_ok_and(|id| id != 0) => {
+                    return Err(ConfigError::Alerts(format!(
+                        "alert sink {:?}: to = {:?} is not a Discord channel id",
+                        sink.name, sink.to
                     )));
                 }
                 _ => {}

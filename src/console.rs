@@ -115,6 +115,13 @@ impl Console {
             .route("/console/cases/{reference}/extend", post(extend))
             .route("/console/cases/{reference}/exclusion", post(exclusion))
             .route("/console/cases/{reference}/close", post(close))
+            .route(
+                "/console/cases/{reference}/definition",
+                post(edit_definition),
+            )
+            .route("/console/cases/{reference}/handler", post(assign_handler))
+            .route("/console/cases/{reference}/actions", post(add_case_action))
+            .route("/console/actions/{id}/done", post(mark_action_done))
             .layer(DefaultBodyLimit::max(64 * 1024))
             .with_state(self)
     }
@@ -385,6 +392,19 @@ async fn conversation(
             Some(h) => staff::holder(store, h).await?,
             None => None,
         };
+        let mut cases = cases;
+        let actions = store.case_actions(id).await?;
+        let emails = store.resident_emails(id).await?;
+        let workers = staff::caseworkers(store).await?;
+        for case in &mut cases {
+            let reference = case["reference"].as_str().unwrap_or_default().to_owned();
+            let excluded = if case["stage"].as_i64() == Some(2) {
+                store.stage_one_handlers(&reference).await?
+            } else {
+                Vec::new()
+            };
+            case_work_view(case, &reference, &actions, &emails, &workers, &excluded);
+        }
         Ok::<_, crate::store::StoreError>((lines, events, cases, audit, holder, notes))
     }
     .await;
@@ -748,6 +768,161 @@ async fn close(
     let result = console
         .intake
         .close_case(&reference, &form.reason, &session.staff, Utc::now())
+        .await;
+    case_done(&console, result)
+}
+
+/// What the case panel shows of a complaint's work: its remedies and actions (and the
+/// response form's remedy and outstanding-action text made from them, 6.9), its copies by
+/// email, and who may be named to handle it (not a stage 1 handler at stage 2, 6.13).
+fn case_work_view(
+    case: &mut serde_json::Value,
+    reference: &str,
+    actions: &[crate::store::CaseAction],
+    emails: &[crate::store::ResidentEmail],
+    workers: &[(i64, String)],
+    excluded: &[i64],
+) {
+    let mine: Vec<_> = actions
+        .iter()
+        .filter(|a| a.case_reference == reference)
+        .collect();
+    let remedy_text: Vec<String> = mine
+        .iter()
+        .filter(|a| a.kind == "remedy")
+        .map(|a| format!("- {}", a.description))
+        .collect();
+    let actions_text: Vec<String> = mine
+        .iter()
+        .filter(|a| a.kind == "action" && a.done_at.is_none())
+        .map(|a| match &a.due_on {
+            Some(due) => format!("- {} (by {due})", a.description),
+            None => format!("- {}", a.description),
+        })
+        .collect();
+    case["actions"] = serde_json::to_value(&mine).unwrap_or_default();
+    case["remedy_text"] = remedy_text.join("\n").into();
+    case["actions_text"] = actions_text.join("\n").into();
+    case["emails"] = serde_json::to_value(
+        emails
+            .iter()
+            .filter(|e| e.case_reference.as_deref() == Some(reference))
+            .collect::<Vec<_>>(),
+    )
+    .unwrap_or_default();
+    case["handlers"] = workers
+        .iter()
+        .map(|(id, name)| {
+            serde_json::json!({ "id": id, "name": name, "handled_stage_one": excluded.contains(id) })
+        })
+        .collect();
+}
+
+#[derive(Debug, Deserialize)]
+struct DefinitionForm {
+    csrf: String,
+    definition: String,
+}
+
+async fn edit_definition(
+    State(console): State<Console>,
+    jar: CookieJar,
+    Path(reference): Path<String>,
+    Form(form): Form<DefinitionForm>,
+) -> Response {
+    let session = match caseworker(&console, &jar, &form.csrf).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let result = console
+        .intake
+        .edit_definition(&reference, &form.definition, &session.staff, Utc::now())
+        .await;
+    case_done(&console, result)
+}
+
+#[derive(Debug, Deserialize)]
+struct HandlerForm {
+    csrf: String,
+    handler: i64,
+}
+
+async fn assign_handler(
+    State(console): State<Console>,
+    jar: CookieJar,
+    Path(reference): Path<String>,
+    Form(form): Form<HandlerForm>,
+) -> Response {
+    let session = match caseworker(&console, &jar, &form.csrf).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let result = console
+        .intake
+        .assign_handler(&reference, form.handler, &session.staff, Utc::now())
+        .await;
+    case_done(&console, result)
+}
+
+#[derive(Debug, Deserialize)]
+struct CaseActionForm {
+    csrf: String,
+    /// `remedy` or `action`.
+    kind: String,
+    description: String,
+    /// YYYY-MM-DD, or empty.
+    #[serde(default)]
+    due_on: String,
+}
+
+async fn add_case_action(
+    State(console): State<Console>,
+    jar: CookieJar,
+    Path(reference): Path<String>,
+    Form(form): Form<CaseActionForm>,
+) -> Response {
+    let session = match caseworker(&console, &jar, &form.csrf).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let due_on = match form.due_on.trim() {
+        "" => None,
+        date => match date.parse::<chrono::NaiveDate>() {
+            Ok(d) => Some(d),
+            Err(_) => {
+                return case_failed(&CaseError::Refused(format!(
+                    "{date:?} is not a date such as 2026-12-18"
+                )));
+            }
+        },
+    };
+    let result = console
+        .intake
+        .record_case_action(
+            &reference,
+            &form.kind,
+            &form.description,
+            due_on,
+            &session.staff,
+            Utc::now(),
+        )
+        .await;
+    case_done(&console, result)
+}
+
+async fn mark_action_done(
+    State(console): State<Console>,
+    jar: CookieJar,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let session = match caseworker(&console, &jar, &form.csrf).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let result = console
+        .intake
+        .complete_action(id, &session.staff, Utc::now())
         .await;
     case_done(&console, result)
 }

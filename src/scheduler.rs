@@ -1,10 +1,16 @@
-//! The scheduler: deadline warnings and breaches, claims left idle, escalation of urgent
-//! alerts nobody acknowledged, half-finished conversations, and delivery of alerts to their
-//! sinks (email, signed webhooks) with only urgent ones outside working hours.
+//! The scheduler: deadline warnings and breaches, late-response updates to residents, claims
+//! left idle, escalation of urgent alerts nobody acknowledged, outstanding actions past their
+//! date, half-finished conversations, the retention purge, delivery of alerts to their sinks
+//! (a Telegram chat, a Discord channel, email, signed webhooks; only urgent ones outside
+//! working hours) and of copies by email to residents who asked for them.
 //!
 //! [`Scheduler::run_once`] is one step with the clock passed in, so tests drive it with a
-//! fixed clock. Each job that must happen once is claimed in the record first (a row that only
-//! one replica can insert), so with several replicas on one PostgreSQL every alert fires once.
+//! fixed clock, and [`Scheduler::next_due`] says when the next thing falls due, so the
+//! service sleeps until then or until the data changes. Each job that must happen once is
+//! claimed in the record first: a row in `scheduled_once` that only one replica can insert
+//! (the insert takes the row's lock; a second replica's insert waits for it and then does
+//! nothing), and each delivery is claimed by a conditional update, so with several replicas
+//! on one PostgreSQL every alert fires once.
 
 use std::time::Duration;
 
@@ -28,8 +34,11 @@ pub struct Run {
     pub idle_claims: usize,
     pub escalations: usize,
     pub half_finished: usize,
+    pub overdue_actions: usize,
     pub erased: usize,
     pub delivered: usize,
+    /// Copies by email sent to residents who asked for replies by email.
+    pub emails_sent: usize,
     pub failed: usize,
 }
 
@@ -44,6 +53,10 @@ pub struct Scheduler {
     /// Personal data is erased this long after a complaint closes (and its conversation
     /// has gone quiet); anonymised counts are kept.
     pub erase_after: chrono::Duration,
+    /// The bot that posts to Telegram alert chats, when a Telegram token is set.
+    pub telegram: Option<teloxide::Bot>,
+    /// The client that posts to Discord alert channels, when a Discord token is set.
+    pub discord: Option<std::sync::Arc<serenity::http::Http>>,
     http: reqwest::Client,
 }
 
@@ -82,6 +95,8 @@ impl Scheduler {
             webhook_secret,
             smtp_password,
             erase_after: chrono::Duration::days(i64::from(crate::config::DEFAULT_RETENTION_DAYS)),
+            telegram: None,
+            discord: None,
             http,
         }
     }
@@ -91,6 +106,7 @@ impl Scheduler {
     pub async fn deliver_now(&self, now: DateTime<Utc>) -> Result<Run, StoreError> {
         let mut run = Run::default();
         self.deliver(now, &mut run).await?;
+        self.email_residents(now, &mut run).await?;
         Ok(run)
     }
 
@@ -100,12 +116,14 @@ impl Scheduler {
         self.deadlines(now, &mut run).await?;
         self.idle_claims(now, &mut run).await?;
         self.escalate(now, &mut run).await?;
+        self.overdue_actions(now, &mut run).await?;
         run.half_finished = self
             .intake
             .sweep_half_finished(now, self.half_finished_after)
             .await?;
         self.retention(now, &mut run).await?;
         self.deliver(now, &mut run).await?;
+        self.email_residents(now, &mut run).await?;
         Ok(run)
     }
 
@@ -208,6 +226,7 @@ impl Scheduler {
             .dialogs
             .locale(&found.locale)
             .say("late_update", &values);
+        let copy = self.intake.email_copy(reference).await?;
         let mut record = self.intake.store.begin().await?;
         if record
             .once(
@@ -219,6 +238,8 @@ impl Scheduler {
         {
             let payload = json!({ "text": reply.text });
             record.outbound(&found, "bot", &reply.text, &payload, now);
+            self.intake
+                .copy_by_email(&mut record, &found, reference, &copy, &reply.text, now);
             record.event(
                 &found,
                 Some(reference),
@@ -459,6 +480,145 @@ impl Scheduler {
         Ok(())
     }
 
+    /// Outstanding actions whose promised date has passed: staff are alerted once each, so a
+    /// promise made in a response is kept (6.9, 6.19).
+    async fn overdue_actions(&self, now: DateTime<Utc>, run: &mut Run) -> Result<(), StoreError> {
+        let today = self.intake.calendar.local_date(now);
+        for (id, reference, conversation, description, due) in
+            self.intake.store.overdue_actions(today).await?
+        {
+            let mut record = self.intake.store.begin().await?;
+            if record.once("action_overdue", &id.to_string(), now).await? {
+                let detail = format!(
+                    "An action promised on complaint {reference} by {due} is not marked done: {description}"
+                );
+                record.alert_on(conversation, "action_overdue", false, &detail, now);
+                record.commit().await?;
+                run.overdue_actions += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends the copies by email due now to residents who asked for replies by email; a
+    /// failure is kept with its reason and tried again with backoff, never dropped.
+    async fn email_residents(&self, now: DateTime<Utc>, run: &mut Run) -> Result<(), StoreError> {
+        let store = &self.intake.store;
+        for email in store.due_resident_emails(now).await? {
+            if !store
+                .claim_resident_email(email.id, now, chrono::Duration::minutes(1))
+                .await?
+            {
+                continue;
+            }
+            match self
+                .smtp_send(
+                    std::slice::from_ref(&email.to_address),
+                    &email.subject,
+                    &email.body,
+                )
+                .await
+            {
+                Ok(()) => {
+                    store.resident_email_tried(email.id, now, None).await?;
+                    run.emails_sent += 1;
+                }
+                Err(e) => {
+                    tracing::warn!(email = email.id, error = %e, "a copy by email to a resident was not sent; it will be tried again");
+                    let wait = chrono::Duration::from_std(crate::channels::backoff(email.attempts))
+                        .unwrap_or(chrono::Duration::seconds(60));
+                    store
+                        .resident_email_tried(email.id, now, Some((&e, now + wait)))
+                        .await?;
+                    run.failed += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// When the next job falls due after `now`: the next try of a delivery, the next
+    /// escalation, a claim going idle, a conversation going quiet, a complaint reaching its
+    /// retention date, or the next day (deadlines are counted in days). The service sleeps
+    /// until then, or until a commit wakes it, whichever is first.
+    pub async fn next_due(&self, now: DateTime<Utc>) -> Result<DateTime<Utc>, StoreError> {
+        let pool = self.intake.store.pool();
+        let after = millis(now);
+        // Each query: the earliest moment after now, with $1 its offset and $2 now.
+        let earliest = |sql: &'static str, offset: i64| async move {
+            let row = sqlx::query(sql)
+                .bind(offset)
+                .bind(after)
+                .fetch_one(pool)
+                .await?;
+            Ok::<Option<i64>, StoreError>(row.try_get::<Option<i64>, _>(0)?)
+        };
+        let period = i64::from(self.alerts.escalate_after_minutes) * 60_000;
+        let idle = i64::from(self.alerts.claim_idle_minutes) * 60_000;
+        let quiet = self.half_finished_after.num_milliseconds();
+        let erase = self.erase_after.num_milliseconds();
+        let found = [
+            earliest(
+                "SELECT MIN(next_attempt_at + $1) FROM alert_deliveries \
+                 WHERE sent_at IS NULL AND next_attempt_at + $1 > $2",
+                0,
+            )
+            .await?,
+            earliest(
+                "SELECT MIN(next_attempt_at + $1) FROM resident_emails \
+                 WHERE sent_at IS NULL AND next_attempt_at + $1 > $2",
+                0,
+            )
+            .await?,
+            earliest(
+                "SELECT MIN(at + $1 * (level + 1)) FROM alerts \
+                 WHERE urgent = 1 AND acknowledged_at IS NULL AND at + $1 * (level + 1) > $2",
+                period,
+            )
+            .await?,
+            earliest(
+                "SELECT MIN(m.at + $1) FROM claims k JOIN messages m ON m.conversation_id = k.conversation_id \
+                 WHERE m.direction = 'in' AND m.at > k.last_activity_at AND m.at + $1 > $2",
+                idle,
+            )
+            .await?,
+            earliest(
+                "SELECT MIN(updated_at + $1) FROM conversations WHERE updated_at + $1 > $2",
+                quiet,
+            )
+            .await?,
+            earliest(
+                "SELECT MIN(closed_at + $1) FROM cases \
+                 WHERE closed_at IS NOT NULL AND erased_at IS NULL AND closed_at + $1 > $2",
+                erase,
+            )
+            .await?,
+        ];
+        let tomorrow = self.next_day(now);
+        Ok(found
+            .into_iter()
+            .flatten()
+            .map(from_millis)
+            .fold(tomorrow, std::cmp::min))
+    }
+
+    /// The start of the next local day, when deadline warnings move on.
+    fn next_day(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let calendar = &self.intake.calendar;
+        let tz = calendar.time_zone();
+        let mut day = calendar.local_date(now);
+        for _ in 0..3 {
+            day = day.succ_opt().unwrap_or(day);
+            if let Some(at) = tz
+                .from_local_datetime(&day.and_time(NaiveTime::MIN))
+                .earliest()
+            {
+                return at.with_timezone(&Utc);
+            }
+        }
+        now + chrono::Duration::hours(24)
+    }
+
     fn message_of(&self, r: &sqlx::any::AnyRow) -> Result<AlertMessage, StoreError> {
         let conversation: i64 = r.try_get("conversation_id")?;
         Ok(AlertMessage {
@@ -509,6 +669,8 @@ impl Scheduler {
         match sink.kind {
             SinkKind::Webhook => self.send_webhook(sink, alert).await,
             SinkKind::Email => self.send_email(sink, alert).await,
+            SinkKind::Telegram => self.send_telegram(sink, alert).await,
+            SinkKind::Discord => self.send_discord(sink, alert).await,
         }
     }
 
@@ -534,13 +696,59 @@ impl Scheduler {
         }
     }
 
-    async fn send_email(&self, sink: &SinkConfig, alert: &AlertMessage) -> Result<(), String> {
-        use lettre::message::Mailbox;
-        use lettre::transport::smtp::authentication::Credentials;
-        use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+    /// An alert in a Telegram chat, with a button a linked manager presses to acknowledge it.
+    async fn send_telegram(&self, sink: &SinkConfig, alert: &AlertMessage) -> Result<(), String> {
+        use teloxide::payloads::SendMessageSetters as _;
+        use teloxide::prelude::Requester as _;
+        use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup};
+        let bot = self
+            .telegram
+            .as_ref()
+            .ok_or("INTAKE_TELEGRAM_TOKEN is not set, so there is no bot to post the alert")?;
+        let chat: i64 = sink
+            .to
+            .trim()
+            .parse()
+            .map_err(|_| format!("{:?} is not a Telegram chat id", sink.to))?;
+        let button =
+            InlineKeyboardButton::callback("Acknowledge", format!("{ACKNOWLEDGE}{}", alert.id));
+        bot.send_message(ChatId(chat), chat_text(alert))
+            .reply_markup(InlineKeyboardMarkup::new([[button]]))
+            .await
+            .map(|_| ())
+            .map_err(|e| crate::channels::telegram::scrub(&e.to_string(), bot.token()))
+    }
 
-        let smtp = &self.alerts.smtp;
-        let host = smtp.host.as_deref().ok_or("alerts.smtp.host is not set")?;
+    /// An alert in a Discord channel, with a button a linked manager presses to acknowledge it.
+    async fn send_discord(&self, sink: &SinkConfig, alert: &AlertMessage) -> Result<(), String> {
+        use serenity::builder::{CreateActionRow, CreateButton, CreateMessage};
+        use serenity::model::application::ButtonStyle;
+        use serenity::model::id::ChannelId;
+        let http = self
+            .discord
+            .as_ref()
+            .ok_or("INTAKE_DISCORD_TOKEN is not set, so there is no bot to post the alert")?;
+        let channel: u64 = sink
+            .to
+            .trim()
+            .parse()
+            .ok()
+            .filter(|id| *id != 0)
+            .ok_or_else(|| format!("{:?} is not a Discord channel id", sink.to))?;
+        let button = CreateButton::new(format!("{ACKNOWLEDGE}{}", alert.id))
+            .label("Acknowledge")
+            .style(ButtonStyle::Danger);
+        let message = CreateMessage::new()
+            .content(chat_text(alert))
+            .components(vec![CreateActionRow::Buttons(vec![button])]);
+        ChannelId::new(channel)
+            .send_message(http, message)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    async fn send_email(&self, sink: &SinkConfig, alert: &AlertMessage) -> Result<(), String> {
         let mut to = Vec::new();
         for part in sink.to.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             match part.strip_prefix("role:") {
@@ -567,29 +775,29 @@ impl Scheduler {
             alert.kind.replace('_', " "),
             alert.channel
         );
-        let body = format!(
-            "{}\n\nAlert: {}{}\nRaised: {}\nConversation: {}\n\nAcknowledge it in the console.",
-            alert.detail,
-            alert.kind,
-            if alert.level > 0 {
-                format!(" (escalated, level {})", alert.level)
-            } else {
-                String::new()
-            },
-            alert.at.to_rfc3339(),
-            alert.link
-        );
+        let body = format!("{}\n\nAcknowledge it in the console.", chat_text(alert));
+        self.smtp_send(&to, &subject, &body).await
+    }
+
+    /// Sends one plain-text email through the configured SMTP server.
+    async fn smtp_send(&self, to: &[String], subject: &str, body: &str) -> Result<(), String> {
+        use lettre::message::Mailbox;
+        use lettre::transport::smtp::authentication::Credentials;
+        use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+        let smtp = &self.alerts.smtp;
+        let host = smtp.host.as_deref().ok_or("alerts.smtp.host is not set")?;
         let from: Mailbox = smtp
             .from
             .parse()
             .map_err(|e| format!("alerts.smtp.from: {e}"))?;
         let mut builder = Message::builder().from(from).subject(subject);
-        for address in &to {
+        for address in to {
             builder = builder.to(address
                 .parse()
                 .map_err(|e| format!("{address:?} is not an email address: {e}"))?);
         }
-        let email = builder.body(body).map_err(|e| e.to_string())?;
+        let email = builder.body(body.to_owned()).map_err(|e| e.to_string())?;
         let mut transport = match smtp.tls.as_str() {
             "none" => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
             "tls" => {
@@ -611,6 +819,27 @@ impl Scheduler {
             .map(|_| ())
             .map_err(|e| e.to_string())
     }
+}
+
+/// The data of an alert's acknowledge button: this and the alert's id.
+pub const ACKNOWLEDGE: &str = "ack:";
+
+/// An alert as text for a chat or an email body.
+fn chat_text(alert: &AlertMessage) -> String {
+    format!(
+        "{}{} alert: {}\n{}\n\nRaised: {}{}\nConversation: {}",
+        if alert.urgent { "URGENT: " } else { "" },
+        alert.landlord,
+        alert.kind.replace('_', " "),
+        alert.detail,
+        alert.at.to_rfc3339(),
+        if alert.level > 0 {
+            format!(" (escalated, level {})", alert.level)
+        } else {
+            String::new()
+        },
+        alert.link
+    )
 }
 
 /// `sha256=` and the hex HMAC-SHA256 of the body under the secret, as the receiver checks it.

@@ -58,6 +58,8 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
                 .router(),
         );
 
+    let mut telegram_bot = None;
+    let mut discord_http = None;
     if let Some(token) = config.secrets.telegram_token.clone() {
         let telegram = Telegram::new(
             token,
@@ -66,6 +68,7 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
             writer.clone(),
             wakers.clone(),
         )?;
+        telegram_bot = Some(telegram.bot());
         tokio::spawn(deliver_outbox(
             intake.store.clone(),
             telegram::CHANNEL.to_owned(),
@@ -102,6 +105,7 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
             wakers.clone(),
         )
         .await?;
+        discord_http = Some(client.http.clone());
         tokio::spawn(deliver_outbox(
             intake.store.clone(),
             discord::CHANNEL.to_owned(),
@@ -123,6 +127,8 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
         config.secrets.smtp_password.clone(),
     );
     scheduler.erase_after = chrono::Duration::days(i64::from(config.alerts.retention_days));
+    scheduler.telegram = telegram_bot;
+    scheduler.discord = discord_http;
     spawn_scheduler(scheduler, wakers.of(crate::channels::ANYTHING));
 
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -144,31 +150,53 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
         .context("serving HTTP")
 }
 
-/// Runs every scheduler job each minute, and delivers alerts soon after any commit (one may
-/// have just been raised); a failed run is logged and the next one tries again.
+/// Runs every scheduler job, then sleeps until the next one falls due or a commit wakes it
+/// (an alert may have just been raised; then only deliveries run, and the next due time is
+/// worked out again). A failed run is logged and tried again a minute later.
 fn spawn_scheduler(scheduler: Scheduler, wake: std::sync::Arc<tokio::sync::Notify>) {
     tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_secs(60));
+        let mut full = true;
         loop {
-            let full = tokio::select! {
-                _ = every.tick() => true,
-                () = wake.notified() => {
-                    // Let a burst of commits settle into one delivery.
-                    tokio::time::sleep(Duration::from_millis(250)).await;
-                    false
-                }
-            };
             let now = Utc::now();
             let result = if full {
                 scheduler.run_once(now).await
             } else {
                 scheduler.deliver_now(now).await
             };
-            match result {
-                Ok(run) if run != Run::default() => tracing::info!(?run, "scheduler"),
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "a scheduler run failed"),
-            }
+            let retry = match result {
+                Ok(run) => {
+                    if run != Run::default() {
+                        tracing::info!(?run, "scheduler");
+                    }
+                    false
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "a scheduler run failed; trying again in a minute");
+                    true
+                }
+            };
+            let until = match scheduler.next_due(Utc::now()).await {
+                Ok(at) if !retry => at,
+                Ok(_) => Utc::now() + chrono::Duration::minutes(1),
+                Err(e) => {
+                    tracing::error!(error = %e, "the scheduler cannot read when its next job is due");
+                    Utc::now() + chrono::Duration::minutes(1)
+                }
+            };
+            let sleep = (until - Utc::now())
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+                // A small margin, so the job is due when the run looks at it.
+                + Duration::from_millis(50);
+            tracing::debug!(next = %until, "scheduler sleeping");
+            full = tokio::select! {
+                () = tokio::time::sleep(sleep) => true,
+                () = wake.notified() => {
+                    // Let a burst of commits settle into one delivery.
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                    false
+                }
+            };
         }
     });
 }

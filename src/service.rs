@@ -18,6 +18,9 @@ use crate::staff::StaffMember;
 use crate::store::{Conversation, Inbound, Record, Store, StoreError};
 use tokio::sync::{mpsc, oneshot};
 
+mod case_work;
+pub use case_work::EmailCopy;
+
 /// The longest message the bot takes in, in bytes. Longer ones are kept whole in the record,
 /// assessed on their first part, and the resident is told (no message is ever lost).
 pub const LONGEST_READ: usize = crate::core::policy::MAX_ASSESSED_BYTES;
@@ -339,12 +342,10 @@ impl Intake {
         let Some(text) = response.compose(reference, &self.profile) else {
             return Err(CaseError::Missing(missing));
         };
-        // Stage 2 is handled by someone other than the stage 1 handler (6.13).
-        if stage == 2 && self.store.stage_one_responder(reference).await? == Some(staff.id) {
-            return Err(CaseError::Refused(
-                "you sent the stage 1 response, so someone else must handle stage 2 (Complaint Handling Code 6.13)".to_owned(),
-            ));
-        }
+        // Stage 2 is handled by someone other than the stage 1 handler (6.13), and by the
+        // person named to handle it, if anyone was.
+        self.may_respond(reference, stage, staff).await?;
+        let copy = self.email_copy(reference).await?;
         let mut record = self.store.begin().await?;
         if !record.case_responded(reference, stage, now).await? {
             return Err(CaseError::Refused(format!(
@@ -369,6 +370,7 @@ impl Intake {
             &payload,
             now,
         );
+        self.copy_by_email(&mut record, &conversation, reference, &copy, &text, now);
         let detail = json!({ "response": response, "staff": staff.id });
         let kind = if stage == 2 {
             "stage2_response_sent"
@@ -435,7 +437,9 @@ impl Intake {
             reason,
         )
         .map_err(|e| CaseError::Refused(e.to_string()))?;
+        let copy = self.email_copy(reference).await?;
         let mut record = self.store.begin().await?;
+        self.copy_by_email(&mut record, &conversation, reference, &copy, &text, now);
         record.outbound(
             &conversation,
             &format!("staff:{}", staff.id),
@@ -475,7 +479,9 @@ impl Intake {
                     .to_owned(),
             ));
         };
+        let copy = self.email_copy(reference).await?;
         let mut record = self.store.begin().await?;
+        self.copy_by_email(&mut record, &conversation, reference, &copy, &text, now);
         record.outbound(
             &conversation,
             &format!("staff:{}", staff.id),

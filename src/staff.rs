@@ -516,8 +516,9 @@ pub async fn events(
 /// The complaints of a conversation: reference, stage, status, due date, definition, answers.
 pub async fn cases(store: &Store, conversation: i64) -> Result<Vec<serde_json::Value>, StoreError> {
     let rows = sqlx::query(
-        "SELECT reference, stage, status, due_on, definition, answers, suggested_route FROM cases \
-         WHERE conversation_id = $1 ORDER BY created_at",
+        "SELECT k.reference, k.stage, k.status, k.due_on, k.definition, k.answers, k.suggested_route, \
+         k.handler_id, s.name AS handler FROM cases k LEFT JOIN staff s ON s.id = k.handler_id \
+         WHERE k.conversation_id = $1 ORDER BY k.created_at",
     )
     .bind(conversation)
     .fetch_all(store.pool())
@@ -532,8 +533,20 @@ pub async fn cases(store: &Store, conversation: i64) -> Result<Vec<serde_json::V
                 "definition": r.try_get::<String, _>("definition")?,
                 "answers": serde_json::from_str::<serde_json::Value>(&r.try_get::<String, _>("answers")?)?,
                 "suggested_route": r.try_get::<Option<String>, _>("suggested_route")?,
+                "handler_id": r.try_get::<Option<i64>, _>("handler_id")?,
+                "handler": r.try_get::<Option<String>, _>("handler")?,
             }))
         })
+        .collect()
+}
+
+/// Staff who can handle complaints (complaints officers, managers, admins): (id, name).
+pub async fn caseworkers(store: &Store) -> Result<Vec<(i64, String)>, StoreError> {
+    let rows = sqlx::query("SELECT id, name FROM staff WHERE role <> 'agent' ORDER BY name, id")
+        .fetch_all(store.pool())
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("name")?)))
         .collect()
 }
 
@@ -613,6 +626,17 @@ pub async fn acknowledge(
     staff: &StaffMember,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
+    acknowledge_from(store, alert, staff, "console", now).await
+}
+
+/// Acknowledges an alert from the console or a chat (`from`), audited with where from.
+async fn acknowledge_from(
+    store: &Store,
+    alert: i64,
+    staff: &StaffMember,
+    from: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
     let mut record = store.begin().await?;
     let done = record.acknowledge_alert(alert, staff.id, now).await?;
     if done {
@@ -621,12 +645,115 @@ pub async fn acknowledge(
             "acknowledge_alert",
             None,
             None,
-            &serde_json::json!({ "alert": alert }),
+            &serde_json::json!({ "alert": alert, "from": from }),
             now,
         );
     }
     record.commit().await?;
     Ok(done)
+}
+
+/// The chat platforms a staff account can be linked to, so that its holder can acknowledge
+/// alerts with a button in the chat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Platform {
+    Telegram,
+    Discord,
+}
+
+impl Platform {
+    fn column_query(self) -> (&'static str, &'static str) {
+        match self {
+            Platform::Telegram => (
+                "UPDATE staff SET telegram_user_id = $1 WHERE email = $2",
+                "SELECT id, name, email, role FROM staff WHERE telegram_user_id = $1",
+            ),
+            Platform::Discord => (
+                "UPDATE staff SET discord_user_id = $1 WHERE email = $2",
+                "SELECT id, name, email, role FROM staff WHERE discord_user_id = $1",
+            ),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Telegram => "telegram",
+            Platform::Discord => "discord",
+        }
+    }
+}
+
+/// Links a staff account to its holder's user id on a chat platform (their numeric Telegram
+/// or Discord user id). False if there is no account with that email.
+pub async fn link(
+    store: &Store,
+    email: &str,
+    platform: Platform,
+    user_id: &str,
+) -> Result<bool, StaffError> {
+    let user_id = user_id.trim();
+    if user_id.is_empty() || !user_id.chars().all(|c| c.is_ascii_digit()) {
+        return Err(StaffError::Invalid(format!(
+            "{user_id:?} is not a {} user id (a number)",
+            platform.as_str()
+        )));
+    }
+    let (update, _) = platform.column_query();
+    let done = sqlx::query(update)
+        .bind(user_id)
+        .bind(email.trim().to_lowercase())
+        .execute(store.pool())
+        .await
+        .map_err(StoreError::from)?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// What pressing an alert's Acknowledge button in a chat did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChatAcknowledgement {
+    /// Acknowledged by this member of staff.
+    Done(String),
+    /// Someone had already acknowledged it.
+    Already,
+    /// The person who pressed is not linked to a manager's account.
+    NotAManager,
+}
+
+/// A button press on an alert in a Telegram chat or Discord channel: acknowledged (and
+/// audited) when the platform user is linked to a manager's or admin's account.
+pub async fn acknowledge_from_chat(
+    store: &Store,
+    platform: Platform,
+    user_id: &str,
+    alert: i64,
+    now: DateTime<Utc>,
+) -> Result<ChatAcknowledgement, StoreError> {
+    let (_, select) = platform.column_query();
+    let row = sqlx::query(select)
+        .bind(user_id)
+        .fetch_optional(store.pool())
+        .await?;
+    let Some(staff) = row.as_ref().map(member).transpose()? else {
+        return Ok(ChatAcknowledgement::NotAManager);
+    };
+    if !staff.role.is_manager() {
+        return Ok(ChatAcknowledgement::NotAManager);
+    }
+    let done = acknowledge_from(store, alert, &staff, platform.as_str(), now).await?;
+    Ok(if done {
+        ChatAcknowledgement::Done(staff.name)
+    } else {
+        ChatAcknowledgement::Already
+    })
+}
+
+/// The words a chat shows after an Acknowledge button is pressed.
+pub fn acknowledgement_words(outcome: &ChatAcknowledgement, alert: i64) -> String {
+    match outcome {
+        ChatAcknowledgement::Done(name) => format!("Alert {alert} acknowledged by {name}."),
+        ChatAcknowledgement::Already => format!("Alert {alert} was already acknowledged."),
+        ChatAcknowledgement::NotAManager => "Only a manager whose account is linked in intake can acknowledge alerts here (intake staff link). Nothing was changed.".to_owned(),
+    }
 }
 
 /// An internal note: staff only, never shown to the resident.

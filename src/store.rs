@@ -21,6 +21,9 @@ use crate::config::redact_url_password as redact;
 use crate::core::dialog::NewCase;
 use crate::core::policy::Assessment;
 
+mod case_work;
+pub use case_work::{CaseAction, ResidentEmail, email_address_in};
+
 /// Which database the URL chose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -441,6 +444,9 @@ impl Store {
             "messages": messages,
             "events": events,
             "alerts": alerts,
+            "remedies_and_actions": self.case_actions(conversation).await?
+                .into_iter().filter(|a| a.case_reference == reference).collect::<Vec<_>>(),
+            "emails": self.resident_emails(conversation).await?,
         })))
     }
 
@@ -515,25 +521,6 @@ impl Store {
                 r.try_get("status")?,
                 r.try_get("due_on")?,
             ))),
-            None => Ok(None),
-        }
-    }
-
-    /// The member of staff who sent a complaint's stage 1 response, if staff did.
-    pub async fn stage_one_responder(&self, reference: &str) -> Result<Option<i64>, StoreError> {
-        let row = sqlx::query(
-            "SELECT detail FROM events WHERE case_reference = $1 AND kind = 'stage1_response_sent' \
-             ORDER BY id DESC LIMIT 1",
-        )
-        .bind(reference)
-        .fetch_optional(&self.pool)
-        .await?;
-        match row {
-            Some(r) => {
-                let detail: serde_json::Value =
-                    serde_json::from_str(&r.try_get::<String, _>("detail")?)?;
-                Ok(detail["staff"].as_i64())
-            }
             None => Ok(None),
         }
     }
@@ -955,8 +942,10 @@ impl Record<'_> {
         now: DateTime<Utc>,
     ) {
         self.queue(
+            // Stage 2 starts with no handler: it must be someone other than the stage 1
+            // handler (6.13), named by a manager or taken by whoever responds.
             "UPDATE cases SET stage = 2, status = 'acknowledged', acknowledged_on = $1, \
-             due_on = $2, updated_at = $3 WHERE reference = $4",
+             due_on = $2, handler_id = NULL, updated_at = $3 WHERE reference = $4",
             vec![
                 Value::Text(acknowledged_on.to_string()),
                 Value::Text(due_on.to_string()),
@@ -1105,6 +1094,8 @@ impl Record<'_> {
             "DELETE FROM events WHERE conversation_id = $1",
             "DELETE FROM notes WHERE conversation_id = $1",
             "DELETE FROM claims WHERE conversation_id = $1",
+            "DELETE FROM resident_emails WHERE conversation_id = $1",
+            "UPDATE case_actions SET description = '' WHERE case_reference IN (SELECT reference FROM cases WHERE conversation_id = $1)",
             "UPDATE conversations SET state = '{}', chat = 'erased:' || CAST(id AS TEXT) WHERE id = $1",
         ];
         for statement in ERASE {

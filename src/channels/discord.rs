@@ -120,6 +120,34 @@ impl Handler {
         }
     }
 
+    /// The Acknowledge button on an alert in a managers' channel: it counts only from a
+    /// manager whose account is linked to their Discord user id.
+    async fn acknowledge(&self, ctx: &Context, press: &ComponentInteraction, alert: i64) {
+        let outcome = match crate::staff::acknowledge_from_chat(
+            &self.intake.store,
+            crate::staff::Platform::Discord,
+            &press.user.id.get().to_string(),
+            alert,
+            Utc::now(),
+        )
+        .await
+        {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                tracing::error!(error = %e, alert, "Discord: an alert could not be acknowledged");
+                let _ = press
+                    .channel_id
+                    .say(&ctx.http, "The alert could not be acknowledged just now: the record is not answering. Press the button again, or use the console.")
+                    .await;
+                return;
+            }
+        };
+        let words = crate::staff::acknowledgement_words(&outcome, alert);
+        if let Err(e) = press.channel_id.say(&ctx.http, words).await {
+            tracing::warn!(error = %e, "Discord: posting an acknowledgement failed");
+        }
+    }
+
     async fn pressed(&self, ctx: &Context, press: &ComponentInteraction) {
         // Acknowledge first: Discord shows the press as failed if it waits over 3 seconds.
         if let Err(e) = press
@@ -127,6 +155,15 @@ impl Handler {
             .await
         {
             tracing::warn!(error = %e, "Discord: acknowledging a button press failed");
+        }
+        if let Some(alert) = press
+            .data
+            .custom_id
+            .strip_prefix(crate::scheduler::ACKNOWLEDGE)
+            .and_then(|id| id.parse::<i64>().ok())
+        {
+            self.acknowledge(ctx, press, alert).await;
+            return;
         }
         if press.guild_id.is_some() {
             return;

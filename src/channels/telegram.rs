@@ -63,6 +63,14 @@ pub struct Telegram {
     invited: Arc<Mutex<HashSet<i64>>>,
 }
 
+/// Error text with the bot token taken out: reqwest puts it in the URLs it reports.
+pub fn scrub(text: &str, token: &str) -> String {
+    if token.is_empty() {
+        return text.to_owned();
+    }
+    text.replace(token, "[redacted]")
+}
+
 /// A client for the Bot API at `api_url`, never through a proxy (so tests on loopback reach
 /// their fake), with a timeout longer than a long poll.
 pub fn bot(token: &Secret, api_url: &str) -> anyhow::Result<Bot> {
@@ -76,6 +84,11 @@ pub fn bot(token: &Secret, api_url: &str) -> anyhow::Result<Bot> {
 }
 
 impl Telegram {
+    /// The bot client, for posting alerts to managers' chats.
+    pub fn bot(&self) -> Bot {
+        self.bot.clone()
+    }
+
     pub fn new(
         token: Secret,
         api_url: &str,
@@ -95,7 +108,7 @@ impl Telegram {
 
     /// An error as text, with the bot token (which reqwest puts in URLs) taken out.
     fn describe(&self, e: &RequestError) -> String {
-        e.to_string().replace(self.token.expose(), "[redacted]")
+        scrub(&e.to_string(), self.token.expose())
     }
 
     /// Checks the token and registers the commands. In webhook mode, registers the webhook
@@ -244,6 +257,12 @@ impl Telegram {
             Some(m) => (m.chat().id.0, m.chat().is_private()),
             None => (i64::try_from(query.from.id.0).unwrap_or_default(), true),
         };
+        if let Some(alert) = data
+            .strip_prefix(crate::scheduler::ACKNOWLEDGE)
+            .and_then(|id| id.parse::<i64>().ok())
+        {
+            return self.acknowledge(query, chat, alert).await;
+        }
         if !private {
             self.answer(query).await;
             return Ok(());
@@ -274,6 +293,39 @@ impl Telegram {
         self.wakers.wake(CHANNEL);
         // Stops the button's spinner; the reply itself comes from the outbox.
         self.answer(query).await;
+        Ok(())
+    }
+
+    /// The Acknowledge button on an alert in a managers' chat: it counts only from a
+    /// manager whose account is linked to their Telegram user id.
+    async fn acknowledge(
+        &self,
+        query: &CallbackQuery,
+        chat: i64,
+        alert: i64,
+    ) -> Result<(), StoreError> {
+        let outcome = crate::staff::acknowledge_from_chat(
+            &self.intake.store,
+            crate::staff::Platform::Telegram,
+            &query.from.id.0.to_string(),
+            alert,
+            Utc::now(),
+        )
+        .await?;
+        let words = crate::staff::acknowledgement_words(&outcome, alert);
+        if let Err(e) = self
+            .bot
+            .answer_callback_query(query.id.clone())
+            .text(words.clone())
+            .await
+        {
+            tracing::warn!(error = %self.describe(&e), "Telegram: answering a button press failed");
+        }
+        if matches!(outcome, crate::staff::ChatAcknowledgement::Done(_))
+            && let Err(e) = self.bot.send_message(ChatId(chat), words).await
+        {
+            tracing::warn!(error = %self.describe(&e), "Telegram: posting an acknowledgement failed");
+        }
         Ok(())
     }
 

@@ -172,6 +172,8 @@ const REQUIRED: &[&str] = &[
     "staff_joined",
     "staff_left",
     "late_update",
+    "definition_updated",
+    "email_subject",
 ];
 
 /// Placeholders the bot fills in.

@@ -12,7 +12,7 @@ use sqlx::Row;
 use crate::channels::{Bot, Said, TO_ACKNOWLEDGEMENT, eventually, sqlite_in};
 
 const WAIT: Duration = Duration::from_secs(20);
-const PASSWORD: &str = "correct horse battery staple";
+pub const PASSWORD: &str = "correct horse battery staple";
 
 fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder()
@@ -24,7 +24,13 @@ fn no_redirects() -> reqwest::Client {
 }
 
 /// `intake staff add`, the password on standard input; returns the exit code and stderr.
-fn add_staff(database: &str, name: &str, email: &str, role: &str, password: &str) -> (i32, String) {
+pub fn add_staff(
+    database: &str,
+    name: &str,
+    email: &str,
+    role: &str,
+    password: &str,
+) -> (i32, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_intake"))
         .args([
             "staff", "add", "--name", name, "--email", email, "--role", role,
@@ -42,6 +48,21 @@ fn add_staff(database: &str, name: &str, email: &str, role: &str, password: &str
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// `intake staff link --email EMAIL FLAG ID`; returns the exit code.
+pub fn link_staff(database: &str, email: &str, flag: &str, id: &str) -> i32 {
+    Command::new(env!("CARGO_BIN_EXE_intake"))
+        .args(["staff", "link", "--email", email, flag, id])
+        .env_clear()
+        .env("INTAKE_DATABASE_URL", database)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("intake staff link")
+        .code()
+        .unwrap_or(-1)
 }
 
 fn cookie_named(response: &reqwest::Response, name: &str) -> Option<String> {
@@ -713,4 +734,435 @@ async fn adjustments_are_shown_only_to_the_roles_that_need_them() {
     assert!(due.contains("data-chat=\"web:"));
     let (_, due) = page(&bot.base, &alex, "/console?due_by=2000-01-01").await;
     assert!(!due.contains("data-chat=\"web:"));
+}
+
+/// The conversation page of the only complaint in the inbox: (path, reference, page).
+async fn the_complaint(base: &str, cookie: &str) -> (String, String, String) {
+    let (_, inbox) = page(base, cookie, "/console?status=complaint").await;
+    let at = inbox
+        .find("/console/conversations/")
+        .expect("the complaint")
+        + 23;
+    let id: String = inbox[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let path = format!("/console/conversations/{id}");
+    let (_, html) = page(base, cookie, &path).await;
+    let at = html.find("<dd>C").expect("a reference") + 4;
+    let reference = html[at..at + 11].to_owned();
+    (path, reference, html)
+}
+
+/// The staff id of `email`.
+async fn staff_id(database: &str, email: &str) -> String {
+    let store = intake::store::Store::connect(database)
+        .await
+        .expect("store");
+    let id: i64 = sqlx::query("SELECT id FROM staff WHERE email = $1")
+        .bind(email)
+        .fetch_one(store.pool())
+        .await
+        .expect("staff")
+        .try_get("id")
+        .expect("id");
+    id.to_string()
+}
+
+async fn refusal(base: &str, cookie: &str, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+    let response = no_redirects()
+        .post(format!("{base}{path}"))
+        .header("Cookie", cookie)
+        .form(form)
+        .send()
+        .await
+        .expect("post");
+    (
+        response.status().as_u16(),
+        response.text().await.expect("text"),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn case_work_definition_handlers_remedies_and_copies_by_email() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = sqlite_in(dir.path());
+    let (smtp_port, mails) = crate::scheduler::smtp_sink().await;
+    let config = dir.path().join("intake.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[alerts.smtp]\nhost = \"127.0.0.1\"\nport = {smtp_port}\ntls = \"none\"\nfrom = \"complaints@example-homes.org.uk\"\n"
+        ),
+    )
+    .expect("config");
+    let bot = Bot::start(
+        &database,
+        &dir.path().join("bot.log"),
+        &[("INTAKE_CONFIG", config.display().to_string())],
+    )
+    .await;
+    for (name, email, role) in [
+        ("Alex Officer", "alex@example.org", "complaints_officer"),
+        ("Cy Officer", "cy@example.org", "complaints_officer"),
+        ("Mo Manager", "mo@example.org", "manager"),
+        ("Bea Agent", "bea@example.org", "agent"),
+    ] {
+        assert_eq!(add_staff(&database, name, email, role, PASSWORD).0, 0);
+    }
+
+    // The resident asks for replies by email, giving the address in a sentence.
+    let resident = Resident::open(&bot.base).await;
+    let mut steps: Vec<(Said, &str)> = TO_ACKNOWLEDGEMENT
+        .iter()
+        .filter(|s| !matches!(s.said, Said::Press("Here in this chat")))
+        .map(|s| (s.said, s.expect))
+        .collect();
+    let at = steps.len() - 1;
+    steps.insert(
+        at,
+        (Said::Press("By email"), "What email address, phone number"),
+    );
+    steps.insert(
+        at + 1,
+        (
+            Said::Text("it's sam.jones@example.org thanks"),
+            "Here is your complaint as I understand it",
+        ),
+    );
+    resident.converse(&steps).await;
+
+    let alex = sign_in(&bot.base, "alex@example.org", PASSWORD)
+        .await
+        .expect("sign in");
+    let cy = sign_in(&bot.base, "cy@example.org", PASSWORD)
+        .await
+        .expect("sign in");
+    let mo = sign_in(&bot.base, "mo@example.org", PASSWORD)
+        .await
+        .expect("sign in");
+    let bea = sign_in(&bot.base, "bea@example.org", PASSWORD)
+        .await
+        .expect("sign in");
+    let (path, reference, officer) = the_complaint(&bot.base, &alex).await;
+    assert!(officer.contains("nobody named yet"));
+    let csrf = csrf_of(&officer);
+    let (_, cy_page) = page(&bot.base, &cy, &path).await;
+    let cy_csrf = csrf_of(&cy_page);
+    let (_, mo_page) = page(&bot.base, &mo, &path).await;
+    let mo_csrf = csrf_of(&mo_page);
+    let (_, bea_page) = page(&bot.base, &bea, &path).await;
+    let bea_csrf = csrf_of(&bea_page);
+    let (alex_id, cy_id, bea_id) = (
+        staff_id(&database, "alex@example.org").await,
+        staff_id(&database, "cy@example.org").await,
+        staff_id(&database, "bea@example.org").await,
+    );
+
+    // Naming the stage 1 handler: not an agent, and not by an agent.
+    let handler = format!("/console/cases/{reference}/handler");
+    assert_eq!(
+        act(
+            &bot.base,
+            &bea,
+            &handler,
+            &[("csrf", &bea_csrf), ("handler", &cy_id)]
+        )
+        .await,
+        403
+    );
+    let (status, why) = refusal(
+        &bot.base,
+        &alex,
+        &handler,
+        &[("csrf", &csrf), ("handler", &bea_id)],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(why.contains("agent"), "{why}");
+    assert_eq!(
+        act(
+            &bot.base,
+            &alex,
+            &handler,
+            &[("csrf", &csrf), ("handler", &cy_id)]
+        )
+        .await,
+        303
+    );
+    let (_, named) = page(&bot.base, &alex, &path).await;
+    assert!(named.contains("<dd class=\"handler\">Cy Officer</dd>"));
+
+    // Revising the definition: the resident is shown the new wording, in the chat and by
+    // email; an empty one is refused.
+    let definition = format!("/console/cases/{reference}/definition");
+    assert_eq!(
+        act(
+            &bot.base,
+            &alex,
+            &definition,
+            &[("csrf", &csrf), ("definition", "  ")]
+        )
+        .await,
+        422
+    );
+    let revised = "No hot water since last Monday, and the repair visit on Thursday was missed; you want the boiler fixed and an apology.";
+    let seen = resident.history().await.len();
+    assert_eq!(
+        act(
+            &bot.base,
+            &alex,
+            &definition,
+            &[("csrf", &csrf), ("definition", revised)]
+        )
+        .await,
+        303
+    );
+    resident
+        .hears(seen, "staff", "repair visit on Thursday")
+        .await;
+    eventually("the copy by email", WAIT, async || {
+        mails
+            .lock()
+            .expect("lock")
+            .iter()
+            .find(|m| m.contains("sam.jones@example.org") && m.contains("repair visit on Thursday"))
+            .cloned()
+    })
+    .await;
+    let subject_ok = mails
+        .lock()
+        .expect("lock")
+        .iter()
+        .any(|m| m.contains("Subject:") && m.contains(&reference));
+    assert!(subject_ok, "the subject names the reference");
+
+    // Remedies and actions: recorded, prefilled into the response, an action marked done.
+    let actions = format!("/console/cases/{reference}/actions");
+    assert_eq!(
+        act(
+            &bot.base,
+            &bea,
+            &actions,
+            &[
+                ("csrf", &bea_csrf),
+                ("kind", "remedy"),
+                ("description", "£50")
+            ]
+        )
+        .await,
+        403
+    );
+    assert_eq!(
+        act(
+            &bot.base,
+            &alex,
+            &actions,
+            &[
+                ("csrf", &csrf),
+                ("kind", "action"),
+                ("description", "Replace the boiler"),
+                ("due_on", "next week")
+            ]
+        )
+        .await,
+        422,
+        "a date that is not a date"
+    );
+    for (kind, text, due) in [
+        ("remedy", "An apology and £50 for the inconvenience.", ""),
+        ("action", "Replace the boiler", "2099-12-18"),
+        ("action", "Check the radiators <b>upstairs</b>", ""),
+    ] {
+        assert_eq!(
+            act(
+                &bot.base,
+                &alex,
+                &actions,
+                &[
+                    ("csrf", &csrf),
+                    ("kind", kind),
+                    ("description", text),
+                    ("due_on", due)
+                ]
+            )
+            .await,
+            303
+        );
+    }
+    let (_, with_actions) = page(&bot.base, &alex, &path).await;
+    assert!(with_actions.contains("- An apology and £50 for the inconvenience.</textarea>"));
+    assert!(with_actions.contains("- Replace the boiler (by 2099-12-18)"));
+    assert!(
+        with_actions.contains("&lt;b&gt;upstairs") && !with_actions.contains("<b>upstairs"),
+        "staff text is escaped too"
+    );
+    let at = with_actions
+        .find("/console/actions/")
+        .expect("a Mark done button")
+        + 17;
+    let action_id: String = with_actions[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let done = format!("/console/actions/{action_id}/done");
+    assert_eq!(act(&bot.base, &alex, &done, &[("csrf", &csrf)]).await, 303);
+    assert_eq!(
+        act(&bot.base, &alex, &done, &[("csrf", &csrf)]).await,
+        422,
+        "done once"
+    );
+
+    // Only the named handler (or a manager) sends the response.
+    let respond = format!("/console/cases/{reference}/respond");
+    let full = [
+        ("stage", "1"),
+        ("definition", revised),
+        ("decision", "Upheld."),
+        ("reasons", "The repair visit was missed."),
+        ("remedy", "An apology and £50 for the inconvenience."),
+        ("outstanding_actions", "Check the radiators upstairs."),
+    ];
+    let mut form = vec![("csrf", csrf.as_str())];
+    form.extend(full);
+    let (status, why) = refusal(&bot.base, &alex, &respond, &form).await;
+    assert_eq!(status, 422);
+    assert!(why.contains("assigned to someone else"), "{why}");
+    let mut form = vec![("csrf", cy_csrf.as_str())];
+    form.extend(full);
+    let seen = resident.history().await.len();
+    assert_eq!(act(&bot.base, &cy, &respond, &form).await, 303);
+    resident
+        .hears(seen, "staff", "Check the radiators upstairs")
+        .await;
+    // (Its body has a pound sign, so it goes encoded: the record says what it held.)
+    eventually("the response by email", WAIT, async || {
+        (mails
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|m| m.contains("sam.jones@example.org"))
+            .count()
+            == 2)
+            .then_some(())
+    })
+    .await;
+
+    // Stage 2: nobody is named; the stage 1 handler cannot be (6.13), others can.
+    let seen = resident.history().await.len();
+    resident
+        .send(json!({ "text": "I'm still not happy with this" }))
+        .await;
+    resident.hears(seen, "bot", "stage 2").await;
+    let (_, stage2) = page(&bot.base, &mo, &path).await;
+    assert!(
+        stage2.contains("nobody named yet"),
+        "stage 2 starts with no handler"
+    );
+    assert!(stage2.contains("Cy Officer (handled stage 1, Code 6.13)"));
+    let (status, why) = refusal(
+        &bot.base,
+        &mo,
+        &handler,
+        &[("csrf", &mo_csrf), ("handler", &cy_id)],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(why.contains("6.13"), "{why}");
+    assert_eq!(
+        act(
+            &bot.base,
+            &mo,
+            &handler,
+            &[("csrf", &mo_csrf), ("handler", &alex_id)]
+        )
+        .await,
+        303
+    );
+    let stage2_form: Vec<(&str, &str)> = full
+        .iter()
+        .map(|(k, v)| if *k == "stage" { (*k, "2") } else { (*k, *v) })
+        .collect();
+    let mut form = vec![("csrf", cy_csrf.as_str())];
+    form.extend(stage2_form.iter().copied());
+    let (status, why) = refusal(&bot.base, &cy, &respond, &form).await;
+    assert_eq!(status, 422);
+    assert!(why.contains("6.13"), "{why}");
+    let mut form = vec![("csrf", csrf.as_str())];
+    form.extend(stage2_form.iter().copied());
+    let seen = resident.history().await.len();
+    assert_eq!(act(&bot.base, &alex, &respond, &form).await, 303);
+    resident.hears(seen, "staff", "final response").await;
+
+    // The record and the audit hold all of it.
+    let (_, done_page) = page(&bot.base, &mo, &path).await;
+    for action in [
+        "assign_handler",
+        "edit_definition",
+        "remedy_recorded",
+        "action_recorded",
+        "action_done",
+        "stage1_response_sent",
+        "stage2_response_sent",
+    ] {
+        assert!(done_page.contains(action), "the audit shows {action}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_intake"))
+        .args(["export", &reference])
+        .env_clear()
+        .env("INTAKE_DATABASE_URL", &database)
+        .output()
+        .expect("export");
+    let export: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(export["case"]["definition"], revised);
+    assert_eq!(
+        export["remedies_and_actions"].as_array().map(Vec::len),
+        Some(3)
+    );
+    let edited = export["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .find(|e| e["kind"] == "definition_edited")
+        .expect("the edit is in the record");
+    assert_eq!(edited["detail"]["to"], revised);
+    assert!(
+        edited["detail"]["from"]
+            .as_str()
+            .is_some_and(|f| f.contains("fix the boiler")),
+        "the original wording is kept"
+    );
+    let emails = export["emails"].as_array().expect("emails");
+    assert_eq!(
+        emails.len(),
+        3,
+        "definition, stage 1 and stage 2: {emails:?}"
+    );
+    assert!(
+        emails
+            .iter()
+            .all(|e| e["to_address"] == "sam.jones@example.org"),
+        "{emails:?}"
+    );
+    assert!(
+        emails[1]["body"]
+            .as_str()
+            .is_some_and(|b| b.contains("Check the radiators upstairs")),
+        "{emails:?}"
+    );
+    eventually("every copy by email sent", WAIT, async || {
+        let out = Command::new(env!("CARGO_BIN_EXE_intake"))
+            .args(["export", &reference])
+            .env_clear()
+            .env("INTAKE_DATABASE_URL", &database)
+            .output()
+            .ok()?;
+        let export: Value = serde_json::from_slice(&out.stdout).ok()?;
+        export["emails"]
+            .as_array()?
+            .iter()
+            .all(|e| !e["sent_at"].is_null())
+            .then_some(())
+    })
+    .await;
 }

@@ -181,7 +181,7 @@ fn non_urgent_alerts_wait_for_working_hours() {
 }
 
 /// A tiny SMTP server that accepts every message and keeps it.
-async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
+pub(crate) async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -514,5 +514,229 @@ fn personal_data_is_erased_after_the_retention_period_and_counts_are_kept() {
         let run = s.run_once(t0 + Duration::days(40)).await.expect("run");
         assert_eq!(run.erased, 0);
         assert_eq!(count().await, 1, "counted once");
+    });
+}
+
+/// Two replicas on one PostgreSQL, each running every job at the same moments: every alert,
+/// every late-response update and every delivery happens once.
+#[test]
+fn with_two_replicas_on_one_postgresql_every_alert_fires_once() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let options = || intake::store::StoreOptions {
+            url: super::store::postgres_url(),
+            schema: Some(schema.clone()),
+            max_connections: 4,
+        };
+        let first = Store::connect_with(options()).await.expect("replica 1");
+        let second = Store::connect_with(options()).await.expect("replica 2");
+        let (hook, hooks, bad_signatures) = webhook_receiver("hook-secret").await;
+        let alerts = AlertsConfig {
+            sinks: vec![
+                SinkConfig {
+                    name: "case system".to_owned(),
+                    kind: SinkKind::Webhook,
+                    to: hook.clone(),
+                    alerts: Vec::new(),
+                    level: 0,
+                },
+                SinkConfig {
+                    name: "head of service".to_owned(),
+                    kind: SinkKind::Webhook,
+                    to: hook,
+                    alerts: vec!["emergency".to_owned()],
+                    level: 1,
+                },
+            ],
+            // Every alert at any hour, so the test is about replicas, not working hours.
+            working_hours_start: "00:00".to_owned(),
+            working_hours_end: "23:59".to_owned(),
+            ..AlertsConfig::default()
+        };
+        let opened = at("2026-11-02T10:00:00Z");
+        for i in 0..15 {
+            // Due soon (a warning), or already past (a breach and an update to the resident).
+            let due = if i % 2 == 0 {
+                "2026-11-24"
+            } else {
+                "2026-11-20"
+            };
+            open_case(&first, &format!("C2026-{i:05}"), due, opened).await;
+        }
+        for i in 0..5 {
+            let mut record = first.begin().await.expect("begin");
+            let conversation = record
+                .conversation("web", &format!("gas-{i}"), "{}", "en-GB", opened)
+                .await
+                .expect("conversation");
+            record.alert(
+                &conversation,
+                "emergency",
+                true,
+                "gas",
+                at("2026-11-23T10:00:00Z"),
+            );
+            record.commit().await.expect("commit");
+        }
+        let replicas = [
+            scheduler(intake(first.clone()), alerts.clone(), Some("hook-secret")),
+            scheduler(intake(second.clone()), alerts, Some("hook-secret")),
+        ];
+        let mut total = intake::scheduler::Run::default();
+        for minutes in [0, 1, 2, 31, 32, 33] {
+            let now = at("2026-11-23T10:00:00Z") + Duration::minutes(minutes);
+            let (a, b) = tokio::join!(replicas[0].run_once(now), replicas[1].run_once(now));
+            for run in [a.expect("replica 1 run"), b.expect("replica 2 run")] {
+                total.deadline_warnings += run.deadline_warnings;
+                total.deadline_breaches += run.deadline_breaches;
+                total.late_updates += run.late_updates;
+                total.escalations += run.escalations;
+                total.delivered += run.delivered;
+                total.failed += run.failed;
+            }
+        }
+        assert_eq!(total.deadline_warnings, 8, "{total:?}");
+        assert_eq!(total.deadline_breaches, 7, "{total:?}");
+        assert_eq!(total.late_updates, 7, "{total:?}");
+        assert_eq!(total.escalations, 5, "{total:?}");
+        assert_eq!(alerts_of_kind(&first, "deadline_near").await, 8);
+        assert_eq!(alerts_of_kind(&first, "deadline_passed").await, 7);
+        // 20 alerts to the first sink, and the 5 escalated ones to the second.
+        assert_eq!(total.delivered, 25, "{total:?}");
+        assert_eq!(total.failed, 0);
+        let bodies = hooks.lock().expect("lock").clone();
+        assert_eq!(bodies.len(), 25);
+        let mut seen = std::collections::BTreeMap::new();
+        for body in &bodies {
+            let key = (
+                body["alert"]["id"].as_i64(),
+                body["alert"]["level"].as_i64(),
+            );
+            *seen.entry(key).or_insert(0) += 1;
+        }
+        assert!(seen.values().all(|n| *n == 1), "each alert once: {seen:?}");
+        assert_eq!(*bad_signatures.lock().expect("lock"), 0);
+        let updates: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM outbox o JOIN messages m ON m.id = o.message_id \
+             WHERE m.body LIKE '%is not ready yet%'",
+        )
+        .fetch_one(first.pool())
+        .await
+        .expect("count")
+        .try_get("n")
+        .expect("n");
+        assert_eq!(updates, 7, "each late resident told once");
+        let pool = first.pool().clone();
+        drop(replicas);
+        drop(second);
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+            .execute(&pool)
+            .await
+            .expect("drop schema");
+    });
+}
+
+/// The scheduler sleeps until the next thing falls due: an escalation, a delivery held for
+/// working hours, a claim going idle; with nothing pending, the next local midnight. An
+/// outstanding action past its promised date is chased once.
+#[test]
+fn the_scheduler_knows_when_its_next_job_falls_due_and_chases_overdue_actions() {
+    on_both(|store| async move {
+        let (hook, _hooks, _bad) = webhook_receiver("hook-secret").await;
+        let alerts = AlertsConfig {
+            sinks: vec![
+                SinkConfig {
+                    name: "case system".to_owned(),
+                    kind: SinkKind::Webhook,
+                    to: hook.clone(),
+                    alerts: Vec::new(),
+                    level: 0,
+                },
+                SinkConfig {
+                    name: "head of service".to_owned(),
+                    kind: SinkKind::Webhook,
+                    to: hook,
+                    alerts: Vec::new(),
+                    level: 1,
+                },
+            ],
+            ..AlertsConfig::default()
+        };
+        let service = intake(store.clone());
+        let mut s = scheduler(service.clone(), alerts, Some("hook-secret"));
+        s.half_finished_after = Duration::hours(48);
+        // Nothing at all: the next local midnight (GMT in November).
+        let evening = at("2026-11-23T18:30:00Z");
+        assert_eq!(
+            s.next_due(evening).await.expect("next"),
+            at("2026-11-24T00:00:00Z")
+        );
+        // In summer time the local midnight is 23:00 UTC.
+        assert_eq!(
+            s.next_due(at("2026-07-01T12:00:00Z")).await.expect("next"),
+            at("2026-07-01T23:00:00Z")
+        );
+
+        // An urgent alert at 18:30, unacknowledged: it escalates at 19:00.
+        let mut record = store.begin().await.expect("begin");
+        let conversation = record
+            .conversation("web", "resident-9", "{}", "en-GB", evening)
+            .await
+            .expect("conversation");
+        record.alert(&conversation, "emergency", true, "gas", evening);
+        // A non-urgent one at the same time waits for 09:00 tomorrow.
+        record.alert(&conversation, "health_safety", false, "damp", evening);
+        record.commit().await.expect("commit");
+        let run = s.run_once(evening).await.expect("run");
+        assert_eq!(run.delivered, 1, "the urgent one at once: {run:?}");
+        assert_eq!(
+            s.next_due(evening).await.expect("next"),
+            at("2026-11-23T19:00:00Z"),
+            "the escalation"
+        );
+        let run = s.run_once(at("2026-11-23T19:00:00Z")).await.expect("run");
+        assert_eq!(run.escalations, 1, "{run:?}");
+        // The conversation goes quiet at 18:30 + 48 hours; before that, the held delivery at
+        // nine tomorrow comes first, after the midnight when deadlines move on.
+        assert_eq!(
+            s.next_due(at("2026-11-24T00:00:01Z")).await.expect("next"),
+            at("2026-11-24T09:00:00Z")
+        );
+
+        // An action promised for yesterday: chased once.
+        let officer = intake::staff::add(
+            &store,
+            "Alex Officer",
+            "alex@example-homes.org.uk",
+            intake::staff::Role::ComplaintsOfficer,
+            "correct horse battery staple",
+            evening,
+        )
+        .await
+        .expect("officer");
+        open_case(&store, "C2026-00077", "2026-12-04", evening).await;
+        service
+            .record_case_action(
+                "C2026-00077",
+                "action",
+                "Replace the boiler",
+                Some("2026-11-25".parse().expect("date")),
+                &officer,
+                evening,
+            )
+            .await
+            .expect("action");
+        let run = s.run_once(at("2026-11-25T12:00:00Z")).await.expect("run");
+        assert_eq!(run.overdue_actions, 0, "due today is not overdue");
+        let run = s.run_once(at("2026-11-26T09:30:00Z")).await.expect("run");
+        assert_eq!(run.overdue_actions, 1, "{run:?}");
+        let run = s.run_once(at("2026-11-26T10:30:00Z")).await.expect("run");
+        assert_eq!(run.overdue_actions, 0, "chased once");
+        assert_eq!(alerts_of_kind(&store, "action_overdue").await, 1);
     });
 }

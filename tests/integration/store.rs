@@ -8,7 +8,7 @@ use intake::core::policy::{Context, Policy};
 use intake::store::{Attachment, Backend, Inbound, Store, StoreOptions};
 
 /// The PostgreSQL server the tests use; `INTAKE_TEST_POSTGRES_URL` overrides it.
-fn postgres_url() -> String {
+pub fn postgres_url() -> String {
     std::env::var("INTAKE_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
 }

@@ -171,6 +171,12 @@ impl FakeDiscord {
 
     /// The resident presses the button labelled `label` on the bot's last message.
     pub fn press(&self, channel: u64, label: &str) {
+        self.press_as(channel, channel + 1, None, label);
+    }
+
+    /// User `user` presses the button labelled `label` on the bot's last message in
+    /// `channel`, a server channel when `guild` is given (a managers' alert channel).
+    pub fn press_as(&self, channel: u64, user: u64, guild: Option<u64>, label: &str) {
         let last = self
             .sent_to(channel)
             .into_iter()
@@ -190,14 +196,12 @@ impl FakeDiscord {
             .map(|(l, c)| json!({"type": 2, "style": 1, "label": l, "custom_id": c}))
             .collect();
         let id = self.next_id();
-        self.dispatch(
-            "INTERACTION_CREATE",
-            json!({
+        let mut interaction = json!({
                 "id": id.to_string(), "application_id": BOT_ID.to_string(), "type": 3,
                 "data": {"custom_id": custom_id, "component_type": 2},
                 "channel_id": channel.to_string(),
                 "channel": {"id": channel.to_string(), "type": 1},
-                "user": FakeDiscord::user(channel + 1),
+                "user": FakeDiscord::user(user),
                 "token": format!("interaction-token-{id}"), "version": 1,
                 "message": {
                     "id": last.message_id.to_string(), "channel_id": channel.to_string(),
@@ -210,8 +214,13 @@ impl FakeDiscord {
                 "app_permissions": "0", "locale": "en-GB", "entitlements": [],
                 "authorizing_integration_owners": {"1": (channel + 1).to_string()},
                 "context": 1, "attachment_size_limit": 26214400
-            }),
-        );
+        });
+        if let Some(g) = guild {
+            interaction["guild_id"] = json!(g.to_string());
+            interaction["channel"]["type"] = json!(0);
+            interaction["context"] = json!(0);
+        }
+        self.dispatch("INTERACTION_CREATE", interaction);
     }
 
     pub fn sent_to(&self, channel: u64) -> Vec<Sent> {

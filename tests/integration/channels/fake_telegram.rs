@@ -42,7 +42,8 @@ struct Inner {
     refuse_sends: usize,
     refused: usize,
     commands: Vec<String>,
-    callback_answers: Vec<String>,
+    /// (callback query id, the text shown to whoever pressed).
+    callback_answers: Vec<(String, String)>,
     webhook: Option<(String, String)>,
     /// The id of the last message a resident sent.
     last_resident_message: i64,
@@ -204,6 +205,12 @@ impl FakeTelegram {
 
     /// The resident presses the button labelled `label` on the bot's last message to them.
     pub async fn press(&self, chat: i64, label: &str) -> i64 {
+        self.press_as(chat, "private", chat, label).await
+    }
+
+    /// User `user` presses the button labelled `label` on the bot's last message in `chat`
+    /// (a `private` chat, or a `supergroup` such as a managers' alert chat).
+    pub async fn press_as(&self, chat: i64, chat_type: &str, user: i64, label: &str) -> i64 {
         let last = self
             .sent_to(chat)
             .into_iter()
@@ -225,7 +232,11 @@ impl FakeTelegram {
         let mut message = json!({
             "message_id": last.message_id,
             "date": chrono::Utc::now().timestamp(),
-            "chat": {"id": chat, "type": "private", "first_name": "Sam"},
+            "chat": if chat_type == "private" {
+                json!({"id": chat, "type": "private", "first_name": "Sam"})
+            } else {
+                json!({"id": chat, "type": chat_type, "title": "Managers"})
+            },
             "from": {"id": BOT_ID, "is_bot": true, "first_name": "Intake", "username": "intake_bot"},
             "text": last.text,
         });
@@ -238,7 +249,7 @@ impl FakeTelegram {
             "callback_query",
             json!({
                 "id": format!("cb-{id}"),
-                "from": {"id": chat, "is_bot": false, "first_name": "Sam"},
+                "from": {"id": user, "is_bot": false, "first_name": "Sam"},
                 "chat_instance": "ci-1",
                 "data": data,
                 "message": message,
@@ -284,6 +295,15 @@ impl FakeTelegram {
 
     pub fn callback_answers(&self) -> usize {
         self.lock().callback_answers.len()
+    }
+
+    /// The texts shown to whoever pressed a button, oldest first.
+    pub fn callback_answer_texts(&self) -> Vec<String> {
+        self.lock()
+            .callback_answers
+            .iter()
+            .map(|(_, t)| t.clone())
+            .collect()
     }
 
     pub fn webhook(&self) -> Option<(String, String)> {
@@ -368,7 +388,8 @@ async fn method(
                 .as_str()
                 .unwrap_or_default()
                 .to_owned();
-            fake.lock().callback_answers.push(id);
+            let text = args["text"].as_str().unwrap_or_default().to_owned();
+            fake.lock().callback_answers.push((id, text));
             ok(json!(true))
         }
         "getupdates" => {

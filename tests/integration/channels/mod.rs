@@ -3,6 +3,7 @@
 //! test holds a whole conversation, from the first message to the acknowledgement, and checks
 //! what the resident saw and what the record holds.
 
+mod alert_chats;
 mod discord;
 mod fake_discord;
 pub mod fake_telegram;
