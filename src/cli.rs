@@ -402,6 +402,13 @@ fn check_config(config: &Config) -> anyhow::Result<ExitCode> {
             ok = false;
         }
     }
+    match crate::console::load_standard_messages(config.console.standard_messages.as_deref()) {
+        Ok(messages) => println!("# Standard messages for staff: {}.", messages.len()),
+        Err(e) => {
+            eprintln!("intake: {e}");
+            ok = false;
+        }
+    }
     for w in config.landlord.warnings() {
         println!("# Warning: {w}");
     }

@@ -26,6 +26,7 @@ pub struct Config {
     /// A folder of dialog files that overrides the shipped ones.
     pub dialogs_dir: Option<PathBuf>,
     pub web: WebConfig,
+    pub console: ConsoleConfig,
     pub telegram: TelegramConfig,
     pub discord: DiscordConfig,
     pub policy: PolicyConfig,
@@ -58,6 +59,14 @@ pub struct WebConfig {
     /// Mark the web chat and console cookies Secure, so browsers send them only over HTTPS.
     /// Set it wherever the service is reached over HTTPS (behind a proxy, for example).
     pub secure_cookies: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleConfig {
+    /// A TOML file of the landlord's own standard messages (`[[message]]` with `name` and
+    /// `text`), replacing the shipped ones.
+    pub standard_messages: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -226,6 +235,7 @@ impl Default for Config {
             log: LogConfig::default(),
             dialogs_dir: None,
             web: WebConfig::default(),
+            console: ConsoleConfig::default(),
             telegram: TelegramConfig::default(),
             discord: DiscordConfig::default(),
             policy: PolicyConfig::default(),
@@ -321,6 +331,10 @@ pub const PLAIN_VARS: &[(&str, &str)] = &[
     ("INTAKE_LOG", "log.filter"),
     ("INTAKE_DIALOGS_DIR", "dialogs_dir"),
     ("INTAKE_WEB_SECURE_COOKIES", "web.secure_cookies"),
+    (
+        "INTAKE_CONSOLE_STANDARD_MESSAGES",
+        "console.standard_messages",
+    ),
     ("INTAKE_TELEGRAM_API_URL", "telegram.api_url"),
     ("INTAKE_TELEGRAM_MODE", "telegram.mode"),
     ("INTAKE_TELEGRAM_WEBHOOK_URL", "telegram.webhook_url"),
@@ -741,7 +755,13 @@ mod tests {
             "the example must show the defaults"
         );
         // Optional keys have no default to show; each is documented, commented out.
-        for key in ["dialogs_dir", "webhook_url", "api_url", "lexicon"] {
+        for key in [
+            "dialogs_dir",
+            "webhook_url",
+            "api_url",
+            "lexicon",
+            "standard_messages",
+        ] {
             assert!(
                 example.contains(&format!("# {key} = ")),
                 "{key} is not documented"

@@ -48,11 +48,81 @@ struct StandardMessages {
     message: Vec<StandardMessage>,
 }
 
+/// The placeholders a standard message may use; the console fills them in for the case.
+pub const STANDARD_PLACEHOLDERS: &[&str] = &[
+    "landlord",
+    "staff",
+    "reference",
+    "due",
+    "ombudsman_phone",
+    "ombudsman_website",
+    "ombudsman_address",
+];
+
 /// The shipped standard messages (`src/console/standard_messages.toml`).
 pub fn standard_messages() -> Vec<StandardMessage> {
-    toml::from_str::<StandardMessages>(include_str!("console/standard_messages.toml"))
-        .map(|m| m.message)
-        .unwrap_or_default()
+    parse_standard_messages(
+        "standard_messages.toml (shipped)",
+        SHIPPED_STANDARD_MESSAGES,
+    )
+    .unwrap_or_default()
+}
+
+const SHIPPED_STANDARD_MESSAGES: &str = include_str!("console/standard_messages.toml");
+
+/// The landlord's own standard messages (`console.standard_messages`), replacing the shipped
+/// ones, or the shipped ones. A file that cannot be read, has no messages, or uses a
+/// placeholder the console cannot fill is refused, naming the file and the message.
+pub fn load_standard_messages(
+    path: Option<&std::path::Path>,
+) -> Result<Vec<StandardMessage>, String> {
+    match path {
+        None => parse_standard_messages(
+            "standard_messages.toml (shipped)",
+            SHIPPED_STANDARD_MESSAGES,
+        ),
+        Some(path) => {
+            let shown = path.display().to_string();
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("console.standard_messages: cannot read {shown}: {e}"))?;
+            parse_standard_messages(&shown, &text)
+        }
+    }
+}
+
+fn parse_standard_messages(file: &str, text: &str) -> Result<Vec<StandardMessage>, String> {
+    let messages = toml::from_str::<StandardMessages>(text)
+        .map_err(|e| format!("{file}: {e}"))?
+        .message;
+    if messages.is_empty() {
+        return Err(format!("{file}: there are no [[message]] entries"));
+    }
+    for m in &messages {
+        if m.name.trim().is_empty() || m.text.trim().is_empty() {
+            return Err(format!("{file}: every message needs a name and a text"));
+        }
+        let mut rest = m.text.as_str();
+        while let Some(open) = rest.find('{') {
+            let after = &rest[open + 1..];
+            let Some(close) = after.find('}') else {
+                break;
+            };
+            let name = &after[..close];
+            if !STANDARD_PLACEHOLDERS.contains(&name) {
+                return Err(format!(
+                    "{file}: message {:?} uses {{{name}}}, which the console cannot fill in (it can fill {})",
+                    m.name,
+                    STANDARD_PLACEHOLDERS
+                        .iter()
+                        .map(|p| format!("{{{p}}}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            rest = &after[close + 1..];
+        }
+    }
+    Ok(messages)
 }
 
 /// What the console needs.
@@ -68,7 +138,12 @@ pub struct Console {
 }
 
 impl Console {
-    pub fn new(intake: Intake, wakers: Wakers, secure_cookies: bool) -> Console {
+    pub fn new(
+        intake: Intake,
+        wakers: Wakers,
+        secure_cookies: bool,
+        standard: Vec<StandardMessage>,
+    ) -> Console {
         let mut templates = Environment::new();
         for (name, source) in TEMPLATES {
             // The templates are part of the binary: a broken one is a bug caught by the tests.
@@ -81,7 +156,7 @@ impl Console {
             wakers,
             templates: Arc::new(templates),
             secure_cookies,
-            standard: Arc::new(standard_messages()),
+            standard: Arc::new(standard),
             attempts: Arc::new(Throttle::new(
                 Bucket {
                     burst: 5.0,
@@ -1034,6 +1109,33 @@ const TEMPLATES: &[(&str, &str)] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_landlords_standard_messages_replace_the_shipped_ones_and_are_checked() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("messages.toml");
+        std::fs::write(
+            &path,
+            "[[message]]\nname = \"Welsh greeting\"\ntext = \"Shwmae, {staff} o {landlord} sydd yma.\"\n",
+        )
+        .expect("write");
+        let own = load_standard_messages(Some(&path)).expect("loads");
+        assert_eq!(own.len(), 1);
+        assert_eq!(own[0].name, "Welsh greeting");
+        std::fs::write(
+            &path,
+            "[[message]]\nname = \"Bad\"\ntext = \"Dear {tenant_name}\"\n",
+        )
+        .expect("write");
+        let refused = load_standard_messages(Some(&path)).expect_err("refused");
+        assert!(
+            refused.contains("{tenant_name}") && refused.contains("\"Bad\""),
+            "{refused}"
+        );
+        std::fs::write(&path, "").expect("write");
+        assert!(load_standard_messages(Some(&path)).is_err(), "no messages");
+        assert!(load_standard_messages(Some(&dir.path().join("missing.toml"))).is_err());
+    }
 
     #[test]
     fn the_shipped_standard_messages_load() {

@@ -21,11 +21,18 @@ use crate::scheduler::{Run, Scheduler};
 use crate::service::Writer;
 use crate::store::Store;
 
+/// The shortest time between two full scheduler runs.
+const FULL_RUN_GAP: chrono::Duration = chrono::Duration::seconds(15);
+
 /// Messages arriving together share one commit (group commit), up to this many.
 const GROUP_COMMIT: usize = 64;
 
 /// Runs the bot until Ctrl-C or SIGTERM.
 pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
+    // The landlord's own standard messages are checked before anything starts.
+    let standard =
+        crate::console::load_standard_messages(config.console.standard_messages.as_deref())
+            .map_err(anyhow::Error::msg)?;
     let intake = crate::cli::intake_service(&config, policy).await?;
     let writer = Writer::start(intake.clone(), GROUP_COMMIT);
     let wakers = Wakers::default();
@@ -54,8 +61,13 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
         )
         .merge(web.router())
         .merge(
-            crate::console::Console::new(intake.clone(), wakers.clone(), config.web.secure_cookies)
-                .router(),
+            crate::console::Console::new(
+                intake.clone(),
+                wakers.clone(),
+                config.web.secure_cookies,
+                standard,
+            )
+            .router(),
         );
 
     let mut telegram_bot = None;
@@ -156,6 +168,7 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
 fn spawn_scheduler(scheduler: Scheduler, wake: std::sync::Arc<tokio::sync::Notify>) {
     tokio::spawn(async move {
         let mut full = true;
+        let mut last_full = Utc::now();
         loop {
             let now = Utc::now();
             let result = if full {
@@ -175,8 +188,13 @@ fn spawn_scheduler(scheduler: Scheduler, wake: std::sync::Arc<tokio::sync::Notif
                     true
                 }
             };
+            if full {
+                last_full = Utc::now();
+            }
             let until = match scheduler.next_due(Utc::now()).await {
-                Ok(at) if !retry => at,
+                // Full runs at most every few seconds, however many jobs fall due: each
+                // looks over every job, so a busy record needs no more.
+                Ok(at) if !retry => at.max(last_full + FULL_RUN_GAP),
                 Ok(_) => Utc::now() + chrono::Duration::minutes(1),
                 Err(e) => {
                     tracing::error!(error = %e, "the scheduler cannot read when its next job is due");

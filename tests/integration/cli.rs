@@ -164,6 +164,60 @@ fn a_landlord_lexicon_extends_the_engine_and_a_broken_one_is_named() {
 }
 
 #[test]
+fn a_landlords_standard_messages_are_checked_before_the_bot_starts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let messages = dir.path().join("standard_messages.toml");
+    std::fs::write(
+        &messages,
+        "[[message]]\nname = \"Holding reply\"\ntext = \"Thank you {tenant}, {staff} will reply.\"\n",
+    )
+    .expect("write");
+    let config = dir.path().join("intake.toml");
+    std::fs::write(
+        &config,
+        format!("[console]\nstandard_messages = {messages:?}\n"),
+    )
+    .expect("write");
+    let (code, _, stderr) = run(
+        intake().arg("check-config").arg("--config").arg(&config),
+        "",
+    );
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("standard_messages.toml")
+            && stderr.contains("Holding reply")
+            && stderr.contains("{tenant}"),
+        "{stderr}"
+    );
+    // `serve` refuses to start with it, saying why, before it opens anything.
+    let (code, _, stderr) = run(
+        intake().arg("serve").arg("--config").arg(&config).env(
+            "INTAKE_DATABASE_URL",
+            format!("sqlite://{}/never.db", dir.path().display()),
+        ),
+        "",
+    );
+    assert_eq!(code, 1);
+    assert!(stderr.contains("{tenant}"), "{stderr}");
+    assert!(!dir.path().join("never.db").exists(), "nothing was created");
+
+    std::fs::write(
+        &messages,
+        "[[message]]\nname = \"Holding reply\"\ntext = \"Thank you, {staff} from {landlord} will reply about {reference}.\"\n",
+    )
+    .expect("write");
+    let (code, stdout, stderr) = run(
+        intake().arg("check-config").arg("--config").arg(&config),
+        "",
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("Standard messages for staff: 1."),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn holidays_and_deadlines_for_staff() {
     let (code, stdout, _) = run(intake().args(["holidays", "2022"]), "");
     assert_eq!(code, 0);

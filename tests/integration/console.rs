@@ -223,13 +223,60 @@ async fn staff_take_over_reply_and_hand_back_with_everything_audited() {
         assert_eq!(response.status(), 303, "{path}");
         assert_eq!(response.headers()["location"], "/console/login");
     }
-    let response = no_redirects()
-        .post(format!("{base}/console/conversations/1/claim"))
-        .form(&[("csrf", "x")])
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(response.status(), 303);
+    // Every action, with a complete form but no session: sent to sign in, nothing done.
+    let case = "/console/cases/C2026-00001";
+    let actions: &[(String, &[(&str, &str)])] = &[
+        ("/console/conversations/1/claim".to_owned(), &[]),
+        (
+            "/console/conversations/1/reply".to_owned(),
+            &[("text", "hello")],
+        ),
+        ("/console/conversations/1/release".to_owned(), &[]),
+        (
+            "/console/conversations/1/notes".to_owned(),
+            &[("text", "a note")],
+        ),
+        ("/console/alerts/1/acknowledge".to_owned(), &[]),
+        (
+            format!("{case}/respond"),
+            &[
+                ("stage", "1"),
+                ("definition", "d"),
+                ("decision", "d"),
+                ("reasons", "r"),
+                ("remedy", "None"),
+                ("outstanding_actions", "None"),
+            ],
+        ),
+        (
+            format!("{case}/extend"),
+            &[("working_days", "2"), ("reason", "r")],
+        ),
+        (
+            format!("{case}/exclusion"),
+            &[("decision", "accept"), ("reasons", "r")],
+        ),
+        (format!("{case}/close"), &[("reason", "r")]),
+        (format!("{case}/definition"), &[("definition", "d")]),
+        (format!("{case}/handler"), &[("handler", "1")]),
+        (
+            format!("{case}/actions"),
+            &[("kind", "remedy"), ("description", "d"), ("due_on", "")],
+        ),
+        ("/console/actions/1/done".to_owned(), &[]),
+    ];
+    for (path, fields) in actions {
+        let mut form = vec![("csrf", "x")];
+        form.extend(fields.iter().copied());
+        let response = no_redirects()
+            .post(format!("{base}{path}"))
+            .form(&form)
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(response.status(), 303, "{path}");
+        assert_eq!(response.headers()["location"], "/console/login", "{path}");
+    }
 
     // Accounts are made from the command line; bad ones are refused clearly.
     assert_eq!(
@@ -788,11 +835,18 @@ async fn case_work_definition_handlers_remedies_and_copies_by_email() {
     let dir = tempfile::tempdir().expect("tempdir");
     let database = sqlite_in(dir.path());
     let (smtp_port, mails) = crate::scheduler::smtp_sink().await;
+    // The landlord's own standard messages replace the shipped ones.
+    let standard = dir.path().join("standard_messages.toml");
+    std::fs::write(
+        &standard,
+        "[[message]]\nname = \"Rowan Homes holding reply\"\ntext = \"Thank you. {staff} is looking at complaint {reference}.\"\n",
+    )
+    .expect("standard messages");
     let config = dir.path().join("intake.toml");
     std::fs::write(
         &config,
         format!(
-            "[alerts.smtp]\nhost = \"127.0.0.1\"\nport = {smtp_port}\ntls = \"none\"\nfrom = \"complaints@example-homes.org.uk\"\n"
+            "[console]\nstandard_messages = {standard:?}\n\n[alerts.smtp]\nhost = \"127.0.0.1\"\nport = {smtp_port}\ntls = \"none\"\nfrom = \"complaints@example-homes.org.uk\"\n"
         ),
     )
     .expect("config");
@@ -846,6 +900,35 @@ async fn case_work_definition_handlers_remedies_and_copies_by_email() {
         .expect("sign in");
     let (path, reference, officer) = the_complaint(&bot.base, &alex).await;
     assert!(officer.contains("nobody named yet"));
+    // Taking it over shows the reply box with the landlord's own standard messages.
+    let csrf = csrf_of(&officer);
+    assert_eq!(
+        act(
+            &bot.base,
+            &alex,
+            &format!("{path}/claim"),
+            &[("csrf", &csrf)]
+        )
+        .await,
+        303
+    );
+    let (_, held) = page(&bot.base, &alex, &path).await;
+    assert!(held.contains("Rowan Homes holding reply"));
+    assert!(held.contains(&format!("Alex Officer is looking at complaint {reference}")));
+    assert!(
+        !held.contains("Apology for a missed appointment"),
+        "the shipped messages are replaced"
+    );
+    assert_eq!(
+        act(
+            &bot.base,
+            &alex,
+            &format!("{path}/release"),
+            &[("csrf", &csrf)]
+        )
+        .await,
+        303
+    );
     let csrf = csrf_of(&officer);
     let (_, cy_page) = page(&bot.base, &cy, &path).await;
     let cy_csrf = csrf_of(&cy_page);
@@ -896,6 +979,20 @@ async fn case_work_definition_handlers_remedies_and_copies_by_email() {
     // Revising the definition: the resident is shown the new wording, in the chat and by
     // email; an empty one is refused.
     let definition = format!("/console/cases/{reference}/definition");
+    assert_eq!(
+        act(
+            &bot.base,
+            &alex,
+            &definition,
+            &[
+                ("csrf", "forged"),
+                ("definition", "Something else entirely.")
+            ]
+        )
+        .await,
+        403,
+        "a forged form token"
+    );
     assert_eq!(
         act(
             &bot.base,
