@@ -200,7 +200,7 @@ pub struct SinkConfig {
     pub to: String,
     /// The alert kinds it takes (emergency, safeguarding, health_safety, vulnerability,
     /// person_requested, stage2_request, deadline_near, deadline_passed, claim_idle,
-    /// half_finished, action_overdue, email_unusable); empty for all.
+    /// half_finished, action_overdue, email_unusable, reply_another_way); empty for all.
     #[serde(default)]
     pub alerts: Vec<String>,
     /// 0: told at once. 1, 2...: told when an urgent alert is still unacknowledged after

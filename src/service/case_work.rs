@@ -24,6 +24,9 @@ pub enum EmailCopy {
     To(String),
     /// The resident asked for email, but what they gave is not an address: staff are told.
     Unusable(String),
+    /// The resident asked for replies by phone or letter (`how`, at `detail`): staff are
+    /// told to send it that way too, as the chat message alone is not what they asked for.
+    AnotherWay { how: String, detail: String },
 }
 
 impl Intake {
@@ -35,12 +38,16 @@ impl Intake {
                 Some(address) => EmailCopy::To(address),
                 None => EmailCopy::Unusable(detail),
             },
+            Some((how, detail)) if how == "phone" || how == "letter" => {
+                EmailCopy::AnotherWay { how, detail }
+            }
             _ => EmailCopy::NotWanted,
         })
     }
 
     /// Queues a copy by email of `text` when the resident asked for replies by email; when
-    /// the address they gave is unusable, staff are alerted to reply another way.
+    /// the address they gave is unusable, or they asked for a phone call or a letter, staff
+    /// are alerted to reply that way.
     pub fn copy_by_email(
         &self,
         record: &mut Record<'_>,
@@ -76,6 +83,18 @@ impl Intake {
                     "The resident asked for replies to complaint {reference} by email, but {given:?} is not an email address. The message went to the chat only: send it another way."
                 );
                 record.alert(conversation, "email_unusable", false, &detail, now);
+            }
+            EmailCopy::AnotherWay { how, detail } => {
+                let by = if how == "phone" { "phone" } else { "letter" };
+                let detail = format!(
+                    "The resident asked for replies to complaint {reference} by {by} ({detail}). The message went to the chat; {} as well.",
+                    if by == "phone" {
+                        "phone them to go through it"
+                    } else {
+                        "send it by post"
+                    }
+                );
+                record.alert(conversation, "reply_another_way", false, &detail, now);
             }
         }
     }

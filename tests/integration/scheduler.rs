@@ -51,6 +51,17 @@ fn scheduler(intake: Intake, alerts: AlertsConfig, secret: Option<&str>) -> Sche
 
 /// A complaint awaiting its stage 1 response, due on `due_on`.
 async fn open_case(store: &Store, reference: &str, due_on: &str, now: DateTime<Utc>) {
+    open_case_answered(store, reference, due_on, now, BTreeMap::new()).await;
+}
+
+/// The same, with the resident's answers (how they want replies, say).
+async fn open_case_answered(
+    store: &Store,
+    reference: &str,
+    due_on: &str,
+    now: DateTime<Utc>,
+    answers: BTreeMap<String, String>,
+) {
     let mut record = store.begin().await.expect("begin");
     let conversation = record
         .conversation("web", reference, "{}", "en-GB", now)
@@ -65,7 +76,7 @@ async fn open_case(store: &Store, reference: &str, due_on: &str, now: DateTime<U
                 acknowledged_on: now.date_naive(),
                 due_on: due_on.parse::<NaiveDate>().expect("date"),
                 definition: "No hot water since Monday.".to_owned(),
-                answers: BTreeMap::new(),
+                answers,
                 suggested_route: None,
             },
             now,
@@ -738,5 +749,115 @@ fn the_scheduler_knows_when_its_next_job_falls_due_and_chases_overdue_actions() 
         let run = s.run_once(at("2026-11-26T10:30:00Z")).await.expect("run");
         assert_eq!(run.overdue_actions, 0, "chased once");
         assert_eq!(alerts_of_kind(&store, "action_overdue").await, 1);
+    });
+}
+
+/// What staff send goes the way the resident asked: a copy by email, tried again after a
+/// failure and never dropped; and when they asked for a letter or a phone call, or gave an
+/// address that is not one, staff are alerted to reply that way.
+#[test]
+fn staff_messages_follow_the_residents_choice_of_reply() {
+    on_both(|store| async move {
+        let service = intake(store.clone());
+        let now = at("2026-11-23T10:00:00Z");
+        let officer = intake::staff::add(
+            &store,
+            "Alex Officer",
+            "alex@example-homes.org.uk",
+            intake::staff::Role::ComplaintsOfficer,
+            "correct horse battery staple",
+            now,
+        )
+        .await
+        .expect("officer");
+        let answers = |how: &str, detail: &str| {
+            BTreeMap::from([
+                ("contact".to_owned(), how.to_owned()),
+                ("contact_detail".to_owned(), detail.to_owned()),
+            ])
+        };
+        for (reference, how, detail) in [
+            ("C2026-00101", "email", "sam@example.org please"),
+            ("C2026-00102", "letter", "4 Rowan Close, Leeds LS1 1AA"),
+            ("C2026-00103", "email", "no email, sorry"),
+            ("C2026-00104", "chat", ""),
+        ] {
+            open_case_answered(&store, reference, "2026-12-07", now, answers(how, detail)).await;
+            service
+                .extend_deadline(
+                    reference,
+                    3,
+                    "We are waiting for a surveyor's report.",
+                    &officer,
+                    now,
+                )
+                .await
+                .expect("extend");
+        }
+        assert_eq!(alerts_of_kind(&store, "reply_another_way").await, 1);
+        assert_eq!(alerts_of_kind(&store, "email_unusable").await, 1);
+        let queued: Vec<(String, String)> =
+            sqlx::query("SELECT case_reference, to_address FROM resident_emails ORDER BY id")
+                .fetch_all(store.pool())
+                .await
+                .expect("emails")
+                .iter()
+                .map(|r| {
+                    (
+                        r.try_get("case_reference").expect("ref"),
+                        r.try_get("to_address").expect("to"),
+                    )
+                })
+                .collect();
+        assert_eq!(
+            queued,
+            [("C2026-00101".to_owned(), "sam@example.org".to_owned())]
+        );
+
+        // The mail server is down: kept, with the reason, and tried again later.
+        let down = AlertsConfig {
+            smtp: SmtpConfig {
+                host: Some("127.0.0.1".to_owned()),
+                port: super::channels::free_port(),
+                username: None,
+                from: "complaints@example-homes.org.uk".to_owned(),
+                tls: "none".to_owned(),
+            },
+            ..AlertsConfig::default()
+        };
+        let run = scheduler(service.clone(), down, None)
+            .run_once(now)
+            .await
+            .expect("run");
+        assert_eq!((run.emails_sent, run.failed), (0, 1), "{run:?}");
+        let error: Option<String> = sqlx::query("SELECT last_error FROM resident_emails")
+            .fetch_one(store.pool())
+            .await
+            .expect("row")
+            .try_get("last_error")
+            .expect("column");
+        assert!(error.is_some());
+        let (port, mails) = smtp_sink().await;
+        let up = AlertsConfig {
+            smtp: SmtpConfig {
+                host: Some("127.0.0.1".to_owned()),
+                port,
+                username: None,
+                from: "complaints@example-homes.org.uk".to_owned(),
+                tls: "none".to_owned(),
+            },
+            ..AlertsConfig::default()
+        };
+        let s = scheduler(service.clone(), up, None);
+        let run = s.run_once(now + Duration::seconds(1)).await.expect("run");
+        assert_eq!(run.emails_sent, 0, "not before its next try: {run:?}");
+        let run = s.run_once(now + Duration::minutes(2)).await.expect("run");
+        assert_eq!(run.emails_sent, 1, "{run:?}");
+        let mails = mails.lock().expect("lock").clone();
+        assert_eq!(mails.len(), 1);
+        assert!(mails[0].contains("sam@example.org"), "{}", mails[0]);
+        assert!(mails[0].contains("C2026-00101"), "{}", mails[0]);
+        let run = s.run_once(now + Duration::minutes(10)).await.expect("run");
+        assert_eq!(run.emails_sent, 0, "sent once");
     });
 }
