@@ -403,12 +403,13 @@ async fn log_out(
 async fn inbox(
     State(console): State<Console>,
     jar: CookieJar,
-    Query(filter): Query<InboxFilter>,
+    Query(mut filter): Query<InboxFilter>,
 ) -> Response {
     let session = match console.session(&jar).await {
         Ok(s) => s,
         Err(r) => return r,
     };
+    filter.viewer = Some(session.staff.id);
     let alerts = match staff::open_alerts(&console.intake.store).await {
         Ok(alerts) => alerts,
         Err(e) => return unavailable(&e),

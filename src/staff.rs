@@ -279,6 +279,12 @@ pub struct InboxRow {
     pub wants_person: bool,
     pub case: Option<String>,
     pub due_on: Option<String>,
+    /// Who handles the latest complaint, if someone was named.
+    pub handler: Option<String>,
+    #[serde(skip)]
+    pub handler_id: Option<i64>,
+    #[serde(skip)]
+    pub held_by_id: Option<i64>,
 }
 
 /// What the inbox may be narrowed to.
@@ -286,7 +292,8 @@ pub struct InboxRow {
 pub struct InboxFilter {
     #[serde(default)]
     pub channel: Option<String>,
-    /// `held`, `bot` or `complaint`.
+    /// `needs_person`, `held`, `bot`, `complaint`, or `mine` (complaints the viewer handles
+    /// and conversations they hold).
     #[serde(default)]
     pub status: Option<String>,
     /// An alert kind: emergency, safeguarding, health_safety, vulnerability...
@@ -295,13 +302,17 @@ pub struct InboxFilter {
     /// Only complaints whose response is due on or before this date (YYYY-MM-DD).
     #[serde(default)]
     pub due_by: Option<String>,
+    /// The member of staff looking (for `mine`); set by the console, never from the query.
+    #[serde(skip)]
+    pub viewer: Option<i64>,
 }
 
 /// The inbox: the conversations needing a person first (urgent alerts, then a request for a
 /// person), then the most recently active.
 pub async fn inbox(store: &Store, filter: &InboxFilter) -> Result<Vec<InboxRow>, StoreError> {
     let rows = sqlx::query(
-        "SELECT c.id, c.channel, c.chat, c.updated_at, s.name AS held_by, \
+        "SELECT c.id, c.channel, c.chat, c.updated_at, s.name AS held_by, h.staff_id AS held_by_id, \
+           (SELECT k.handler_id FROM cases k WHERE k.conversation_id = c.id ORDER BY k.created_at DESC LIMIT 1) AS handler_id, \
            (SELECT m.body FROM messages m WHERE m.conversation_id = c.id ORDER BY m.id DESC LIMIT 1) AS last_message, \
            (SELECT k.reference FROM cases k WHERE k.conversation_id = c.id ORDER BY k.created_at DESC LIMIT 1) AS reference, \
            (SELECT k.due_on FROM cases k WHERE k.conversation_id = c.id ORDER BY k.created_at DESC LIMIT 1) AS due_on \
@@ -316,9 +327,16 @@ pub async fn inbox(store: &Store, filter: &InboxFilter) -> Result<Vec<InboxRow>,
     )
     .fetch_all(store.pool())
     .await?;
+    let names: std::collections::HashMap<i64, String> = sqlx::query("SELECT id, name FROM staff")
+        .fetch_all(store.pool())
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("name")?)))
+        .collect::<Result<_, StoreError>>()?;
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
         let id: i64 = r.try_get("id")?;
+        let handler_id: Option<i64> = r.try_get("handler_id")?;
         let mut kinds = Vec::new();
         let mut urgent = false;
         for a in &alerts {
@@ -346,6 +364,9 @@ pub async fn inbox(store: &Store, filter: &InboxFilter) -> Result<Vec<InboxRow>,
             urgent,
             case: r.try_get("reference")?,
             due_on: r.try_get("due_on")?,
+            handler: handler_id.and_then(|h| names.get(&h).cloned()),
+            handler_id,
+            held_by_id: r.try_get("held_by_id")?,
         };
         if keep(&row, filter) {
             out.push(row);
@@ -408,6 +429,10 @@ fn keep(row: &InboxRow, filter: &InboxFilter) -> bool {
             "bot" => row.held_by.is_none(),
             "complaint" => row.case.is_some(),
             "needs_person" => row.wants_person || row.urgent,
+            "mine" => {
+                filter.viewer.is_some()
+                    && (row.handler_id == filter.viewer || row.held_by_id == filter.viewer)
+            }
             _ => true,
         };
         if !ok {

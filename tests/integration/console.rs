@@ -975,6 +975,17 @@ async fn case_work_definition_handlers_remedies_and_copies_by_email() {
     );
     let (_, named) = page(&bot.base, &alex, &path).await;
     assert!(named.contains("<dd class=\"handler\">Cy Officer</dd>"));
+    // Cy finds it under "mine"; Alex, who neither handles nor holds it, does not.
+    let rows =
+        |html: &str| html[html.find("<tbody id=\"conversations\">").expect("rows")..].to_owned();
+    let (_, cy_mine) = page(&bot.base, &cy, "/console?status=mine").await;
+    assert!(
+        rows(&cy_mine).contains(&format!("href=\"{path}\"")),
+        "{cy_mine}"
+    );
+    assert!(cy_mine.contains("<td class=\"handled-by\">Cy Officer</td>"));
+    let (_, alex_mine) = page(&bot.base, &alex, "/console?status=mine").await;
+    assert!(!rows(&alex_mine).contains(&format!("href=\"{path}\"")));
 
     // Revising the definition: the resident is shown the new wording, in the chat and by
     // email; an empty one is refused.
