@@ -76,8 +76,10 @@ async fn measure(
 
     let url = format!("sqlite://{}/pipeline.db", dir.display());
     let store = Store::connect(&url).await?;
-    let sqlite = pipeline("SQLite", store, options.residents, policy, dialogs, profile).await?;
+    let (sqlite, intake) =
+        pipeline("SQLite", store, options.residents, policy, dialogs, profile).await?;
     report(&sqlite);
+    scheduler_step("SQLite", &intake).await?;
     let ratio = sqlite.per_second / bare;
     println!(
         "SQLite pipeline / bare inserts: {:.2} (target at least 0.50: {})",
@@ -96,20 +98,25 @@ async fn measure(
         match store {
             Ok(store) => {
                 let pool = store.pool().clone();
-                let figures = pipeline(
-                    "PostgreSQL",
-                    store,
-                    options.residents,
-                    policy,
-                    dialogs,
-                    profile,
-                )
+                let measured = async {
+                    let (figures, intake) = pipeline(
+                        "PostgreSQL",
+                        store,
+                        options.residents,
+                        policy,
+                        dialogs,
+                        profile,
+                    )
+                    .await?;
+                    report(&figures);
+                    scheduler_step("PostgreSQL", &intake).await
+                }
                 .await;
                 let dropped =
                     sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
                         .execute(&pool)
                         .await;
-                report(&figures?);
+                measured?;
                 dropped.context("dropping the benchmark schema")?;
             }
             Err(e) => println!(
@@ -157,7 +164,7 @@ async fn pipeline(
     policy: &Policy,
     dialogs: &Dialogs,
     profile: &LandlordProfile,
-) -> anyhow::Result<PipelineFigures> {
+) -> anyhow::Result<(PipelineFigures, Intake)> {
     let intake = Intake {
         store,
         policy: policy.clone(),
@@ -208,11 +215,45 @@ async fn pipeline(
     );
     latencies.sort();
     let at = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q).round() as usize];
-    Ok(PipelineFigures {
+    let figures = PipelineFigures {
         backend,
         messages: latencies.len(),
         per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
         p50: at(0.50),
         p99: at(0.99),
-    })
+    };
+    Ok((figures, intake))
+}
+
+/// One scheduler step over the record the pipeline left (a conversation and a complaint per
+/// resident): a quiet run, the next-due query, and a run a month on, when every response is
+/// late and each resident is told (5.9).
+async fn scheduler_step(backend: &str, intake: &Intake) -> anyhow::Result<()> {
+    let scheduler = crate::scheduler::Scheduler::new(
+        intake.clone(),
+        crate::config::AlertsConfig::default(),
+        chrono::Duration::hours(48),
+        None,
+        None,
+    );
+    let now = Utc::now();
+    let start = Instant::now();
+    scheduler.run_once(now).await?;
+    let quiet = start.elapsed();
+    let start = Instant::now();
+    scheduler.next_due(now).await?;
+    let next = start.elapsed();
+    let start = Instant::now();
+    let busy = scheduler.run_once(now + chrono::Duration::days(30)).await?;
+    let late = start.elapsed();
+    println!(
+        "{backend} scheduler over {} complaints: a quiet run {:.1} ms, next-due {:.2} ms, a run raising {} breach alerts and {} late-response updates {:.0} ms",
+        busy.deadline_breaches,
+        quiet.as_secs_f64() * 1e3,
+        next.as_secs_f64() * 1e3,
+        busy.deadline_breaches,
+        busy.late_updates,
+        late.as_secs_f64() * 1e3
+    );
+    Ok(())
 }

@@ -214,6 +214,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .flatten()
             .collect();
             anyhow::ensure!(!links.is_empty(), "give --telegram or --discord (or both)");
+            // Both ids checked before either is written.
+            for (platform, id) in &links {
+                platform.check_user_id(id)?;
+            }
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             runtime.block_on(async {
                 let store = Store::connect(&config.database_url)

@@ -432,19 +432,38 @@ impl Scheduler {
             let sink_name: String = d.try_get("sink")?;
             let attempts: i64 = d.try_get("attempts")?;
             let Some(sink) = self.alerts.sinks.iter().find(|s| s.name == sink_name) else {
+                // A sink taken out of the configuration: kept, with the reason, and looked at
+                // again in a day in case it comes back.
+                sqlx::query(
+                    "UPDATE alert_deliveries SET next_attempt_at = $1, last_error = $2 WHERE id = $3",
+                )
+                .bind(millis(now + chrono::Duration::days(1)))
+                .bind(format!("the sink {sink_name:?} is no longer configured"))
+                .bind(id)
+                .execute(store.pool())
+                .await?;
                 continue;
             };
             let Some(alert) = rows
                 .iter()
                 .find(|r| r.try_get::<i64, _>("id").ok() == Some(alert_id))
             else {
+                sqlx::query(
+                    "UPDATE alert_deliveries SET next_attempt_at = $1, last_error = $2 WHERE id = $3",
+                )
+                .bind(millis(now + chrono::Duration::days(1)))
+                .bind("the alert is over 30 days old; see it in the console")
+                .bind(id)
+                .execute(store.pool())
+                .await?;
                 continue;
             };
-            // Claim it for a minute, so another replica does not send it too.
+            // Claim it for longer than a send can take, so another replica does not send it
+            // too; counted from the real clock, as a run may have taken a while to get here.
             let claimed = sqlx::query(
                 "UPDATE alert_deliveries SET next_attempt_at = $1 WHERE id = $2 AND sent_at IS NULL AND next_attempt_at <= $3",
             )
-            .bind(millis(now + chrono::Duration::minutes(1)))
+            .bind(millis(lease_end(now)))
             .bind(id)
             .bind(millis(now))
             .execute(store.pool())
@@ -506,7 +525,7 @@ impl Scheduler {
         let store = &self.intake.store;
         for email in store.due_resident_emails(now).await? {
             if !store
-                .claim_resident_email(email.id, now, chrono::Duration::minutes(1))
+                .claim_resident_email(email.id, now, lease_end(now))
                 .await?
             {
                 continue;
@@ -531,6 +550,30 @@ impl Scheduler {
                         .resident_email_tried(email.id, now, Some((&e, now + wait)))
                         .await?;
                     run.failed += 1;
+                    // Still failing after several tries: staff are told, once, so the
+                    // resident is not left waiting on an address that does not work.
+                    if email.attempts + 1 == EMAIL_TRIES_BEFORE_ALERT {
+                        let mut record = store.begin().await?;
+                        if record
+                            .once("email_failing", &email.id.to_string(), now)
+                            .await?
+                        {
+                            let detail = format!(
+                                "A copy by email to {} about complaint {} has failed {} times (last: {e}). It will keep being tried; reply to the resident another way.",
+                                email.to_address,
+                                email.case_reference.as_deref().unwrap_or("(none)"),
+                                EMAIL_TRIES_BEFORE_ALERT
+                            );
+                            record.alert_on(
+                                email.conversation_id,
+                                "email_unusable",
+                                false,
+                                &detail,
+                                now,
+                            );
+                            record.commit().await?;
+                        }
+                    }
                 }
             }
         }
@@ -544,7 +587,9 @@ impl Scheduler {
     pub async fn next_due(&self, now: DateTime<Utc>) -> Result<DateTime<Utc>, StoreError> {
         let pool = self.intake.store.pool();
         let after = millis(now);
-        // Each query: the earliest moment after now, with $1 its offset and $2 now.
+        // Each query: the earliest moment after now, with $1 its offset and $2 now (a moment
+        // already past is a job done, or one that will never run, such as the escalation of
+        // an alert already at the top of the chain).
         let earliest = |sql: &'static str, offset: i64| async move {
             let row = sqlx::query(sql)
                 .bind(offset)
@@ -557,19 +602,16 @@ impl Scheduler {
         let idle = i64::from(self.alerts.claim_idle_minutes) * 60_000;
         let quiet = self.half_finished_after.num_milliseconds();
         let erase = self.erase_after.num_milliseconds();
+        // Deliveries still due (a backlog beyond one run's batch) count as due now.
+        let pending = |sql: &'static str| async move {
+            let row = sqlx::query(sql).fetch_one(pool).await?;
+            Ok::<Option<i64>, StoreError>(row.try_get::<Option<i64>, _>(0)?)
+        };
         let found = [
-            earliest(
-                "SELECT MIN(next_attempt_at + $1) FROM alert_deliveries \
-                 WHERE sent_at IS NULL AND next_attempt_at + $1 > $2",
-                0,
-            )
-            .await?,
-            earliest(
-                "SELECT MIN(next_attempt_at + $1) FROM resident_emails \
-                 WHERE sent_at IS NULL AND next_attempt_at + $1 > $2",
-                0,
-            )
-            .await?,
+            pending("SELECT MIN(next_attempt_at) FROM alert_deliveries WHERE sent_at IS NULL")
+                .await?,
+            pending("SELECT MIN(next_attempt_at) FROM resident_emails WHERE sent_at IS NULL")
+                .await?,
             earliest(
                 "SELECT MIN(at + $1 * (level + 1)) FROM alerts \
                  WHERE urgent = 1 AND acknowledged_at IS NULL AND at + $1 * (level + 1) > $2",
@@ -582,11 +624,13 @@ impl Scheduler {
                 idle,
             )
             .await?,
-            earliest(
-                "SELECT MIN(updated_at + $1) FROM conversations WHERE updated_at + $1 > $2",
-                quiet,
-            )
-            .await?,
+            // Written so that the index on updated_at answers it.
+            sqlx::query("SELECT MIN(updated_at) FROM conversations WHERE updated_at > $1")
+                .bind(after - quiet)
+                .fetch_one(pool)
+                .await?
+                .try_get::<Option<i64>, _>(0)?
+                .map(|at| at + quiet),
             earliest(
                 "SELECT MIN(closed_at + $1) FROM cases \
                  WHERE closed_at IS NOT NULL AND erased_at IS NULL AND closed_at + $1 > $2",
@@ -598,7 +642,7 @@ impl Scheduler {
         Ok(found
             .into_iter()
             .flatten()
-            .map(from_millis)
+            .map(|at| from_millis(at).max(now))
             .fold(tomorrow, std::cmp::min))
     }
 
@@ -712,7 +756,7 @@ impl Scheduler {
             .map_err(|_| format!("{:?} is not a Telegram chat id", sink.to))?;
         let button =
             InlineKeyboardButton::callback("Acknowledge", format!("{ACKNOWLEDGE}{}", alert.id));
-        bot.send_message(ChatId(chat), chat_text(alert))
+        bot.send_message(ChatId(chat), chat_text(&for_chat(alert)))
             .reply_markup(InlineKeyboardMarkup::new([[button]]))
             .await
             .map(|_| ())
@@ -721,7 +765,9 @@ impl Scheduler {
 
     /// An alert in a Discord channel, with a button a linked manager presses to acknowledge it.
     async fn send_discord(&self, sink: &SinkConfig, alert: &AlertMessage) -> Result<(), String> {
-        use serenity::builder::{CreateActionRow, CreateButton, CreateMessage};
+        use serenity::builder::{
+            CreateActionRow, CreateAllowedMentions, CreateButton, CreateMessage,
+        };
         use serenity::model::application::ButtonStyle;
         use serenity::model::id::ChannelId;
         let http = self
@@ -739,7 +785,9 @@ impl Scheduler {
             .label("Acknowledge")
             .style(ButtonStyle::Danger);
         let message = CreateMessage::new()
-            .content(chat_text(alert))
+            .content(chat_text(&for_chat(alert)))
+            // Nothing a resident wrote can ping the server (an "@everyone" in the detail).
+            .allowed_mentions(CreateAllowedMentions::new())
             .components(vec![CreateActionRow::Buttons(vec![button])]);
         ChannelId::new(channel)
             .send_message(http, message)
@@ -821,8 +869,39 @@ impl Scheduler {
     }
 }
 
+/// Failed tries of a copy by email before staff are alerted.
+const EMAIL_TRIES_BEFORE_ALERT: i64 = 5;
+
+/// How long a delivery is claimed for: longer than a send can take (the HTTP and SMTP
+/// timeouts are 15 s), so that no other replica sends it meanwhile.
+const LEASE: chrono::Duration = chrono::Duration::minutes(5);
+
+/// When a claim made now ends: counted from the later of the run's clock and the real one,
+/// since a run may have spent a while on earlier sends.
+fn lease_end(now: DateTime<Utc>) -> DateTime<Utc> {
+    now.max(Utc::now()) + LEASE
+}
+
 /// The data of an alert's acknowledge button: this and the alert's id.
 pub const ACKNOWLEDGE: &str = "ack:";
+
+/// The longest alert detail posted in a chat: a resident's words can run to pages, chat
+/// platforms refuse long messages, and the whole of it is in the console.
+const LONGEST_CHAT_DETAIL: usize = 300;
+
+/// An alert as a chat shows it: the detail cut short, with a pointer to the console.
+fn for_chat(alert: &AlertMessage) -> AlertMessage {
+    let mut short = alert.clone();
+    if alert.detail.chars().count() > LONGEST_CHAT_DETAIL {
+        short.detail = alert
+            .detail
+            .chars()
+            .take(LONGEST_CHAT_DETAIL)
+            .collect::<String>()
+            + "… (the rest is in the console)";
+    }
+    short
+}
 
 /// An alert as text for a chat or an email body.
 fn chat_text(alert: &AlertMessage) -> String {

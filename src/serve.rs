@@ -81,6 +81,14 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
             wakers.clone(),
         )?;
         telegram_bot = Some(telegram.bot());
+        telegram.alert_chats(
+            config
+                .alerts
+                .sinks
+                .iter()
+                .filter(|s| s.kind == crate::config::SinkKind::Telegram)
+                .filter_map(|s| s.to.trim().parse::<i64>().ok()),
+        );
         tokio::spawn(deliver_outbox(
             intake.store.clone(),
             telegram::CHANNEL.to_owned(),
@@ -115,6 +123,13 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
             intake.clone(),
             writer.clone(),
             wakers.clone(),
+            &config
+                .alerts
+                .sinks
+                .iter()
+                .filter(|s| s.kind == crate::config::SinkKind::Discord)
+                .filter_map(|s| s.to.trim().parse::<u64>().ok())
+                .collect::<Vec<_>>(),
         )
         .await?;
         discord_http = Some(client.http.clone());
@@ -162,59 +177,56 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
         .context("serving HTTP")
 }
 
-/// Runs every scheduler job, then sleeps until the next one falls due or a commit wakes it
-/// (an alert may have just been raised; then only deliveries run, and the next due time is
-/// worked out again). A failed run is logged and tried again a minute later.
+/// Runs every scheduler job, then sleeps until the next one falls due. A commit wakes it
+/// sooner (an alert may have just been raised): then only deliveries run, and the time of
+/// the next full run can only move earlier, so a steady stream of commits never starves
+/// the full runs. A failed run is logged and tried again a minute later.
 fn spawn_scheduler(scheduler: Scheduler, wake: std::sync::Arc<tokio::sync::Notify>) {
     tokio::spawn(async move {
-        let mut full = true;
-        let mut last_full = Utc::now();
+        let mut next_full = Utc::now();
+        let mut last_full = Utc::now() - FULL_RUN_GAP;
         loop {
             let now = Utc::now();
+            let full = now >= next_full;
             let result = if full {
+                last_full = now;
+                // Until the next-due query says otherwise.
+                next_full = now + chrono::Duration::hours(1);
                 scheduler.run_once(now).await
             } else {
                 scheduler.deliver_now(now).await
             };
-            let retry = match result {
-                Ok(run) => {
-                    if run != Run::default() {
-                        tracing::info!(?run, "scheduler");
-                    }
-                    false
-                }
+            let retry_at = Utc::now() + chrono::Duration::minutes(1);
+            match result {
+                Ok(run) if run != Run::default() => tracing::info!(?run, "scheduler"),
+                Ok(_) => {}
                 Err(e) => {
                     tracing::error!(error = %e, "a scheduler run failed; trying again in a minute");
-                    true
+                    next_full = next_full.min(retry_at);
                 }
-            };
-            if full {
-                last_full = Utc::now();
             }
-            let until = match scheduler.next_due(Utc::now()).await {
+            match scheduler.next_due(Utc::now()).await {
                 // Full runs at most every few seconds, however many jobs fall due: each
                 // looks over every job, so a busy record needs no more.
-                Ok(at) if !retry => at.max(last_full + FULL_RUN_GAP),
-                Ok(_) => Utc::now() + chrono::Duration::minutes(1),
+                Ok(at) => next_full = next_full.min(at.max(last_full + FULL_RUN_GAP)),
                 Err(e) => {
                     tracing::error!(error = %e, "the scheduler cannot read when its next job is due");
-                    Utc::now() + chrono::Duration::minutes(1)
+                    next_full = next_full.min(retry_at);
                 }
-            };
-            let sleep = (until - Utc::now())
+            }
+            let sleep = (next_full - Utc::now())
                 .to_std()
                 .unwrap_or(Duration::ZERO)
                 // A small margin, so the job is due when the run looks at it.
                 + Duration::from_millis(50);
-            tracing::debug!(next = %until, "scheduler sleeping");
-            full = tokio::select! {
-                () = tokio::time::sleep(sleep) => true,
+            tracing::debug!(next = %next_full, "scheduler sleeping");
+            tokio::select! {
+                () = tokio::time::sleep(sleep) => {}
                 () = wake.notified() => {
                     // Let a burst of commits settle into one delivery.
                     tokio::time::sleep(Duration::from_millis(250)).await;
-                    false
                 }
-            };
+            }
         }
     });
 }

@@ -407,6 +407,7 @@ impl Intake {
         now: DateTime<Utc>,
     ) -> Result<Conversation, CaseError> {
         let (conversation, stage, status, due_on) = self.case_work(reference).await?;
+        self.not_stage_one_handler(reference, stage, staff).await?;
         if status != "acknowledged" {
             return Err(CaseError::Refused(format!(
                 "complaint {reference} is not awaiting a response, so there is nothing to extend"
@@ -472,7 +473,8 @@ impl Intake {
         staff: &StaffMember,
         now: DateTime<Utc>,
     ) -> Result<Conversation, CaseError> {
-        let (conversation, ..) = self.case_work(reference).await?;
+        let (conversation, stage, ..) = self.case_work(reference).await?;
+        self.not_stage_one_handler(reference, stage, staff).await?;
         let Some(text) = case::exclusion_message(&self.profile, reference, accept, reasons) else {
             return Err(CaseError::Refused(
                 "give the resident the reasons for the decision (Complaint Handling Code 2.4)"

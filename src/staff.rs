@@ -706,6 +706,18 @@ impl Platform {
             Platform::Discord => "discord",
         }
     }
+
+    /// Checks a user id as given on the command line (a positive number).
+    pub fn check_user_id(self, user_id: &str) -> Result<(), StaffError> {
+        let user_id = user_id.trim();
+        if user_id.is_empty() || !user_id.chars().all(|c| c.is_ascii_digit()) {
+            return Err(StaffError::Invalid(format!(
+                "{user_id:?} is not a {} user id (a number)",
+                self.as_str()
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// Links a staff account to its holder's user id on a chat platform (their numeric Telegram
@@ -716,17 +728,26 @@ pub async fn link(
     platform: Platform,
     user_id: &str,
 ) -> Result<bool, StaffError> {
+    platform.check_user_id(user_id)?;
     let user_id = user_id.trim();
-    if user_id.is_empty() || !user_id.chars().all(|c| c.is_ascii_digit()) {
+    let email = email.trim().to_lowercase();
+    let (update, select) = platform.column_query();
+    let holder = sqlx::query(select)
+        .bind(user_id)
+        .fetch_optional(store.pool())
+        .await?;
+    if let Some(holder) = holder.as_ref().map(member).transpose()?
+        && holder.email != email
+    {
         return Err(StaffError::Invalid(format!(
-            "{user_id:?} is not a {} user id (a number)",
-            platform.as_str()
+            "{} user {user_id} is already linked to {}",
+            platform.as_str(),
+            holder.email
         )));
     }
-    let (update, _) = platform.column_query();
     let done = sqlx::query(update)
         .bind(user_id)
-        .bind(email.trim().to_lowercase())
+        .bind(&email)
         .execute(store.pool())
         .await
         .map_err(StoreError::from)?;

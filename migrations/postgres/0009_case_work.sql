@@ -40,3 +40,11 @@ CREATE INDEX resident_emails_due ON resident_emails (sent_at, next_attempt_at);
 
 ALTER TABLE staff ADD COLUMN telegram_user_id TEXT;
 ALTER TABLE staff ADD COLUMN discord_user_id TEXT;
+-- One account per platform user, so an acknowledgement is credited to the right person.
+CREATE UNIQUE INDEX staff_by_telegram_user ON staff (telegram_user_id);
+CREATE UNIQUE INDEX staff_by_discord_user ON staff (discord_user_id);
+
+-- The inbox, the scheduler's quiet-conversation sweep and its next-due query look these up.
+CREATE INDEX conversations_by_update ON conversations (updated_at);
+CREATE INDEX cases_by_conversation ON cases (conversation_id, created_at);
+CREATE INDEX alerts_by_conversation ON alerts (conversation_id);

@@ -12,8 +12,9 @@ use std::sync::{Arc, Mutex};
 use chrono::Utc;
 use serenity::all::{
     ActionRowComponent, ButtonKind, ButtonStyle, ChannelId, Client, ComponentInteraction, Context,
-    CreateActionRow, CreateButton, CreateInteractionResponse, CreateMessage, EventHandler,
-    GatewayIntents, Http, HttpBuilder, HttpError, Interaction, Message, MessageUpdateEvent, Ready,
+    CreateActionRow, CreateButton, CreateInteractionResponse, CreateInteractionResponseMessage,
+    CreateMessage, EventHandler, GatewayIntents, Http, HttpBuilder, HttpError, Interaction,
+    Message, MessageUpdateEvent, Ready,
 };
 
 use super::{Bucket, Deliver, DeliveryError, Throttle, Wakers, split_text};
@@ -41,6 +42,7 @@ pub async fn connect(
     intake: Intake,
     writer: Writer,
     wakers: Wakers,
+    alert_channels: &[u64],
 ) -> anyhow::Result<(Client, DiscordSender)> {
     let http = match api_url {
         Some(url) => HttpBuilder::new(token.expose())
@@ -58,7 +60,8 @@ pub async fn connect(
         intake,
         writer,
         wakers,
-        invited: Arc::default(),
+        // The managers' alert channels: alerts and their buttons, never an invitation.
+        invited: Arc::new(Mutex::new(alert_channels.iter().copied().collect())),
     };
     let client = serenity::client::ClientBuilder::new_with_http(http, intents)
         .event_handler(handler)
@@ -123,39 +126,40 @@ impl Handler {
     /// The Acknowledge button on an alert in a managers' channel: it counts only from a
     /// manager whose account is linked to their Discord user id.
     async fn acknowledge(&self, ctx: &Context, press: &ComponentInteraction, alert: i64) {
-        let outcome = match crate::staff::acknowledge_from_chat(
+        let outcome = crate::staff::acknowledge_from_chat(
             &self.intake.store,
             crate::staff::Platform::Discord,
             &press.user.id.get().to_string(),
             alert,
             Utc::now(),
         )
-        .await
-        {
-            Ok(outcome) => outcome,
+        .await;
+        let words = match &outcome {
+            Ok(outcome) => crate::staff::acknowledgement_words(outcome, alert),
             Err(e) => {
                 tracing::error!(error = %e, alert, "Discord: an alert could not be acknowledged");
-                let _ = press
-                    .channel_id
-                    .say(&ctx.http, "The alert could not be acknowledged just now: the record is not answering. Press the button again, or use the console.")
-                    .await;
-                return;
+                "The alert could not be acknowledged just now: the record is not answering. Press the button again, or use the console.".to_owned()
             }
         };
-        let words = crate::staff::acknowledgement_words(&outcome, alert);
-        if let Err(e) = press.channel_id.say(&ctx.http, words).await {
+        // Only the person who pressed sees the answer (the lookup is quick, well within
+        // Discord's three seconds), so nobody can fill the channel by pressing.
+        let answer = CreateInteractionResponse::Message(
+            CreateInteractionResponseMessage::new()
+                .content(words.clone())
+                .ephemeral(true),
+        );
+        if let Err(e) = press.create_response(&ctx.http, answer).await {
+            tracing::warn!(error = %e, "Discord: answering an Acknowledge press failed");
+        }
+        // Everyone in the channel sees that it was dealt with.
+        if matches!(outcome, Ok(crate::staff::ChatAcknowledgement::Done(_)))
+            && let Err(e) = press.channel_id.say(&ctx.http, words).await
+        {
             tracing::warn!(error = %e, "Discord: posting an acknowledgement failed");
         }
     }
 
     async fn pressed(&self, ctx: &Context, press: &ComponentInteraction) {
-        // Acknowledge first: Discord shows the press as failed if it waits over 3 seconds.
-        if let Err(e) = press
-            .create_response(&ctx.http, CreateInteractionResponse::Acknowledge)
-            .await
-        {
-            tracing::warn!(error = %e, "Discord: acknowledging a button press failed");
-        }
         if let Some(alert) = press
             .data
             .custom_id
@@ -164,6 +168,13 @@ impl Handler {
         {
             self.acknowledge(ctx, press, alert).await;
             return;
+        }
+        // Acknowledge first: Discord shows the press as failed if it waits over 3 seconds.
+        if let Err(e) = press
+            .create_response(&ctx.http, CreateInteractionResponse::Acknowledge)
+            .await
+        {
+            tracing::warn!(error = %e, "Discord: acknowledging a button press failed");
         }
         if press.guild_id.is_some() {
             return;

@@ -89,6 +89,15 @@ impl Telegram {
         self.bot.clone()
     }
 
+    /// The managers' alert chats: the bot posts alerts there and takes button presses, and
+    /// never invites anyone in them to write privately.
+    pub fn alert_chats(&self, chats: impl IntoIterator<Item = i64>) {
+        self.invited
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend(chats);
+    }
+
     pub fn new(
         token: Secret,
         api_url: &str,
@@ -304,14 +313,26 @@ impl Telegram {
         chat: i64,
         alert: i64,
     ) -> Result<(), StoreError> {
-        let outcome = crate::staff::acknowledge_from_chat(
+        let outcome = match crate::staff::acknowledge_from_chat(
             &self.intake.store,
             crate::staff::Platform::Telegram,
             &query.from.id.0.to_string(),
             alert,
             Utc::now(),
         )
-        .await?;
+        .await
+        {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                // Stop the spinner and say so; the update is handed over again and retried.
+                let _ = self
+                    .bot
+                    .answer_callback_query(query.id.clone())
+                    .text("The alert could not be acknowledged just now. Try again, or use the console.")
+                    .await;
+                return Err(e);
+            }
+        };
         let words = crate::staff::acknowledgement_words(&outcome, alert);
         if let Err(e) = self
             .bot

@@ -119,7 +119,8 @@ impl Intake {
                 "the definition is over {LONGEST_DEFINITION} characters; keep it to what the response will answer"
             )));
         }
-        let (conversation, _, status, _) = self.case_work(reference).await?;
+        let (conversation, stage, status, _) = self.case_work(reference).await?;
+        self.not_stage_one_handler(reference, stage, staff).await?;
         if matches!(status.as_str(), "closed" | "excluded") {
             return Err(CaseError::Refused(format!(
                 "complaint {reference} is {status}, so its definition can no longer change"
@@ -219,13 +220,28 @@ impl Intake {
                 "{name} handled stage 1 of {reference}, so someone else must handle stage 2 (Complaint Handling Code 6.13)"
             )));
         }
-        if self.store.case_handler(reference).await? == Some(handler) {
-            return Err(CaseError::Refused(format!(
-                "{name} already handles {reference}"
-            )));
+        match self.store.case_handler(reference).await? {
+            Some(current) if current == handler => {
+                return Err(CaseError::Refused(format!(
+                    "{name} already handles {reference}"
+                )));
+            }
+            // Taking a complaint from its handler is a manager's decision.
+            Some(_) if !staff.role.is_manager() => {
+                return Err(CaseError::Refused(format!(
+                    "{reference} already has a handler; a manager can reassign it"
+                )));
+            }
+            _ => {}
         }
         let mut record = self.store.begin().await?;
-        record.case_handler(reference, handler, now);
+        // Only if the complaint is still at this stage and awaiting a response: an escalation
+        // to stage 2 committed meanwhile clears the handler, and must not be undone (6.13).
+        if !record.case_handler(reference, stage, handler, now).await? {
+            return Err(CaseError::Refused(format!(
+                "{reference} changed while you were naming its handler (it may have gone to stage 2); look again"
+            )));
+        }
         let detail = json!({ "stage": stage, "handler": handler, "name": name, "staff": staff.id });
         record.event(
             &conversation,
@@ -246,9 +262,9 @@ impl Intake {
         Ok(conversation)
     }
 
-    /// Who may send a complaint's response: not a stage 1 handler at stage 2 (6.13), and,
-    /// once someone is named, that person (or a manager).
-    pub(super) async fn may_respond(
+    /// At stage 2, nobody who handled stage 1 works on the complaint: not its response, its
+    /// definition, its deadline, its remedies or a decision not to take it on (6.13).
+    pub(super) async fn not_stage_one_handler(
         &self,
         reference: &str,
         stage: i64,
@@ -265,6 +281,18 @@ impl Intake {
                 "you handled stage 1, so someone else must handle stage 2 (Complaint Handling Code 6.13)".to_owned(),
             ));
         }
+        Ok(())
+    }
+
+    /// Who may send a complaint's response: not a stage 1 handler at stage 2 (6.13), and,
+    /// once someone is named, that person (or a manager).
+    pub(super) async fn may_respond(
+        &self,
+        reference: &str,
+        stage: i64,
+        staff: &StaffMember,
+    ) -> Result<(), CaseError> {
+        self.not_stage_one_handler(reference, stage, staff).await?;
         match self.store.case_handler(reference).await? {
             Some(handler) if handler != staff.id && !staff.role.is_manager() => {
                 Err(CaseError::Refused(format!(
@@ -306,6 +334,7 @@ impl Intake {
             ));
         }
         let (conversation, stage, ..) = self.case_work(reference).await?;
+        self.not_stage_one_handler(reference, stage, staff).await?;
         let mut record = self.store.begin().await?;
         record.case_action(reference, kind, description, due_on, staff.id, now);
         let detail = json!({ "stage": stage, "description": description, "due_on": due_on, "staff": staff.id });

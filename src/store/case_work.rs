@@ -27,6 +27,7 @@ pub struct CaseAction {
 #[derive(Debug, Clone, Serialize)]
 pub struct ResidentEmail {
     pub id: i64,
+    pub conversation_id: i64,
     pub case_reference: Option<String>,
     pub to_address: String,
     pub subject: String,
@@ -137,7 +138,7 @@ impl Store {
         conversation: i64,
     ) -> Result<Vec<ResidentEmail>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, case_reference, to_address, subject, body, created_at, attempts, sent_at, \
+            "SELECT id, conversation_id, case_reference, to_address, subject, body, created_at, attempts, sent_at, \
              last_error FROM resident_emails WHERE conversation_id = $1 ORDER BY id",
         )
         .bind(conversation)
@@ -152,7 +153,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Vec<ResidentEmail>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, case_reference, to_address, subject, body, created_at, attempts, sent_at, \
+            "SELECT id, conversation_id, case_reference, to_address, subject, body, created_at, attempts, sent_at, \
              last_error FROM resident_emails WHERE sent_at IS NULL AND next_attempt_at <= $1 \
              ORDER BY id LIMIT 100",
         )
@@ -162,19 +163,19 @@ impl Store {
         rows.iter().map(resident_email).collect()
     }
 
-    /// Claims a copy by email for `lease`, so that another replica does not send it too;
+    /// Claims a copy by email until `until`, so that another replica does not send it too;
     /// false if another has it.
     pub async fn claim_resident_email(
         &self,
         id: i64,
         now: DateTime<Utc>,
-        lease: chrono::Duration,
+        until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "UPDATE resident_emails SET next_attempt_at = $1 \
              WHERE id = $2 AND sent_at IS NULL AND next_attempt_at <= $3",
         )
-        .bind(millis(now + lease))
+        .bind(millis(until))
         .bind(id)
         .bind(millis(now))
         .execute(self.pool())
@@ -248,6 +249,7 @@ impl Store {
 fn resident_email(r: &sqlx::any::AnyRow) -> Result<ResidentEmail, StoreError> {
     Ok(ResidentEmail {
         id: r.try_get("id")?,
+        conversation_id: r.try_get("conversation_id")?,
         case_reference: r.try_get("case_reference")?,
         to_address: r.try_get("to_address")?,
         subject: r.try_get("subject")?,
@@ -272,16 +274,27 @@ impl Record<'_> {
         );
     }
 
-    /// Names who handles a complaint.
-    pub fn case_handler(&mut self, reference: &str, handler: i64, now: DateTime<Utc>) {
-        self.queue(
-            "UPDATE cases SET handler_id = $1, updated_at = $2 WHERE reference = $3",
-            vec![
-                Value::Int(handler),
-                Value::Int(millis(now)),
-                Value::Text(reference.to_owned()),
-            ],
-        );
+    /// Names who handles a complaint at `stage`; false if the complaint is no longer at that
+    /// stage awaiting a response.
+    pub async fn case_handler(
+        &mut self,
+        reference: &str,
+        stage: i64,
+        handler: i64,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.flush().await?;
+        let done = sqlx::query(
+            "UPDATE cases SET handler_id = $1, updated_at = $2 \
+             WHERE reference = $3 AND stage = $4 AND status = 'acknowledged'",
+        )
+        .bind(handler)
+        .bind(millis(now))
+        .bind(reference)
+        .bind(stage)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Records a remedy or an outstanding action on a complaint.

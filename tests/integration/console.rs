@@ -975,6 +975,16 @@ async fn case_work_definition_handlers_remedies_and_copies_by_email() {
     );
     let (_, named) = page(&bot.base, &alex, &path).await;
     assert!(named.contains("<dd class=\"handler\">Cy Officer</dd>"));
+    // Taking it from its handler is a manager's decision.
+    let (status, why) = refusal(
+        &bot.base,
+        &alex,
+        &handler,
+        &[("csrf", &csrf), ("handler", &alex_id)],
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(why.contains("a manager can reassign"), "{why}");
     // Cy finds it under "mine"; Alex, who neither handles nor holds it, does not.
     let rows =
         |html: &str| html[html.find("<tbody id=\"conversations\">").expect("rows")..].to_owned();
@@ -1177,6 +1187,30 @@ async fn case_work_definition_handlers_remedies_and_copies_by_email() {
     .await;
     assert_eq!(status, 422);
     assert!(why.contains("6.13"), "{why}");
+    // Nor may Cy work on stage 2 in other ways (6.13).
+    for (path, form) in [
+        (
+            format!("/console/cases/{reference}/extend"),
+            vec![
+                ("working_days", "2"),
+                ("reason", "More time to investigate."),
+            ],
+        ),
+        (
+            definition.clone(),
+            vec![("definition", "A different definition.")],
+        ),
+        (
+            format!("/console/cases/{reference}/actions"),
+            vec![("kind", "remedy"), ("description", "£20"), ("due_on", "")],
+        ),
+    ] {
+        let mut with_token = vec![("csrf", cy_csrf.as_str())];
+        with_token.extend(form);
+        let (status, why) = refusal(&bot.base, &cy, &path, &with_token).await;
+        assert_eq!(status, 422, "{path}");
+        assert!(why.contains("6.13"), "{path}: {why}");
+    }
     assert_eq!(
         act(
             &bot.base,

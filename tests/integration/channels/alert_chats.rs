@@ -170,6 +170,23 @@ async fn an_urgent_alert_in_the_managers_telegram_chat_is_acknowledged_by_a_link
     })
     .await;
     assert_eq!(acknowledged_by(&database, id).await.1, 1, "audited once");
+    // Talk in the managers' chat gets no invitation to write privately.
+    fake.say_in_group(TELEGRAM_MANAGERS, "on it").await;
+    // Updates are handled in order: once the resident's next message is answered, the
+    // managers' one before it has been too.
+    let before = fake.sent_to(4101).len();
+    fake.say(4101, "thank you").await;
+    eventually("the resident answered", WAIT, async || {
+        (fake.sent_to(4101).len() > before).then_some(())
+    })
+    .await;
+    assert!(
+        !fake
+            .sent_to(TELEGRAM_MANAGERS)
+            .iter()
+            .any(|s| s.text.contains("one to one")),
+        "no invitation to write privately in the managers' chat"
+    );
     assert!(!bot.log_text().contains(fake_telegram::TOKEN));
 }
 
@@ -222,14 +239,23 @@ async fn an_urgent_alert_in_the_managers_discord_channel_is_acknowledged_by_a_li
         .expect("the button carries the alert's id");
 
     fake.press_as(DISCORD_MANAGERS, 888, Some(GUILD), "Acknowledge");
-    eventually("the press refused", WAIT, async || {
-        fake.sent_to(DISCORD_MANAGERS)
+    eventually("the press refused, to the presser only", WAIT, async || {
+        fake.answers()
             .iter()
-            .any(|s| s.text.contains("Only a manager"))
+            .any(|(text, private)| *private && text.contains("Only a manager"))
             .then_some(())
     })
     .await;
+    assert!(
+        !fake
+            .sent_to(DISCORD_MANAGERS)
+            .iter()
+            .any(|s| s.text.contains("Only a manager")),
+        "a refusal is not posted in the channel"
+    );
     assert_eq!(acknowledged_by(&database, id).await, (None, 0));
+    // Talk in the managers' channel gets no invitation to a direct message.
+    fake.say_in_server(DISCORD_MANAGERS, "on it");
     assert_eq!(
         link_staff(&database, "mo@example.org", "--discord", "888"),
         0
@@ -245,4 +271,11 @@ async fn an_urgent_alert_in_the_managers_discord_channel_is_acknowledged_by_a_li
     let (by, audited) = acknowledged_by(&database, id).await;
     assert!(by.is_some());
     assert_eq!(audited, 1);
+    assert!(
+        !fake
+            .sent_to(DISCORD_MANAGERS)
+            .iter()
+            .any(|s| s.text.contains("one to one")),
+        "no invitation to a direct message in the managers' channel"
+    );
 }

@@ -33,6 +33,8 @@ struct Inner {
     sequence: u64,
     sent: Vec<Sent>,
     acknowledged: Vec<String>,
+    /// Interaction answers with a message: (text, shown only to the presser).
+    private_answers: Vec<(String, bool)>,
     refuse_sends: usize,
     refused: usize,
     ready: bool,
@@ -236,6 +238,11 @@ impl FakeDiscord {
         self.lock().acknowledged.len()
     }
 
+    /// The messages the bot answered button presses with: (text, shown only to the presser).
+    pub fn answers(&self) -> Vec<(String, bool)> {
+        self.lock().private_answers.clone()
+    }
+
     pub fn refuse_next_sends(&self, n: usize) {
         self.lock().refuse_sends = n;
     }
@@ -367,7 +374,20 @@ async fn create_message(
 async fn interaction_callback(
     State(fake): State<FakeDiscord>,
     Path((id, _token)): Path<(String, String)>,
+    body: axum::body::Bytes,
 ) -> StatusCode {
-    fake.lock().acknowledged.push(id);
+    let answer: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let mut inner = fake.lock();
+    inner.acknowledged.push(id);
+    // Type 4 answers with a message; flag 64 shows it only to the person who pressed.
+    if answer["type"] == 4 {
+        inner.private_answers.push((
+            answer["data"]["content"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            answer["data"]["flags"].as_u64().unwrap_or(0) & 64 != 0,
+        ));
+    }
     StatusCode::NO_CONTENT
 }
