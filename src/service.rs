@@ -21,6 +21,9 @@ use tokio::sync::{mpsc, oneshot};
 mod case_work;
 pub use case_work::EmailCopy;
 
+/// How far back, beyond the half-finished cutoff, the sweep looks for quiet conversations.
+const HALF_FINISHED_LOOKBACK_DAYS: i64 = 30;
+
 /// The longest message the bot takes in, in bytes. Longer ones are kept whole in the record,
 /// assessed on their first part, and the resident is told (no message is ever lost).
 pub const LONGEST_READ: usize = crate::core::policy::MAX_ASSESSED_BYTES;
@@ -609,7 +612,12 @@ impl Intake {
         after: chrono::Duration,
     ) -> Result<usize, StoreError> {
         let mut logged = 0;
-        for idle in self.store.idle_conversations(now - after).await? {
+        // The sweep runs at least daily, so a conversation is looked at within a day of going
+        // quiet; looking back a month, not over the whole record, keeps each run's cost to
+        // the recently active (the index on updated_at answers it), and still covers a
+        // scheduler that was down for weeks.
+        let since = now - after - chrono::Duration::days(HALF_FINISHED_LOOKBACK_DAYS);
+        for idle in self.store.idle_conversations(since, now - after).await? {
             let mut state: State = serde_json::from_str(&idle.state).unwrap_or_default();
             if !state.half_finished() || state.half_finished_logged_at.is_some() {
                 continue;

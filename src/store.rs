@@ -330,16 +330,18 @@ impl Store {
         }
     }
 
-    /// Conversations with no message since `before`: (conversation, state).
+    /// Conversations last active between `since` and `before`: (conversation, state).
     pub async fn idle_conversations(
         &self,
+        since: DateTime<Utc>,
         before: DateTime<Utc>,
     ) -> Result<Vec<Conversation>, StoreError> {
         let rows = sqlx::query(
             "SELECT c.id, c.channel, c.chat, c.state, c.locale, k.staff_id AS claimed_by \
              FROM conversations c LEFT JOIN claims k ON k.conversation_id = c.id \
-             WHERE c.updated_at < $1 ORDER BY c.id",
+             WHERE c.updated_at >= $1 AND c.updated_at < $2 ORDER BY c.id",
         )
+        .bind(millis(since))
         .bind(millis(before))
         .fetch_all(&self.pool)
         .await?;
