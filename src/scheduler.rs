@@ -558,9 +558,9 @@ impl Scheduler {
                             .once("email_failing", &email.id.to_string(), now)
                             .await?
                         {
+                            // The address stays on the case, out of alert sinks.
                             let detail = format!(
-                                "A copy by email to {} about complaint {} has failed {} times (last: {e}). It will keep being tried; reply to the resident another way.",
-                                email.to_address,
+                                "A copy by email about complaint {} has failed {} times (last: {e}). It will keep being tried; reply to the resident another way.",
                                 email.case_reference.as_deref().unwrap_or("(none)"),
                                 EMAIL_TRIES_BEFORE_ALERT
                             );

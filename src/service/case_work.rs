@@ -78,16 +78,18 @@ impl Intake {
                     now,
                 );
             }
-            EmailCopy::Unusable(given) => {
+            // Alerts may go to chats and mailboxes outside the record, so they name the
+            // complaint and not the resident's contact details, which are on the case.
+            EmailCopy::Unusable(_) => {
                 let detail = format!(
-                    "The resident asked for replies to complaint {reference} by email, but {given:?} is not an email address. The message went to the chat only: send it another way."
+                    "The resident asked for replies to complaint {reference} by email, but what they gave is not an email address (see the case). The message went to the chat only: send it another way."
                 );
                 record.alert(conversation, "email_unusable", false, &detail, now);
             }
-            EmailCopy::AnotherWay { how, detail } => {
+            EmailCopy::AnotherWay { how, .. } => {
                 let by = if how == "phone" { "phone" } else { "letter" };
                 let detail = format!(
-                    "The resident asked for replies to complaint {reference} by {by} ({detail}). The message went to the chat; {} as well.",
+                    "The resident asked for replies to complaint {reference} by {by} (the details are on the case). The message went to the chat; {} as well.",
                     if by == "phone" {
                         "phone them to go through it"
                     } else {

@@ -796,6 +796,25 @@ fn staff_messages_follow_the_residents_choice_of_reply() {
         }
         assert_eq!(alerts_of_kind(&store, "reply_another_way").await, 1);
         assert_eq!(alerts_of_kind(&store, "email_unusable").await, 1);
+        // Alerts can go to chats and mailboxes: they name the complaint, not the contact.
+        let details: Vec<String> = sqlx::query("SELECT detail FROM alerts")
+            .fetch_all(store.pool())
+            .await
+            .expect("alerts")
+            .iter()
+            .map(|r| r.try_get("detail").expect("detail"))
+            .collect();
+        assert!(
+            details
+                .iter()
+                .all(|d| !d.contains("Rowan Close") && !d.contains("no email")),
+            "{details:?}"
+        );
+        assert!(
+            details
+                .iter()
+                .any(|d| d.contains("C2026-00102") && d.contains("by post"))
+        );
         let queued: Vec<(String, String)> =
             sqlx::query("SELECT case_reference, to_address FROM resident_emails ORDER BY id")
                 .fetch_all(store.pool())
