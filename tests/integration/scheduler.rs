@@ -528,6 +528,27 @@ fn personal_data_is_erased_after_the_retention_period_and_counts_are_kept() {
     });
 }
 
+/// Two webhook sinks at `hook`: every alert at once to the case system, and unacknowledged
+/// urgent ones of `escalated` kinds (all kinds if empty) to the head of service a level up.
+fn escalation_chain(hook: &str, escalated: &[&str]) -> Vec<SinkConfig> {
+    vec![
+        SinkConfig {
+            name: "case system".to_owned(),
+            kind: SinkKind::Webhook,
+            to: hook.to_owned(),
+            alerts: Vec::new(),
+            level: 0,
+        },
+        SinkConfig {
+            name: "head of service".to_owned(),
+            kind: SinkKind::Webhook,
+            to: hook.to_owned(),
+            alerts: escalated.iter().map(|k| (*k).to_owned()).collect(),
+            level: 1,
+        },
+    ]
+}
+
 /// Two replicas on one PostgreSQL, each running every job at the same moments: every alert,
 /// every late-response update and every delivery happens once.
 #[test]
@@ -548,22 +569,7 @@ fn with_two_replicas_on_one_postgresql_every_alert_fires_once() {
         let second = Store::connect_with(options()).await.expect("replica 2");
         let (hook, hooks, bad_signatures) = webhook_receiver("hook-secret").await;
         let alerts = AlertsConfig {
-            sinks: vec![
-                SinkConfig {
-                    name: "case system".to_owned(),
-                    kind: SinkKind::Webhook,
-                    to: hook.clone(),
-                    alerts: Vec::new(),
-                    level: 0,
-                },
-                SinkConfig {
-                    name: "head of service".to_owned(),
-                    kind: SinkKind::Webhook,
-                    to: hook,
-                    alerts: vec!["emergency".to_owned()],
-                    level: 1,
-                },
-            ],
+            sinks: escalation_chain(&hook, &["emergency"]),
             // Every alert at any hour, so the test is about replicas, not working hours.
             working_hours_start: "00:00".to_owned(),
             working_hours_end: "23:59".to_owned(),
@@ -660,22 +666,7 @@ fn the_scheduler_knows_when_its_next_job_falls_due_and_chases_overdue_actions() 
     on_both(|store| async move {
         let (hook, _hooks, _bad) = webhook_receiver("hook-secret").await;
         let alerts = AlertsConfig {
-            sinks: vec![
-                SinkConfig {
-                    name: "case system".to_owned(),
-                    kind: SinkKind::Webhook,
-                    to: hook.clone(),
-                    alerts: Vec::new(),
-                    level: 0,
-                },
-                SinkConfig {
-                    name: "head of service".to_owned(),
-                    kind: SinkKind::Webhook,
-                    to: hook,
-                    alerts: Vec::new(),
-                    level: 1,
-                },
-            ],
+            sinks: escalation_chain(&hook, &[]),
             ..AlertsConfig::default()
         };
         let service = intake(store.clone());

@@ -41,6 +41,13 @@ async fn acknowledged_by(database: &str, alert: i64) -> (Option<i64>, i64) {
     (by, audited)
 }
 
+/// The alert id an Acknowledge button carries.
+fn alert_id(data: &str) -> i64 {
+    data.strip_prefix("ack:")
+        .and_then(|n| n.parse().ok())
+        .expect("the button carries the alert's id")
+}
+
 fn config(dir: &std::path::Path, kind: &str, to: &str) -> String {
     let path = dir.join("intake.toml");
     std::fs::write(
@@ -102,11 +109,7 @@ async fn an_urgent_alert_in_the_managers_telegram_chat_is_acknowledged_by_a_link
         "{}",
         alert.0
     );
-    let id: i64 = alert
-        .1
-        .strip_prefix("ack:")
-        .and_then(|n| n.parse().ok())
-        .expect("the button carries the alert's id");
+    let id = alert_id(&alert.1);
 
     // Someone in the chat who is not linked: nothing changes, and they are told why.
     fake.press_as(TELEGRAM_MANAGERS, "supergroup", 555, "Acknowledge")
@@ -232,11 +235,7 @@ async fn an_urgent_alert_in_the_managers_discord_channel_is_acknowledged_by_a_li
     })
     .await;
     assert!(alert.0.contains("safeguarding"), "{}", alert.0);
-    let id: i64 = alert
-        .1
-        .strip_prefix("ack:")
-        .and_then(|n| n.parse().ok())
-        .expect("the button carries the alert's id");
+    let id = alert_id(&alert.1);
 
     fake.press_as(DISCORD_MANAGERS, 888, Some(GUILD), "Acknowledge");
     eventually("the press refused, to the presser only", WAIT, async || {
