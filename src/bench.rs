@@ -6,6 +6,8 @@
 
 use std::time::{Duration, Instant};
 
+mod connections;
+
 use anyhow::Context as _;
 use chrono::Utc;
 
@@ -35,6 +37,9 @@ pub struct BenchOptions {
     pub residents: usize,
     pub bare_inserts: usize,
     pub postgres_url: Option<String>,
+    /// Measure the memory of `intake serve` with this many idle connections and open chat
+    /// pages, instead of the pipeline.
+    pub connections: Option<usize>,
 }
 
 /// One backend's figures.
@@ -56,7 +61,10 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("intake-bench-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).context("a scratch folder")?;
-    let outcome = measure(options, policy, dialogs, profile, &dir).await;
+    let outcome = match options.connections {
+        Some(n) => connections::run(n, &dir).await,
+        None => measure(options, policy, dialogs, profile, &dir).await,
+    };
     let _ = std::fs::remove_dir_all(&dir);
     outcome
 }
@@ -167,10 +175,10 @@ async fn pipeline(
 ) -> anyhow::Result<(PipelineFigures, Intake)> {
     let intake = Intake {
         store,
-        policy: policy.clone(),
-        dialogs: dialogs.clone(),
-        calendar: profile.calendar(),
-        profile: profile.clone(),
+        policy: policy.clone().into(),
+        dialogs: dialogs.clone().into(),
+        calendar: profile.calendar().into(),
+        profile: profile.clone().into(),
         resume_after: chrono::Duration::hours(12),
     };
     // Messages arriving together share a commit (group commit), as the channels use it.

@@ -66,6 +66,10 @@ pub enum Command {
         /// Measure SQLite only.
         #[arg(long)]
         no_postgres: bool,
+        /// Instead: start `intake serve` and report its memory (RSS) idle, with this many
+        /// idle TCP connections, and with this many open chat pages.
+        #[arg(long)]
+        connections: Option<usize>,
     },
     /// Print the full record of a complaint as JSON (Code 5.12): the case, every message both
     /// ways with its assessment, every event and alert.
@@ -239,6 +243,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             bare_inserts,
             postgres,
             no_postgres,
+            connections,
         } => {
             config.validate()?;
             let policy = config.policy()?;
@@ -247,6 +252,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 residents,
                 bare_inserts,
                 postgres_url: (!no_postgres).then_some(postgres),
+                connections,
             };
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             runtime.block_on(crate::bench::run(
@@ -433,10 +439,10 @@ pub async fn intake_service(config: &Config, policy: Policy) -> anyhow::Result<I
         .context("opening the database")?;
     Ok(Intake {
         store,
-        policy,
-        dialogs,
-        calendar: config.landlord.calendar(),
-        profile: config.landlord.clone(),
+        policy: policy.into(),
+        dialogs: dialogs.into(),
+        calendar: config.landlord.calendar().into(),
+        profile: config.landlord.clone().into(),
         resume_after: chrono::Duration::hours(i64::from(config.conversation.resume_after_hours)),
     })
 }

@@ -19,9 +19,10 @@ use axum::{Router, extract::DefaultBodyLimit};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use chrono::Utc;
-use futures::stream::Stream;
+use futures::stream::{Stream, StreamExt as _};
 use minijinja::{Environment, context};
 use serde::Deserialize;
+use tokio_util::sync::CancellationToken;
 
 use crate::channels::{Bucket, Throttle, Wakers};
 use crate::core::case::StageResponse;
@@ -135,6 +136,8 @@ pub struct Console {
     /// Sign-in attempts per email: five, then one a minute.
     attempts: Arc<Throttle>,
     standard: Arc<Vec<StandardMessage>>,
+    /// Cancelled when the bot stops: live streams end, so shutdown does not wait on them.
+    shutdown: CancellationToken,
 }
 
 impl Console {
@@ -143,6 +146,7 @@ impl Console {
         wakers: Wakers,
         secure_cookies: bool,
         standard: Vec<StandardMessage>,
+        shutdown: CancellationToken,
     ) -> Console {
         let mut templates = Environment::new();
         for (name, source) in TEMPLATES {
@@ -157,6 +161,7 @@ impl Console {
             templates: Arc::new(templates),
             secure_cookies,
             standard: Arc::new(standard),
+            shutdown,
             attempts: Arc::new(Throttle::new(
                 Bucket {
                     burst: 5.0,
@@ -1057,7 +1062,7 @@ async fn conversation_events(
             }
         }
     });
-    sse(stream)
+    sse(stream, &console.shutdown)
 }
 
 /// Tells the inbox page when anything changed, so it can refresh.
@@ -1086,13 +1091,15 @@ async fn inbox_events(State(console): State<Console>, jar: CookieJar) -> Respons
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
     });
-    sse(stream)
+    sse(stream, &console.shutdown)
 }
 
+/// A live stream of server-sent events, ending when the bot stops.
 fn sse(
     stream: impl Stream<Item = Result<Event, std::convert::Infallible>> + Send + 'static,
+    shutdown: &CancellationToken,
 ) -> Response {
-    Sse::new(stream)
+    Sse::new(stream.take_until(shutdown.clone().cancelled_owned()))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response()
 }

@@ -11,10 +11,11 @@ use axum::routing::get;
 use axum_extra::extract::cookie::Key;
 use chrono::Utc;
 use sha2::Digest as _;
+use tokio_util::sync::CancellationToken;
 
 use crate::channels::telegram::Telegram;
 use crate::channels::web::WebChat;
-use crate::channels::{Wakers, deliver_outbox, discord, telegram, web};
+use crate::channels::{ChannelStates, Wakers, deliver_outbox, discord, telegram, web};
 use crate::config::{Config, Secret, TelegramMode};
 use crate::core::policy::Policy;
 use crate::scheduler::{Run, Scheduler};
@@ -27,6 +28,11 @@ const FULL_RUN_GAP: chrono::Duration = chrono::Duration::seconds(15);
 /// Messages arriving together share one commit (group commit), up to this many.
 const GROUP_COMMIT: usize = 64;
 
+/// After SIGTERM, how long requests in flight have to finish, and then the writer to commit
+/// what it has taken: together well inside the 10 s an orchestrator waits before SIGKILL.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+const WRITER_GRACE: Duration = Duration::from_secs(3);
+
 /// Runs the bot until Ctrl-C or SIGTERM.
 pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
     // The landlord's own standard messages are checked before anything starts.
@@ -37,6 +43,10 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
     let writer = Writer::start(intake.clone(), GROUP_COMMIT);
     let wakers = Wakers::default();
     let key = session_key(config.secrets.session_key.as_ref());
+    // Cancelled on SIGTERM or Ctrl-C: event streams end and channels stop taking messages.
+    let shutdown = CancellationToken::new();
+    let channels = ChannelStates::default();
+    channels.up(web::CHANNEL);
 
     let web = WebChat::new(
         intake.clone(),
@@ -44,6 +54,7 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
         wakers.clone(),
         key,
         config.web.secure_cookies,
+        shutdown.clone(),
     );
     tokio::spawn(deliver_outbox(
         intake.store.clone(),
@@ -59,6 +70,14 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
             "/healthz",
             get(move || health(store.clone(), landlord.clone())),
         )
+        .route(
+            "/readyz",
+            get({
+                let store = intake.store.clone();
+                let channels = channels.clone();
+                move || ready(store.clone(), channels.clone())
+            }),
+        )
         .merge(web.router())
         .merge(
             crate::console::Console::new(
@@ -66,6 +85,7 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
                 wakers.clone(),
                 config.web.secure_cookies,
                 standard,
+                shutdown.clone(),
             )
             .router(),
         );
@@ -95,55 +115,53 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
             telegram.sender(),
             wakers.of(telegram::CHANNEL),
         ));
-        match (
+        let webhook = match (
             config.telegram.mode,
             &config.secrets.telegram_webhook_secret,
         ) {
             (TelegramMode::Webhook, Some(secret)) => {
-                let url = config.telegram.webhook_url.as_deref().unwrap_or_default();
-                telegram.start(Some((url, secret))).await?;
-                app = app.merge(telegram.webhook(secret.clone()));
-                tracing::info!(
-                    path = telegram::WEBHOOK_PATH,
-                    "Telegram: receiving by webhook"
-                );
+                // Updates are taken as soon as the route is up; registering the webhook
+                // with Telegram may take several tries if Telegram is away.
+                app = app.merge(telegram.clone().webhook(secret.clone()));
+                let url = config.telegram.webhook_url.clone().unwrap_or_default();
+                Some((url, secret.clone()))
             }
-            _ => {
-                telegram.start(None).await?;
-                tokio::spawn(telegram.poll());
-                tracing::info!("Telegram: receiving by long polling");
-            }
-        }
+            _ => None,
+        };
+        tokio::spawn(run_telegram(
+            telegram,
+            webhook,
+            channels.clone(),
+            shutdown.clone(),
+        ));
     }
 
     if let Some(token) = config.secrets.discord_token.clone() {
-        let (mut client, sender) = discord::connect(
-            &token,
-            config.discord.api_url.as_deref(),
-            intake.clone(),
-            writer.clone(),
-            wakers.clone(),
-            &config
-                .alerts
-                .sinks
-                .iter()
-                .filter(|s| s.kind == crate::config::SinkKind::Discord)
-                .filter_map(|s| s.to.trim().parse::<u64>().ok())
-                .collect::<Vec<_>>(),
-        )
-        .await?;
-        discord_http = Some(client.http.clone());
+        let api_url = config.discord.api_url.clone();
+        let sender = discord::sender(&token, api_url.as_deref());
+        discord_http = Some(sender.http());
         tokio::spawn(deliver_outbox(
             intake.store.clone(),
             discord::CHANNEL.to_owned(),
             sender,
             wakers.of(discord::CHANNEL),
         ));
-        tokio::spawn(async move {
-            if let Err(e) = client.start().await {
-                tracing::error!(error = %e, "Discord: the connection ended");
-            }
-        });
+        tokio::spawn(discord::run(
+            token,
+            api_url,
+            intake.clone(),
+            writer.clone(),
+            wakers.clone(),
+            config
+                .alerts
+                .sinks
+                .iter()
+                .filter(|s| s.kind == crate::config::SinkKind::Discord)
+                .filter_map(|s| s.to.trim().parse::<u64>().ok())
+                .collect(),
+            channels.clone(),
+            shutdown.clone(),
+        ));
     }
 
     let mut scheduler = Scheduler::new(
@@ -171,10 +189,76 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
         discord = config.secrets.discord_token.is_some(),
         "intake listening"
     );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown())
-        .await
-        .context("serving HTTP")
+    let signal = shutdown.clone();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        // Event streams end, channels stop taking new messages, and the server finishes the
+        // requests in flight.
+        signal.cancel();
+    });
+    let served = tokio::select! {
+        served = server => served.context("serving HTTP"),
+        () = async {
+            shutdown.cancelled().await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => {
+            tracing::warn!("some requests did not finish in time; closing them");
+            Ok(())
+        }
+    };
+    // Messages already taken are committed before the process ends.
+    if !writer.drained(WRITER_GRACE).await {
+        tracing::warn!(
+            "the writer did not finish in time; uncommitted messages were not answered as received"
+        );
+    }
+    tracing::info!("stopped");
+    served
+}
+
+/// Starts Telegram, again and again with backoff while it cannot be reached or refuses, and
+/// then receives by long polling (or by the webhook route, already serving) until shutdown.
+/// The web chat and the console serve meanwhile.
+async fn run_telegram(
+    telegram: Telegram,
+    webhook: Option<(String, Secret)>,
+    channels: ChannelStates,
+    shutdown: CancellationToken,
+) {
+    channels.starting(telegram::CHANNEL);
+    let mut failures = 0u32;
+    loop {
+        let started = telegram
+            .start(webhook.as_ref().map(|(url, secret)| (url.as_str(), secret)))
+            .await;
+        match started {
+            Ok(()) => break,
+            Err(e) => {
+                failures += 1;
+                let error = format!("{e:#}");
+                tracing::error!(%error, failures, "Telegram: cannot start; trying again");
+                channels.retrying(telegram::CHANNEL, error, failures);
+                let wait = crate::channels::backoff(i64::from(failures.saturating_sub(1)));
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    () = shutdown.cancelled() => return,
+                }
+            }
+        }
+    }
+    channels.up(telegram::CHANNEL);
+    if webhook.is_some() {
+        tracing::info!(
+            path = telegram::WEBHOOK_PATH,
+            "Telegram: receiving by webhook"
+        );
+        return;
+    }
+    tracing::info!("Telegram: receiving by long polling");
+    tokio::select! {
+        () = telegram.poll(channels) => {}
+        () = shutdown.cancelled() => {}
+    }
 }
 
 /// Runs every scheduler job, then sleeps until the next one falls due. A commit wakes it
@@ -248,7 +332,7 @@ pub fn session_key(secret: Option<&Secret>) -> Key {
     }
 }
 
-async fn shutdown() {
+async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -270,7 +354,30 @@ async fn shutdown() {
     tracing::info!("shutting down");
 }
 
-/// 200 when the database answers, 503 when it does not.
+/// Readiness: 200 when the record takes a real write (migrations applied, the tables there,
+/// a commit that reaches the disk), 503 when it does not; with each channel's state. A
+/// platform that is down leaves the bot ready, since the web chat and the other channels
+/// still serve; its state says so.
+async fn ready(store: Store, channels: ChannelStates) -> impl IntoResponse {
+    use axum::http::StatusCode;
+    let (status, database) = match store.ready(Utc::now()).await {
+        Ok(()) => (StatusCode::OK, "ok".to_owned()),
+        Err(e) => {
+            tracing::error!(error = %e, "readiness: the record cannot take a write");
+            (StatusCode::SERVICE_UNAVAILABLE, e.to_string())
+        }
+    };
+    (
+        status,
+        axum::Json(serde_json::json!({
+            "status": if status == StatusCode::OK { "ready" } else { "not ready" },
+            "database": database,
+            "channels": channels.all(),
+        })),
+    )
+}
+
+/// Liveness, kept cheap: 200 when the database answers, 503 when it does not.
 async fn health(store: Store, landlord: String) -> impl IntoResponse {
     use axum::http::StatusCode;
     match sqlx::query("SELECT 1").execute(store.pool()).await {

@@ -8,6 +8,7 @@
 
 use chrono::{DateTime, Datelike, Utc};
 use serde_json::json;
+use std::sync::Arc;
 
 use crate::core::calendar::{Calendar, Deadlines};
 use crate::core::case::{self, StageResponse};
@@ -28,14 +29,15 @@ const HALF_FINISHED_LOOKBACK_DAYS: i64 = 30;
 /// assessed on their first part, and the resident is told (no message is ever lost).
 pub const LONGEST_READ: usize = crate::core::policy::MAX_ASSESSED_BYTES;
 
-/// The intake service.
+/// The intake service. Cloning it is cheap: every channel, route and connection shares one
+/// policy engine, one set of dialogs and one profile (a copy per connection cost about 17 MB).
 #[derive(Debug, Clone)]
 pub struct Intake {
     pub store: Store,
-    pub policy: Policy,
-    pub dialogs: Dialogs,
-    pub profile: LandlordProfile,
-    pub calendar: Calendar,
+    pub policy: Arc<Policy>,
+    pub dialogs: Arc<Dialogs>,
+    pub profile: Arc<LandlordProfile>,
+    pub calendar: Arc<Calendar>,
     /// A half-finished complaint is resumed with a reminder after this long.
     pub resume_after: chrono::Duration,
 }
@@ -775,12 +777,40 @@ struct Job {
     done: oneshot::Sender<Result<Handled, StoreError>>,
 }
 
+/// A message counted as in flight while its sender still holds it.
+struct Taken<'a> {
+    count: &'a std::sync::atomic::AtomicUsize,
+    held: bool,
+}
+
+impl<'a> Taken<'a> {
+    fn count(count: &'a std::sync::atomic::AtomicUsize) -> Taken<'a> {
+        count.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        Taken { count, held: true }
+    }
+
+    /// The writer has it, and uncounts it once committed.
+    fn handed_over(mut self) {
+        self.held = false;
+    }
+}
+
+impl Drop for Taken<'_> {
+    fn drop(&mut self) {
+        if self.held {
+            self.count.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+        }
+    }
+}
+
 /// Group commit: messages arriving together are handled one after another in one database
 /// transaction, each in its own savepoint, and committed with a single sync to disk. Each
 /// message is still all-or-nothing, and no reply is released before the commit.
 #[derive(Debug, Clone)]
 pub struct Writer {
     jobs: mpsc::Sender<Job>,
+    /// Messages taken and not yet committed (or refused).
+    in_flight: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl std::fmt::Debug for Job {
@@ -795,6 +825,8 @@ impl Writer {
     /// Starts the writer; up to `max_batch` messages share a commit.
     pub fn start(intake: Intake, max_batch: usize) -> Writer {
         let (jobs, mut queue) = mpsc::channel::<Job>(max_batch.max(1) * 4);
+        let in_flight = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let done = in_flight.clone();
         tokio::spawn(async move {
             while let Some(first) = queue.recv().await {
                 let mut batch = vec![first];
@@ -804,15 +836,32 @@ impl Writer {
                         Err(_) => break,
                     }
                 }
+                let n = batch.len();
                 commit_together(&intake, batch).await;
+                done.fetch_sub(n, std::sync::atomic::Ordering::AcqRel);
             }
         });
-        Writer { jobs }
+        Writer { jobs, in_flight }
+    }
+
+    /// Waits (at most `within`) until every message taken is committed or refused; false if
+    /// some were still being written. Called at shutdown, once nothing new is coming in.
+    pub async fn drained(&self, within: std::time::Duration) -> bool {
+        let until = tokio::time::Instant::now() + within;
+        while self.in_flight.load(std::sync::atomic::Ordering::Acquire) > 0 {
+            if tokio::time::Instant::now() >= until {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        true
     }
 
     /// Handles one message; returns once it is durably recorded.
     pub async fn handle(&self, inbound: Inbound, input: Input) -> Result<Handled, StoreError> {
         let (done, result) = oneshot::channel();
+        // Counted from now; until the writer has the job, a dropped or failed send uncounts it.
+        let taken = Taken::count(&self.in_flight);
         self.jobs
             .send(Job {
                 inbound,
@@ -821,6 +870,7 @@ impl Writer {
             })
             .await
             .map_err(|_| StoreError::WriterStopped)?;
+        taken.handed_over();
         result.await.map_err(|_| StoreError::WriterStopped)?
     }
 }

@@ -15,7 +15,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, AnyPool, Row, Transaction};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool, Row};
 
 use crate::config::redact_url_password as redact;
 use crate::core::dialog::NewCase;
@@ -62,6 +63,12 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("the messages committed together with this one could not be saved: {0}")]
     Group(String),
+    #[error(
+        "the database ended the transaction (a full disk, or the connection lost): nothing in it was saved"
+    )]
+    TransactionLost,
+    #[error("not ready: {0}")]
+    NotReady(String),
     #[error("the writer has stopped")]
     WriterStopped,
     #[error("a stored value is not valid JSON: {0}")]
@@ -256,12 +263,73 @@ impl Store {
     }
 
     /// Starts the transaction for one inbound message (or one staff action).
+    ///
+    /// The transaction is ours, not sqlx's: sqlx counts transaction depth itself, and after a
+    /// failed COMMIT (a full disk) SQLite may already have rolled back while the count says
+    /// otherwise; later "commits" then only released savepoints inside a transaction that was
+    /// never committed, and a resident was told "received" for a message that was lost. Here
+    /// a connection whose transaction did not commit is closed, never returned to the pool,
+    /// so every transaction starts on a connection in a known state.
     pub async fn begin(&self) -> Result<Record<'static>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        if let Err(e) = sqlx::raw_sql("BEGIN").execute(&mut *conn).await {
+            conn.close_on_drop();
+            return Err(e.into());
+        }
         Ok(Record {
-            tx: self.pool.begin().await?,
+            conn: Connection::Own(conn),
             backend: self.backend,
             writes: Vec::new(),
+            depth: 0,
+            undo: None,
+            broken: false,
+            done: false,
         })
+    }
+
+    /// Proves the record can take a message now, for `/readyz`: every embedded migration is
+    /// applied, the tables a message is written to are there, and a real write commits (a
+    /// full disk, a read-only file or a renamed table all fail here, while `SELECT 1` in
+    /// `/healthz` still answers).
+    pub async fn ready(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        let applied: Vec<i64> =
+            sqlx::query("SELECT version FROM _sqlx_migrations WHERE success = $1")
+                .bind(true)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| r.try_get("version"))
+                .collect::<Result<_, _>>()?;
+        if let Some(missing) = migrator.iter().find(|m| !applied.contains(&m.version)) {
+            return Err(StoreError::NotReady(format!(
+                "migration {} ({}) is not applied",
+                missing.version, missing.description
+            )));
+        }
+        let mut record = self.begin().await?;
+        for table in [
+            "conversations",
+            "messages",
+            "assessments",
+            "outbox",
+            "cases",
+            "alerts",
+        ] {
+            let probe = format!("SELECT 1 FROM {table} LIMIT 1");
+            sqlx::query(sqlx::AssertSqlSafe(probe))
+                .fetch_optional(record.conn().await?)
+                .await?;
+        }
+        record.queue(
+            "INSERT INTO counters (name, value) VALUES ('readiness', $1) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            vec![Value::Int(millis(now))],
+        );
+        record.commit().await
     }
 
     /// Every message of a conversation, oldest first.
@@ -711,9 +779,43 @@ impl Store {
 /// once. Writes are queued and sent at `commit`: on SQLite as one multi-statement round trip,
 /// on PostgreSQL one statement at a time, in the same transaction either way.
 pub struct Record<'c> {
-    tx: Transaction<'c, Any>,
+    conn: Connection<'c>,
     backend: Backend,
     writes: Vec<(&'static str, Vec<Value>)>,
+    /// 0 for the transaction, n for the n-th savepoint nested in it.
+    depth: u32,
+    /// A record nested in this one was dropped without committing: its savepoint is undone
+    /// here before anything else runs.
+    undo: Option<u32>,
+    /// A savepoint could not be undone: the database ended the whole transaction itself (as
+    /// SQLite may on a full disk). Nothing more may run in it, and it must not commit.
+    broken: bool,
+    /// Committed: nothing to undo on drop.
+    done: bool,
+}
+
+/// The connection a record writes on: its own (the transaction), or its parent's (a
+/// savepoint).
+enum Connection<'c> {
+    Own(PoolConnection<Any>),
+    Nested {
+        conn: &'c mut AnyConnection,
+        parent_undo: &'c mut Option<u32>,
+    },
+}
+
+impl Drop for Record<'_> {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        match &mut self.conn {
+            // Closing the connection rolls the transaction back on both databases, and
+            // the pool opens a fresh one: a connection in an unknown state is never reused.
+            Connection::Own(conn) => conn.close_on_drop(),
+            Connection::Nested { parent_undo, .. } => **parent_undo = Some(self.depth),
+        }
+    }
 }
 
 /// A value bound to a queued statement.
@@ -743,7 +845,7 @@ impl Record<'_> {
         let mut found = sqlx::query(select)
             .bind(channel)
             .bind(chat)
-            .fetch_optional(&mut *self.tx)
+            .fetch_optional(self.conn().await?)
             .await?;
         if found.is_none() {
             sqlx::query(
@@ -755,12 +857,12 @@ impl Record<'_> {
             .bind(initial_state)
             .bind(locale)
             .bind(millis(now))
-            .execute(&mut *self.tx)
+            .execute(self.conn().await?)
             .await?;
             found = sqlx::query(select)
                 .bind(channel)
                 .bind(chat)
-                .fetch_optional(&mut *self.tx)
+                .fetch_optional(self.conn().await?)
                 .await?;
         }
         let row = found.ok_or(sqlx::Error::RowNotFound)?;
@@ -786,7 +888,7 @@ impl Record<'_> {
         .bind(&message.body)
         .bind(serde_json::to_string(&message.attachments)?)
         .bind(millis(message.at))
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(self.conn().await?)
         .await?;
         Ok(match row {
             Some(r) => Some(r.try_get("id")?),
@@ -799,7 +901,7 @@ impl Record<'_> {
         let row = sqlx::query(
             "UPDATE counters SET value = value + 1 WHERE name = 'case_reference' RETURNING value",
         )
-        .fetch_one(&mut *self.tx)
+        .fetch_one(self.conn().await?)
         .await?;
         let n: i64 = row.try_get("value")?;
         Ok(format!("C{year}-{n:05}"))
@@ -904,7 +1006,7 @@ impl Record<'_> {
         .bind(millis(now))
         .bind(reference)
         .bind(stage)
-        .execute(&mut *self.tx)
+        .execute(self.conn().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -1016,13 +1118,13 @@ impl Record<'_> {
         .bind(conversation.id)
         .bind(staff)
         .bind(millis(now))
-        .execute(&mut *self.tx)
+        .execute(self.conn().await?)
         .await?
         .rows_affected()
             == 1;
         let holder: i64 = sqlx::query("SELECT staff_id FROM claims WHERE conversation_id = $1")
             .bind(conversation.id)
-            .fetch_one(&mut *self.tx)
+            .fetch_one(self.conn().await?)
             .await?
             .try_get("staff_id")?;
         Ok((holder == staff).then_some(inserted))
@@ -1072,7 +1174,7 @@ impl Record<'_> {
         )
         .bind(millis(now))
         .bind(reference)
-        .execute(&mut *self.tx)
+        .execute(self.conn().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -1162,7 +1264,7 @@ impl Record<'_> {
         .bind(job)
         .bind(key)
         .bind(millis(now))
-        .execute(&mut *self.tx)
+        .execute(self.conn().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -1194,7 +1296,7 @@ impl Record<'_> {
         .bind(millis(now))
         .bind(staff)
         .bind(alert)
-        .execute(&mut *self.tx)
+        .execute(self.conn().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -1245,18 +1347,70 @@ impl Record<'_> {
     /// once (group commit) while each stays all-or-nothing.
     pub async fn nested(&mut self) -> Result<Record<'_>, StoreError> {
         self.flush().await?;
+        let depth = self.depth + 1;
+        let savepoint = format!("SAVEPOINT intake_{depth}");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(savepoint))
+            .execute(self.conn().await?)
+            .await?;
+        let backend = self.backend;
+        let Record { conn, undo, .. } = self;
+        let conn: &mut AnyConnection = match conn {
+            Connection::Own(conn) => conn,
+            Connection::Nested { conn, .. } => conn,
+        };
         Ok(Record {
-            tx: sqlx::Acquire::begin(&mut self.tx).await?,
-            backend: self.backend,
+            conn: Connection::Nested {
+                conn,
+                parent_undo: undo,
+            },
+            backend,
             writes: Vec::new(),
+            depth,
+            undo: None,
+            broken: false,
+            done: false,
         })
     }
 
-    /// Sends the queued writes and commits.
+    /// Sends the queued writes and commits (or, nested, releases the savepoint into the
+    /// outer record). Only an `Ok` here means the writes are durable (or, nested, kept).
     pub async fn commit(mut self) -> Result<(), StoreError> {
         self.flush().await?;
-        self.tx.commit().await?;
+        let end = match self.depth {
+            0 => "COMMIT".to_owned(),
+            n => format!("RELEASE SAVEPOINT intake_{n}"),
+        };
+        sqlx::raw_sql(sqlx::AssertSqlSafe(end))
+            .execute(self.conn().await?)
+            .await?;
+        self.done = true;
         Ok(())
+    }
+
+    /// The connection, once any savepoint left by a dropped nested record is undone.
+    async fn conn(&mut self) -> Result<&mut AnyConnection, StoreError> {
+        if self.broken {
+            return Err(StoreError::TransactionLost);
+        }
+        let conn: &mut AnyConnection = match &mut self.conn {
+            Connection::Own(conn) => conn,
+            Connection::Nested { conn, .. } => conn,
+        };
+        if let Some(depth) = self.undo.take() {
+            let undo =
+                format!("ROLLBACK TO SAVEPOINT intake_{depth}; RELEASE SAVEPOINT intake_{depth}");
+            if let Err(e) = sqlx::raw_sql(sqlx::AssertSqlSafe(undo))
+                .execute(&mut *conn)
+                .await
+            {
+                // The savepoint is gone: the database ended the transaction itself. Going
+                // on would write outside any transaction.
+                tracing::error!(error = %e, "a transaction was lost; nothing in it is kept");
+                self.broken = true;
+                return Err(StoreError::TransactionLost);
+            }
+        }
+        Ok(conn)
     }
 
     /// Sends the queued writes.
@@ -1277,7 +1431,7 @@ impl Record<'_> {
                 for value in writes.into_iter().flat_map(|(_, values)| values) {
                     query = bind(query, value);
                 }
-                query.execute(&mut *self.tx).await?;
+                query.execute(self.conn().await?).await?;
             }
             _ => {
                 for (statement, values) in writes {
@@ -1285,7 +1439,7 @@ impl Record<'_> {
                     for value in values {
                         query = bind(query, value);
                     }
-                    query.execute(&mut *self.tx).await?;
+                    query.execute(self.conn().await?).await?;
                 }
             }
         }

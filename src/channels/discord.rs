@@ -11,13 +11,16 @@ use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
 use serenity::all::{
-    ActionRowComponent, ButtonKind, ButtonStyle, ChannelId, Client, ComponentInteraction, Context,
+    ActionRowComponent, ButtonKind, ButtonStyle, ChannelId, ComponentInteraction, Context,
     CreateActionRow, CreateButton, CreateInteractionResponse, CreateInteractionResponseMessage,
     CreateMessage, EventHandler, GatewayIntents, Http, HttpBuilder, HttpError, Interaction,
     Message, MessageUpdateEvent, Ready,
 };
 
-use super::{Bucket, Deliver, DeliveryError, Throttle, Wakers, split_text};
+use tokio_util::sync::CancellationToken;
+
+use super::telegram::scrub;
+use super::{Bucket, ChannelStates, Deliver, DeliveryError, Throttle, Wakers, split_text};
 use crate::config::Secret;
 use crate::core::dialog::{DEFAULT_LOCALE, Input, Reply};
 use crate::service::{Intake, Writer};
@@ -33,24 +36,51 @@ const ROWS: usize = 5;
 /// Discord's longest button label.
 const LONGEST_LABEL: usize = 80;
 
-/// Builds the Discord client. `api_url` replaces https://discord.com (tests, a proxy); with it
+/// The REST client. `api_url` replaces https://discord.com (tests, a proxy); with it
 /// serenity's own rate limiter is off, as that only talks to discord.com, and the outbox's
-/// retries and throttle do the work. Start it with `client.start()`.
-pub async fn connect(
-    token: &Secret,
-    api_url: Option<&str>,
-    intake: Intake,
-    writer: Writer,
-    wakers: Wakers,
-    alert_channels: &[u64],
-) -> anyhow::Result<(Client, DiscordSender)> {
-    let http = match api_url {
+/// retries and throttle do the work.
+fn rest(token: &Secret, api_url: Option<&str>) -> Http {
+    match api_url {
         Some(url) => HttpBuilder::new(token.expose())
             .proxy(url.trim_end_matches('/'))
             .ratelimiter_disabled(true)
             .build(),
         None => HttpBuilder::new(token.expose()).build(),
-    };
+    }
+}
+
+/// The sender that delivers the Discord outbox, on its own REST client: it works whether or
+/// not the gateway is connected.
+pub fn sender(token: &Secret, api_url: Option<&str>) -> DiscordSender {
+    DiscordSender {
+        http: Arc::new(rest(token, api_url)),
+        throttle: Arc::new(Throttle::new(
+            Bucket {
+                burst: 5.0,
+                per_second: 1.0,
+            },
+            Bucket {
+                burst: 50.0,
+                per_second: 50.0,
+            },
+        )),
+    }
+}
+
+/// Keeps the Discord gateway connected until `shutdown`: a connection that cannot start (or
+/// ends) is started again with backoff, and `states` says how it is doing, while the web
+/// chat and the other channels serve.
+#[allow(clippy::too_many_arguments)]
+pub async fn run(
+    token: Secret,
+    api_url: Option<String>,
+    intake: Intake,
+    writer: Writer,
+    wakers: Wakers,
+    alert_channels: Vec<u64>,
+    states: ChannelStates,
+    shutdown: CancellationToken,
+) {
     // Direct messages and their content; guild messages only so that the bot can point a
     // person who writes in a server channel to a direct message.
     let intents = GatewayIntents::DIRECT_MESSAGES
@@ -62,33 +92,57 @@ pub async fn connect(
         wakers,
         // The managers' alert channels: alerts and their buttons, never an invitation.
         invited: Arc::new(Mutex::new(alert_channels.iter().copied().collect())),
+        states: states.clone(),
     };
-    let client = serenity::client::ClientBuilder::new_with_http(http, intents)
-        .event_handler(handler)
-        .await
-        .map_err(|e| anyhow::anyhow!("starting the Discord client: {e}"))?;
-    let sender = DiscordSender {
-        http: client.http.clone(),
-        throttle: Arc::new(Throttle::new(
-            Bucket {
-                burst: 5.0,
-                per_second: 1.0,
-            },
-            Bucket {
-                burst: 50.0,
-                per_second: 50.0,
-            },
-        )),
-    };
-    Ok((client, sender))
+    let mut failures = 0u32;
+    states.starting(CHANNEL);
+    loop {
+        let http = rest(&token, api_url.as_deref());
+        // Ask for the gateway first: when it cannot be had, serenity would fall back to
+        // discord.com's own gateway and never look at the configured address again.
+        let gateway = http.get_gateway().await.map_err(|e| e.to_string());
+        let client = match gateway {
+            Ok(_) => serenity::client::ClientBuilder::new_with_http(http, intents)
+                .event_handler(handler.clone())
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(format!("Discord cannot be reached: {e}")),
+        };
+        let ended = match client {
+            Ok(mut client) => {
+                let shards = client.shard_manager.clone();
+                tokio::select! {
+                    ended = client.start() => ended.map_err(|e| e.to_string()),
+                    () = shutdown.cancelled() => {
+                        shards.shutdown_all().await;
+                        return;
+                    }
+                }
+            }
+            Err(e) => Err(e),
+        };
+        failures += 1;
+        let error = match ended {
+            Ok(()) => "the connection ended".to_owned(),
+            Err(e) => scrub(&e, token.expose()),
+        };
+        tracing::error!(%error, failures, "Discord: not connected; starting again");
+        states.retrying(CHANNEL, error, failures);
+        tokio::select! {
+            () = tokio::time::sleep(super::backoff(i64::from(failures.saturating_sub(1)))) => {}
+            () = shutdown.cancelled() => return,
+        }
+    }
 }
 
+#[derive(Clone)]
 struct Handler {
     intake: Intake,
     writer: Writer,
     wakers: Wakers,
     /// Server channels already invited to a direct message.
     invited: Arc<Mutex<HashSet<u64>>>,
+    states: ChannelStates,
 }
 
 impl Handler {
@@ -212,6 +266,7 @@ impl Handler {
 impl EventHandler for Handler {
     async fn ready(&self, _ctx: Context, ready: Ready) {
         tracing::info!(bot = %ready.user.name, "Discord bot connected");
+        self.states.up(CHANNEL);
     }
 
     async fn message(&self, ctx: Context, message: Message) {
@@ -314,6 +369,13 @@ fn attachments(message: &Message) -> Vec<Attachment> {
 pub struct DiscordSender {
     http: Arc<Http>,
     throttle: Arc<Throttle>,
+}
+
+impl DiscordSender {
+    /// The REST client, for posting alerts to managers' channels.
+    pub fn http(&self) -> Arc<Http> {
+        self.http.clone()
+    }
 }
 
 impl Deliver for DiscordSender {

@@ -49,6 +49,69 @@ impl Wakers {
     }
 }
 
+/// How each channel is doing: reported by `/readyz` and in the log. A channel that cannot
+/// start (its platform is down, or refuses the token) is retried with backoff while the rest
+/// of the bot serves.
+#[derive(Debug, Clone, Default)]
+pub struct ChannelStates {
+    by_channel: Arc<Mutex<std::collections::BTreeMap<String, ChannelState>>>,
+}
+
+/// One channel's state.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ChannelState {
+    /// `starting`, `up` or `retrying`.
+    pub state: &'static str,
+    /// Why it is retrying (secrets already taken out).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Failed attempts in a row.
+    pub failures: u32,
+    pub since: chrono::DateTime<Utc>,
+}
+
+impl ChannelStates {
+    fn set(&self, channel: &str, state: &'static str, error: Option<String>, failures: u32) {
+        let mut map = self
+            .by_channel
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let since = match map.get(channel) {
+            Some(old) if old.state == state => old.since,
+            _ => Utc::now(),
+        };
+        map.insert(
+            channel.to_owned(),
+            ChannelState {
+                state,
+                error,
+                failures,
+                since,
+            },
+        );
+    }
+
+    pub fn starting(&self, channel: &str) {
+        self.set(channel, "starting", None, 0);
+    }
+
+    pub fn up(&self, channel: &str) {
+        self.set(channel, "up", None, 0);
+    }
+
+    pub fn retrying(&self, channel: &str, error: String, failures: u32) {
+        self.set(channel, "retrying", Some(error), failures);
+    }
+
+    /// Every channel's state, by name.
+    pub fn all(&self) -> std::collections::BTreeMap<String, ChannelState> {
+        self.by_channel
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
 /// Why a reply could not be delivered this time.
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {

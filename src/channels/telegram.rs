@@ -123,11 +123,14 @@ impl Telegram {
     /// Checks the token and registers the commands. In webhook mode, registers the webhook
     /// with its secret; in polling mode, removes any webhook so updates can be fetched.
     pub async fn start(&self, webhook: Option<(&str, &Secret)>) -> anyhow::Result<()> {
-        let me = self.bot.get_me().await.map_err(|e| {
-            anyhow::anyhow!(
+        let me = self.bot.get_me().await.map_err(|e| match e {
+            RequestError::Network(_) | RequestError::Io(_) => {
+                anyhow::anyhow!("Telegram cannot be reached: {}", self.describe(&e))
+            }
+            _ => anyhow::anyhow!(
                 "Telegram did not accept the bot token (INTAKE_TELEGRAM_TOKEN): {}",
                 self.describe(&e)
-            )
+            ),
         })?;
         tracing::info!(bot = %me.user.first_name, "Telegram bot connected");
         let commands: Vec<BotCommand> = COMMANDS
@@ -162,7 +165,7 @@ impl Telegram {
 
     /// Long polling until the process ends. The offset moves past an update only once it is
     /// committed; after a failure the same updates are fetched again.
-    pub async fn poll(self) {
+    pub async fn poll(self, states: super::ChannelStates) {
         let mut offset: i32 = 0;
         let mut failures = 0u32;
         loop {
@@ -181,11 +184,16 @@ impl Telegram {
                         RequestError::RetryAfter(s) => s.duration(),
                         _ => super::backoff(i64::from(failures.min(8))),
                     };
-                    tracing::warn!(error = %self.describe(&e), "Telegram: fetching updates failed; trying again");
+                    let error = self.describe(&e);
+                    tracing::warn!(%error, "Telegram: fetching updates failed; trying again");
+                    states.retrying(CHANNEL, error, failures);
                     tokio::time::sleep(wait).await;
                     continue;
                 }
             };
+            if failures > 0 {
+                states.up(CHANNEL);
+            }
             failures = 0;
             for update in updates {
                 let id = update.id;

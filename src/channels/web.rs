@@ -32,6 +32,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio::sync::broadcast;
 use tokio_stream::wrappers::BroadcastStream;
+use tokio_util::sync::CancellationToken;
 
 use super::{Bucket, Deliver, DeliveryError, Throttle, Wakers};
 use crate::core::dialog::{Choice, Input, Reply};
@@ -65,6 +66,9 @@ pub struct WebChat {
     new_sessions: Arc<Throttle>,
     /// Mark the cookie Secure (the chat is served over HTTPS).
     secure_cookies: bool,
+    /// Cancelled when the bot stops: open pages' event streams end (the page reconnects to
+    /// the next process), so shutdown does not wait on them.
+    shutdown: CancellationToken,
 }
 
 impl FromRef<WebChat> for Key {
@@ -80,6 +84,7 @@ impl WebChat {
         wakers: Wakers,
         key: Key,
         secure_cookies: bool,
+        shutdown: CancellationToken,
     ) -> WebChat {
         WebChat {
             intake,
@@ -110,6 +115,7 @@ impl WebChat {
                 },
             )),
             secure_cookies,
+            shutdown,
         }
     }
 
@@ -482,7 +488,9 @@ async fn events(
         .map(ChatEvent::of_line)
         .collect();
     let seen = caught_up.last().map_or(after, |e| e.id);
-    Sse::new(event_stream(caught_up, live, seen))
+    let stream =
+        event_stream(caught_up, live, seen).take_until(chat.shutdown.clone().cancelled_owned());
+    Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response()
 }

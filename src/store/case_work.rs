@@ -292,7 +292,7 @@ impl Record<'_> {
         .bind(millis(now))
         .bind(reference)
         .bind(stage)
-        .execute(&mut *self.tx)
+        .execute(self.conn().await?)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -334,7 +334,7 @@ impl Record<'_> {
             "SELECT case_reference FROM case_actions WHERE id = $1 AND kind = 'action' AND done_at IS NULL",
         )
         .bind(action)
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(self.conn().await?)
         .await?;
         let Some(row) = row else {
             return Ok(None);
@@ -345,7 +345,7 @@ impl Record<'_> {
         .bind(millis(now))
         .bind(staff)
         .bind(action)
-        .execute(&mut *self.tx)
+        .execute(self.conn().await?)
         .await?;
         if done.rows_affected() != 1 {
             return Ok(None);

@@ -49,10 +49,10 @@ fn intake(store: Store) -> Intake {
     let profile = LandlordProfile::default();
     Intake {
         store,
-        policy: Policy::shipped().expect("policy"),
-        dialogs: Dialogs::load(None).expect("dialogs"),
-        calendar: profile.calendar(),
-        profile,
+        policy: Policy::shipped().expect("policy").into(),
+        dialogs: Dialogs::load(None).expect("dialogs").into(),
+        calendar: profile.calendar().into(),
+        profile: profile.into(),
         resume_after: Duration::hours(12),
     }
 }

@@ -8,5 +8,6 @@ mod conversations;
 mod corpus;
 mod deadlines;
 mod delivery;
+mod hardening;
 mod scheduler;
 mod store;

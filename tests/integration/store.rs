@@ -342,10 +342,10 @@ fn messages_committed_together_each_stay_whole() {
         let profile = LandlordProfile::default();
         let intake = Intake {
             store: store.clone(),
-            policy: Policy::shipped().expect("policy"),
-            dialogs: Dialogs::load(None).expect("dialogs"),
-            calendar: profile.calendar(),
-            profile,
+            policy: Policy::shipped().expect("policy").into(),
+            dialogs: Dialogs::load(None).expect("dialogs").into(),
+            calendar: profile.calendar().into(),
+            profile: profile.into(),
             resume_after: Duration::hours(12),
         };
         let writer = Writer::start(intake, 16);

@@ -50,7 +50,13 @@ pub struct FakeDiscord {
 
 impl FakeDiscord {
     pub async fn start() -> FakeDiscord {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        FakeDiscord::start_on(0).await
+    }
+
+    /// Starts on a given loopback port (0 for any): a test can point the bot at Discord
+    /// before Discord is there.
+    pub async fn start_on(port: u16) -> FakeDiscord {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
             .expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));

@@ -61,7 +61,13 @@ pub struct FakeTelegram {
 
 impl FakeTelegram {
     pub async fn start() -> FakeTelegram {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        FakeTelegram::start_on(0).await
+    }
+
+    /// Starts on a given loopback port (0 for any): a test can point the bot at Telegram
+    /// before Telegram is there.
+    pub async fn start_on(port: u16) -> FakeTelegram {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
             .expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));

@@ -5,7 +5,7 @@
 
 mod alert_chats;
 mod discord;
-mod fake_discord;
+pub mod fake_discord;
 pub mod fake_telegram;
 mod telegram;
 mod web;
@@ -143,6 +143,22 @@ impl Bot {
 
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Sends SIGTERM, as an orchestrator stopping the service does, and waits up to `within`
+    /// for the process to end: its exit status, or `None` if it was still running.
+    pub fn terminate(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let started = Instant::now();
+        while started.elapsed() < within {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
     }
 
     /// Kills the process at once (SIGKILL): no chance to tidy up.

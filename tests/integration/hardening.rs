@@ -1,0 +1,325 @@
+//! A bad day in production, tried from outside against the real `intake serve` binary: a full
+//! disk, a platform that is down at start, SIGTERM with pages open, many idle connections.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use sqlx::Row;
+
+use crate::channels::{Bot, client};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// A small tmpfs mounted for one test (the test runs as root, as CI does), unmounted on drop.
+struct SmallDisk {
+    path: PathBuf,
+}
+
+impl SmallDisk {
+    fn mount(path: &Path, size: &str) -> SmallDisk {
+        std::fs::create_dir_all(path).expect("mount point");
+        let out = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(path)
+            .output()
+            .expect("run mount");
+        assert!(
+            out.status.success(),
+            "this test mounts a small tmpfs to fill the disk, which needs root (CI runs as root): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        SmallDisk {
+            path: path.to_owned(),
+        }
+    }
+
+    /// Writes a file until the disk is full.
+    fn fill(&self) -> PathBuf {
+        use std::io::Write as _;
+        let filler = self.path.join("filler");
+        let mut file = std::fs::File::create(&filler).expect("filler");
+        let chunk = vec![0u8; 4096];
+        while file.write_all(&chunk).is_ok() {}
+        let _ = file.sync_all();
+        filler
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.path).status();
+    }
+}
+
+/// Opens the chat page and returns the session cookie.
+async fn session(base: &str) -> String {
+    let page = client()
+        .get(format!("{base}/chat"))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.status(), 200);
+    page.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("intake_chat="))
+        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+        .expect("session cookie")
+}
+
+/// Posts one message with the page's id; waits out a 429 as the page does. The status.
+async fn post(base: &str, cookie: &str, id: &str, text: &str) -> u16 {
+    loop {
+        let response = client()
+            .post(format!("{base}/chat/api/messages"))
+            .header("Content-Type", "application/json")
+            .header("Cookie", cookie)
+            .body(serde_json::json!({ "text": text, "id": id }).to_string())
+            .send()
+            .await
+            .expect("post");
+        let status = response.status().as_u16();
+        if status != 429 {
+            return status;
+        }
+        let wait = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1);
+        tokio::time::sleep(Duration::from_secs(wait)).await;
+    }
+}
+
+/// Code 5.12 and the issue's critical item: "received" (202) must mean durably committed. On
+/// a full disk the bot answers 503 until a real commit succeeds; once space returns, each
+/// message the page sends again is recorded once, and each one that was answered 202 is
+/// "already received" (200), never recorded a second time and never lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_answers_503_and_never_loses_a_received_message() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let disk = SmallDisk::mount(&dir.path().join("disk"), "6m");
+    let database = format!("sqlite://{}/intake.db", disk.path.display());
+    let bot = Bot::start(&database, &dir.path().join("bot.log"), &[]).await;
+
+    const SESSIONS: usize = 24;
+    const EACH: usize = 8;
+    let mut cookies = Vec::new();
+    for _ in 0..SESSIONS {
+        cookies.push(session(&bot.base).await);
+    }
+    let filler = disk.fill();
+
+    // Every resident types while the disk is full.
+    let send_all = |round: &'static str| {
+        let tasks: Vec<_> = cookies
+            .iter()
+            .enumerate()
+            .map(|(s, cookie)| {
+                let base = bot.base.clone();
+                let cookie = cookie.clone();
+                tokio::spawn(async move {
+                    let mut answers = Vec::new();
+                    for n in 0..EACH {
+                        let id = format!("m{n}");
+                        let text = format!("resident {s} message {n}: the boiler is still broken");
+                        answers.push(((s, id.clone()), post(&base, &cookie, &id, &text).await));
+                    }
+                    let _ = round;
+                    answers
+                })
+            })
+            .collect();
+        async move {
+            let mut answers = HashMap::new();
+            for task in tasks {
+                answers.extend(task.await.expect("task"));
+            }
+            answers
+        }
+    };
+    let full = send_all("full").await;
+    let failed = full.values().filter(|s| **s == 503).count();
+    let received = full.values().filter(|s| **s == 202).count();
+    assert!(
+        full.values().all(|s| *s == 503 || *s == 202),
+        "only 503 or 202: {full:?}"
+    );
+    assert!(
+        failed >= SESSIONS,
+        "the disk was full, yet only {failed} of {} posts were refused",
+        full.len()
+    );
+
+    // Space returns: every page sends again what it has not seen received.
+    std::fs::remove_file(&filler).expect("free the disk");
+    let again = send_all("again").await;
+    for (key, first) in &full {
+        let second = again[key];
+        match first {
+            202 => assert_eq!(
+                second, 200,
+                "{key:?} was answered 202 on the full disk, so it must be 'already received' now"
+            ),
+            _ => assert_eq!(second, 202, "{key:?} is taken once there is space"),
+        }
+    }
+
+    // Nothing answered 202 is lost, even to a kill at once.
+    let mut bot = bot;
+    bot.kill();
+    let store = intake::store::Store::connect(&database)
+        .await
+        .expect("open the record");
+    let rows = sqlx::query(
+        "SELECT platform_message_id, COUNT(*) AS n FROM messages \
+         WHERE direction = 'in' GROUP BY platform_message_id",
+    )
+    .fetch_all(store.pool())
+    .await
+    .expect("messages");
+    let counts: Vec<i64> = rows.iter().map(|r| r.try_get("n").expect("n")).collect();
+    assert_eq!(
+        counts.len(),
+        SESSIONS * EACH,
+        "every message recorded (received {received}, refused {failed} on the full disk)"
+    );
+    assert!(counts.iter().all(|n| *n == 1), "each recorded once");
+    drop(disk);
+}
+
+/// `/readyz` as JSON, with its status.
+async fn readiness(base: &str) -> (u16, serde_json::Value) {
+    let response = client()
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .expect("readyz");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("readyz JSON"))
+}
+
+/// Telegram and Discord unreachable at start: the web chat and the console serve at once,
+/// `/readyz` says each channel is retrying, and each starts by itself once its platform is
+/// there, with no restart: a resident's message on each then gets its answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_platform_down_at_start_is_retried_while_the_web_chat_serves() {
+    use crate::channels::fake_discord::{FakeDiscord, TOKEN as DISCORD_TOKEN};
+    use crate::channels::fake_telegram::{FakeTelegram, TOKEN as TELEGRAM_TOKEN};
+    use crate::channels::{eventually, free_port, sqlite_in};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = sqlite_in(dir.path());
+    let (telegram_port, discord_port) = (free_port(), free_port());
+    let bot = Bot::start(
+        &database,
+        &dir.path().join("bot.log"),
+        &[
+            ("INTAKE_TELEGRAM_TOKEN", TELEGRAM_TOKEN.to_owned()),
+            (
+                "INTAKE_TELEGRAM_API_URL",
+                format!("http://127.0.0.1:{telegram_port}"),
+            ),
+            ("INTAKE_DISCORD_TOKEN", DISCORD_TOKEN.to_owned()),
+            (
+                "INTAKE_DISCORD_API_URL",
+                format!("http://127.0.0.1:{discord_port}"),
+            ),
+        ],
+    )
+    .await;
+
+    // The web chat serves while both platforms are away.
+    let cookie = session(&bot.base).await;
+    assert_eq!(
+        post(&bot.base, &cookie, "w1", "hello, my boiler is broken").await,
+        202
+    );
+    let base = bot.base.clone();
+    let channels = eventually("both platforms reported retrying", WAIT, async || {
+        let (status, body) = readiness(&base).await;
+        let retrying = |c: &str| body["channels"][c]["state"] == "retrying";
+        (status == 200 && retrying("telegram") && retrying("discord")).then_some(body)
+    })
+    .await;
+    assert_eq!(channels["channels"]["web"]["state"], "up", "{channels}");
+    let log = bot.log_text();
+    assert!(
+        !log.contains(TELEGRAM_TOKEN) && !log.contains(DISCORD_TOKEN),
+        "no token in the log"
+    );
+
+    // The platforms come back; the bot connects by itself.
+    let telegram = FakeTelegram::start_on(telegram_port).await;
+    let discord = FakeDiscord::start_on(discord_port).await;
+    eventually("both platforms up", Duration::from_secs(90), async || {
+        let (_, body) = readiness(&base).await;
+        let up = |c: &str| body["channels"][c]["state"] == "up";
+        (up("telegram") && up("discord")).then_some(())
+    })
+    .await;
+    discord.wait_connected().await;
+
+    telegram
+        .say(7001, "the lift has been broken for a week")
+        .await;
+    discord.say(8001, "the lift has been broken for a week");
+    eventually("answers on both platforms", WAIT, async || {
+        (!telegram.sent_to(7001).is_empty() && !discord.sent_to(8001).is_empty()).then_some(())
+    })
+    .await;
+}
+
+/// SIGTERM with chat pages open: the event streams end, a message taken just before is
+/// committed, and the process exits promptly (orchestrators send SIGKILL after 10 s).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_with_chat_pages_open_stops_promptly_and_keeps_what_was_received() {
+    use crate::channels::sqlite_in;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = sqlite_in(dir.path());
+    let mut bot = Bot::start(&database, &dir.path().join("bot.log"), &[]).await;
+    let mut streams = Vec::new();
+    for _ in 0..5 {
+        let cookie = session(&bot.base).await;
+        let stream = client()
+            .get(format!("{}/chat/api/events", bot.base))
+            .header("Cookie", &cookie)
+            .timeout(Duration::from_secs(600))
+            .send()
+            .await
+            .expect("events");
+        assert_eq!(stream.status(), 200);
+        assert_eq!(
+            post(&bot.base, &cookie, "m1", "there is mould in the bedroom").await,
+            202
+        );
+        streams.push(stream);
+    }
+    let status = bot
+        .terminate(Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("still running 10 s after SIGTERM:\n{}", bot.log_text()));
+    assert!(status.success(), "a clean exit: {status:?}");
+    // Each open page sees its stream end (and would reconnect to the next process).
+    for mut stream in streams {
+        let ended = tokio::time::timeout(Duration::from_secs(5), async {
+            while let Ok(Some(_)) = stream.chunk().await {}
+        })
+        .await;
+        assert!(ended.is_ok(), "the event stream ended");
+    }
+    let store = intake::store::Store::connect(&database)
+        .await
+        .expect("open the record");
+    let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM messages WHERE direction = 'in'")
+        .fetch_one(store.pool())
+        .await
+        .expect("count")
+        .try_get("n")
+        .expect("n");
+    assert_eq!(n, 5, "every message answered 202 is in the record");
+}
