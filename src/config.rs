@@ -116,6 +116,11 @@ pub struct ConversationConfig {
 /// Six years, the usual limitation period for claims a complaint record may be needed for.
 pub const DEFAULT_RETENTION_DAYS: u32 = 2190;
 
+/// The shortest retention period accepted: a resident may refer a complaint to the Housing
+/// Ombudsman up to twelve months after the landlord's final response, and the record must be
+/// there to answer it (Code 5.12).
+pub const MIN_RETENTION_DAYS: u32 = 365;
+
 /// Alerts to managers, and the scheduler's thresholds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -465,6 +470,12 @@ impl Config {
 
     fn check_alerts(&self) -> Result<(), ConfigError> {
         let a = &self.alerts;
+        if a.retention_days < MIN_RETENTION_DAYS {
+            return Err(ConfigError::Alerts(format!(
+                "alerts.retention_days is {}, but records must be kept at least {MIN_RETENTION_DAYS} days after a complaint closes: a resident may go to the Housing Ombudsman up to twelve months after the final response (Code 5.12)",
+                a.retention_days
+            )));
+        }
         for (key, value) in [
             ("alerts.working_hours_start", &a.working_hours_start),
             ("alerts.working_hours_end", &a.working_hours_end),
@@ -590,14 +601,34 @@ pub fn redact_url_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    let (authority, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    match authority.rsplit_once('@') {
+    let (authority, tail) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
+    let authority = match authority.rsplit_once('@') {
         Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:[redacted]@{host}{tail}"),
-            None => url.to_owned(),
+            Some((user, _)) => format!("{user}:[redacted]@{host}"),
+            None => authority.to_owned(),
         },
-        None => url.to_owned(),
-    }
+        None => authority.to_owned(),
+    };
+    // A password may also come as a query parameter (`?password=...`, libpq's style).
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((key, _))
+                        if ["password", "pass", "passwd", "sslpassword"]
+                            .contains(&key.to_ascii_lowercase().as_str()) =>
+                    {
+                        format!("{key}=[redacted]")
+                    }
+                    _ => pair.to_owned(),
+                })
+                .collect();
+            format!("{path}?{}", query.join("&"))
+        }
+        None => tail.to_owned(),
+    };
+    format!("{scheme}://{authority}{tail}")
 }
 
 fn parse_file(path: &str, text: &str) -> Result<toml::Table, ConfigError> {

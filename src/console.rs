@@ -7,10 +7,11 @@
 //! cross-site request forgery; templates escape everything residents wrote; a wrong password
 //! is slowed down; every staff action is audited.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{ConnectInfo, Form, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -32,6 +33,8 @@ use crate::staff::{self, InboxFilter, Session};
 const COOKIE: &str = "intake_staff";
 /// A wrong password costs this long, so guessing is slow.
 const WRONG_PASSWORD_DELAY: Duration = Duration::from_secs(1);
+/// Password checks running at once (each Argon2id check holds about 19 MB).
+const HASHING_AT_ONCE: usize = 2;
 /// The longest reply staff may send in one message.
 const LONGEST_REPLY: usize = 4000;
 
@@ -133,8 +136,14 @@ pub struct Console {
     wakers: Wakers,
     templates: Arc<Environment<'static>>,
     secure_cookies: bool,
-    /// Sign-in attempts per email: five, then one a minute.
+    /// Sign-in attempts per email from one address: five, then one a minute. Keyed on both,
+    /// so nobody can lock a member of staff out from another address (issue 14, item 9).
     attempts: Arc<Throttle>,
+    /// Sign-in attempts per client address, checked before any password is hashed.
+    attempts_by_address: Arc<Throttle>,
+    /// Password hashes in progress: each takes about 19 MB and a core's worth of work, so
+    /// only a few run at once, off the async workers; more are refused, not queued.
+    hashing: Arc<tokio::sync::Semaphore>,
     standard: Arc<Vec<StandardMessage>>,
     /// Cancelled when the bot stops: live streams end, so shutdown does not wait on them.
     shutdown: CancellationToken,
@@ -162,6 +171,19 @@ impl Console {
             secure_cookies,
             standard: Arc::new(standard),
             shutdown,
+            attempts_by_address: Arc::new(Throttle::new(
+                // An office behind one address signs in together at nine; a script does not
+                // get far.
+                Bucket {
+                    burst: 20.0,
+                    per_second: 1.0 / 3.0,
+                },
+                Bucket {
+                    burst: 1e9,
+                    per_second: 1e9,
+                },
+            )),
+            hashing: Arc::new(tokio::sync::Semaphore::new(HASHING_AT_ONCE)),
             attempts: Arc::new(Throttle::new(
                 Bucket {
                     burst: 5.0,
@@ -344,22 +366,44 @@ async fn login_page(State(console): State<Console>) -> Response {
 
 async fn log_in(
     State(console): State<Console>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     jar: CookieJar,
     Form(form): Form<LoginForm>,
 ) -> Response {
     let email = form.email.trim().to_lowercase();
-    if console.attempts.check(&email).is_some() {
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
+    let refuse = |status: StatusCode, error: &str| {
+        (
+            status,
+            [(header::RETRY_AFTER, "60")],
             console.render(
                 "login.html",
-                context! { landlord => console.intake.profile.name.clone(),
-                error => "Too many attempts. Wait a minute and try again." },
+                context! { landlord => console.intake.profile.name.clone(), error => error },
             ),
         )
-            .into_response();
+            .into_response()
+    };
+    // Limits first, before any hashing: per address, then per email from this address.
+    let address = peer.ip().to_string();
+    if console.attempts_by_address.check(&address).is_some()
+        || console
+            .attempts
+            .check(&format!("{email} from {address}"))
+            .is_some()
+    {
+        return refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many attempts. Wait a minute and try again.",
+        );
     }
-    match staff::log_in(&console.intake.store, &email, &form.password, Utc::now()).await {
+    let Ok(hashing) = console.hashing.clone().try_acquire_owned() else {
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Signing in is busy just now. Please try again in a moment.",
+        );
+    };
+    let checked = staff::log_in(&console.intake.store, &email, &form.password, Utc::now()).await;
+    drop(hashing);
+    match checked {
         Ok(Some((token, session))) => {
             tracing::info!(staff = session.staff.id, "console: signed in");
             (jar.add(console.cookie(token)), Redirect::to("/console")).into_response()

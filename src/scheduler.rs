@@ -259,12 +259,15 @@ impl Scheduler {
     async fn retention(&self, now: DateTime<Utc>, run: &mut Run) -> Result<(), StoreError> {
         let cutoff = millis(now - self.erase_after);
         let rows = sqlx::query(
+            // Only closed complaints, and only when every complaint of the conversation is
+            // closed: an open one (a stage 2 under way) is never erased.
             "SELECT DISTINCT c.conversation_id FROM cases c \
-             WHERE c.erased_at IS NULL AND c.closed_at IS NOT NULL AND c.closed_at < $1 \
+             WHERE c.erased_at IS NULL AND c.status = 'closed' \
+             AND c.closed_at IS NOT NULL AND c.closed_at < $1 \
              AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.conversation_id \
                  AND m.at >= $1) \
              AND NOT EXISTS (SELECT 1 FROM cases o WHERE o.conversation_id = c.conversation_id \
-                 AND (o.closed_at IS NULL OR o.closed_at >= $1))",
+                 AND (o.status <> 'closed' OR o.closed_at IS NULL OR o.closed_at >= $1))",
         )
         .bind(cutoff)
         .fetch_all(self.intake.store.pool())
@@ -633,7 +636,8 @@ impl Scheduler {
                 .map(|at| at + quiet),
             earliest(
                 "SELECT MIN(closed_at + $1) FROM cases \
-                 WHERE closed_at IS NOT NULL AND erased_at IS NULL AND closed_at + $1 > $2",
+                 WHERE status = 'closed' AND closed_at IS NOT NULL AND erased_at IS NULL \
+                 AND closed_at + $1 > $2",
                 erase,
             )
             .await?,

@@ -190,6 +190,8 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
         "intake listening"
     );
     let signal = shutdown.clone();
+    // Limits are kept per client address (sign-in attempts, new chat sessions).
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown_signal().await;
         // Event streams end, channels stop taking new messages, and the server finishes the

@@ -538,6 +538,12 @@ impl Intake {
         }
         let detail = json!({ "reason": reason.trim(), "staff": staff.id });
         record.event(&conversation, Some(reference), "closed", &detail, now);
+        // The conversation knows: "status" says it is closed.
+        let mut state: State = serde_json::from_str(&conversation.state).unwrap_or_default();
+        for case in state.cases.iter_mut().filter(|c| c.reference == reference) {
+            case.closed = true;
+        }
+        record.save_state(&conversation, &serde_json::to_string(&state)?, now);
         record.audit(
             staff.id,
             "close",

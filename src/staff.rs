@@ -205,13 +205,20 @@ pub async fn log_in(
         Some(r) => r.try_get("password_hash")?,
         None => decoy_hash().to_owned(),
     };
-    let matches = PasswordHash::new(&stored)
-        .map(|hash| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &hash)
-                .is_ok()
-        })
-        .unwrap_or(false);
+    // Argon2 is slow on purpose: it runs on the blocking pool, not the async workers, so
+    // sign-ins cannot stall the chat (the console limits how many run at once).
+    let password = password.to_owned();
+    let matches = tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&stored)
+            .map(|hash| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &hash)
+                    .is_ok()
+            })
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false);
     let (Some(row), true) = (row, matches) else {
         return Ok(None);
     };

@@ -1048,8 +1048,11 @@ impl Record<'_> {
         self.queue(
             // Stage 2 starts with no handler: it must be someone other than the stage 1
             // handler (6.13), named by a manager or taken by whoever responds.
+            // A closed stage 1 complaint is open again: the retention period (which runs from
+            // closed_at) must not erase it while stage 2 is under way.
             "UPDATE cases SET stage = 2, status = 'acknowledged', acknowledged_on = $1, \
-             due_on = $2, handler_id = NULL, updated_at = $3 WHERE reference = $4",
+             due_on = $2, handler_id = NULL, closed_at = NULL, updated_at = $3 \
+             WHERE reference = $4",
             vec![
                 Value::Text(acknowledged_on.to_string()),
                 Value::Text(due_on.to_string()),

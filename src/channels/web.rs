@@ -15,11 +15,12 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{DefaultBodyLimit, FromRef, Query, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRef, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
@@ -62,7 +63,7 @@ pub struct WebChat {
     /// Messages one session may send: 20 at once, then one every 2 seconds (more than anyone
     /// types, fewer than a script flooding the record).
     per_session: Arc<Throttle>,
-    /// New chat sessions, across everyone.
+    /// New chat sessions, per client address.
     new_sessions: Arc<Throttle>,
     /// Mark the cookie Secure (the chat is served over HTTPS).
     secure_cookies: bool,
@@ -104,14 +105,17 @@ impl WebChat {
                     per_second: 50.0,
                 },
             )),
+            // New sessions per client address (a household, or an office behind one
+            // address, opens a few; a script opening hundreds is refused), and a ceiling for
+            // everyone together far above what a landlord's residents do.
             new_sessions: Arc::new(Throttle::new(
                 Bucket {
-                    burst: 100.0,
-                    per_second: 10.0,
+                    burst: 30.0,
+                    per_second: 0.5,
                 },
                 Bucket {
-                    burst: 100.0,
-                    per_second: 10.0,
+                    burst: 2000.0,
+                    per_second: 200.0,
                 },
             )),
             secure_cookies,
@@ -276,15 +280,22 @@ fn session_of(jar: &PrivateCookieJar) -> Option<String> {
         .filter(|v| uuid::Uuid::parse_str(v).is_ok())
 }
 
-async fn page(State(chat): State<WebChat>, jar: PrivateCookieJar) -> Response {
+async fn page(
+    State(chat): State<WebChat>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    jar: PrivateCookieJar,
+) -> Response {
     let jar = match session_of(&jar) {
         Some(id) => jar.add(chat.session_cookie(id)),
         None => {
-            if let Some(wait) = chat.new_sessions.check("all") {
-                let mut response = problem(
+            // New sessions are limited per client address, so one client cannot keep
+            // residents out; whoever is refused still gets the emergency numbers.
+            if let Some(wait) = chat.new_sessions.check(&peer.ip().to_string()) {
+                let mut response = (
                     StatusCode::TOO_MANY_REQUESTS,
-                    "The chat is very busy. Please try again in a minute, or phone us.",
-                );
+                    Html(busy_page(&chat.intake.profile)),
+                )
+                    .into_response();
                 if let Ok(value) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
                     response.headers_mut().insert(header::RETRY_AFTER, value);
                 }
@@ -519,6 +530,26 @@ fn event_stream(
             .id(event.id.to_string())
             .data(serde_json::to_string(&event).unwrap_or_default()))
     })
+}
+
+/// The page a client refused a new chat session gets: never an empty refusal, since the
+/// person may be in an emergency.
+fn busy_page(profile: &crate::core::profile::LandlordProfile) -> String {
+    let landlord = html_escape(&profile.name);
+    let phone = html_escape(&profile.contact.phone);
+    let out_of_hours = html_escape(&profile.out_of_hours_repairs_phone);
+    format!(
+        "<!doctype html><html lang=\"en-GB\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Chat with {landlord}</title></head><body><main>\
+         <h1>Chat with {landlord}</h1>\
+         <p>Too many chats have been opened from your connection just now. Please try again in a minute.</p>\
+         <h2>If this is an emergency</h2><ul>\
+         <li>If anyone is in danger, call 999.</li>\
+         <li>If you smell gas, call the National Gas Emergency line on 0800 111 999.</li>\
+         <li>For an emergency repair at any hour, call our out-of-hours line on {out_of_hours}.</li>\
+         </ul><p>You can also phone us on {phone}.</p></main></body></html>"
+    )
 }
 
 /// Escapes text for HTML.

@@ -488,6 +488,9 @@ pub struct CaseSummary {
     pub due_on: NaiveDate,
     /// Whether the response for the current stage has been sent (by staff).
     pub responded: bool,
+    /// Closed by staff after its final word; the retention period runs from then.
+    #[serde(default)]
+    pub closed: bool,
 }
 
 /// The conversation's state, kept between messages.
@@ -1232,7 +1235,9 @@ fn status(
             v.insert("stage", case.stage.to_string());
             v.insert(
                 "status",
-                if case.responded {
+                if case.closed {
+                    "we have sent our response and closed the complaint".to_owned()
+                } else if case.responded {
                     "we have sent our response".to_owned()
                 } else {
                     "we are looking into it".to_owned()
@@ -1550,6 +1555,7 @@ fn acknowledge(
         acknowledged_on,
         due_on,
         responded: false,
+        closed: false,
     });
     effects.push(Effect::OpenCase(case));
     next.phase = Phase::Listening;
@@ -1601,6 +1607,8 @@ fn escalate(
     {
         c.stage = 2;
         c.responded = false;
+        // Open again at stage 2: the retention period starts over when it closes.
+        c.closed = false;
         c.acknowledged_on = acknowledged_on;
         c.due_on = due_on;
     }

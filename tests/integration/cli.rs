@@ -125,6 +125,30 @@ fn check_config_refuses_a_timescale_beyond_the_code_and_hides_secrets() {
     assert!(stdout.contains("INTAKE_TELEGRAM_TOKEN: set"));
     assert!(!stdout.contains("very-secret-token") && !stderr.contains("very-secret-token"));
     assert!(!stdout.contains("hunter2"));
+
+    // A password given as a query parameter is hidden too.
+    let (code, stdout, stderr) = run(
+        intake()
+            .arg("check-config")
+            .env("INTAKE_CONFIG", &path)
+            .env(
+                "INTAKE_DATABASE_URL",
+                "postgres://intake@127.0.0.1/test?sslmode=disable&password=hunter3",
+            ),
+        "",
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("sslmode=disable"), "{stdout}");
+    assert!(!stdout.contains("hunter3") && !stderr.contains("hunter3"));
+
+    // Records must outlive the time a resident has to go to the Ombudsman.
+    std::fs::write(&path, "[alerts]\nretention_days = 0\n").expect("write");
+    let (code, _, stderr) = run(intake().arg("check-config").arg("--config").arg(&path), "");
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("alerts.retention_days") && stderr.contains("365"),
+        "{stderr}"
+    );
 }
 
 #[test]

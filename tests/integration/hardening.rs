@@ -155,8 +155,22 @@ async fn a_full_disk_answers_503_and_never_loses_a_received_message() {
         full.len()
     );
 
+    // Liveness stays cheap and says the process answers; readiness proves a write and
+    // says the record cannot take one.
+    let health = client()
+        .get(format!("{}/healthz", bot.base))
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(health.status(), 200);
+    let (status, body) = readiness(&bot.base).await;
+    assert_eq!(status, 503, "not ready on a full disk: {body}");
+    assert_eq!(body["status"], "not ready");
+
     // Space returns: every page sends again what it has not seen received.
     std::fs::remove_file(&filler).expect("free the disk");
+    let (status, body) = readiness(&bot.base).await;
+    assert_eq!(status, 200, "ready once there is space: {body}");
     let again = send_all("again").await;
     for (key, first) in &full {
         let second = again[key];
@@ -322,4 +336,153 @@ async fn sigterm_with_chat_pages_open_stops_promptly_and_keeps_what_was_received
         .try_get("n")
         .expect("n");
     assert_eq!(n, 5, "every message answered 202 is in the record");
+}
+
+/// A client on its own loopback address (127.0.0.0/8 is all loopback on Linux): several
+/// "machines" in one test. Redirects are not followed.
+fn client_from(address: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .local_address(address.parse::<std::net::IpAddr>().expect("address"))
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("client")
+}
+
+async fn sign_in_from(base: &str, address: &str, email: &str, password: &str) -> u16 {
+    client_from(address)
+        .post(format!("{base}/console/login"))
+        .form(&[("email", email), ("password", password)])
+        .send()
+        .await
+        .expect("login")
+        .status()
+        .as_u16()
+}
+
+/// Items 8 and 9: a flood of failed sign-ins neither swells memory (password checks run a
+/// few at a time, off the async workers, and the rest are refused) nor locks a member of
+/// staff out: the limit is per address, and per email from that address, so the right
+/// password from a clean address still works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_sign_ins_neither_swell_memory_nor_lock_staff_out() {
+    use crate::channels::sqlite_in;
+    use crate::console::{PASSWORD, add_staff};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = sqlite_in(dir.path());
+    let bot = Bot::start(&database, &dir.path().join("bot.log"), &[]).await;
+    let (code, stderr) = add_staff(
+        &database,
+        "Alex Officer",
+        "alex@example.org",
+        "complaints_officer",
+        PASSWORD,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let before = bot.rss_kib();
+
+    // An attacker on one address guesses Alex's password until refused.
+    let mut refused = false;
+    for _ in 0..8 {
+        match sign_in_from(&bot.base, "127.0.0.2", "alex@example.org", "guess").await {
+            401 => {}
+            429 => refused = true,
+            other => panic!("a wrong password answers 401 or 429, not {other}"),
+        }
+    }
+    assert!(refused, "guessing from one address is limited");
+    assert_eq!(
+        sign_in_from(&bot.base, "127.0.0.2", "alex@example.org", PASSWORD).await,
+        429,
+        "the guessing address stays refused for a while"
+    );
+    // Alex, at their own desk, signs in.
+    assert_eq!(
+        sign_in_from(&bot.base, "127.0.0.3", "alex@example.org", PASSWORD).await,
+        303,
+        "a correct password from a clean address is never locked out"
+    );
+
+    // 160 sign-ins at once with random emails, from 160 addresses.
+    let tasks: Vec<_> = (0..160)
+        .map(|n| {
+            let base = bot.base.clone();
+            tokio::spawn(async move {
+                let address = format!("127.0.{}.{}", 10 + n / 200, 1 + n % 200);
+                let email = format!("{}@example.org", uuid::Uuid::new_v4().simple());
+                sign_in_from(&base, &address, &email, "whatever").await
+            })
+        })
+        .collect();
+    let mut answers = HashMap::new();
+    for task in tasks {
+        *answers.entry(task.await.expect("task")).or_insert(0) += 1;
+    }
+    assert!(
+        answers.keys().all(|s| *s == 401 || *s == 503),
+        "wrong passwords answer 401, or 503 while the checks are busy: {answers:?}"
+    );
+    assert!(
+        answers.contains_key(&503),
+        "checks beyond the few at once are refused, not queued: {answers:?}"
+    );
+    let after = bot.rss_kib();
+    assert!(
+        after < before + 150 * 1024,
+        "memory grew from {before} KiB to {after} KiB"
+    );
+    let health = client()
+        .get(format!("{}/healthz", bot.base))
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(health.status(), 200);
+}
+
+/// Item 10: one client opening chat after chat is refused new sessions, but a resident on
+/// another address still gets the chat; and whoever is refused is shown the emergency
+/// numbers, never a bare error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_client_cannot_keep_residents_out_of_the_web_chat() {
+    use crate::channels::sqlite_in;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = sqlite_in(dir.path());
+    let bot = Bot::start(&database, &dir.path().join("bot.log"), &[]).await;
+    let flood = client_from("127.0.0.2");
+    let mut refused = None;
+    for _ in 0..300 {
+        let page = flood
+            .get(format!("{}/chat", bot.base))
+            .send()
+            .await
+            .expect("page");
+        if page.status() == 429 {
+            refused = Some(page.text().await.expect("body"));
+            break;
+        }
+    }
+    let refused = refused.expect("a client opening hundreds of chats is limited");
+    for number in ["999", "0800 111 999", "0300 123 4568"] {
+        assert!(
+            refused.contains(number),
+            "the refusal gives {number}: {refused}"
+        );
+    }
+    let resident = client_from("127.0.0.3")
+        .get(format!("{}/chat", bot.base))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(resident.status(), 200, "a resident elsewhere gets the chat");
+    assert!(
+        resident
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .any(|v| v.to_str().is_ok_and(|v| v.starts_with("intake_chat="))),
+        "with a session"
+    );
 }

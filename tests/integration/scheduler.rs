@@ -528,6 +528,74 @@ fn personal_data_is_erased_after_the_retention_period_and_counts_are_kept() {
     });
 }
 
+/// Issue 14 item 13: a complaint closed at stage 1 and then escalated to stage 2 is open
+/// again, so the retention period no longer runs; and a row left by the old escalation (open,
+/// with its stage 1 closed_at still set) is not erased either.
+#[test]
+fn the_retention_purge_never_erases_an_open_complaint() {
+    on_both(|store| async move {
+        let t0 = at("2026-03-02T10:00:00Z");
+        let service = intake(store.clone());
+        open_case(&store, "C2026-00060", "2026-03-16", t0).await;
+        open_case(&store, "C2026-00061", "2026-03-16", t0).await;
+        sqlx::query(
+            "UPDATE cases SET status = 'closed', closed_at = $1 \
+             WHERE reference IN ('C2026-00060', 'C2026-00061')",
+        )
+        .bind(intake::store::millis(t0))
+        .execute(store.pool())
+        .await
+        .expect("close");
+        // The resident asks for stage 2 ten days later.
+        let mut record = store.begin().await.expect("begin");
+        record.escalate(
+            "C2026-00060",
+            "2026-03-12".parse().expect("date"),
+            "2026-04-09".parse().expect("date"),
+            t0 + Duration::days(10),
+        );
+        record.commit().await.expect("commit");
+        // The old escalation left closed_at behind on an open complaint.
+        sqlx::query(
+            "UPDATE cases SET status = 'acknowledged', stage = 2 WHERE reference = 'C2026-00061'",
+        )
+        .execute(store.pool())
+        .await
+        .expect("legacy row");
+
+        let mut s = scheduler(service, AlertsConfig::default(), None);
+        s.erase_after = Duration::days(30);
+        let run = s.run_once(t0 + Duration::days(31)).await.expect("run");
+        assert_eq!(run.erased, 0, "open complaints are never erased");
+        let rows = sqlx::query(
+            "SELECT reference, definition, closed_at, erased_at FROM cases \
+             WHERE reference IN ('C2026-00060', 'C2026-00061') ORDER BY reference",
+        )
+        .fetch_all(store.pool())
+        .await
+        .expect("cases");
+        for row in &rows {
+            assert!(
+                !row.try_get::<String, _>("definition")
+                    .expect("d")
+                    .is_empty()
+            );
+            assert!(
+                row.try_get::<Option<i64>, _>("erased_at")
+                    .expect("e")
+                    .is_none()
+            );
+        }
+        assert!(
+            rows[0]
+                .try_get::<Option<i64>, _>("closed_at")
+                .expect("c")
+                .is_none(),
+            "escalation clears closed_at"
+        );
+    });
+}
+
 /// Two webhook sinks at `hook`: every alert at once to the case system, and unacknowledged
 /// urgent ones of `escalated` kinds (all kinds if empty) to the head of service a level up.
 fn escalation_chain(hook: &str, escalated: &[&str]) -> Vec<SinkConfig> {

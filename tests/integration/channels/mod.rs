@@ -161,6 +161,16 @@ impl Bot {
         None
     }
 
+    /// The process's resident memory, in KiB, as the kernel reports it.
+    pub fn rss_kib(&self) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("/proc status")
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS")
+    }
+
     /// Kills the process at once (SIGKILL): no chance to tidy up.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
