@@ -349,7 +349,7 @@ impl Intake {
         };
         // Stage 2 is handled by someone other than the stage 1 handler (6.13), and by the
         // person named to handle it, if anyone was.
-        self.may_respond(reference, stage, staff).await?;
+        self.may_act(reference, stage, staff).await?;
         let copy = self.email_copy(reference).await?;
         let mut record = self.store.begin().await?;
         if !record.case_responded(reference, stage, now).await? {
@@ -412,7 +412,7 @@ impl Intake {
         now: DateTime<Utc>,
     ) -> Result<Conversation, CaseError> {
         let (conversation, stage, status, due_on) = self.case_work(reference).await?;
-        self.not_stage_one_handler(reference, stage, staff).await?;
+        self.may_act(reference, stage, staff).await?;
         if status != "acknowledged" {
             return Err(CaseError::Refused(format!(
                 "complaint {reference} is not awaiting a response, so there is nothing to extend"
@@ -479,7 +479,7 @@ impl Intake {
         now: DateTime<Utc>,
     ) -> Result<Conversation, CaseError> {
         let (conversation, stage, ..) = self.case_work(reference).await?;
-        self.not_stage_one_handler(reference, stage, staff).await?;
+        self.may_act(reference, stage, staff).await?;
         let Some(text) = case::exclusion_message(&self.profile, reference, accept, reasons) else {
             return Err(CaseError::Refused(
                 "give the resident the reasons for the decision (Complaint Handling Code 2.4)"
@@ -488,6 +488,14 @@ impl Intake {
         };
         let copy = self.email_copy(reference).await?;
         let mut record = self.store.begin().await?;
+        // Only a route the engine suggested, on a complaint still awaiting its response, is
+        // decided here; the check and the decision are one statement, so two officers
+        // cannot both decide (2.5).
+        if !record.decide_route(reference, accept, now).await? {
+            return Err(CaseError::Refused(format!(
+                "complaint {reference} has no suggested route awaiting a decision, or it is no longer awaiting a response"
+            )));
+        }
         self.copy_by_email(&mut record, &conversation, reference, &copy, &text, now);
         record.outbound(
             &conversation,
@@ -504,10 +512,6 @@ impl Intake {
             &detail,
             now,
         );
-        record.case_route_decided(reference, now);
-        if accept {
-            record.case_status(reference, "excluded", now);
-        }
         record.audit(
             staff.id,
             "exclusion_decision",
@@ -529,7 +533,8 @@ impl Intake {
         staff: &StaffMember,
         now: DateTime<Utc>,
     ) -> Result<Conversation, CaseError> {
-        let (conversation, ..) = self.case_work(reference).await?;
+        let (conversation, stage, ..) = self.case_work(reference).await?;
+        self.may_act(reference, stage, staff).await?;
         let mut record = self.store.begin().await?;
         if !record.close_case(reference, now).await? {
             return Err(CaseError::Refused(format!(

@@ -1316,12 +1316,27 @@ impl Record<'_> {
         );
     }
 
-    /// Staff decided on the suggested route (2.4, 2.5): it is no longer a suggestion.
-    pub fn case_route_decided(&mut self, reference: &str, now: DateTime<Utc>) {
-        self.queue(
-            "UPDATE cases SET suggested_route = NULL, updated_at = $1 WHERE reference = $2",
-            vec![Value::Int(millis(now)), Value::Text(reference.to_owned())],
-        );
+    /// Decides the route the engine suggested (2.5): the complaint is excluded, or taken on
+    /// as a complaint after all. False, with nothing changed, when no route was suggested or
+    /// the complaint is no longer awaiting a response.
+    pub async fn decide_route(
+        &mut self,
+        reference: &str,
+        exclude: bool,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.flush().await?;
+        let status = if exclude { "excluded" } else { "acknowledged" };
+        let done = sqlx::query(
+            "UPDATE cases SET suggested_route = NULL, status = $1, updated_at = $2 \
+             WHERE reference = $3 AND suggested_route IS NOT NULL AND status = 'acknowledged'",
+        )
+        .bind(status)
+        .bind(millis(now))
+        .bind(reference)
+        .execute(self.conn().await?)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Raises an alert about a conversation known only by its id.

@@ -122,7 +122,7 @@ impl Intake {
             )));
         }
         let (conversation, stage, status, _) = self.case_work(reference).await?;
-        self.not_stage_one_handler(reference, stage, staff).await?;
+        self.may_act(reference, stage, staff).await?;
         if matches!(status.as_str(), "closed" | "excluded") {
             return Err(CaseError::Refused(format!(
                 "complaint {reference} is {status}, so its definition can no longer change"
@@ -286,9 +286,10 @@ impl Intake {
         Ok(())
     }
 
-    /// Who may send a complaint's response: not a stage 1 handler at stage 2 (6.13), and,
-    /// once someone is named, that person (or a manager).
-    pub(super) async fn may_respond(
+    /// Who may act on a complaint (its response, extension, exclusion decision, closure,
+    /// definition, remedies and actions): not a stage 1 handler at stage 2 (6.13), and, once
+    /// someone is named, that person (or a manager).
+    pub(super) async fn may_act(
         &self,
         reference: &str,
         stage: i64,
@@ -336,7 +337,7 @@ impl Intake {
             ));
         }
         let (conversation, stage, ..) = self.case_work(reference).await?;
-        self.not_stage_one_handler(reference, stage, staff).await?;
+        self.may_act(reference, stage, staff).await?;
         let mut record = self.store.begin().await?;
         record.case_action(reference, kind, description, due_on, staff.id, now);
         let detail = json!({ "stage": stage, "description": description, "due_on": due_on, "staff": staff.id });
@@ -378,6 +379,9 @@ impl Intake {
             return Err(CaseError::Refused(format!("there is no action {action}")));
         };
         let conversation: i64 = row.try_get("conversation_id").map_err(StoreError::from)?;
+        let reference: String = row.try_get("case_reference").map_err(StoreError::from)?;
+        let (_, stage, ..) = self.case_work(&reference).await?;
+        self.may_act(&reference, stage, staff).await?;
         let conversation = self
             .store
             .conversation_by_id(conversation)

@@ -761,12 +761,23 @@ async fn adjustments_are_shown_only_to_the_roles_that_need_them() {
     let seen = resident.history().await.len();
     assert_eq!(act(&bot.base, &mo, &respond, &stage2).await, 303);
     resident.hears(seen, "staff", "final response").await;
+    // Alex handled stage 1, so the stage 2 complaint is not theirs to close (6.13).
     assert_eq!(
         act(
             &bot.base,
             &alex,
             &close,
             &[("csrf", &csrf), ("reason", "Resolved")]
+        )
+        .await,
+        422
+    );
+    assert_eq!(
+        act(
+            &bot.base,
+            &mo,
+            &close,
+            &[("csrf", &mo_csrf), ("reason", "Resolved")]
         )
         .await,
         303
@@ -1017,9 +1028,9 @@ async fn case_work_definition_handlers_remedies_and_copies_by_email() {
     assert_eq!(
         act(
             &bot.base,
-            &alex,
+            &cy,
             &definition,
-            &[("csrf", &csrf), ("definition", "  ")]
+            &[("csrf", &cy_csrf), ("definition", "  ")]
         )
         .await,
         422
@@ -1029,9 +1040,9 @@ async fn case_work_definition_handlers_remedies_and_copies_by_email() {
     assert_eq!(
         act(
             &bot.base,
-            &alex,
+            &cy,
             &definition,
-            &[("csrf", &csrf), ("definition", revised)]
+            &[("csrf", &cy_csrf), ("definition", revised)]
         )
         .await,
         303
@@ -1074,10 +1085,10 @@ async fn case_work_definition_handlers_remedies_and_copies_by_email() {
     assert_eq!(
         act(
             &bot.base,
-            &alex,
+            &cy,
             &actions,
             &[
-                ("csrf", &csrf),
+                ("csrf", &cy_csrf),
                 ("kind", "action"),
                 ("description", "Replace the boiler"),
                 ("due_on", "next week")
@@ -1095,10 +1106,10 @@ async fn case_work_definition_handlers_remedies_and_copies_by_email() {
         assert_eq!(
             act(
                 &bot.base,
-                &alex,
+                &cy,
                 &actions,
                 &[
-                    ("csrf", &csrf),
+                    ("csrf", &cy_csrf),
                     ("kind", kind),
                     ("description", text),
                     ("due_on", due)
@@ -1124,9 +1135,14 @@ async fn case_work_definition_handlers_remedies_and_copies_by_email() {
         .take_while(char::is_ascii_digit)
         .collect();
     let done = format!("/console/actions/{action_id}/done");
-    assert_eq!(act(&bot.base, &alex, &done, &[("csrf", &csrf)]).await, 303);
     assert_eq!(
         act(&bot.base, &alex, &done, &[("csrf", &csrf)]).await,
+        422,
+        "only the handler (or a manager) marks it done"
+    );
+    assert_eq!(act(&bot.base, &cy, &done, &[("csrf", &cy_csrf)]).await, 303);
+    assert_eq!(
+        act(&bot.base, &cy, &done, &[("csrf", &cy_csrf)]).await,
         422,
         "done once"
     );

@@ -486,3 +486,102 @@ async fn one_client_cannot_keep_residents_out_of_the_web_chat() {
         "with a session"
     );
 }
+
+/// Item 12: once a complaint has a handler, only they (or a manager) act on it: extend it,
+/// decide an exclusion, redefine it, record remedies, mark actions done or close it (6.13).
+/// An exclusion is decided only where the engine suggested a route, on a complaint still
+/// awaiting its response (2.5).
+#[test]
+fn only_a_complaints_handler_or_a_manager_acts_on_it() {
+    use intake::service::CaseError;
+    use intake::staff::{self, Role};
+
+    crate::store::on_both(|store| async move {
+        let now: chrono::DateTime<chrono::Utc> = "2026-03-02T10:00:00Z".parse().expect("now");
+        let service = crate::scheduler::intake(store.clone());
+        crate::scheduler::open_case(&store, "C2026-00070", "2026-03-16", now).await;
+        let add = |name: &'static str, role| {
+            let store = store.clone();
+            async move {
+                staff::add(
+                    &store,
+                    name,
+                    &format!("{}@example.org", name.to_lowercase()),
+                    role,
+                    crate::console::PASSWORD,
+                    now,
+                )
+                .await
+                .expect("staff")
+            }
+        };
+        let alex = add("Alex", Role::ComplaintsOfficer).await;
+        let cy = add("Cy", Role::ComplaintsOfficer).await;
+        let mo = add("Mo", Role::Manager).await;
+        service
+            .assign_handler("C2026-00070", alex.id, &mo, now)
+            .await
+            .expect("a manager names Alex");
+        let reference = "C2026-00070";
+        let refused =
+            |result: Result<intake::store::Conversation, CaseError>, what: &str| match result {
+                Err(CaseError::Refused(why)) => why,
+                other => panic!("{what}: refused expected, got {other:?}"),
+            };
+        let why = refused(
+            service
+                .extend_deadline(reference, 2, "waiting for a contractor", &cy, now)
+                .await,
+            "Cy extends",
+        );
+        assert!(why.contains("someone else"), "{why}");
+        let why = refused(
+            service
+                .decide_exclusion(reference, true, "out of time", &cy, now)
+                .await,
+            "Cy decides an exclusion",
+        );
+        assert!(why.contains("someone else"), "{why}");
+        refused(
+            service
+                .edit_definition(reference, "No heating since Monday.", &cy, now)
+                .await,
+            "Cy redefines",
+        );
+        refused(
+            service
+                .record_case_action(reference, "remedy", "an apology", None, &cy, now)
+                .await,
+            "Cy records a remedy",
+        );
+        refused(
+            service.close_case(reference, "done", &cy, now).await,
+            "Cy closes",
+        );
+        // The handler may not exclude a complaint no route was suggested for.
+        let why = refused(
+            service
+                .decide_exclusion(reference, true, "out of time", &alex, now)
+                .await,
+            "an exclusion with no suggested route",
+        );
+        assert!(why.contains("no suggested route"), "{why}");
+        // The handler and a manager may act.
+        service
+            .extend_deadline(reference, 2, "waiting for a contractor", &alex, now)
+            .await
+            .expect("Alex extends");
+        service
+            .record_case_action(reference, "remedy", "an apology", None, &mo, now)
+            .await
+            .expect("a manager records a remedy");
+        let status: String = sqlx::query("SELECT status FROM cases WHERE reference = $1")
+            .bind(reference)
+            .fetch_one(store.pool())
+            .await
+            .expect("case")
+            .try_get("status")
+            .expect("status");
+        assert_eq!(status, "acknowledged", "nothing Cy tried took effect");
+    });
+}

@@ -27,7 +27,7 @@ fn at(s: &str) -> DateTime<Utc> {
     s.parse().expect("instant")
 }
 
-fn intake(store: Store) -> Intake {
+pub(crate) fn intake(store: Store) -> Intake {
     let profile = LandlordProfile::default();
     Intake {
         store,
@@ -50,7 +50,7 @@ fn scheduler(intake: Intake, alerts: AlertsConfig, secret: Option<&str>) -> Sche
 }
 
 /// A complaint awaiting its stage 1 response, due on `due_on`.
-async fn open_case(store: &Store, reference: &str, due_on: &str, now: DateTime<Utc>) {
+pub(crate) async fn open_case(store: &Store, reference: &str, due_on: &str, now: DateTime<Utc>) {
     open_case_answered(store, reference, due_on, now, BTreeMap::new()).await;
 }
 
