@@ -309,14 +309,46 @@ fn restrict_cases(cases: &mut [serde_json::Value]) -> Vec<String> {
     disclosed
 }
 
-/// Hides transcript lines that repeat a disclosed support need.
+/// Hides, from roles that do not need them (5.10), transcript lines that disclose a support
+/// need or disability: any resident line the engine read as one (in whatever words: "as I
+/// said I am deaf"), and any line repeating a disclosed support answer or such a line (the
+/// bot's read-back, its reflection).
 fn restrict_lines(disclosed: &[String], lines: &mut [staff::StaffLine]) {
+    let mut disclosed = disclosed.to_vec();
+    for line in lines.iter() {
+        if discloses_vulnerability(line.assessment.as_ref()) {
+            let text = line.text.trim().to_lowercase();
+            if text.len() > 3 {
+                disclosed.push(text);
+            }
+        }
+    }
     for line in lines {
         let text = line.text.to_lowercase();
-        if disclosed.iter().any(|d| text.contains(d.as_str())) {
+        if discloses_vulnerability(line.assessment.as_ref())
+            || disclosed.iter().any(|d| text.contains(d.as_str()))
+        {
             line.text = RESTRICTED.to_owned();
+            line.attachments.clear();
             line.assessment = None;
         }
+    }
+}
+
+/// Whether the engine read a message as disclosing a vulnerability.
+fn discloses_vulnerability(assessment: Option<&serde_json::Value>) -> bool {
+    assessment.is_some_and(|a| {
+        a["risks"]
+            .as_array()
+            .is_some_and(|risks| risks.iter().any(|r| r == "vulnerability"))
+    })
+}
+
+/// Open alerts as a role that does not see support needs is shown them: a vulnerability
+/// alert says what it is, not what was disclosed (5.10).
+fn restrict_alerts(alerts: &mut [staff::OpenAlert]) {
+    for alert in alerts.iter_mut().filter(|a| a.kind == "vulnerability") {
+        alert.detail = RESTRICTED.to_owned();
     }
 }
 
@@ -459,10 +491,13 @@ async fn inbox(
         Err(r) => return r,
     };
     filter.viewer = Some(session.staff.id);
-    let alerts = match staff::open_alerts(&console.intake.store).await {
+    let mut alerts = match staff::open_alerts(&console.intake.store).await {
         Ok(alerts) => alerts,
         Err(e) => return unavailable(&e),
     };
+    if !session.staff.role.sees_adjustments() {
+        restrict_alerts(&mut alerts);
+    }
     let rows = if session.staff.role.sees_adjustments() {
         staff::inbox(&console.intake.store, &filter).await
     } else {

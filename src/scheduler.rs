@@ -674,7 +674,7 @@ impl Scheduler {
             kind: r.try_get("kind")?,
             urgent: r.try_get::<i64, _>("urgent")? != 0,
             level: r.try_get("level")?,
-            detail: r.try_get("detail")?,
+            detail: external_detail(&r.try_get::<String, _>("kind")?, r.try_get("detail")?),
             conversation,
             channel: r.try_get("channel")?,
             at: from_millis(r.try_get("at")?),
@@ -728,11 +728,15 @@ impl Scheduler {
             .as_ref()
             .ok_or("INTAKE_ALERT_WEBHOOK_SECRET is not set")?;
         let body = serde_json::to_vec(&json!({ "alert": alert })).map_err(|e| e.to_string())?;
+        // The time of sending is signed with the body, so a captured request cannot be
+        // replayed later: receivers refuse a timestamp more than five minutes off.
+        let sent_at = Utc::now().timestamp();
         let response = self
             .http
             .post(&sink.to)
             .header("Content-Type", "application/json")
-            .header("X-Intake-Signature", signature(secret, &body))
+            .header("X-Intake-Timestamp", sent_at.to_string())
+            .header("X-Intake-Signature", signature(secret, sent_at, &body))
             .body(body)
             .send()
             .await
@@ -886,6 +890,19 @@ fn lease_end(now: DateTime<Utc>) -> DateTime<Utc> {
     now.max(Utc::now()) + LEASE
 }
 
+/// What an alert says outside the record (webhooks, email, chats). A disclosed disability
+/// or support need is special category data, shown in the console only to the roles that
+/// need it (5.10): outside, the alert names its kind and points to the console.
+fn external_detail(kind: &str, detail: String) -> String {
+    if kind == "vulnerability" {
+        "A resident has disclosed a support need or vulnerability (Code 5.10). The details are \
+         in the console, for complaints officers and managers."
+            .to_owned()
+    } else {
+        detail
+    }
+}
+
 /// The data of an alert's acknowledge button: this and the alert's id.
 pub const ACKNOWLEDGE: &str = "ack:";
 
@@ -925,11 +942,14 @@ fn chat_text(alert: &AlertMessage) -> String {
     )
 }
 
-/// `sha256=` and the hex HMAC-SHA256 of the body under the secret, as the receiver checks it.
-pub fn signature(secret: &Secret, body: &[u8]) -> String {
+/// `sha256=` and the hex HMAC-SHA256, under the secret, of the timestamp (Unix seconds, as
+/// sent in `X-Intake-Timestamp`), a full stop, and the body: what the receiver checks.
+pub fn signature(secret: &Secret, timestamp: i64, body: &[u8]) -> String {
     // HMAC takes a key of any length, so this cannot fail.
     match <Hmac<Sha256> as Mac>::new_from_slice(secret.expose().as_bytes()) {
         Ok(mut mac) => {
+            mac.update(timestamp.to_string().as_bytes());
+            mac.update(b".");
             mac.update(body);
             format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
         }

@@ -401,6 +401,29 @@ pub async fn inbox_restricted(
     restricted: &str,
 ) -> Result<Vec<InboxRow>, StoreError> {
     let mut rows = inbox(store, filter).await?;
+    // Resident messages the engine read as disclosing a vulnerability, in these rows'
+    // conversations (the ids are integers from the record).
+    if !rows.is_empty() {
+        let ids: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
+        let disclosing = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT m.conversation_id, m.body FROM messages m \
+             JOIN assessments a ON a.message_id = m.id \
+             WHERE m.conversation_id IN ({}) AND a.assessment LIKE '%\"vulnerability\"%'",
+            ids.join(", ")
+        )))
+        .fetch_all(store.pool())
+        .await?;
+        for d in disclosing {
+            let conversation: i64 = d.try_get("conversation_id")?;
+            let body = d.try_get::<String, _>("body")?.trim().to_lowercase();
+            for row in rows.iter_mut().filter(|r| r.id == conversation) {
+                let shown = row.last_message.trim_end_matches('…').trim().to_lowercase();
+                if !shown.is_empty() && (body.contains(&shown) || shown.contains(&body)) {
+                    row.last_message = restricted.to_owned();
+                }
+            }
+        }
+    }
     let answers = sqlx::query("SELECT conversation_id, answers FROM cases")
         .fetch_all(store.pool())
         .await?;

@@ -569,6 +569,12 @@ async fn adjustments_are_shown_only_to_the_roles_that_need_them() {
         })
         .collect();
     resident.converse(&steps).await;
+    // Said again in other words, later: no exact repeat of the support answer.
+    let seen = resident.history().await.len();
+    resident
+        .send(json!({ "text": "as I said I am deaf and registered blind, please write" }))
+        .await;
+    resident.hears(seen, "bot", "").await;
 
     let alex = sign_in(&bot.base, "alex@example.org", PASSWORD)
         .await
@@ -576,6 +582,24 @@ async fn adjustments_are_shown_only_to_the_roles_that_need_them() {
     let bea = sign_in(&bot.base, "bea@example.org", PASSWORD)
         .await
         .expect("sign in");
+    // Issue 14 item 11: nothing disclosed reaches an agent, in the inbox's alerts or rows
+    // or on the conversation page, in any words; the officer sees it.
+    let (_, officer_inbox) = page(&bot.base, &alex, "/console").await;
+    assert!(
+        officer_inbox.contains("deaf"),
+        "the officer's inbox lists the vulnerability alert with what was said"
+    );
+    let (_, agent_inbox) = page(&bot.base, &bea, "/console").await;
+    assert!(
+        agent_inbox.contains("shown to complaints officers"),
+        "the agent's inbox says an alert's details are withheld"
+    );
+    for words in ["deaf", "registered blind", "wheelchair"] {
+        assert!(
+            !agent_inbox.to_lowercase().contains(words),
+            "the agent's inbox shows {words:?}"
+        );
+    }
     let (_, inbox) = page(&bot.base, &alex, "/console?status=complaint").await;
     let at = inbox
         .find("/console/conversations/")
@@ -593,10 +617,13 @@ async fn adjustments_are_shown_only_to_the_roles_that_need_them() {
         aside(&officer).contains("wheelchair"),
         "the officer sees the adjustment"
     );
-    assert!(
-        !agent.contains("wheelchair"),
-        "the agent does not, anywhere on the page"
-    );
+    for words in ["wheelchair", "deaf", "registered blind"] {
+        assert!(
+            !agent.to_lowercase().contains(words),
+            "the agent does not see {words:?}, anywhere on the page"
+        );
+    }
+    assert!(officer.contains("registered blind"), "the officer does");
     assert!(aside(&agent).contains("shown to complaints officers"));
 
     // Case work: an agent may not; an extension needs a reason and keeps to the cap; a

@@ -269,15 +269,27 @@ async fn webhook_receiver(
         axum::routing::post(move |headers: HeaderMap, body: Bytes| {
             let (g, b) = (g.clone(), b.clone());
             async move {
+                // As a receiver should: the signature covers the timestamp and the body,
+                // and a timestamp more than five minutes off is a replay.
+                let timestamp = headers
+                    .get("x-intake-timestamp")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                let fresh = timestamp
+                    .parse::<i64>()
+                    .is_ok_and(|t| (Utc::now().timestamp() - t).abs() <= 300);
                 let mut mac =
                     <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).expect("key");
+                mac.update(timestamp.as_bytes());
+                mac.update(b".");
                 mac.update(&body);
                 let expected = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
                 let given = headers
                     .get("x-intake-signature")
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or_default();
-                if given == expected {
+                if fresh && given == expected {
                     g.lock()
                         .expect("lock")
                         .push(serde_json::from_slice(&body).expect("json"));
@@ -407,6 +419,13 @@ fn alerts_go_to_email_and_a_signed_webhook_and_escalate_when_nobody_acknowledges
             "damp and mould",
             night,
         );
+        record.alert(
+            &conversation,
+            "vulnerability",
+            false,
+            "I am registered blind and use a wheelchair",
+            night,
+        );
         record.commit().await.expect("commit");
         let run = s
             .run_once(night + Duration::minutes(40))
@@ -414,8 +433,26 @@ fn alerts_go_to_email_and_a_signed_webhook_and_escalate_when_nobody_acknowledges
             .expect("run");
         assert_eq!(run.delivered, 0, "not at night: {run:?}");
         let run = s.run_once(at("2026-12-21T09:00:00Z")).await.expect("run");
-        assert_eq!(run.delivered, 1, "Monday at nine: {run:?}");
-        assert_eq!(hooks.lock().expect("lock").len(), 2);
+        assert_eq!(run.delivered, 2, "Monday at nine: {run:?}");
+        {
+            let hooks = hooks.lock().expect("lock");
+            assert_eq!(hooks.len(), 3);
+            // A disclosed disability leaves the record as its kind and a link (5.10).
+            let vulnerability = hooks
+                .iter()
+                .find(|h| h["alert"]["kind"] == "vulnerability")
+                .expect("the vulnerability alert");
+            let text = vulnerability.to_string();
+            assert!(
+                !text.contains("blind") && !text.contains("wheelchair"),
+                "{text}"
+            );
+            assert!(
+                vulnerability["alert"]["link"]
+                    .as_str()
+                    .is_some_and(|l| l.contains("/conversations/"))
+            );
+        }
 
         // Acknowledged: no further escalation, and nothing is sent twice.
         let emergency: i64 = sqlx::query("SELECT id FROM alerts WHERE kind = 'emergency'")
