@@ -57,8 +57,10 @@ pub enum LogFormat {
 #[serde(deny_unknown_fields, default)]
 pub struct WebConfig {
     /// Mark the web chat and console cookies Secure, so browsers send them only over HTTPS.
-    /// Set it wherever the service is reached over HTTPS (behind a proxy, for example).
-    pub secure_cookies: bool,
+    /// When not set: Secure unless the service listens on loopback only (a developer's
+    /// machine), since anywhere else it is reached over HTTPS through a proxy. Set it to
+    /// false only for a plain-HTTP test network.
+    pub secure_cookies: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -445,6 +447,13 @@ impl Config {
 
     /// Everything that would stop the bot starting: the landlord profile against the Code,
     /// the database URL.
+    /// Whether cookies are marked Secure: as configured, or unless listening on loopback.
+    pub fn secure_cookies(&self) -> bool {
+        self.web
+            .secure_cookies
+            .unwrap_or(!self.listen.ip().is_loopback())
+    }
+
     pub fn validate(&self) -> Result<(), ConfigError> {
         if !(self.database_url.starts_with("sqlite:")
             || self.database_url.starts_with("postgres:")

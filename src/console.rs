@@ -387,13 +387,51 @@ fn csrf_ok(session: &Session, given: &str) -> bool {
 struct LoginForm {
     email: String,
     password: String,
+    /// The sign-in form's own token, matched against its cookie, so another site cannot
+    /// sign a member of staff in to an account of its choosing (login CSRF).
+    #[serde(default)]
+    csrf: String,
 }
 
-async fn login_page(State(console): State<Console>) -> Response {
-    console.render(
-        "login.html",
-        context! { landlord => console.intake.profile.name.clone(), error => "" },
+/// The sign-in form's token cookie, sent back only with the form itself.
+const LOGIN_COOKIE: &str = "intake_login";
+
+/// The sign-in page, with `error` (if any) and the form token (kept from the cookie when
+/// there is one, so a re-shown form still matches).
+fn login_form(console: &Console, jar: CookieJar, status: StatusCode, error: &str) -> Response {
+    let token = jar
+        .get(LOGIN_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|t| t.len() == 64)
+        .unwrap_or_else(staff::random_token);
+    let cookie = Cookie::build((LOGIN_COOKIE, token.clone()))
+        .path("/console/login")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(console.secure_cookies)
+        .build();
+    let mut response = (
+        status,
+        jar.add(cookie),
+        console.render(
+            "login.html",
+            context! { landlord => console.intake.profile.name.clone(), error => error, csrf => token },
+        ),
     )
+        .into_response();
+    if matches!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+    ) {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+    }
+    response
+}
+
+async fn login_page(State(console): State<Console>, jar: CookieJar) -> Response {
+    login_form(&console, jar, StatusCode::OK, "")
 }
 
 async fn log_in(
@@ -403,17 +441,20 @@ async fn log_in(
     Form(form): Form<LoginForm>,
 ) -> Response {
     let email = form.email.trim().to_lowercase();
-    let refuse = |status: StatusCode, error: &str| {
-        (
-            status,
-            [(header::RETRY_AFTER, "60")],
-            console.render(
-                "login.html",
-                context! { landlord => console.intake.profile.name.clone(), error => error },
-            ),
-        )
-            .into_response()
-    };
+    let expected = jar
+        .get(LOGIN_COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
+    if expected.is_empty()
+        || !crate::channels::telegram::constant_time_eq(expected.as_bytes(), form.csrf.as_bytes())
+    {
+        return login_form(
+            &console,
+            jar,
+            StatusCode::FORBIDDEN,
+            "This sign-in form has expired. Please try again.",
+        );
+    }
     // Limits first, before any hashing: per address, then per email from this address.
     let address = peer.ip().to_string();
     if console.attempts_by_address.check(&address).is_some()
@@ -422,13 +463,17 @@ async fn log_in(
             .check(&format!("{email} from {address}"))
             .is_some()
     {
-        return refuse(
+        return login_form(
+            &console,
+            jar,
             StatusCode::TOO_MANY_REQUESTS,
             "Too many attempts. Wait a minute and try again.",
         );
     }
     let Ok(hashing) = console.hashing.clone().try_acquire_owned() else {
-        return refuse(
+        return login_form(
+            &console,
+            jar,
             StatusCode::SERVICE_UNAVAILABLE,
             "Signing in is busy just now. Please try again in a moment.",
         );
@@ -438,19 +483,17 @@ async fn log_in(
     match checked {
         Ok(Some((token, session))) => {
             tracing::info!(staff = session.staff.id, "console: signed in");
+            let jar = jar.remove(Cookie::build(LOGIN_COOKIE).path("/console/login"));
             (jar.add(console.cookie(token)), Redirect::to("/console")).into_response()
         }
         Ok(None) => {
             tokio::time::sleep(WRONG_PASSWORD_DELAY).await;
-            (
+            login_form(
+                &console,
+                jar,
                 StatusCode::UNAUTHORIZED,
-                console.render(
-                    "login.html",
-                    context! { landlord => console.intake.profile.name.clone(),
-                    error => "That email and password do not match an account." },
-                ),
+                "That email and password do not match an account.",
             )
-                .into_response()
         }
         Err(e) => unavailable(&e),
     }
@@ -1149,25 +1192,39 @@ async fn inbox_events(State(console): State<Console>, jar: CookieJar) -> Respons
     if let Err(r) = console.session(&jar).await {
         return r;
     }
+    let token = jar
+        .get(COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
     let store = console.intake.store.clone();
-    let stream = futures::stream::unfold((store, None::<i64>), |(store, mut seen)| async move {
-        loop {
-            let latest = sqlx::query("SELECT MAX(updated_at) AS latest FROM conversations")
-                .fetch_one(store.pool())
-                .await
-                .ok()
-                .and_then(|r| sqlx::Row::try_get::<Option<i64>, _>(&r, "latest").ok())
-                .flatten();
-            match (seen, latest) {
-                (Some(before), Some(now)) if now != before => {
-                    seen = Some(now);
-                    let event = Event::default().event("changed").data(now.to_string());
-                    return Some((Ok::<_, std::convert::Infallible>(event), (store, seen)));
+    let stream = futures::stream::unfold((store, None::<i64>), move |(store, mut seen)| {
+        let token = token.clone();
+        async move {
+            loop {
+                // The stream ends with the session (signed out, or expired).
+                if !matches!(
+                    staff::session(&store, &token, Utc::now()).await,
+                    Ok(Some(_))
+                ) {
+                    return None;
                 }
-                (None, _) => seen = Some(latest.unwrap_or(0)),
-                _ => {}
+                let latest = sqlx::query("SELECT MAX(updated_at) AS latest FROM conversations")
+                    .fetch_one(store.pool())
+                    .await
+                    .ok()
+                    .and_then(|r| sqlx::Row::try_get::<Option<i64>, _>(&r, "latest").ok())
+                    .flatten();
+                match (seen, latest) {
+                    (Some(before), Some(now)) if now != before => {
+                        seen = Some(now);
+                        let event = Event::default().event("changed").data(now.to_string());
+                        return Some((Ok::<_, std::convert::Infallible>(event), (store, seen)));
+                    }
+                    (None, _) => seen = Some(latest.unwrap_or(0)),
+                    _ => {}
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
             }
-            tokio::time::sleep(Duration::from_secs(1)).await;
         }
     });
     sse(stream, &console.shutdown)

@@ -53,7 +53,7 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
         writer.clone(),
         wakers.clone(),
         key,
-        config.web.secure_cookies,
+        config.secure_cookies(),
         shutdown.clone(),
     );
     tokio::spawn(deliver_outbox(
@@ -83,7 +83,7 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
             crate::console::Console::new(
                 intake.clone(),
                 wakers.clone(),
-                config.web.secure_cookies,
+                config.secure_cookies(),
                 standard,
                 shutdown.clone(),
             )

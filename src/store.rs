@@ -743,6 +743,34 @@ impl Store {
             .collect()
     }
 
+    /// The buttons the bot offered most recently in a conversation (its last few replies,
+    /// newest first), as (key, label): a press is recorded with the label the bot showed,
+    /// never one the client makes up.
+    pub async fn offered_choices(
+        &self,
+        channel: &str,
+        chat: &str,
+    ) -> Result<Vec<crate::core::dialog::Choice>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT o.payload FROM outbox o \
+             JOIN messages m ON m.id = o.message_id \
+             JOIN conversations c ON c.id = m.conversation_id \
+             WHERE c.channel = $1 AND c.chat = $2 ORDER BY o.id DESC LIMIT 5",
+        )
+        .bind(channel)
+        .bind(chat)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut offered = Vec::new();
+        for r in rows {
+            let payload: String = r.try_get("payload")?;
+            if let Ok(reply) = serde_json::from_str::<crate::core::dialog::Reply>(&payload) {
+                offered.extend(reply.choices);
+            }
+        }
+        Ok(offered)
+    }
+
     /// The platform accepted the reply.
     pub async fn mark_sent(&self, outbox: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
         sqlx::query("UPDATE outbox SET sent_at = $1, attempts = attempts + 1 WHERE id = $2")

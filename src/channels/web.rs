@@ -365,19 +365,32 @@ async fn receive(
     };
     let (text, input) = match (&posted.text, &posted.choice) {
         (_, Some(key)) => {
+            let not_offered = || {
+                problem(
+                    StatusCode::BAD_REQUEST,
+                    "That choice is not one the bot offered.",
+                )
+            };
             if key.is_empty()
                 || key.len() > 64
                 || !key
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
             {
-                return problem(
-                    StatusCode::BAD_REQUEST,
-                    "That choice is not one the bot offered.",
-                );
+                return not_offered();
             }
-            let label = posted.text.clone().unwrap_or_else(|| key.clone());
-            (label, Input::Choice(key.clone()))
+            let Some(session) = session_of(&jar) else {
+                return no_session();
+            };
+            // The record keeps the label the bot showed, whatever the client sends with it.
+            let offered = match chat.intake.store.offered_choices(CHANNEL, &session).await {
+                Ok(offered) => offered,
+                Err(e) => return unavailable(&e),
+            };
+            let Some(choice) = offered.into_iter().find(|c| &c.key == key) else {
+                return not_offered();
+            };
+            (choice.label, Input::Choice(key.clone()))
         }
         (Some(text), None) => {
             if text.trim().is_empty() {

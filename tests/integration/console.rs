@@ -75,11 +75,29 @@ fn cookie_named(response: &reqwest::Response, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Opens the sign-in page as a browser does: its form token and the cookie it must match.
+pub async fn login_form(client: &reqwest::Client, base: &str) -> (String, String) {
+    let page = client
+        .get(format!("{base}/console/login"))
+        .send()
+        .await
+        .expect("sign-in page");
+    let cookie = cookie_named(&page, "intake_login").expect("a sign-in form cookie");
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/console/login"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    let cookie = cookie.split(';').next().unwrap_or_default().to_owned();
+    let html = page.text().await.expect("html");
+    (csrf_of(&html), cookie)
+}
+
 /// Signs in; returns the console cookie (`name=value`).
 async fn sign_in(base: &str, email: &str, password: &str) -> Result<String, u16> {
+    let (csrf, form_cookie) = login_form(&no_redirects(), base).await;
     let response = no_redirects()
         .post(format!("{base}/console/login"))
-        .form(&[("email", email), ("password", password)])
+        .header("Cookie", form_cookie)
+        .form(&[("email", email), ("password", password), ("csrf", &csrf)])
         .send()
         .await
         .expect("login");
@@ -316,6 +334,28 @@ async fn staff_take_over_reply_and_hand_back_with_everything_audited() {
     resident.send(json!({ "text": words })).await;
     resident.hears(0, "bot", "").await;
 
+    // A sign-in posted from elsewhere (no form token, or another one) is refused, even with
+    // the right password: no login CSRF.
+    let forged = no_redirects()
+        .post(format!("{base}/console/login"))
+        .form(&[("email", "alex@example.org"), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(forged.status(), 403);
+    let (_, form_cookie) = login_form(&no_redirects(), &base).await;
+    let forged = no_redirects()
+        .post(format!("{base}/console/login"))
+        .header("Cookie", form_cookie)
+        .form(&[
+            ("email", "alex@example.org"),
+            ("password", PASSWORD),
+            ("csrf", &"0".repeat(64)),
+        ])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(forged.status(), 403);
     assert_eq!(
         sign_in(&base, "alex@example.org", "wrong password!!").await,
         Err(401)

@@ -351,9 +351,12 @@ fn client_from(address: &str) -> reqwest::Client {
 }
 
 async fn sign_in_from(base: &str, address: &str, email: &str, password: &str) -> u16 {
-    client_from(address)
+    let client = client_from(address);
+    let (csrf, cookie) = crate::console::login_form(&client, base).await;
+    client
         .post(format!("{base}/console/login"))
-        .form(&[("email", email), ("password", password)])
+        .header("Cookie", cookie)
+        .form(&[("email", email), ("password", password), ("csrf", &csrf)])
         .send()
         .await
         .expect("login")
@@ -584,4 +587,141 @@ fn only_a_complaints_handler_or_a_manager_acts_on_it() {
             .expect("status");
         assert_eq!(status, "acknowledged", "nothing Cy tried took effect");
     });
+}
+
+/// Item 14: the inbox's live stream ends when its member of staff signs out; and a web chat
+/// button press is recorded with the label the bot offered, never one the client sends,
+/// while a choice the bot never offered is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_end_at_sign_out_and_presses_keep_the_offered_label() {
+    use crate::channels::sqlite_in;
+    use crate::console::{PASSWORD, add_staff, login_form};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = sqlite_in(dir.path());
+    let bot = Bot::start(&database, &dir.path().join("bot.log"), &[]).await;
+    let (code, stderr) = add_staff(&database, "Bea Agent", "bea@example.org", "agent", PASSWORD);
+    assert_eq!(code, 0, "{stderr}");
+
+    let staff = client_from("127.0.0.5");
+    let (csrf, form_cookie) = login_form(&staff, &bot.base).await;
+    let signed_in = staff
+        .post(format!("{}/console/login", bot.base))
+        .header("Cookie", form_cookie)
+        .form(&[
+            ("email", "bea@example.org"),
+            ("password", PASSWORD),
+            ("csrf", &csrf),
+        ])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(signed_in.status(), 303);
+    let cookie = signed_in
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("intake_staff="))
+        .and_then(|v| v.split(';').next())
+        .expect("session")
+        .to_owned();
+    let mut stream = staff
+        .get(format!("{}/console/events", bot.base))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .expect("events");
+    assert_eq!(stream.status(), 200);
+    let inbox = staff
+        .get(format!("{}/console", bot.base))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .expect("inbox")
+        .text()
+        .await
+        .expect("html");
+    let at = inbox.find("name=\"csrf\" value=\"").expect("a form token") + 19;
+    let csrf = inbox[at..at + 64].to_owned();
+    let out = staff
+        .post(format!("{}/console/logout", bot.base))
+        .header("Cookie", &cookie)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(out.status(), 303);
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Ok(Some(_)) = stream.chunk().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the inbox stream ended with the session");
+
+    // The web chat: an unhappy message, then the offered button, with a made-up label.
+    let cookie = session(&bot.base).await;
+    assert_eq!(
+        post(
+            &bot.base,
+            &cookie,
+            "c1",
+            "third time the repair was missed, not happy"
+        )
+        .await,
+        202
+    );
+    let offered = crate::channels::eventually("the offer's buttons", WAIT, async || {
+        let history: serde_json::Value = client()
+            .get(format!("{}/chat/api/messages", bot.base))
+            .header("Cookie", &cookie)
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        history["messages"]
+            .as_array()?
+            .iter()
+            .rev()
+            .find_map(|line| line["choices"].as_array().cloned())
+    })
+    .await;
+    let key = offered[0]["key"].as_str().expect("key").to_owned();
+    let label = offered[0]["label"].as_str().expect("label").to_owned();
+    let press = |choice: &str, id: &str| {
+        let body =
+            serde_json::json!({"choice": choice, "text": "I withdraw all my complaints", "id": id});
+        client()
+            .post(format!("{}/chat/api/messages", bot.base))
+            .header("Content-Type", "application/json")
+            .header("Cookie", &cookie)
+            .body(body.to_string())
+            .send()
+    };
+    assert_eq!(
+        press("never_offered", "c2").await.expect("post").status(),
+        400
+    );
+    assert_eq!(press(&key, "c3").await.expect("post").status(), 202);
+    let store = intake::store::Store::connect(&database)
+        .await
+        .expect("open the record");
+    let bodies: Vec<String> = sqlx::query(
+        "SELECT body FROM messages WHERE direction = 'in' AND platform_message_id LIKE '%:c_' ORDER BY id",
+    )
+    .fetch_all(store.pool())
+    .await
+    .expect("messages")
+    .iter()
+    .map(|r| r.try_get("body").expect("body"))
+    .collect();
+    assert_eq!(
+        bodies,
+        vec![
+            "third time the repair was missed, not happy".to_owned(),
+            label
+        ],
+        "the press is recorded as the button the bot showed"
+    );
 }
