@@ -134,6 +134,21 @@ impl WebChat {
     pub fn router(self) -> Router {
         Router::new()
             .route("/chat", get(page))
+            .route(
+                "/chat/chat.js",
+                get(|| async {
+                    crate::console::asset(
+                        "text/javascript; charset=utf-8",
+                        include_str!("web_chat.js"),
+                    )
+                }),
+            )
+            .route(
+                "/chat/chat.css",
+                get(|| async {
+                    crate::console::asset("text/css; charset=utf-8", include_str!("web_chat.css"))
+                }),
+            )
             .route("/chat/api/messages", get(history).post(receive))
             .route("/chat/api/events", get(events))
             .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -311,7 +326,7 @@ async fn page(
         [(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(
-                "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline' 'self'; connect-src 'self'; frame-ancestors 'none'",
+                "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
             ),
         )],
         Html(html),

@@ -707,5 +707,22 @@ async fn staff_take_over_a_web_chat_in_the_console_and_the_bot_stays_silent() {
                 .then_some(())
         })
         .await;
+
+    // A resident on the chat page itself: its script and styles are files the content
+    // security policy allows, and the conversation works in the browser.
+    let chatting = browser.go(&format!("{}/chat", bot.base)).await;
+    browser.must("open the chat page", chatting).await;
+    let typed = browser
+        .find_and_type("#message", "the communal door has been broken for a week")
+        .await;
+    browser.must("type a message", typed).await;
+    let sent = browser.find_and_click("#send button[type=submit]").await;
+    browser.must("press Send", sent).await;
+    browser
+        .until("the bot's answer on the chat page", async || {
+            let lines = browser.texts("#log .line.bot").await.ok()?;
+            (!lines.is_empty()).then_some(())
+        })
+        .await;
     browser.close().await;
 }

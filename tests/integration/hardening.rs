@@ -480,6 +480,25 @@ async fn one_client_cannot_keep_residents_out_of_the_web_chat() {
         .await
         .expect("page");
     assert_eq!(resident.status(), 200, "a resident elsewhere gets the chat");
+    // No inline script may run on the chat or the console: the scripts are files.
+    for response in [
+        &resident,
+        &client()
+            .get(format!("{}/console/login", bot.base))
+            .send()
+            .await
+            .expect("sign-in page"),
+    ] {
+        let policy = response
+            .headers()
+            .get("content-security-policy")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert!(
+            policy.contains("script-src 'self'") && !policy.contains("unsafe-inline"),
+            "{policy}"
+        );
+    }
     assert!(
         resident
             .headers()
