@@ -61,6 +61,12 @@ pub struct WebConfig {
     /// machine), since anywhere else it is reached over HTTPS through a proxy. Set it to
     /// false only for a plain-HTTP test network.
     pub secure_cookies: Option<bool>,
+    /// The most HTTP connections open at once; by default 4,096, or fewer if the process's
+    /// file handle limit leaves less room. Past it, new connections wait their turn.
+    pub max_connections: Option<usize>,
+    /// Seconds a client has to send a request's headers (and, for its body, three times
+    /// as long) before the connection is closed.
+    pub header_timeout_seconds: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -338,6 +344,11 @@ pub const PLAIN_VARS: &[(&str, &str)] = &[
     ("INTAKE_LOG", "log.filter"),
     ("INTAKE_DIALOGS_DIR", "dialogs_dir"),
     ("INTAKE_WEB_SECURE_COOKIES", "web.secure_cookies"),
+    ("INTAKE_WEB_MAX_CONNECTIONS", "web.max_connections"),
+    (
+        "INTAKE_WEB_HEADER_TIMEOUT_SECONDS",
+        "web.header_timeout_seconds",
+    ),
     (
         "INTAKE_CONSOLE_STANDARD_MESSAGES",
         "console.standard_messages",
@@ -698,8 +709,10 @@ fn find_secret_key(table: &toml::Table, prefix: &str) -> Option<String> {
 
 /// An environment value as TOML: numbers stay numbers where the key wants one.
 fn env_value(key: &str, value: &str) -> toml::Value {
-    if key == "landlord.homes"
-        && let Ok(n) = value.trim().parse::<i64>()
+    if matches!(
+        key,
+        "landlord.homes" | "web.max_connections" | "web.header_timeout_seconds"
+    ) && let Ok(n) = value.trim().parse::<i64>()
     {
         return toml::Value::Integer(n);
     }
@@ -801,6 +814,9 @@ mod tests {
             "api_url",
             "lexicon",
             "standard_messages",
+            "secure_cookies",
+            "max_connections",
+            "header_timeout_seconds",
         ] {
             assert!(
                 example.contains(&format!("# {key} = ")),

@@ -22,6 +22,8 @@ use crate::scheduler::{Run, Scheduler};
 use crate::service::Writer;
 use crate::store::Store;
 
+mod http;
+
 /// The shortest time between two full scheduler runs.
 const FULL_RUN_GAP: chrono::Duration = chrono::Duration::seconds(15);
 
@@ -189,25 +191,27 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
         discord = config.secrets.discord_token.is_some(),
         "intake listening"
     );
+    let limits = http::Limits {
+        max_connections: http::connection_cap(config.web.max_connections),
+        header_timeout: Duration::from_secs(config.web.header_timeout_seconds.unwrap_or(10).max(1)),
+    };
+    // A request body trickled in slower than this is cut off too.
+    let app = app.layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+        limits.header_timeout * 3,
+    ));
+    tracing::info!(
+        max_connections = limits.max_connections,
+        header_timeout_seconds = limits.header_timeout.as_secs(),
+        "HTTP limits"
+    );
     let signal = shutdown.clone();
-    // Limits are kept per client address (sign-in attempts, new chat sessions).
-    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+    tokio::spawn(async move {
         shutdown_signal().await;
         // Event streams end, channels stop taking new messages, and the server finishes the
         // requests in flight.
         signal.cancel();
     });
-    let served = tokio::select! {
-        served = server => served.context("serving HTTP"),
-        () = async {
-            shutdown.cancelled().await;
-            tokio::time::sleep(SHUTDOWN_GRACE).await;
-        } => {
-            tracing::warn!("some requests did not finish in time; closing them");
-            Ok(())
-        }
-    };
+    http::serve(listener, app, limits, shutdown.clone(), SHUTDOWN_GRACE).await;
     // Messages already taken are committed before the process ends.
     if !writer.drained(WRITER_GRACE).await {
         tracing::warn!(
@@ -215,7 +219,7 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
         );
     }
     tracing::info!("stopped");
-    served
+    Ok(())
 }
 
 /// Starts Telegram, again and again with backoff while it cannot be reached or refuses, and

@@ -193,3 +193,28 @@ fn a_claimed_reply_is_not_claimed_again() {
         );
     });
 }
+
+/// Many residents held back at once (more than the query names one by one): none of their
+/// later replies overtakes the one waiting, and the others' replies still go, in order.
+#[test]
+fn hundreds_of_held_back_residents_keep_their_order() {
+    on_both(|store| async move {
+        for n in 0..250 {
+            queue(&store, &format!("held-{n}"), &["first", "second"]).await;
+        }
+        queue(&store, "free", &["free-a", "free-b"]).await;
+        let now = Utc::now();
+        // Each held resident's first reply failed and waits to be tried again.
+        sqlx::query(
+            "UPDATE outbox SET next_attempt_at = $1 WHERE chat LIKE 'held-%' AND payload LIKE '%first%'",
+        )
+        .bind(intake::store::millis(now + chrono::Duration::minutes(5)))
+        .execute(store.pool())
+        .await
+        .expect("hold");
+        let due = store.due_outbox_on("telegram", now, 10).await.expect("due");
+        let chats: Vec<&str> = due.iter().map(|d| d.chat.as_str()).collect();
+        assert_eq!(chats, vec!["free", "free"], "{due:?}");
+        assert!(due[0].id < due[1].id);
+    });
+}

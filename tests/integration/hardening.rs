@@ -744,3 +744,58 @@ async fn streams_end_at_sign_out_and_presses_keep_the_offered_label() {
         "the press is recorded as the button the bot showed"
     );
 }
+
+/// Item 7: clients that open connections and send half a request cannot take the server
+/// away: each is closed once its headers are overdue, the connection cap keeps file handles
+/// for the database, and the health check answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_sent_requests_are_cut_off_and_the_service_answers() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    use crate::channels::sqlite_in;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = sqlite_in(dir.path());
+    let bot = Bot::start(
+        &database,
+        &dir.path().join("bot.log"),
+        &[
+            ("INTAKE_WEB_MAX_CONNECTIONS", "40".to_owned()),
+            ("INTAKE_WEB_HEADER_TIMEOUT_SECONDS", "2".to_owned()),
+        ],
+    )
+    .await;
+    let address = bot.base.trim_start_matches("http://").to_owned();
+    // More half-sent requests than the cap allows connections.
+    let mut slow = Vec::new();
+    for _ in 0..60 {
+        let mut stream = tokio::net::TcpStream::connect(&address)
+            .await
+            .expect("connect");
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: intake\r\nX-Slow: ")
+            .await
+            .expect("write");
+        slow.push(stream);
+    }
+    // The health check gets through once the overdue ones are cut off.
+    let health = tokio::time::timeout(
+        Duration::from_secs(20),
+        client().get(format!("{}/healthz", bot.base)).send(),
+    )
+    .await
+    .expect("the health check answered while half-sent requests were open")
+    .expect("healthz");
+    assert_eq!(health.status(), 200);
+    // And the server closed the half-sent requests (after a 408 or at once).
+    let mut closed = 0;
+    for stream in slow.iter_mut() {
+        let mut buffer = Vec::new();
+        if let Ok(Ok(_)) =
+            tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut buffer)).await
+        {
+            closed += 1;
+        }
+    }
+    assert_eq!(closed, slow.len(), "every half-sent request was closed");
+}
