@@ -71,6 +71,24 @@ pub enum Command {
         #[arg(long)]
         connections: Option<usize>,
     },
+    /// Residents through the web chat for a bounded time while `intake serve` is killed
+    /// (SIGKILL) and restarted at random moments; then checks every message answered
+    /// "received" is recorded once, no complaint was opened twice, and every reply reaches
+    /// its page once pages reconnect. Exits 1 if anything was lost or doubled.
+    Soak {
+        /// Residents talking at the same time.
+        #[arg(long, default_value_t = 20)]
+        residents: usize,
+        /// How long they talk, in seconds.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// How many times the process is killed and restarted meanwhile.
+        #[arg(long, default_value_t = 3)]
+        kills: usize,
+        /// Soak on this PostgreSQL (a scratch schema is made and dropped) instead of SQLite.
+        #[arg(long)]
+        postgres: Option<String>,
+    },
     /// Print the full record of a complaint as JSON (Code 5.12): the case, every message both
     /// ways with its assessment, every event and alert.
     Export {
@@ -262,6 +280,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &config.landlord,
             ))?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Soak {
+            residents,
+            seconds,
+            kills,
+            postgres,
+        } => {
+            let options = crate::soak::SoakOptions {
+                residents,
+                seconds,
+                kills,
+                postgres_url: postgres,
+            };
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            match runtime.block_on(crate::soak::run(&options)) {
+                Ok(()) => Ok(ExitCode::SUCCESS),
+                Err(e) => {
+                    eprintln!("intake soak: {e:#}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
         }
         Command::Export { reference } => {
             config.validate()?;

@@ -11,6 +11,8 @@
 //! - `logging`: `tracing` set up for humans or as JSON.
 //! - `scheduler`: deadlines, idle claims, escalation, and alerts to email and webhooks.
 //! - `serve`: `intake serve`, the bot with its channels.
+//! - `soak`: `intake soak`, residents through the web chat while the process is killed and
+//!   restarted, then checks that nothing received was lost or doubled.
 //! - `service`: the intake service: one inbound message, one transaction.
 //! - `staff`: staff accounts, sessions, and what the console reads.
 //! - `store`: the record in SQLite or PostgreSQL, one transaction per inbound message.
@@ -25,5 +27,6 @@ pub mod logging;
 pub mod scheduler;
 pub mod serve;
 pub mod service;
+pub mod soak;
 pub mod staff;
 pub mod store;

@@ -799,3 +799,27 @@ async fn half_sent_requests_are_cut_off_and_the_service_answers() {
     }
     assert_eq!(closed, slow.len(), "every half-sent request was closed");
 }
+
+/// The soak, short: residents through the web chat while the real process is killed and
+/// restarted, on SQLite and on PostgreSQL; nothing received is lost or doubled.
+#[test]
+fn a_short_soak_with_kills_loses_and_doubles_nothing() {
+    for postgres in [None, Some(crate::store::postgres_url())] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_intake"));
+        command.args(["soak", "--residents", "8", "--seconds", "12", "--kills", "2"]);
+        if let Some(url) = &postgres {
+            command.args(["--postgres", url]);
+        }
+        let out = command.output().expect("intake soak");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{postgres:?}: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            stdout.contains("answered but not recorded 0, recorded twice 0"),
+            "{stdout}"
+        );
+    }
+}
