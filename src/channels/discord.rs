@@ -277,20 +277,7 @@ impl EventHandler for Handler {
             self.invite(&ctx, message.channel_id).await;
             return;
         }
-        let attachments = attachments(&message);
-        let text = message.content.trim();
-        let input = if !text.is_empty() {
-            Input::Text(message.content.clone())
-        } else if !attachments.is_empty() {
-            Input::Attachment
-        } else {
-            Input::Unsupported
-        };
-        let body = if text.is_empty() && attachments.is_empty() {
-            "[a message the bot cannot read, such as a sticker]".to_owned()
-        } else {
-            message.content.clone()
-        };
+        let (body, input, attachments) = read(&message);
         let inbound = Inbound {
             channel: CHANNEL.to_owned(),
             chat: message.channel_id.get().to_string(),
@@ -341,6 +328,33 @@ impl EventHandler for Handler {
             self.pressed(&ctx, &press).await;
         }
     }
+}
+
+/// What a direct message says: the text kept in the record, the dialog's input, and the
+/// files it carries.
+pub fn read(message: &Message) -> (String, Input, Vec<Attachment>) {
+    let attachments = attachments(message);
+    let text = message.content.trim();
+    let input = if !text.is_empty() {
+        Input::Text(message.content.clone())
+    } else if !attachments.is_empty() {
+        Input::Attachment
+    } else {
+        Input::Unsupported
+    };
+    let body = if text.is_empty() && attachments.is_empty() {
+        "[a message the bot cannot read, such as a sticker]".to_owned()
+    } else {
+        message.content.clone()
+    };
+    (body, input, attachments)
+}
+
+/// A gateway MESSAGE_CREATE payload as the bot reads it (for fuzzing the decoding): `None`
+/// when it is not a message.
+pub fn decode_message(payload: &[u8]) -> Option<(String, Input, Vec<Attachment>)> {
+    let message: Message = serde_json::from_slice(payload).ok()?;
+    Some(read(&message))
 }
 
 fn attachments(message: &Message) -> Vec<Attachment> {

@@ -424,7 +424,19 @@ fn allowed_updates() -> Vec<AllowedUpdate> {
 }
 
 /// What a message says, as the dialog reads it, and the files it carries.
-fn read(message: &Message) -> (String, Input, Vec<Attachment>) {
+/// A webhook body as the bot reads it (for fuzzing the decoding): an error for a body that
+/// is not a Telegram update, `None` for an update that carries no message.
+pub fn decode_update(body: &[u8]) -> Result<Option<(String, Input, Vec<Attachment>)>, String> {
+    let update: Update = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    Ok(match &update.kind {
+        UpdateKind::Message(message)
+        | UpdateKind::EditedMessage(message) => Some(read(message)),
+        _ => None,
+    })
+}
+
+/// What a message says: the text kept in the record, the dialog's input, and its files.
+pub fn read(message: &Message) -> (String, Input, Vec<Attachment>) {
     let mut attachments = Vec::new();
     if let Some(sizes) = message.photo()
         && let Some(largest) = sizes.last()

@@ -337,15 +337,66 @@ async fn page(
 /// A message from the page.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Posted {
+pub struct Posted {
     #[serde(default)]
-    text: Option<String>,
+    pub text: Option<String>,
     /// The key of a button the resident pressed.
     #[serde(default)]
-    choice: Option<String>,
+    pub choice: Option<String>,
     /// The page's own id for this message, so a retried post is recorded once.
     #[serde(default)]
-    id: Option<String>,
+    pub id: Option<String>,
+}
+
+/// What a post asks for, once checked: typed words, or a press of the button with this key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Said {
+    Text(String),
+    Press(String),
+}
+
+/// Checks a post before anything is written: a clear refusal for an empty message, one
+/// over the length limit, a malformed button key or message id.
+pub fn check_post(posted: &Posted) -> Result<Said, (StatusCode, String)> {
+    if let Some(id) = &posted.id
+        && (id.is_empty() || id.len() > 64)
+    {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            "The message id must be 1 to 64 characters.".to_owned(),
+        ));
+    }
+    match (&posted.text, &posted.choice) {
+        (_, Some(key)) => {
+            if key.is_empty()
+                || key.len() > 64
+                || !key
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                return Err((
+                    StatusCode::BAD_REQUEST,
+                    "That choice is not one the bot offered.".to_owned(),
+                ));
+            }
+            Ok(Said::Press(key.clone()))
+        }
+        (Some(text), None) if !text.trim().is_empty() => {
+            if text.chars().count() > LONGEST_MESSAGE {
+                return Err((
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!(
+                        "That message is too long to send here ({LONGEST_MESSAGE} characters at most). Please split it into shorter messages."
+                    ),
+                ));
+            }
+            Ok(Said::Text(text.clone()))
+        }
+        _ => Err((
+            StatusCode::BAD_REQUEST,
+            "Please type a message before sending.".to_owned(),
+        )),
+    }
 }
 
 async fn receive(
@@ -378,22 +429,12 @@ async fn receive(
             return problem(status, &message);
         }
     };
-    let (text, input) = match (&posted.text, &posted.choice) {
-        (_, Some(key)) => {
-            let not_offered = || {
-                problem(
-                    StatusCode::BAD_REQUEST,
-                    "That choice is not one the bot offered.",
-                )
-            };
-            if key.is_empty()
-                || key.len() > 64
-                || !key
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-            {
-                return not_offered();
-            }
+    let said = match check_post(&posted) {
+        Ok(said) => said,
+        Err((status, message)) => return problem(status, &message),
+    };
+    let (text, input) = match said {
+        Said::Press(key) => {
             let Some(session) = session_of(&jar) else {
                 return no_session();
             };
@@ -402,43 +443,16 @@ async fn receive(
                 Ok(offered) => offered,
                 Err(e) => return unavailable(&e),
             };
-            let Some(choice) = offered.into_iter().find(|c| &c.key == key) else {
-                return not_offered();
-            };
-            (choice.label, Input::Choice(key.clone()))
-        }
-        (Some(text), None) => {
-            if text.trim().is_empty() {
+            let Some(choice) = offered.into_iter().find(|c| c.key == key) else {
                 return problem(
                     StatusCode::BAD_REQUEST,
-                    "Please type a message before sending.",
+                    "That choice is not one the bot offered.",
                 );
-            }
-            (text.clone(), Input::Text(text.clone()))
+            };
+            (choice.label, Input::Choice(key))
         }
-        (None, None) => {
-            return problem(
-                StatusCode::BAD_REQUEST,
-                "Please type a message before sending.",
-            );
-        }
+        Said::Text(text) => (text.clone(), Input::Text(text)),
     };
-    if text.chars().count() > LONGEST_MESSAGE {
-        return problem(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            &format!(
-                "That message is too long to send here ({LONGEST_MESSAGE} characters at most). Please split it into shorter messages."
-            ),
-        );
-    }
-    if let Some(id) = &posted.id
-        && (id.is_empty() || id.len() > 64)
-    {
-        return problem(
-            StatusCode::BAD_REQUEST,
-            "The message id must be 1 to 64 characters.",
-        );
-    }
     // Sessions are only made by opening the page, so a script cannot mint a new one for
     // every message to get round the limits.
     let Some(session) = session_of(&jar) else {
