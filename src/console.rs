@@ -141,9 +141,9 @@ pub struct Console {
     attempts: Arc<Throttle>,
     /// Sign-in attempts per client address, checked before any password is hashed.
     attempts_by_address: Arc<Throttle>,
-    /// Password hashes in progress: each takes about 19 MB and a core's worth of work, so
-    /// only a few run at once, off the async workers; more are refused, not queued.
-    hashing: Arc<tokio::sync::Semaphore>,
+    /// Password checks: each takes about 19 MB and a core's worth of work, so only a few
+    /// run at once, on threads of their own; more are refused, not queued.
+    checks: staff::PasswordChecks,
     standard: Arc<Vec<StandardMessage>>,
     /// Cancelled when the bot stops: live streams end, so shutdown does not wait on them.
     shutdown: CancellationToken,
@@ -183,7 +183,7 @@ impl Console {
                     per_second: 1e9,
                 },
             )),
-            hashing: Arc::new(tokio::sync::Semaphore::new(HASHING_AT_ONCE)),
+            checks: staff::PasswordChecks::start(HASHING_AT_ONCE),
             attempts: Arc::new(Throttle::new(
                 Bucket {
                     burst: 5.0,
@@ -471,16 +471,14 @@ async fn log_in(
             "Too many attempts. Wait a minute and try again.",
         );
     }
-    let Ok(hashing) = console.hashing.clone().try_acquire_owned() else {
-        return login_form(
-            &console,
-            jar,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Signing in is busy just now. Please try again in a moment.",
-        );
-    };
-    let checked = staff::log_in(&console.intake.store, &email, &form.password, Utc::now()).await;
-    drop(hashing);
+    let checked = staff::log_in(
+        &console.intake.store,
+        &console.checks,
+        &email,
+        &form.password,
+        Utc::now(),
+    )
+    .await;
     match checked {
         Ok(Some((token, session))) => {
             tracing::info!(staff = session.staff.id, "console: signed in");
@@ -496,7 +494,13 @@ async fn log_in(
                 "That email and password do not match an account.",
             )
         }
-        Err(e) => unavailable(&e),
+        Err(staff::LogInError::Busy) => login_form(
+            &console,
+            jar,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Signing in is busy just now. Please try again in a moment.",
+        ),
+        Err(staff::LogInError::Store(e)) => unavailable(&e),
     }
 }
 

@@ -1,8 +1,10 @@
 //! Staff accounts, their console sessions, and what the console reads: the inbox and a
 //! conversation with everything the record holds about it.
 
+use std::sync::Arc;
+
 use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sha2::Digest as _;
@@ -188,14 +190,130 @@ fn member(r: &sqlx::any::AnyRow) -> Result<StaffMember, StoreError> {
     })
 }
 
+/// Whether `password` matches an Argon2 PHC string, computed in `memory` (grown once to the
+/// hash's cost, then reused): the allocator otherwise kept each check's 19 MB, so memory
+/// grew by that much with every failed sign-in.
+fn verify(stored: &str, password: &[u8], memory: &mut Vec<argon2::Block>) -> bool {
+    let Ok(hash) = PasswordHash::new(stored) else {
+        return false;
+    };
+    let (Some(expected), Some(salt)) = (hash.hash, hash.salt) else {
+        return false;
+    };
+    let Ok(params) = argon2::Params::try_from(&hash) else {
+        return false;
+    };
+    let Ok(algorithm) = argon2::Algorithm::try_from(hash.algorithm) else {
+        return false;
+    };
+    let version = match hash.version.map(argon2::Version::try_from).transpose() {
+        Ok(version) => version.unwrap_or_default(),
+        Err(_) => return false,
+    };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    let blocks = params.block_count();
+    if memory.len() < blocks {
+        memory.resize(blocks, argon2::Block::default());
+    }
+    let mut out = vec![0u8; expected.len()];
+    Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(password, salt, &mut out, &mut memory[..blocks])
+        .is_ok()
+        && crate::channels::telegram::constant_time_eq(&out, expected.as_bytes())
+}
+
+/// Why a sign-in could not be checked.
+#[derive(Debug, thiserror::Error)]
+pub enum LogInError {
+    #[error("every password check is in use")]
+    Busy,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for LogInError {
+    fn from(e: sqlx::Error) -> LogInError {
+        LogInError::Store(e.into())
+    }
+}
+
+/// Password checks on a few threads of their own. Each Argon2id check takes about 19 MB;
+/// on the shared blocking pool every new thread kept its own copy (the allocator holds freed
+/// memory per thread), and a flood of sign-ins pushed memory past 290 MB. Here the memory
+/// is bounded by the threads, and a check finds a free thread or is refused at once.
+#[derive(Debug, Clone)]
+pub struct PasswordChecks {
+    jobs: std::sync::mpsc::SyncSender<PasswordCheck>,
+}
+
+struct PasswordCheck {
+    stored: String,
+    password: String,
+    done: tokio::sync::oneshot::Sender<bool>,
+}
+
+impl PasswordChecks {
+    /// Starts `threads` checking threads.
+    pub fn start(threads: usize) -> PasswordChecks {
+        // The decoy is made now, not on the first sign-in, where it would hold up a worker.
+        decoy_hash();
+        // A rendezvous channel: a job is taken only by a thread waiting for one.
+        let (jobs, queue) = std::sync::mpsc::sync_channel::<PasswordCheck>(0);
+        let queue = Arc::new(std::sync::Mutex::new(queue));
+        for n in 0..threads.max(1) {
+            let queue = queue.clone();
+            let started = std::thread::Builder::new()
+                .name(format!("password-check-{n}"))
+                .spawn(move || {
+                    // This thread's working memory, kept and reused for every check.
+                    let mut memory = Vec::new();
+                    loop {
+                        let job = {
+                            let queue = queue
+                                .lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner);
+                            queue.recv()
+                        };
+                        let Ok(job) = job else { return };
+                        let matches = verify(&job.stored, job.password.as_bytes(), &mut memory);
+                        let _ = job.done.send(matches);
+                    }
+                });
+            if let Err(e) = started {
+                tracing::error!(error = %e, "cannot start a password-check thread");
+            }
+        }
+        PasswordChecks { jobs }
+    }
+
+    /// Whether `password` matches `stored`; `None` when every checking thread is busy.
+    async fn check(&self, stored: String, password: &str) -> Option<bool> {
+        let (done, result) = tokio::sync::oneshot::channel();
+        let job = PasswordCheck {
+            stored,
+            password: password.to_owned(),
+            done,
+        };
+        match self.jobs.try_send(job) {
+            Ok(()) => result.await.ok(),
+            Err(_) => None,
+        }
+    }
+}
+
 /// Checks an email and password; on success opens a session and returns its cookie token.
 /// A wrong email and a wrong password take the same work, so timing does not tell which.
+/// `Err(Busy)` when every password-checking thread is in use.
 pub async fn log_in(
     store: &Store,
+    checks: &PasswordChecks,
     email: &str,
     password: &str,
     now: DateTime<Utc>,
-) -> Result<Option<(String, Session)>, StoreError> {
+) -> Result<Option<(String, Session)>, LogInError> {
     let row =
         sqlx::query("SELECT id, name, email, role, password_hash FROM staff WHERE email = $1")
             .bind(email.trim().to_lowercase())
@@ -205,20 +323,12 @@ pub async fn log_in(
         Some(r) => r.try_get("password_hash")?,
         None => decoy_hash().to_owned(),
     };
-    // Argon2 is slow on purpose: it runs on the blocking pool, not the async workers, so
-    // sign-ins cannot stall the chat (the console limits how many run at once).
-    let password = password.to_owned();
-    let matches = tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&stored)
-            .map(|hash| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &hash)
-                    .is_ok()
-            })
-            .unwrap_or(false)
-    })
-    .await
-    .unwrap_or(false);
+    // Argon2 is slow on purpose: it runs on the checking threads, not the async workers,
+    // so sign-ins cannot stall the chat.
+    let matches = checks
+        .check(stored, password)
+        .await
+        .ok_or(LogInError::Busy)?;
     let (Some(row), true) = (row, matches) else {
         return Ok(None);
     };

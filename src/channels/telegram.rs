@@ -429,8 +429,7 @@ fn allowed_updates() -> Vec<AllowedUpdate> {
 pub fn decode_update(body: &[u8]) -> Result<Option<(String, Input, Vec<Attachment>)>, String> {
     let update: Update = serde_json::from_slice(body).map_err(|e| e.to_string())?;
     Ok(match &update.kind {
-        UpdateKind::Message(message)
-        | UpdateKind::EditedMessage(message) => Some(read(message)),
+        UpdateKind::Message(message) | UpdateKind::EditedMessage(message) => Some(read(message)),
         _ => None,
     })
 }
