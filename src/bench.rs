@@ -18,8 +18,8 @@ use crate::core::profile::LandlordProfile;
 use crate::service::{Intake, Writer};
 use crate::store::{Inbound, Store, StoreOptions};
 
-/// What one resident says, from first message to acknowledgement.
-const CONVERSATION: &[&str] = &[
+/// What one resident says, from first message to acknowledgement, then a question.
+pub(crate) const CONVERSATION: &[&str] = &[
     "third time the repairs team has missed my boiler appointment, still no hot water",
     "1",
     "yes",
@@ -41,6 +41,17 @@ pub struct BenchOptions {
     /// Measure the memory of `intake serve` with this many idle connections and open chat
     /// pages, instead of the pipeline.
     pub connections: Option<usize>,
+}
+
+/// The web chat's session cookie (`name=value`) that opening the page set.
+pub(crate) fn chat_cookie(page: &reqwest::Response) -> Option<String> {
+    page.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("intake_chat="))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned)
 }
 
 /// One backend's figures.

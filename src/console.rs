@@ -1164,10 +1164,7 @@ async fn conversation_events(
         async move {
             loop {
                 // The stream ends with the session (signed out, or expired).
-                if !matches!(
-                    staff::session(&store, &token, Utc::now()).await,
-                    Ok(Some(_))
-                ) {
+                if !signed_in(&store, &token).await {
                     return None;
                 }
                 match staff::lines(&store, id, last).await {
@@ -1207,10 +1204,7 @@ async fn inbox_events(State(console): State<Console>, jar: CookieJar) -> Respons
         async move {
             loop {
                 // The stream ends with the session (signed out, or expired).
-                if !matches!(
-                    staff::session(&store, &token, Utc::now()).await,
-                    Ok(Some(_))
-                ) {
+                if !signed_in(&store, &token).await {
                     return None;
                 }
                 let latest = sqlx::query("SELECT MAX(updated_at) AS latest FROM conversations")
@@ -1233,6 +1227,11 @@ async fn inbox_events(State(console): State<Console>, jar: CookieJar) -> Respons
         }
     });
     sse(stream, &console.shutdown)
+}
+
+/// Whether the session behind a live stream is still current.
+async fn signed_in(store: &crate::store::Store, token: &str) -> bool {
+    matches!(staff::session(store, token, Utc::now()).await, Ok(Some(_)))
 }
 
 /// A live stream of server-sent events, ending when the bot stops.

@@ -19,20 +19,8 @@ use tokio::sync::Mutex;
 
 use crate::store::{Store, StoreOptions};
 
-/// What each resident says, from first message to acknowledgement, then a question.
-const SCRIPT: &[&str] = &[
-    "third time the repairs team has missed my boiler appointment, still no hot water",
-    "1",
-    "yes",
-    "Sam Jones, 4 Rowan Close",
-    "for myself",
-    "a working boiler and an apology",
-    "since Monday",
-    "no",
-    "1",
-    "yes",
-    "what is happening with my complaint?",
-];
+/// What each resident says: the benchmark's conversation, over and over.
+const SCRIPT: &[&str] = crate::bench::CONVERSATION;
 
 #[derive(Debug, Clone)]
 pub struct SoakOptions {
@@ -302,16 +290,7 @@ async fn resident(
     let cookie = loop {
         match client.get(format!("{base}/chat")).send().await {
             Ok(page) if page.status().is_success() => {
-                let cookie = page
-                    .headers()
-                    .get_all("set-cookie")
-                    .iter()
-                    .filter_map(|v| v.to_str().ok())
-                    .find(|v| v.starts_with("intake_chat="))
-                    .and_then(|v| v.split(';').next())
-                    .context("no session cookie")?
-                    .to_owned();
-                break cookie;
+                break crate::bench::chat_cookie(&page).context("no session cookie")?;
             }
             _ => {
                 retries.fetch_add(1, Ordering::Relaxed);

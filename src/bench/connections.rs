@@ -108,15 +108,7 @@ pub async fn run(n: usize, dir: &std::path::Path) -> anyhow::Result<()> {
     let mut cookies = Vec::with_capacity(SESSIONS);
     for _ in 0..SESSIONS {
         let page = client.get(format!("{}/chat", served.base)).send().await?;
-        let cookie = page
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("intake_chat="))
-            .and_then(|v| v.split(';').next())
-            .context("the chat page set no session")?
-            .to_owned();
+        let cookie = super::chat_cookie(&page).context("the chat page set no session")?;
         cookies.push(cookie);
     }
     let mut pages = Vec::with_capacity(n);
