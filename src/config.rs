@@ -756,6 +756,24 @@ mod tests {
             .collect()
     }
 
+    /// Issue 14: cookies are Secure unless the service listens on loopback only; an explicit
+    /// setting wins.
+    #[test]
+    fn cookies_are_secure_unless_listening_on_loopback() {
+        let load = |pairs: &[(&str, &str)]| Config::load(None, env(pairs)).expect("config");
+        assert!(!load(&[]).secure_cookies(), "127.0.0.1 by default");
+        assert!(load(&[("INTAKE_LISTEN", "0.0.0.0:8080")]).secure_cookies());
+        assert!(load(&[("INTAKE_LISTEN", "[::]:8080")]).secure_cookies());
+        assert!(
+            !load(&[
+                ("INTAKE_LISTEN", "0.0.0.0:8080"),
+                ("INTAKE_WEB_SECURE_COOKIES", "false")
+            ])
+            .secure_cookies()
+        );
+        assert!(load(&[("INTAKE_WEB_SECURE_COOKIES", "true")]).secure_cookies());
+    }
+
     #[test]
     fn defaults_then_file_then_environment() {
         let dir = tempfile::tempdir().expect("tempdir");

@@ -389,3 +389,24 @@ fn messages_committed_together_each_stay_whole() {
         }
     });
 }
+
+/// Issue 14 item 5: readiness proves a write: it fails while a table a message is written to
+/// is missing (a renamed schema), and passes again once it is back.
+#[test]
+fn readiness_fails_while_the_record_cannot_take_a_message() {
+    on_both(|store| async move {
+        let now = at("2026-11-23T10:00:00Z");
+        store.ready(now).await.expect("ready");
+        sqlx::query("ALTER TABLE outbox RENAME TO outbox_moved")
+            .execute(store.pool())
+            .await
+            .expect("rename");
+        let refused = store.ready(now).await;
+        assert!(refused.is_err(), "not ready without the outbox");
+        sqlx::query("ALTER TABLE outbox_moved RENAME TO outbox")
+            .execute(store.pool())
+            .await
+            .expect("rename back");
+        store.ready(now).await.expect("ready again");
+    });
+}
