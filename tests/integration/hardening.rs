@@ -842,3 +842,69 @@ fn a_short_soak_with_kills_loses_and_doubles_nothing() {
         );
     }
 }
+
+/// Item 2: an idle connection costs kilobytes, not a copy of the service (17 MB each before
+/// the state was shared): 200 idle connections and 50 open chat pages together stay well
+/// under 64 KB each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_and_open_pages_cost_kilobytes_each() {
+    use crate::channels::sqlite_in;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = sqlite_in(dir.path());
+    let bot = Bot::start(&database, &dir.path().join("bot.log"), &[]).await;
+    // A first page and stream, so start-up allocations are behind us.
+    let warm = session(&bot.base).await;
+    let _warm_stream = client()
+        .get(format!("{}/chat/api/events", bot.base))
+        .header("Cookie", &warm)
+        .timeout(Duration::from_secs(600))
+        .send()
+        .await
+        .expect("events");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = bot.rss_kib();
+    let address = bot.base.trim_start_matches("http://").to_owned();
+    let mut idle = Vec::new();
+    for _ in 0..200 {
+        idle.push(
+            tokio::net::TcpStream::connect(&address)
+                .await
+                .expect("connect"),
+        );
+    }
+    let mut pages = Vec::new();
+    for n in 0..50 {
+        let tab = client_from(&format!("127.0.8.{}", n + 1));
+        let page = tab
+            .get(format!("{}/chat", bot.base))
+            .send()
+            .await
+            .expect("page");
+        let cookie = page
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("intake_chat="))
+            .and_then(|v| v.split(';').next())
+            .expect("session")
+            .to_owned();
+        let stream = tab
+            .get(format!("{}/chat/api/events", bot.base))
+            .header("Cookie", cookie)
+            .timeout(Duration::from_secs(600))
+            .send()
+            .await
+            .expect("events");
+        assert_eq!(stream.status(), 200);
+        pages.push(stream);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = bot.rss_kib();
+    let each = after.saturating_sub(before) / 250;
+    assert!(
+        each < 64,
+        "{each} KiB per connection ({before} KiB before, {after} KiB after)"
+    );
+}
