@@ -67,6 +67,10 @@ pub struct WebConfig {
     /// Seconds a client has to send a request's headers (and, for its body, three times
     /// as long) before the connection is closed.
     pub header_timeout_seconds: Option<u64>,
+    /// The reverse proxies in front of the bot (IP addresses, comma-separated). A request from
+    /// one of them is counted against the address it names in `X-Forwarded-For`, so limits
+    /// per client address keep working behind a proxy; from anyone else the header is ignored.
+    pub trusted_proxies: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -349,6 +353,7 @@ pub const PLAIN_VARS: &[(&str, &str)] = &[
         "INTAKE_WEB_HEADER_TIMEOUT_SECONDS",
         "web.header_timeout_seconds",
     ),
+    ("INTAKE_WEB_TRUSTED_PROXIES", "web.trusted_proxies"),
     (
         "INTAKE_CONSOLE_STANDARD_MESSAGES",
         "console.standard_messages",
@@ -458,11 +463,30 @@ impl Config {
 
     /// Everything that would stop the bot starting: the landlord profile against the Code,
     /// the database URL.
-    /// Whether cookies are marked Secure: as configured, or unless listening on loopback.
+    /// Whether cookies are marked Secure: as configured; otherwise yes, unless the service
+    /// listens on loopback with no proxy in front (a developer's machine).
     pub fn secure_cookies(&self) -> bool {
+        self.web.secure_cookies.unwrap_or(
+            !self.listen.ip().is_loopback()
+                || !self.trusted_proxies().unwrap_or_default().is_empty(),
+        )
+    }
+
+    /// The trusted reverse proxies' addresses.
+    pub fn trusted_proxies(&self) -> Result<Vec<std::net::IpAddr>, ConfigError> {
         self.web
-            .secure_cookies
-            .unwrap_or(!self.listen.ip().is_loopback())
+            .trusted_proxies
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(|a| {
+                a.parse().map_err(|_| {
+                    ConfigError::Alerts(format!("web.trusted_proxies: {a:?} is not an IP address"))
+                })
+            })
+            .collect()
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -485,6 +509,7 @@ impl Config {
             }
         }
         self.check_alerts()?;
+        self.trusted_proxies()?;
         self.landlord.check().map_err(ConfigError::Profile)
     }
 
@@ -835,6 +860,7 @@ mod tests {
             "secure_cookies",
             "max_connections",
             "header_timeout_seconds",
+            "trusted_proxies",
         ] {
             assert!(
                 example.contains(&format!("# {key} = ")),

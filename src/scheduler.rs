@@ -258,20 +258,11 @@ impl Scheduler {
     /// are kept (POLICY.md 7).
     async fn retention(&self, now: DateTime<Utc>, run: &mut Run) -> Result<(), StoreError> {
         let cutoff = millis(now - self.erase_after);
-        let rows = sqlx::query(
-            // Only closed complaints, and only when every complaint of the conversation is
-            // closed: an open one (a stage 2 under way) is never erased.
-            "SELECT DISTINCT c.conversation_id FROM cases c \
-             WHERE c.erased_at IS NULL AND c.status = 'closed' \
-             AND c.closed_at IS NOT NULL AND c.closed_at < $1 \
-             AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.conversation_id \
-                 AND m.at >= $1) \
-             AND NOT EXISTS (SELECT 1 FROM cases o WHERE o.conversation_id = c.conversation_id \
-                 AND (o.status <> 'closed' OR o.closed_at IS NULL OR o.closed_at >= $1))",
-        )
-        .bind(cutoff)
-        .fetch_all(self.intake.store.pool())
-        .await?;
+        let rows = sqlx::query(crate::store::ERASABLE)
+            .bind(cutoff)
+            .bind(None::<i64>)
+            .fetch_all(self.intake.store.pool())
+            .await?;
         for r in rows {
             let conversation: i64 = r.try_get("conversation_id")?;
             let cases = sqlx::query(
@@ -292,7 +283,9 @@ impl Scheduler {
                 ));
             }
             let mut record = self.intake.store.begin().await?;
-            if record.once("erase", &conversation.to_string(), now).await? {
+            if record.erasable(conversation, cutoff).await?
+                && record.once("erase", &conversation.to_string(), now).await?
+            {
                 record.erase_conversation(conversation, &counts, now);
                 record.commit().await?;
                 run.erased += 1;

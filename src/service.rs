@@ -384,11 +384,22 @@ impl Intake {
         };
         record.event(&conversation, Some(reference), kind, &detail, now);
         // The resident can now ask for stage 2 (after stage 1) in the conversation.
-        let mut state: State = serde_json::from_str(&conversation.state).unwrap_or_default();
+        // The state as it is now, inside this transaction: a resident's message committed
+        // since the conversation was read must not be overwritten.
+        let current = record
+            .conversation(
+                &conversation.channel,
+                &conversation.chat,
+                "{}",
+                &conversation.locale,
+                now,
+            )
+            .await?;
+        let mut state: State = serde_json::from_str(&current.state).unwrap_or_default();
         for case in state.cases.iter_mut().filter(|c| c.reference == reference) {
             case.responded = true;
         }
-        record.save_state(&conversation, &serde_json::to_string(&state)?, now);
+        record.save_state(&current, &serde_json::to_string(&state)?, now);
         record.audit(
             staff.id,
             kind,
@@ -544,11 +555,22 @@ impl Intake {
         let detail = json!({ "reason": reason.trim(), "staff": staff.id });
         record.event(&conversation, Some(reference), "closed", &detail, now);
         // The conversation knows: "status" says it is closed.
-        let mut state: State = serde_json::from_str(&conversation.state).unwrap_or_default();
+        // The state as it is now, inside this transaction: a resident's message committed
+        // since the conversation was read must not be overwritten.
+        let current = record
+            .conversation(
+                &conversation.channel,
+                &conversation.chat,
+                "{}",
+                &conversation.locale,
+                now,
+            )
+            .await?;
+        let mut state: State = serde_json::from_str(&current.state).unwrap_or_default();
         for case in state.cases.iter_mut().filter(|c| c.reference == reference) {
             case.closed = true;
         }
-        record.save_state(&conversation, &serde_json::to_string(&state)?, now);
+        record.save_state(&current, &serde_json::to_string(&state)?, now);
         record.audit(
             staff.id,
             "close",

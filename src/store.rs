@@ -167,6 +167,18 @@ pub struct OutboxItem {
     pub attempts: i64,
 }
 
+/// Conversations the retention purge may erase (`$1` the cutoff): only closed complaints,
+/// and only when every complaint of the conversation closed before the cutoff and nothing
+/// was said since. With `$2`, one conversation.
+pub const ERASABLE: &str = "SELECT DISTINCT c.conversation_id FROM cases c \
+     WHERE c.erased_at IS NULL AND c.status = 'closed' \
+     AND c.closed_at IS NOT NULL AND c.closed_at < $1 \
+     AND ($2 IS NULL OR c.conversation_id = $2) \
+     AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.conversation_id \
+         AND m.at >= $1) \
+     AND NOT EXISTS (SELECT 1 FROM cases o WHERE o.conversation_id = c.conversation_id \
+         AND (o.status <> 'closed' OR o.closed_at IS NULL OR o.closed_at >= $1))";
+
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
@@ -645,8 +657,13 @@ impl Store {
         now: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<OutboxItem>, StoreError> {
-        /// Held chats named in the query; beyond these, the rest are filtered here.
+        /// Held chats named in the query; the rest are filtered here.
         const NAMED: usize = 200;
+        /// Held chats read at once; past this, each candidate is checked on its own.
+        const HELD: i64 = 10_000;
+        /// Pages of due replies read at most, so one call stays bounded.
+        const PAGES: usize = 50;
+        let wanted = usize::try_from(limit.max(0)).unwrap_or(usize::MAX);
         let mut record = self.begin().await?;
         if self.backend == Backend::Postgres {
             // Index scans only, in index order: with the statistics stale (a table that grew
@@ -658,59 +675,81 @@ impl Store {
             .execute(record.conn().await?)
             .await?;
         }
+        // The chats held back, and from which reply: those held longest first.
         let held: Vec<(String, i64)> = sqlx::query(
             "SELECT chat, MIN(id) AS held_from FROM outbox \
              WHERE channel = $1 AND sent_at IS NULL AND next_attempt_at > $2 \
-             GROUP BY chat LIMIT 10000",
+             GROUP BY chat ORDER BY held_from LIMIT $3",
         )
         .bind(channel)
         .bind(millis(now))
+        .bind(HELD + 1)
         .fetch_all(record.conn().await?)
         .await?
         .iter()
         .map(|r| Ok((r.try_get("chat")?, r.try_get("held_from")?)))
         .collect::<Result<_, sqlx::Error>>()?;
-        // `+next_attempt_at` keeps the planner off the index on that column: the scan walks
-        // the pending replies in id order and stops at `limit`, never sorting a backlog.
-        let mut sql = String::from(
-            "SELECT id, message_id, channel, chat, payload, attempts FROM outbox \
-             WHERE channel = $1 AND sent_at IS NULL AND +next_attempt_at <= $2",
-        );
+        let complete = held.len() <= usize::try_from(HELD).unwrap_or(usize::MAX);
         let named = &held[..held.len().min(NAMED)];
-        for n in 0..named.len() {
-            let at = 4 + 2 * n;
-            sql.push_str(&format!(" AND NOT (chat = ${at} AND id > ${})", at + 1));
-        }
-        // Fetch enough to fill `limit` after the held chats beyond those named are filtered.
-        let extra = i64::try_from(held.len() - named.len()).unwrap_or(i64::MAX);
-        sql.push_str(" ORDER BY id LIMIT $3");
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(channel)
-            .bind(millis(now))
-            .bind(limit.saturating_add(extra.saturating_mul(limit).min(10_000)));
-        for (chat, from) in named {
-            query = query.bind(chat.clone()).bind(*from);
-        }
-        let rows = query.fetch_all(record.conn().await?).await?;
-        record.commit().await?;
         let rest: std::collections::HashMap<&str, i64> = held[named.len()..]
             .iter()
             .map(|(chat, from)| (chat.as_str(), *from))
             .collect();
+        // `+next_attempt_at` keeps the planner off the index on that column: the scan walks
+        // the pending replies in id order from `$3`, never sorting a backlog.
+        let mut sql = String::from(
+            "SELECT id, message_id, channel, chat, payload, attempts FROM outbox \
+             WHERE channel = $1 AND sent_at IS NULL AND +next_attempt_at <= $2 AND id > $3",
+        );
+        for n in 0..named.len() {
+            let at = 5 + 2 * n;
+            sql.push_str(&format!(" AND NOT (chat = ${at} AND id > ${})", at + 1));
+        }
+        sql.push_str(" ORDER BY id LIMIT $4");
         let mut due = Vec::new();
-        for row in rows {
-            let item = outbox_item(&row)?;
-            if rest
-                .get(item.chat.as_str())
-                .is_some_and(|from| item.id > *from)
-            {
-                continue;
+        let mut after = 0_i64;
+        for _ in 0..PAGES {
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(channel)
+                .bind(millis(now))
+                .bind(after)
+                .bind(limit.max(1));
+            for (chat, from) in named {
+                query = query.bind(chat.clone()).bind(*from);
             }
-            due.push(item);
-            if due.len() >= usize::try_from(limit).unwrap_or(usize::MAX) {
+            let rows = query.fetch_all(record.conn().await?).await?;
+            let full_page = rows.len() >= usize::try_from(limit.max(1)).unwrap_or(usize::MAX);
+            for row in rows {
+                let item = outbox_item(&row)?;
+                after = item.id;
+                let held_back = match rest.get(item.chat.as_str()) {
+                    Some(from) => item.id > *from,
+                    // Too many chats held to list: ask about this one.
+                    None if !complete => sqlx::query(
+                        "SELECT 1 AS held FROM outbox WHERE channel = $1 AND chat = $2 \
+                         AND sent_at IS NULL AND next_attempt_at > $3 AND id < $4 LIMIT 1",
+                    )
+                    .bind(channel)
+                    .bind(&item.chat)
+                    .bind(millis(now))
+                    .bind(item.id)
+                    .fetch_optional(record.conn().await?)
+                    .await?
+                    .is_some(),
+                    None => false,
+                };
+                if !held_back {
+                    due.push(item);
+                    if due.len() >= wanted {
+                        break;
+                    }
+                }
+            }
+            if due.len() >= wanted || !full_page {
                 break;
             }
         }
+        record.commit().await?;
         Ok(due)
     }
 
@@ -1267,6 +1306,19 @@ impl Record<'_> {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Whether a conversation may be erased now (checked inside the erasing transaction, so
+    /// a message or an escalation committed since the purge looked cannot be erased with
+    /// it): every complaint closed before `cutoff`, none open, nothing said since.
+    pub async fn erasable(&mut self, conversation: i64, cutoff: i64) -> Result<bool, StoreError> {
+        self.flush().await?;
+        let found = sqlx::query(ERASABLE)
+            .bind(cutoff)
+            .bind(conversation)
+            .fetch_optional(self.conn().await?)
+            .await?;
+        Ok(found.is_some())
+    }
+
     /// The retention purge for one conversation: every message, assessment, reply, event,
     /// alert, note and claim is deleted, the complaints keep only their reference, stage and
     /// dates, the platform's chat id is replaced, and each complaint is added to the
@@ -1452,9 +1504,15 @@ impl Record<'_> {
         self.flush().await?;
         let depth = self.depth + 1;
         let savepoint = format!("SAVEPOINT intake_{depth}");
-        sqlx::raw_sql(sqlx::AssertSqlSafe(savepoint))
+        if let Err(e) = sqlx::raw_sql(sqlx::AssertSqlSafe(savepoint))
             .execute(self.conn().await?)
-            .await?;
+            .await
+        {
+            // The transaction is unusable (PostgreSQL aborts it): it must never commit,
+            // or the messages before this one would be told "received" and be lost.
+            self.broken = true;
+            return Err(e.into());
+        }
         let backend = self.backend;
         let Record { conn, undo, .. } = self;
         let conn: &mut AnyConnection = match conn {
@@ -1518,6 +1576,16 @@ impl Record<'_> {
 
     /// Sends the queued writes.
     async fn flush(&mut self) -> Result<(), StoreError> {
+        let flushed = self.send_writes().await;
+        if flushed.is_err() {
+            // A failed statement at this level leaves the transaction unusable (aborted on
+            // PostgreSQL, perhaps rolled back on SQLite): nothing more runs, nothing commits.
+            self.broken = true;
+        }
+        flushed
+    }
+
+    async fn send_writes(&mut self) -> Result<(), StoreError> {
         let writes = std::mem::take(&mut self.writes);
         match self.backend {
             // One round trip: SQLite runs the statements in order, each taking its own

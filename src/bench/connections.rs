@@ -7,10 +7,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 
-/// Chat pages share this many sessions (a resident with several tabs open): new sessions
-/// are rate-limited, and each page holds its own stream either way.
-const SESSIONS: usize = 20;
-
 /// The served process, killed when dropped.
 struct Served {
     child: Child,
@@ -104,20 +100,20 @@ pub async fn run(n: usize, dir: &std::path::Path) -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let before_pages = served.rss_kib()?;
 
-    let client = reqwest::Client::builder().no_proxy().build()?;
-    let mut cookies = Vec::with_capacity(SESSIONS);
-    for _ in 0..SESSIONS {
-        let page = client.get(format!("{}/chat", served.base)).send().await?;
-        let cookie = super::chat_cookie(&page).context("the chat page set no session")?;
-        cookies.push(cookie);
-    }
     let mut pages = Vec::with_capacity(n);
     for i in 0..n {
-        // One client per page: each page is its own connection, as each tab is.
-        let tab = reqwest::Client::builder().no_proxy().build()?;
+        // Each page is a resident's own tab, from their own address (127.0.0.0/8 is all
+        // loopback): limits per session and per address are not what is measured here.
+        let address: std::net::IpAddr = format!("127.1.{}.{}", i / 250, 1 + i % 250).parse()?;
+        let tab = reqwest::Client::builder()
+            .no_proxy()
+            .local_address(address)
+            .build()?;
+        let page = tab.get(format!("{}/chat", served.base)).send().await?;
+        let cookie = super::chat_cookie(&page).context("the chat page set no session")?;
         let stream = tab
             .get(format!("{}/chat/api/events", served.base))
-            .header("Cookie", &cookies[i % SESSIONS])
+            .header("Cookie", &cookie)
             .send()
             .await?;
         anyhow::ensure!(

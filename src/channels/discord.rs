@@ -97,6 +97,7 @@ pub async fn run(
     let mut failures = 0u32;
     states.starting(CHANNEL);
     loop {
+        let mut connected_for = std::time::Duration::ZERO;
         let http = rest(&token, api_url.as_deref());
         // Ask for the gateway first: when it cannot be had, serenity would fall back to
         // discord.com's own gateway and never look at the configured address again.
@@ -111,8 +112,12 @@ pub async fn run(
         let ended = match client {
             Ok(mut client) => {
                 let shards = client.shard_manager.clone();
+                let started = std::time::Instant::now();
                 tokio::select! {
-                    ended = client.start() => ended.map_err(|e| e.to_string()),
+                    ended = client.start() => {
+                        connected_for = started.elapsed();
+                        ended.map_err(|e| e.to_string())
+                    }
                     () = shutdown.cancelled() => {
                         shards.shutdown_all().await;
                         return;
@@ -121,7 +126,12 @@ pub async fn run(
             }
             Err(e) => Err(e),
         };
-        failures += 1;
+        // A connection that held for a while starts the backoff again from the beginning.
+        failures = if connected_for > std::time::Duration::from_secs(60) {
+            1
+        } else {
+            failures + 1
+        };
         let error = match ended {
             Ok(()) => "the connection ended".to_owned(),
             Err(e) => scrub(&e, token.expose()),

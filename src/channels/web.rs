@@ -70,6 +70,60 @@ pub struct WebChat {
     /// Cancelled when the bot stops: open pages' event streams end (the page reconnects to
     /// the next process), so shutdown does not wait on them.
     shutdown: CancellationToken,
+    /// Live event streams open, per session and per client address: each holds one of the
+    /// server's connections for as long as the page is open, so one client cannot take
+    /// them all.
+    streams: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+/// Open pages one resident's session may have (tabs, a phone and a laptop).
+const STREAMS_PER_SESSION: usize = 10;
+/// Open pages from one client address (a household, an office or a mobile network).
+const STREAMS_PER_ADDRESS: usize = 200;
+
+/// One open event stream, counted under its session and its address until it ends.
+struct OpenStream {
+    streams: Arc<Mutex<HashMap<String, usize>>>,
+    keys: [String; 2],
+}
+
+impl OpenStream {
+    /// Counts a new stream, or `None` if the session or the address has as many as allowed.
+    fn open(chat: &WebChat, session: &str, address: &str) -> Option<OpenStream> {
+        let keys = [format!("session {session}"), format!("address {address}")];
+        let mut open = chat
+            .streams
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = |k: &str| open.get(k).copied().unwrap_or(0);
+        if count(&keys[0]) >= STREAMS_PER_SESSION || count(&keys[1]) >= STREAMS_PER_ADDRESS {
+            return None;
+        }
+        for key in &keys {
+            *open.entry(key.clone()).or_default() += 1;
+        }
+        Some(OpenStream {
+            streams: chat.streams.clone(),
+            keys,
+        })
+    }
+}
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        let mut open = self
+            .streams
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for key in &self.keys {
+            if let Some(n) = open.get_mut(key) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    open.remove(key);
+                }
+            }
+        }
+    }
 }
 
 impl FromRef<WebChat> for Key {
@@ -120,6 +174,7 @@ impl WebChat {
             )),
             secure_cookies,
             shutdown,
+            streams: Arc::default(),
         }
     }
 
@@ -433,26 +488,6 @@ async fn receive(
         Ok(said) => said,
         Err((status, message)) => return problem(status, &message),
     };
-    let (text, input) = match said {
-        Said::Press(key) => {
-            let Some(session) = session_of(&jar) else {
-                return no_session();
-            };
-            // The record keeps the label the bot showed, whatever the client sends with it.
-            let offered = match chat.intake.store.offered_choices(CHANNEL, &session).await {
-                Ok(offered) => offered,
-                Err(e) => return unavailable(&e),
-            };
-            let Some(choice) = offered.into_iter().find(|c| c.key == key) else {
-                return problem(
-                    StatusCode::BAD_REQUEST,
-                    "That choice is not one the bot offered.",
-                );
-            };
-            (choice.label, Input::Choice(key))
-        }
-        Said::Text(text) => (text.clone(), Input::Text(text)),
-    };
     // Sessions are only made by opening the page, so a script cannot mint a new one for
     // every message to get round the limits.
     let Some(session) = session_of(&jar) else {
@@ -471,6 +506,23 @@ async fn receive(
         }
         return (jar, response).into_response();
     }
+    let (text, input) = match said {
+        Said::Press(key) => {
+            // The record keeps the label the bot showed, whatever the client sends with it.
+            let offered = match chat.intake.store.offered_choices(CHANNEL, &session).await {
+                Ok(offered) => offered,
+                Err(e) => return unavailable(&e),
+            };
+            let Some(choice) = offered.into_iter().find(|c| c.key == key) else {
+                return problem(
+                    StatusCode::BAD_REQUEST,
+                    "That choice is not one the bot offered.",
+                );
+            };
+            (choice.label, Input::Choice(key))
+        }
+        Said::Text(text) => (text.clone(), Input::Text(text)),
+    };
     let inbound = Inbound {
         channel: CHANNEL.to_owned(),
         chat: session.clone(),
@@ -516,12 +568,19 @@ struct After {
 
 async fn events(
     State(chat): State<WebChat>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     jar: PrivateCookieJar,
     headers: HeaderMap,
     Query(after): Query<After>,
 ) -> Response {
     let Some(session) = session_of(&jar) else {
         return no_session();
+    };
+    let Some(open) = OpenStream::open(&chat, &session, &peer.ip().to_string()) else {
+        return problem(
+            StatusCode::TOO_MANY_REQUESTS,
+            "This chat is open in too many windows. Close some and reload this one.",
+        );
     };
     let last_event = headers
         .get("last-event-id")
@@ -541,8 +600,13 @@ async fn events(
         .map(ChatEvent::of_line)
         .collect();
     let seen = caught_up.last().map_or(after, |e| e.id);
-    let stream =
-        event_stream(caught_up, live, seen).take_until(chat.shutdown.clone().cancelled_owned());
+    let stream = event_stream(caught_up, live, seen)
+        .take_until(chat.shutdown.clone().cancelled_owned())
+        // Counted while the page holds the stream.
+        .map(move |event| {
+            let _open = &open;
+            event
+        });
     Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response()

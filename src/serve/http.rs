@@ -5,12 +5,14 @@
 //! in the kernel's queue rather than exhausting the process's handles, so the database and
 //! the platforms still get theirs). On shutdown, connections finish their request in flight.
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
+use axum::http::HeaderMap;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
@@ -20,10 +22,35 @@ use tokio_util::sync::CancellationToken;
 use tower::ServiceExt as _;
 
 /// The server's limits.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Limits {
     pub max_connections: usize,
     pub header_timeout: Duration,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Arc<Vec<IpAddr>>,
+}
+
+/// The client a request comes from: the connection's peer, or, when the peer is a trusted
+/// proxy, the nearest address in `X-Forwarded-For` that is not itself a trusted proxy.
+fn client_address(peer: SocketAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> SocketAddr {
+    if !trusted.contains(&peer.ip()) {
+        return peer;
+    }
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    for hop in hops.iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => {}
+            Ok(ip) => return SocketAddr::new(ip, 0),
+            Err(_) => break,
+        }
+    }
+    peer
 }
 
 /// The most connections the process's file handle limit leaves room for: handles are also
@@ -31,7 +58,7 @@ pub struct Limits {
 pub fn connection_cap(wanted: Option<usize>) -> usize {
     let handles = open_files_limit().unwrap_or(1024);
     let room = handles.saturating_sub(128).max(16);
-    wanted.unwrap_or(4096).min(room)
+    wanted.unwrap_or(4096).min(room).max(1)
 }
 
 /// The soft limit on open files (Linux: /proc/self/limits).
@@ -75,18 +102,21 @@ pub async fn serve(
         };
         let app = app.clone();
         let shutdown = shutdown.clone();
+        let trusted = limits.trusted_proxies.clone();
+        let header_timeout = limits.header_timeout;
         tokio::spawn(async move {
             let _permit = permit;
             let service = TowerToHyperService::new(app.map_request(
                 move |mut request: hyper::Request<Incoming>| {
-                    request.extensions_mut().insert(ConnectInfo(peer));
+                    let client = client_address(peer, request.headers(), &trusted);
+                    request.extensions_mut().insert(ConnectInfo(client));
                     request.map(Body::new)
                 },
             ));
             let mut builder = hyper::server::conn::http1::Builder::new();
             builder
                 .timer(TokioTimer::new())
-                .header_read_timeout(limits.header_timeout);
+                .header_read_timeout(header_timeout);
             let connection = builder
                 .serve_connection(TokioIo::new(stream), service)
                 .with_upgrades();
@@ -104,6 +134,8 @@ pub async fn serve(
             }
         });
     }
+    // No new connections while the open ones finish.
+    drop(listener);
     // Every connection holds a permit: all of them back means all closed.
     let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
     if tokio::time::timeout(grace, open.acquire_many(all))

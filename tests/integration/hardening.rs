@@ -169,8 +169,11 @@ async fn a_full_disk_answers_503_and_never_loses_a_received_message() {
 
     // Space returns: every page sends again what it has not seen received.
     std::fs::remove_file(&filler).expect("free the disk");
-    let (status, body) = readiness(&bot.base).await;
-    assert_eq!(status, 200, "ready once there is space: {body}");
+    let base = bot.base.clone();
+    crate::channels::eventually("ready once there is space", WAIT, async || {
+        (readiness(&base).await.0 == 200).then_some(())
+    })
+    .await;
     let again = send_all("again").await;
     for (key, first) in &full {
         let second = again[key];
@@ -907,4 +910,109 @@ async fn connections_and_open_pages_cost_kilobytes_each() {
         each < 64,
         "{each} KiB per connection ({before} KiB before, {after} KiB after)"
     );
+}
+
+/// Behind a trusted reverse proxy, limits count the client the proxy names, not the proxy:
+/// one client flooding through it is refused while another gets the chat; and a client that
+/// is not a trusted proxy cannot dodge the limit by naming other addresses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_trusted_proxy_limits_count_each_client() {
+    use crate::channels::sqlite_in;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = sqlite_in(dir.path());
+    let bot = Bot::start(
+        &database,
+        &dir.path().join("bot.log"),
+        &[("INTAKE_WEB_TRUSTED_PROXIES", "127.0.0.7".to_owned())],
+    )
+    .await;
+    let open = |from: &'static str, forwarded: String| {
+        let base = bot.base.clone();
+        async move {
+            client_from(from)
+                .get(format!("{base}/chat"))
+                .header("X-Forwarded-For", forwarded)
+                .send()
+                .await
+                .expect("page")
+                .status()
+                .as_u16()
+        }
+    };
+    // Through the proxy, one client opens chat after chat until refused.
+    let mut refused = false;
+    for _ in 0..100 {
+        if open("127.0.0.7", "203.0.113.5".to_owned()).await == 429 {
+            refused = true;
+            break;
+        }
+    }
+    assert!(refused, "one client behind the proxy is limited");
+    assert_eq!(
+        open("127.0.0.7", "198.51.100.9".to_owned()).await,
+        200,
+        "another client behind the same proxy is not"
+    );
+    // Not a trusted proxy: the header is ignored, so naming new addresses does not help.
+    let mut refused = false;
+    for n in 0..100 {
+        if open("127.0.0.8", format!("192.0.2.{n}")).await == 429 {
+            refused = true;
+            break;
+        }
+    }
+    assert!(refused, "X-Forwarded-For from an untrusted peer is ignored");
+}
+
+/// Review follow-up to item 7: one session cannot hold the server's connections open with
+/// page after page; past its share it is told, and others still get theirs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_session_cannot_hold_every_connection_open() {
+    use crate::channels::sqlite_in;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = sqlite_in(dir.path());
+    let bot = Bot::start(&database, &dir.path().join("bot.log"), &[]).await;
+    let cookie = session(&bot.base).await;
+    let mut open = Vec::new();
+    let mut refused = None;
+    for _ in 0..20 {
+        let stream = client()
+            .get(format!("{}/chat/api/events", bot.base))
+            .header("Cookie", &cookie)
+            .timeout(Duration::from_secs(600))
+            .send()
+            .await
+            .expect("events");
+        if stream.status() == 429 {
+            refused = Some(stream.text().await.expect("body"));
+            break;
+        }
+        open.push(stream);
+    }
+    let refused = refused.expect("a session opening page after page is limited");
+    assert!(refused.contains("too many windows"), "{refused}");
+    assert_eq!(open.len(), 10);
+    let other = session(&bot.base).await;
+    let stream = client()
+        .get(format!("{}/chat/api/events", bot.base))
+        .header("Cookie", &other)
+        .send()
+        .await
+        .expect("events");
+    assert_eq!(stream.status(), 200, "another resident's page is served");
+    // A page that closes gives its place back.
+    drop(open.pop());
+    crate::channels::eventually("a closed page's place to come back", WAIT, async || {
+        let again = client()
+            .get(format!("{}/chat/api/events", bot.base))
+            .header("Cookie", &cookie)
+            .timeout(Duration::from_secs(600))
+            .send()
+            .await
+            .ok()?;
+        (again.status() == 200).then_some(again)
+    })
+    .await;
 }
