@@ -410,3 +410,47 @@ fn readiness_fails_while_the_record_cannot_take_a_message() {
         store.ready(now).await.expect("ready again");
     });
 }
+
+/// Group commit's savepoints on both databases: a message whose writes fail is undone alone,
+/// the next one in the same transaction is kept, and the commit reports what really happened.
+#[test]
+fn a_failed_message_in_a_group_is_undone_alone() {
+    on_both(|store| async move {
+        let now = at("2026-11-23T10:00:00Z");
+        let mut outer = store.begin().await.expect("begin");
+        let good = outer
+            .conversation("web", "good", "{}", "en-GB", now)
+            .await
+            .expect("conversation");
+        {
+            let mut failing = outer.nested().await.expect("savepoint");
+            // A conversation that does not exist: the database refuses the message.
+            let ghost = intake::store::Conversation {
+                id: 999_999,
+                ..good.clone()
+            };
+            assert!(
+                failing
+                    .inbound(&ghost, &message("g1", "lost", "2026-11-23T10:00:00Z"))
+                    .await
+                    .is_err()
+            );
+            // Dropped without committing: undone when the outer record goes on.
+        }
+        let mut kept = outer.nested().await.expect("the transaction goes on");
+        kept.inbound(&good, &message("k1", "kept", "2026-11-23T10:00:01Z"))
+            .await
+            .expect("inbound")
+            .expect("new");
+        kept.commit().await.expect("release");
+        outer.commit().await.expect("commit");
+        let bodies: Vec<String> = store
+            .transcript(good.id)
+            .await
+            .expect("transcript")
+            .into_iter()
+            .map(|m| m.body)
+            .collect();
+        assert_eq!(bodies, vec!["kept".to_owned()]);
+    });
+}
