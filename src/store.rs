@@ -659,8 +659,8 @@ impl Store {
     ) -> Result<Vec<OutboxItem>, StoreError> {
         /// Held chats named in the query; the rest are filtered here.
         const NAMED: usize = 200;
-        /// Held chats read at once; past this, each candidate is checked on its own.
-        const HELD: i64 = 10_000;
+        /// Waiting replies read at once; past this, each candidate is checked on its own.
+        const HELD: i64 = 50_000;
         /// Pages of due replies read at most, so one call stays bounded.
         const PAGES: usize = 50;
         let wanted = usize::try_from(limit.max(0)).unwrap_or(usize::MAX);
@@ -675,21 +675,37 @@ impl Store {
             .execute(record.conn().await?)
             .await?;
         }
-        // The chats held back, and from which reply: those held longest first.
-        let held: Vec<(String, i64)> = sqlx::query(
-            "SELECT chat, MIN(id) AS held_from FROM outbox \
-             WHERE channel = $1 AND sent_at IS NULL AND next_attempt_at > $2 \
-             GROUP BY chat ORDER BY held_from LIMIT $3",
-        )
-        .bind(channel)
-        .bind(millis(now))
-        .bind(HELD + 1)
-        .fetch_all(record.conn().await?)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get("chat")?, r.try_get("held_from")?)))
-        .collect::<Result<_, sqlx::Error>>()?;
-        let complete = held.len() <= usize::try_from(HELD).unwrap_or(usize::MAX);
+        // The replies waiting to be tried again (a range scan on one index; grouped here, so
+        // no plan can choose to walk every pending reply to group them), and from them the
+        // chats held back and from which reply, those held longest first.
+        // SQLite is told the index outright (it has no planner switches; after ANALYZE it
+        // preferred walking the primary key through every sent reply).
+        let sqlite = self.backend == Backend::Sqlite;
+        let waiting_sql = format!(
+            "SELECT chat, id FROM outbox {} \
+             WHERE channel = $1 AND sent_at IS NULL AND next_attempt_at > $2 LIMIT $3",
+            if sqlite {
+                "INDEXED BY outbox_waiting"
+            } else {
+                ""
+            }
+        );
+        let waiting = sqlx::query(sqlx::AssertSqlSafe(waiting_sql))
+            .bind(channel)
+            .bind(millis(now))
+            .bind(HELD + 1)
+            .fetch_all(record.conn().await?)
+            .await?;
+        let mut first: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+        for row in &waiting {
+            let chat: String = row.try_get("chat")?;
+            let id: i64 = row.try_get("id")?;
+            let from = first.entry(chat).or_insert(id);
+            *from = (*from).min(id);
+        }
+        let mut held: Vec<(String, i64)> = first.into_iter().collect();
+        held.sort_by_key(|(_, from)| *from);
+        let complete = waiting.len() <= usize::try_from(HELD).unwrap_or(usize::MAX);
         let named = &held[..held.len().min(NAMED)];
         let rest: std::collections::HashMap<&str, i64> = held[named.len()..]
             .iter()
@@ -697,9 +713,14 @@ impl Store {
             .collect();
         // `+next_attempt_at` keeps the planner off the index on that column: the scan walks
         // the pending replies in id order from `$3`, never sorting a backlog.
-        let mut sql = String::from(
-            "SELECT id, message_id, channel, chat, payload, attempts FROM outbox \
+        let mut sql = format!(
+            "SELECT id, message_id, channel, chat, payload, attempts FROM outbox {} \
              WHERE channel = $1 AND sent_at IS NULL AND +next_attempt_at <= $2 AND id > $3",
+            if sqlite {
+                "INDEXED BY outbox_pending_in_order"
+            } else {
+                ""
+            }
         );
         for n in 0..named.len() {
             let at = 5 + 2 * n;
