@@ -384,22 +384,10 @@ impl Intake {
         };
         record.event(&conversation, Some(reference), kind, &detail, now);
         // The resident can now ask for stage 2 (after stage 1) in the conversation.
-        // The state as it is now, inside this transaction: a resident's message committed
-        // since the conversation was read must not be overwritten.
-        let current = record
-            .conversation(
-                &conversation.channel,
-                &conversation.chat,
-                "{}",
-                &conversation.locale,
-                now,
-            )
-            .await?;
-        let mut state: State = serde_json::from_str(&current.state).unwrap_or_default();
-        for case in state.cases.iter_mut().filter(|c| c.reference == reference) {
-            case.responded = true;
-        }
-        record.save_state(&current, &serde_json::to_string(&state)?, now);
+        mark_case(&mut record, &conversation, reference, now, |case| {
+            case.responded = true
+        })
+        .await?;
         record.audit(
             staff.id,
             kind,
@@ -555,22 +543,10 @@ impl Intake {
         let detail = json!({ "reason": reason.trim(), "staff": staff.id });
         record.event(&conversation, Some(reference), "closed", &detail, now);
         // The conversation knows: "status" says it is closed.
-        // The state as it is now, inside this transaction: a resident's message committed
-        // since the conversation was read must not be overwritten.
-        let current = record
-            .conversation(
-                &conversation.channel,
-                &conversation.chat,
-                "{}",
-                &conversation.locale,
-                now,
-            )
-            .await?;
-        let mut state: State = serde_json::from_str(&current.state).unwrap_or_default();
-        for case in state.cases.iter_mut().filter(|c| c.reference == reference) {
-            case.closed = true;
-        }
-        record.save_state(&current, &serde_json::to_string(&state)?, now);
+        mark_case(&mut record, &conversation, reference, now, |case| {
+            case.closed = true
+        })
+        .await?;
         record.audit(
             staff.id,
             "close",
@@ -808,6 +784,35 @@ struct Job {
     inbound: Inbound,
     input: Input,
     done: oneshot::Sender<Result<Handled, StoreError>>,
+}
+
+/// Changes what the conversation's dialog state holds about one complaint. The state is
+/// read inside `record`'s transaction: a resident's message committed since the
+/// conversation was first read must not be overwritten.
+async fn mark_case(
+    record: &mut Record<'_>,
+    conversation: &Conversation,
+    reference: &str,
+    now: DateTime<Utc>,
+    change: impl Fn(&mut dialog::CaseSummary),
+) -> Result<(), StoreError> {
+    let current = record
+        .conversation(
+            &conversation.channel,
+            &conversation.chat,
+            "{}",
+            &conversation.locale,
+            now,
+        )
+        .await?;
+    let mut state: State = serde_json::from_str(&current.state).unwrap_or_default();
+    state
+        .cases
+        .iter_mut()
+        .filter(|c| c.reference == reference)
+        .for_each(change);
+    record.save_state(&current, &serde_json::to_string(&state)?, now);
+    Ok(())
 }
 
 /// A message counted as in flight while its sender still holds it.

@@ -53,6 +53,26 @@ impl Drop for SmallDisk {
     }
 }
 
+/// `intake serve` on a fresh SQLite file with `env` (INTAKE_* settings); the folder lasts as
+/// long as the returned guard.
+async fn bot_with(env: &[(&str, String)]) -> (tempfile::TempDir, String, Bot) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = crate::channels::sqlite_in(dir.path());
+    let bot = Bot::start(&database, &dir.path().join("bot.log"), env).await;
+    (dir, database, bot)
+}
+
+/// Opens a page's live event stream with `client`.
+async fn live(client: &reqwest::Client, base: &str, cookie: &str) -> reqwest::Response {
+    client
+        .get(format!("{base}/chat/api/events"))
+        .header("Cookie", cookie)
+        .timeout(Duration::from_secs(600))
+        .send()
+        .await
+        .expect("events")
+}
+
 /// Opens the chat page and returns the session cookie.
 async fn session(base: &str) -> String {
     let page = client()
@@ -295,21 +315,11 @@ async fn a_platform_down_at_start_is_retried_while_the_web_chat_serves() {
 /// committed, and the process exits promptly (orchestrators send SIGKILL after 10 s).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_with_chat_pages_open_stops_promptly_and_keeps_what_was_received() {
-    use crate::channels::sqlite_in;
-
-    let dir = tempfile::tempdir().expect("tempdir");
-    let database = sqlite_in(dir.path());
-    let mut bot = Bot::start(&database, &dir.path().join("bot.log"), &[]).await;
+    let (_dir, database, mut bot) = bot_with(&[]).await;
     let mut streams = Vec::new();
     for _ in 0..5 {
         let cookie = session(&bot.base).await;
-        let stream = client()
-            .get(format!("{}/chat/api/events", bot.base))
-            .header("Cookie", &cookie)
-            .timeout(Duration::from_secs(600))
-            .send()
-            .await
-            .expect("events");
+        let stream = live(&client(), &bot.base, &cookie).await;
         assert_eq!(stream.status(), 200);
         assert_eq!(
             post(&bot.base, &cookie, "m1", "there is mould in the bedroom").await,
@@ -373,12 +383,9 @@ async fn sign_in_from(base: &str, address: &str, email: &str, password: &str) ->
 /// password from a clean address still works.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_sign_ins_neither_swell_memory_nor_lock_staff_out() {
-    use crate::channels::sqlite_in;
     use crate::console::{PASSWORD, add_staff};
 
-    let dir = tempfile::tempdir().expect("tempdir");
-    let database = sqlite_in(dir.path());
-    let bot = Bot::start(&database, &dir.path().join("bot.log"), &[]).await;
+    let (_dir, database, bot) = bot_with(&[]).await;
     let (code, stderr) = add_staff(
         &database,
         "Alex Officer",
@@ -463,11 +470,7 @@ async fn failed_sign_ins_neither_swell_memory_nor_lock_staff_out() {
 /// numbers, never a bare error.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_client_cannot_keep_residents_out_of_the_web_chat() {
-    use crate::channels::sqlite_in;
-
-    let dir = tempfile::tempdir().expect("tempdir");
-    let database = sqlite_in(dir.path());
-    let bot = Bot::start(&database, &dir.path().join("bot.log"), &[]).await;
+    let (_dir, _, bot) = bot_with(&[]).await;
     let flood = client_from("127.0.0.2");
     let mut refused = None;
     for _ in 0..300 {
@@ -627,12 +630,9 @@ fn only_a_complaints_handler_or_a_manager_acts_on_it() {
 /// while a choice the bot never offered is refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn streams_end_at_sign_out_and_presses_keep_the_offered_label() {
-    use crate::channels::sqlite_in;
     use crate::console::{PASSWORD, add_staff, login_form};
 
-    let dir = tempfile::tempdir().expect("tempdir");
-    let database = sqlite_in(dir.path());
-    let bot = Bot::start(&database, &dir.path().join("bot.log"), &[]).await;
+    let (_dir, database, bot) = bot_with(&[]).await;
     let (code, stderr) = add_staff(&database, "Bea Agent", "bea@example.org", "agent", PASSWORD);
     assert_eq!(code, 0, "{stderr}");
 
@@ -766,18 +766,10 @@ async fn streams_end_at_sign_out_and_presses_keep_the_offered_label() {
 async fn half_sent_requests_are_cut_off_and_the_service_answers() {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-    use crate::channels::sqlite_in;
-
-    let dir = tempfile::tempdir().expect("tempdir");
-    let database = sqlite_in(dir.path());
-    let bot = Bot::start(
-        &database,
-        &dir.path().join("bot.log"),
-        &[
-            ("INTAKE_WEB_MAX_CONNECTIONS", "40".to_owned()),
-            ("INTAKE_WEB_HEADER_TIMEOUT_SECONDS", "2".to_owned()),
-        ],
-    )
+    let (_dir, _, bot) = bot_with(&[
+        ("INTAKE_WEB_MAX_CONNECTIONS", "40".to_owned()),
+        ("INTAKE_WEB_HEADER_TIMEOUT_SECONDS", "2".to_owned()),
+    ])
     .await;
     let address = bot.base.trim_start_matches("http://").to_owned();
     // More half-sent requests than the cap allows connections.
@@ -851,20 +843,10 @@ fn a_short_soak_with_kills_loses_and_doubles_nothing() {
 /// under 64 KB each.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_and_open_pages_cost_kilobytes_each() {
-    use crate::channels::sqlite_in;
-
-    let dir = tempfile::tempdir().expect("tempdir");
-    let database = sqlite_in(dir.path());
-    let bot = Bot::start(&database, &dir.path().join("bot.log"), &[]).await;
+    let (_dir, _, bot) = bot_with(&[]).await;
     // A first page and stream, so start-up allocations are behind us.
     let warm = session(&bot.base).await;
-    let _warm_stream = client()
-        .get(format!("{}/chat/api/events", bot.base))
-        .header("Cookie", &warm)
-        .timeout(Duration::from_secs(600))
-        .send()
-        .await
-        .expect("events");
+    let _warm_stream = live(&client(), &bot.base, &warm).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let before = bot.rss_kib();
     let address = bot.base.trim_start_matches("http://").to_owned();
@@ -893,13 +875,7 @@ async fn connections_and_open_pages_cost_kilobytes_each() {
             .and_then(|v| v.split(';').next())
             .expect("session")
             .to_owned();
-        let stream = tab
-            .get(format!("{}/chat/api/events", bot.base))
-            .header("Cookie", cookie)
-            .timeout(Duration::from_secs(600))
-            .send()
-            .await
-            .expect("events");
+        let stream = live(&tab, &bot.base, &cookie).await;
         assert_eq!(stream.status(), 200);
         pages.push(stream);
     }
@@ -917,16 +893,7 @@ async fn connections_and_open_pages_cost_kilobytes_each() {
 /// is not a trusted proxy cannot dodge the limit by naming other addresses.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn behind_a_trusted_proxy_limits_count_each_client() {
-    use crate::channels::sqlite_in;
-
-    let dir = tempfile::tempdir().expect("tempdir");
-    let database = sqlite_in(dir.path());
-    let bot = Bot::start(
-        &database,
-        &dir.path().join("bot.log"),
-        &[("INTAKE_WEB_TRUSTED_PROXIES", "127.0.0.7".to_owned())],
-    )
-    .await;
+    let (_dir, _, bot) = bot_with(&[("INTAKE_WEB_TRUSTED_PROXIES", "127.0.0.7".to_owned())]).await;
     let open = |from: &'static str, forwarded: String| {
         let base = bot.base.clone();
         async move {
@@ -969,22 +936,12 @@ async fn behind_a_trusted_proxy_limits_count_each_client() {
 /// page after page; past its share it is told, and others still get theirs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_session_cannot_hold_every_connection_open() {
-    use crate::channels::sqlite_in;
-
-    let dir = tempfile::tempdir().expect("tempdir");
-    let database = sqlite_in(dir.path());
-    let bot = Bot::start(&database, &dir.path().join("bot.log"), &[]).await;
+    let (_dir, _, bot) = bot_with(&[]).await;
     let cookie = session(&bot.base).await;
     let mut open = Vec::new();
     let mut refused = None;
     for _ in 0..20 {
-        let stream = client()
-            .get(format!("{}/chat/api/events", bot.base))
-            .header("Cookie", &cookie)
-            .timeout(Duration::from_secs(600))
-            .send()
-            .await
-            .expect("events");
+        let stream = live(&client(), &bot.base, &cookie).await;
         if stream.status() == 429 {
             refused = Some(stream.text().await.expect("body"));
             break;
