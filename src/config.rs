@@ -397,6 +397,8 @@ pub enum ConfigError {
     Webhook(String),
     #[error("{0}")]
     Alerts(String),
+    #[error("{0}")]
+    Web(String),
     #[error("database_url {0:?} must start with sqlite: or postgres:")]
     DatabaseUrl(String),
     #[error("the landlord profile is not valid:\n{}", .0.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n"))]
