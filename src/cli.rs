@@ -17,6 +17,8 @@ use crate::service::Intake;
 use crate::store::{Inbound, Store};
 use tokio::io::AsyncBufReadExt;
 
+mod policy;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "intake",
@@ -94,6 +96,11 @@ pub enum Command {
     Export {
         /// The complaint reference, such as C2026-00001.
         reference: String,
+    },
+    /// Fit the policy engine's learned layer, or score the engine on labelled messages.
+    Policy {
+        #[command(subcommand)]
+        action: policy::PolicyCommand,
     },
     /// Manage staff accounts for the console.
     Staff {
@@ -182,6 +189,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
         Command::CheckConfig => check_config(&config),
+        Command::Policy { action } => policy::run(&config, action),
         Command::Staff {
             action: StaffCommand::Add { name, email, role },
         } => {
@@ -445,6 +453,13 @@ fn check_config(config: &Config) -> anyhow::Result<ExitCode> {
                 counts.len(),
                 policy.lexicon().rewrites.len()
             );
+            if let Some(model) = policy.model() {
+                println!(
+                    "# Policy model {}: {}.",
+                    model.version(),
+                    model.header().trained
+                );
+            }
         }
         Err(e) => {
             eprintln!("intake: {e}");

@@ -112,6 +112,9 @@ pub struct PolicyConfig {
     /// A lexicon file whose phrases are added to the shipped ones (estate and contractor
     /// names, local words).
     pub lexicon: Option<PathBuf>,
+    /// A landlord's own learned model (`intake policy train --with-corrections --install`),
+    /// used instead of the shipped one.
+    pub model: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -363,6 +366,7 @@ pub const PLAIN_VARS: &[(&str, &str)] = &[
     ("INTAKE_TELEGRAM_WEBHOOK_URL", "telegram.webhook_url"),
     ("INTAKE_DISCORD_API_URL", "discord.api_url"),
     ("INTAKE_POLICY_LEXICON", "policy.lexicon"),
+    ("INTAKE_POLICY_MODEL", "policy.model"),
     ("INTAKE_LANDLORD_NAME", "landlord.name"),
     ("INTAKE_LANDLORD_HOMES", "landlord.homes"),
 ];
@@ -408,6 +412,8 @@ pub enum ConfigError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("policy.model {}: {message}", path.display())]
+    Model { path: PathBuf, message: String },
     #[error(transparent)]
     Lexicon(#[from] LexiconError),
 }
@@ -588,10 +594,20 @@ impl Config {
                 })?;
             additions.push((path.display().to_string(), text));
         }
-        Ok(Policy::new(
-            Lexicon::build(&additions)?,
-            self.landlord.routes.clone(),
-        ))
+        let policy = Policy::new(Lexicon::build(&additions)?, self.landlord.routes.clone());
+        match &self.policy.model {
+            None => Ok(policy),
+            Some(path) => {
+                let failed = |message: String| ConfigError::Model {
+                    path: path.clone(),
+                    message,
+                };
+                let bytes = std::fs::read(path).map_err(|e| failed(e.to_string()))?;
+                let model = crate::core::policy::Model::from_bytes(&bytes)
+                    .map_err(|e| failed(e.to_string()))?;
+                Ok(policy.with_model(Some(model.into())))
+            }
+        }
     }
 
     /// The database URL with any password replaced, for logs and `check-config`.

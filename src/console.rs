@@ -27,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::channels::{Bucket, Throttle, Wakers};
 use crate::core::case::StageResponse;
+use crate::core::policy::train::Correction;
 use crate::service::{ActionError, CaseError, Intake};
 use crate::staff::{self, InboxFilter, Session};
 
@@ -212,6 +213,10 @@ impl Console {
             .route("/console/conversations/{id}/reply", post(reply))
             .route("/console/conversations/{id}/release", post(release))
             .route("/console/conversations/{id}/notes", post(add_note))
+            .route(
+                "/console/conversations/{id}/messages/{message}/correction",
+                post(correct_assessment),
+            )
             .route("/console/alerts/{id}/acknowledge", post(acknowledge))
             .route("/console/cases/{reference}/respond", post(respond))
             .route("/console/cases/{reference}/extend", post(extend))
@@ -596,6 +601,7 @@ async fn conversation(
         let cases = staff::cases(store, id).await?;
         let audit = staff::audit(store, id).await?;
         let notes = staff::notes(store, id).await?;
+        let corrections = staff::corrections(store, id).await?;
         let holder = match found.claimed_by {
             Some(h) => staff::holder(store, h).await?,
             None => None,
@@ -612,6 +618,14 @@ async fn conversation(
                 Vec::new()
             };
             case_work_view(case, &reference, &actions, &emails, &workers, &excluded);
+        }
+        let mut lines = lines;
+        for line in &mut lines {
+            line.corrections = corrections
+                .iter()
+                .filter(|(m, _)| *m == line.id)
+                .map(|(_, c)| c.clone())
+                .collect();
         }
         Ok::<_, crate::store::StoreError>((lines, events, cases, audit, holder, notes))
     }
@@ -678,8 +692,64 @@ async fn conversation(
             audit => minijinja::Value::from(minijinja::value::Serde(&audit)),
             notes => minijinja::Value::from(minijinja::value::Serde(&notes)),
             standard => minijinja::Value::from(minijinja::value::Serde(&standard)),
+            corrections => correction_choices(),
         },
     )
+}
+
+/// The corrections the console offers on an assessment, as (key, label).
+fn correction_choices() -> Vec<(String, String)> {
+    Correction::all()
+        .iter()
+        .map(|c| (c.key(), c.describe()))
+        .collect()
+}
+
+#[derive(Debug, Deserialize)]
+struct CorrectionForm {
+    csrf: String,
+    correction: String,
+}
+
+/// Staff mark an assessment wrong; the correction is kept as a labelled example for the
+/// landlord's own model (`intake policy train --with-corrections`).
+async fn correct_assessment(
+    State(console): State<Console>,
+    jar: CookieJar,
+    Path((id, message)): Path<(i64, i64)>,
+    Form(form): Form<CorrectionForm>,
+) -> Response {
+    let session = match form_session(&console, &jar, &form.csrf).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let Some(correction) = Correction::from_key(&form.correction) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "Choose what was wrong with the assessment from the list.",
+        )
+            .into_response();
+    };
+    match staff::add_correction(
+        &console.intake.store,
+        id,
+        message,
+        &session.staff,
+        &correction,
+        Utc::now(),
+    )
+    .await
+    {
+        Ok(true) => {
+            Redirect::to(&format!("/console/conversations/{id}#m{message}")).into_response()
+        }
+        Ok(false) => (
+            StatusCode::NOT_FOUND,
+            "There is no such assessed message from the resident in this conversation.",
+        )
+            .into_response(),
+        Err(e) => unavailable(&e),
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -10,6 +10,7 @@ use serde::Serialize;
 use sha2::Digest as _;
 use sqlx::Row;
 
+use crate::core::policy::train::Correction;
 use crate::store::{Store, StoreError, from_millis, millis};
 
 /// What a member of staff may do.
@@ -604,6 +605,8 @@ pub struct StaffLine {
     pub attachments: Vec<String>,
     pub at: DateTime<Utc>,
     pub assessment: Option<serde_json::Value>,
+    /// Staff corrections of the assessment, as "Name: what was wrong".
+    pub corrections: Vec<String>,
 }
 
 /// The lines of a conversation after message `after`, oldest first.
@@ -650,6 +653,7 @@ pub async fn lines(
                     .collect(),
                 at: from_millis(r.try_get("at")?),
                 assessment: assessment.map(|a| serde_json::from_str(&a)).transpose()?,
+                corrections: Vec::new(),
             })
         })
         .collect()
@@ -969,6 +973,70 @@ pub async fn add_note(
         now,
     );
     record.commit().await
+}
+
+/// Records a member of staff's correction of a resident message's assessment. False when
+/// there is no such assessed resident message in the conversation.
+pub async fn add_correction(
+    store: &Store,
+    conversation: i64,
+    message: i64,
+    staff: &StaffMember,
+    correction: &Correction,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let found = sqlx::query(
+        "SELECT m.id FROM messages m JOIN assessments a ON a.message_id = m.id \
+         WHERE m.id = $1 AND m.conversation_id = $2 AND m.direction = 'in'",
+    )
+    .bind(message)
+    .bind(conversation)
+    .fetch_optional(store.pool())
+    .await?;
+    if found.is_none() {
+        return Ok(false);
+    }
+    let mut record = store.begin().await?;
+    record.correction(message, staff.id, correction, now);
+    record.audit(
+        staff.id,
+        "assessment_corrected",
+        Some(conversation),
+        None,
+        &serde_json::json!({ "message": message, "field": correction.field(), "value": correction.value() }),
+        now,
+    );
+    record.commit().await?;
+    Ok(true)
+}
+
+/// The corrections of a conversation's assessments: message id and "Name: what was wrong",
+/// oldest first.
+pub async fn corrections(
+    store: &Store,
+    conversation: i64,
+) -> Result<Vec<(i64, String)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT c.message_id, c.field, c.value, s.name FROM assessment_corrections c \
+         JOIN messages m ON m.id = c.message_id JOIN staff s ON s.id = c.staff_id \
+         WHERE m.conversation_id = $1 ORDER BY c.id",
+    )
+    .bind(conversation)
+    .fetch_all(store.pool())
+    .await?;
+    let mut out = Vec::new();
+    for r in &rows {
+        let field: String = r.try_get("field")?;
+        let value: String = r.try_get("value")?;
+        let name: String = r.try_get("name")?;
+        if let Some(c) = Correction::parse(&field, &value) {
+            out.push((
+                r.try_get("message_id")?,
+                format!("{name}: {}", c.describe()),
+            ));
+        }
+    }
+    Ok(out)
 }
 
 /// A conversation's internal notes, oldest first.

@@ -21,6 +21,7 @@ use sqlx::{Any, AnyConnection, AnyPool, Row};
 use crate::config::redact_url_password as redact;
 use crate::core::dialog::NewCase;
 use crate::core::policy::Assessment;
+use crate::core::policy::train::Correction;
 
 mod case_work;
 pub use case_work::{CaseAction, ResidentEmail, email_address_in};
@@ -154,6 +155,15 @@ pub struct ChatLine {
     pub outbox: Option<i64>,
     pub payload: Option<serde_json::Value>,
     pub sent: bool,
+}
+
+/// A resident message staff corrected the assessment of.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CorrectedMessage {
+    pub message: i64,
+    pub text: String,
+    pub assessed_risks: std::collections::BTreeSet<crate::core::policy::Risk>,
+    pub corrections: Vec<Correction>,
 }
 
 /// A reply waiting to be delivered.
@@ -441,6 +451,47 @@ impl Store {
 
     /// The full record of a complaint (Code 5.12): the case, every message both ways with the
     /// assessment of each inbound one, every event and alert of its conversation.
+    /// Every message staff corrected, with its text, the risks it was assessed with and the
+    /// corrections in the order they were made: the landlord's own labelled examples.
+    pub async fn corrected_messages(&self) -> Result<Vec<CorrectedMessage>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT c.message_id, m.body, a.assessment, c.field, c.value \
+             FROM assessment_corrections c JOIN messages m ON m.id = c.message_id \
+             JOIN assessments a ON a.message_id = c.message_id ORDER BY c.message_id, c.id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let mut out: Vec<CorrectedMessage> = Vec::new();
+        for r in &rows {
+            let message: i64 = r.try_get("message_id")?;
+            let field: String = r.try_get("field")?;
+            let value: String = r.try_get("value")?;
+            let Some(correction) = Correction::parse(&field, &value) else {
+                continue;
+            };
+            if out.last().is_none_or(|m| m.message != message) {
+                let assessment: serde_json::Value =
+                    serde_json::from_str(&r.try_get::<String, _>("assessment")?)?;
+                let risks = assessment["risks"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|r| r.as_str()?.parse().ok())
+                    .collect();
+                out.push(CorrectedMessage {
+                    message,
+                    text: r.try_get("body")?,
+                    assessed_risks: risks,
+                    corrections: Vec::new(),
+                });
+            }
+            if let Some(last) = out.last_mut() {
+                last.corrections.push(correction);
+            }
+        }
+        Ok(out)
+    }
+
     pub async fn export_case(
         &self,
         reference: &str,
@@ -1308,6 +1359,27 @@ impl Record<'_> {
         );
     }
 
+    /// A member of staff marks one field of a message's assessment wrong.
+    pub fn correction(
+        &mut self,
+        message: i64,
+        staff: i64,
+        correction: &Correction,
+        now: DateTime<Utc>,
+    ) {
+        self.queue(
+            "INSERT INTO assessment_corrections (message_id, staff_id, field, value, at) \
+             VALUES ($1, $2, $3, $4, $5)",
+            vec![
+                Value::Int(message),
+                Value::Int(staff),
+                Value::Text(correction.field().to_owned()),
+                Value::Text(correction.value()),
+                Value::Int(millis(now)),
+            ],
+        );
+    }
+
     /// Closes a complaint that has had its final word (a response or an exclusion decision);
     /// false if it was not in that state.
     pub async fn close_case(
@@ -1355,6 +1427,7 @@ impl Record<'_> {
             "DELETE FROM alerts WHERE conversation_id = $1",
             "DELETE FROM outbox WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = $1)",
             "DELETE FROM assessments WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = $1)",
+            "DELETE FROM assessment_corrections WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = $1)",
             "DELETE FROM messages WHERE conversation_id = $1",
             "DELETE FROM events WHERE conversation_id = $1",
             "DELETE FROM notes WHERE conversation_id = $1",

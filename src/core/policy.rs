@@ -8,15 +8,19 @@
 //! decisions (2.5).
 
 mod language;
+pub mod learned;
 mod lexicon;
 mod normalise;
+pub mod train;
 
 use std::collections::BTreeSet;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 pub use language::ENGLISH;
+pub use learned::{Decisions, Model, ModelError, Scores};
 pub use lexicon::{Lexicon, LexiconError, SHIPPED as SHIPPED_LEXICON, Scope, Signal};
 pub use normalise::{Normalised, normalise};
 
@@ -133,6 +137,9 @@ pub struct Assessment {
     /// The Code provisions the assessment relies on.
     pub provisions: BTreeSet<&'static str>,
     pub reasons: Vec<Reason>,
+    /// The version of the learned model that took part ("rules" when none did), so staff and
+    /// the record can say which model assessed each message.
+    pub model: String,
 }
 
 impl Assessment {
@@ -146,11 +153,22 @@ impl Assessment {
     }
 }
 
-/// The engine, built once from the lexicon and the landlord's routes.
+/// The engine, built once from the lexicon, the landlord's routes and the learned model.
 #[derive(Debug, Clone)]
 pub struct Policy {
     lexicon: Lexicon,
     routes: ExclusionRoutes,
+    model: Option<Arc<Model>>,
+}
+
+/// The shipped model, read once.
+pub fn shipped_model() -> Arc<Model> {
+    static SHIPPED: OnceLock<Arc<Model>> = OnceLock::new();
+    SHIPPED
+        .get_or_init(|| {
+            Arc::new(Model::from_bytes(learned::SHIPPED).expect("the shipped model is valid"))
+        })
+        .clone()
 }
 
 /// The longest message assessed in full. Longer ones are assessed on their first part, which
@@ -158,8 +176,23 @@ pub struct Policy {
 pub const MAX_ASSESSED_BYTES: usize = 64 * 1024;
 
 impl Policy {
+    /// The engine with the shipped model.
     pub fn new(lexicon: Lexicon, routes: ExclusionRoutes) -> Policy {
-        Policy { lexicon, routes }
+        Policy {
+            lexicon,
+            routes,
+            model: Some(shipped_model()),
+        }
+    }
+
+    /// The same engine with another model, or with the rules alone (`None`).
+    pub fn with_model(mut self, model: Option<Arc<Model>>) -> Policy {
+        self.model = model;
+        self
+    }
+
+    pub fn model(&self) -> Option<&Model> {
+        self.model.as_deref()
     }
 
     /// The shipped lexicon and every route enabled.
@@ -180,12 +213,92 @@ impl Policy {
         let norm = normalise(message, &self.lexicon.rewrites);
         let hits = Hits::find(&self.lexicon, &norm, message);
         let language = language::recognise(message, &norm, &self.lexicon.english);
+        let Some(model) = &self.model else {
+            return self.read(
+                (&norm, &hits, language),
+                context,
+                None,
+                &Decisions::RULES,
+                &[],
+            );
+        };
+        let rules = self.read(
+            (&norm, &hits, language),
+            context,
+            None,
+            &Decisions::RULES,
+            &[],
+        );
+        let features = model.features_of(&norm, context, hits.present, rule_bits(&rules));
+        let scores = self.model.as_ref().map(|m| m.score_features(&features));
+        let decisions = self
+            .model
+            .as_ref()
+            .map_or(&Decisions::RULES, |m| m.decisions());
+        self.read(
+            (&norm, &hits, language),
+            context,
+            scores.as_ref(),
+            decisions,
+            &features,
+        )
+    }
+
+    /// What the learned heads read of a message: its normal form, the set of lexicon signals
+    /// found in it, and the rules' conclusions (see [`rule_bits`]).
+    pub fn prepare(&self, message: &str, context: &Context) -> (Normalised, u64, u64) {
+        let message = truncate_at_char(message, MAX_ASSESSED_BYTES);
+        let norm = normalise(message, &self.lexicon.rewrites);
+        let hits = Hits::find(&self.lexicon, &norm, message);
+        let language = language::recognise(message, &norm, &self.lexicon.english);
+        let rules = self.read(
+            (&norm, &hits, language),
+            context,
+            None,
+            &Decisions::RULES,
+            &[],
+        );
+        (norm.clone(), hits.present, rule_bits(&rules))
+    }
+
+    /// Assesses one message with given scores and decisions: how training tries decisions on
+    /// scores from models that never saw the message.
+    pub fn assess_scored(
+        &self,
+        message: &str,
+        context: &Context,
+        scores: Option<&Scores>,
+        decisions: &Decisions,
+    ) -> Assessment {
+        let message = truncate_at_char(message, MAX_ASSESSED_BYTES);
+        let norm = normalise(message, &self.lexicon.rewrites);
+        let hits = Hits::find(&self.lexicon, &norm, message);
+        let language = language::recognise(message, &norm, &self.lexicon.english);
+        self.read((&norm, &hits, language), context, scores, decisions, &[])
+    }
+
+    /// The rules, and the learned heads when there are scores, over one message read once:
+    /// its normal form, lexicon hits and language.
+    fn read(
+        &self,
+        (norm, hits, language): (&Normalised, &Hits<'_>, &'static str),
+        context: &Context,
+        scores: Option<&Scores>,
+        decisions: &Decisions,
+        features: &[learned::Feature],
+    ) -> Assessment {
         Reading {
-            hits: &hits,
-            norm: &norm,
+            hits,
+            norm,
             context,
             routes: &self.routes,
             language,
+            learned: scores.map(|s| Learned {
+                scores: s,
+                decisions,
+                model: self.model.as_deref().filter(|_| !features.is_empty()),
+                features,
+            }),
             out: Assessment {
                 dissatisfied: false,
                 intent: Intent::Other,
@@ -195,10 +308,28 @@ impl Policy {
                 language,
                 provisions: BTreeSet::new(),
                 reasons: Vec::new(),
+                model: self
+                    .model
+                    .as_ref()
+                    .filter(|_| scores.is_some())
+                    .map_or_else(|| "rules".to_owned(), |m| m.version().to_owned()),
             },
         }
         .conclude()
     }
+}
+
+/// The rules' conclusions as bits, for the learned heads to weigh: dissatisfied, then one bit
+/// per intent, per route, per risk, and representative.
+pub fn rule_bits(rules: &Assessment) -> u64 {
+    let mut bits = u64::from(rules.dissatisfied);
+    bits |= 1 << (1 + rules.intent as u32);
+    bits |= 1 << (10 + rules.route as u32);
+    for r in &rules.risks {
+        bits |= 1 << (18 + *r as u32);
+    }
+    bits |= u64::from(rules.representative) << 22;
+    bits
 }
 
 /// Hits for the combinations whose every group has a word in one sentence (or clause). Each
@@ -244,7 +375,7 @@ fn combined(lexicon: &Lexicon, norm: &Normalised, grouped: &[(u16, u8, usize, us
     out
 }
 
-fn truncate_at_char(s: &str, max: usize) -> &str {
+pub(crate) fn truncate_at_char(s: &str, max: usize) -> &str {
     if s.len() <= max {
         return s;
     }
@@ -423,7 +554,18 @@ struct Reading<'a> {
     context: &'a Context,
     routes: &'a ExclusionRoutes,
     language: &'static str,
+    learned: Option<Learned<'a>>,
     out: Assessment,
+}
+
+/// The learned heads' scores for the message and how they combine with the rules.
+#[derive(Clone, Copy)]
+struct Learned<'a> {
+    scores: &'a Scores,
+    decisions: &'a Decisions,
+    /// For naming the words behind a learned decision (absent while training chooses).
+    model: Option<&'a Model>,
+    features: &'a [learned::Feature],
 }
 
 impl Reading<'_> {
@@ -448,6 +590,7 @@ impl Reading<'_> {
 
     fn conclude(mut self) -> Assessment {
         self.risks();
+        self.learned_risks();
         if self.language != language::ENGLISH {
             // 5.10: an interpreter is a reasonable adjustment; the words cannot be read here.
             self.out.provisions.insert("5.10");
@@ -459,10 +602,271 @@ impl Reading<'_> {
             return self.out;
         }
         self.representative();
+        self.learned_representative();
+        let (reasons, provisions) = (self.out.reasons.len(), self.out.provisions.clone());
         let dissatisfied = self.dissatisfied();
         self.out.dissatisfied = dissatisfied;
         self.intent_and_route(dissatisfied);
+        if let Some(l) = self.learned {
+            // Dissatisfied: the rules' conclusion (after their routes) and the score, combined
+            // as the model's decision says; a change reads the intent and route again.
+            let rule = self.out.dissatisfied;
+            let hint = learned::hints(self.hits.present)[0];
+            let decided = l
+                .decisions
+                .dissatisfied
+                .decide(rule, hint, l.scores.dissatisfied());
+            if decided != rule {
+                let words = if decided {
+                    self.learned_words(learned::DISSATISFIED)
+                } else {
+                    self.out
+                        .reasons
+                        .iter()
+                        .filter(|r| r.rule == "dissatisfied")
+                        .flat_map(|r| r.words.clone())
+                        .collect()
+                };
+                self.out.reasons.truncate(reasons);
+                self.out.provisions = provisions;
+                self.set(Intent::Other, Route::Complaints);
+                if decided {
+                    // 1.3: whenever a resident is unhappy, the choice to complain is offered.
+                    self.out.provisions.extend(["1.2", "1.3"]);
+                }
+                self.out.reasons.push(Reason {
+                    rule: if decided {
+                        "learned.dissatisfied"
+                    } else {
+                        "learned.not_dissatisfied"
+                    },
+                    provision: decided.then_some("1.2"),
+                    words,
+                });
+                self.out.dissatisfied = decided;
+                self.intent_and_route(decided);
+            }
+            self.learned_route_and_intent(l);
+        }
         self.out
+    }
+
+    /// The resident's words behind a learned head's score, strongest first.
+    fn learned_words(&self, head: usize) -> Vec<String> {
+        match self.learned {
+            Some(Learned {
+                model: Some(model),
+                features,
+                ..
+            }) => model.top_words(features, self.norm, self.hits.message, head, 4),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Drops the reasons whose rule starts with `prefix`, and the provisions only they gave.
+    fn forget(&mut self, prefix: &str) -> Vec<String> {
+        let mut words = Vec::new();
+        let mut dropped = Vec::new();
+        self.out.reasons.retain(|r| {
+            let keep = !r.rule.starts_with(prefix);
+            if !keep {
+                words.extend(r.words.iter().cloned());
+                dropped.extend(r.provision);
+            }
+            keep
+        });
+        for p in dropped {
+            if !self.out.reasons.iter().any(|r| r.provision == Some(p)) {
+                self.out.provisions.remove(p);
+            }
+        }
+        words
+    }
+
+    /// Each risk: the rules' finding and the score, combined as the model's decision says.
+    fn learned_risks(&mut self) {
+        let Some(l) = self.learned else { return };
+        for &risk in Risk::ALL {
+            let rule = self.out.risks.contains(&risk);
+            let hint = learned::hints(self.hits.present)[1 + risk as usize];
+            let decided = l
+                .decisions
+                .risk(risk)
+                .decide(rule, hint, l.scores.risk(risk));
+            if decided == rule {
+                continue;
+            }
+            let (found, doubted, provision) = match risk {
+                Risk::Emergency => ("learned.risk.emergency", "learned.doubts.emergency", None),
+                Risk::HealthSafety => (
+                    "learned.risk.health_safety",
+                    "learned.doubts.health_safety",
+                    None,
+                ),
+                Risk::Safeguarding => (
+                    "learned.risk.safeguarding",
+                    "learned.doubts.safeguarding",
+                    None,
+                ),
+                Risk::Vulnerability => (
+                    "learned.risk.vulnerability",
+                    "learned.doubts.vulnerability",
+                    Some("6.1"),
+                ),
+            };
+            if decided {
+                self.out.risks.insert(risk);
+                let words = self.learned_words(learned::RISKS + risk as usize);
+                self.out.provisions.extend(provision);
+                self.out.reasons.push(Reason {
+                    rule: found,
+                    provision,
+                    words,
+                });
+            } else {
+                self.out.risks.remove(&risk);
+                let words = self.forget(&format!("risk.{risk}"));
+                self.out.reasons.push(Reason {
+                    rule: doubted,
+                    provision: None,
+                    words,
+                });
+            }
+        }
+    }
+
+    /// Whether the writer acts for someone else: rules and score combined (1.3).
+    fn learned_representative(&mut self) {
+        let Some(l) = self.learned else { return };
+        let rule = self.out.representative;
+        let hint = learned::hints(self.hits.present)[5];
+        let decided = l
+            .decisions
+            .representative
+            .decide(rule, hint, l.scores.representative());
+        if decided == rule {
+            return;
+        }
+        self.out.representative = decided;
+        if decided {
+            let words = self.learned_words(learned::REPRESENTATIVE);
+            self.out.provisions.insert("1.3");
+            self.out.reasons.push(Reason {
+                rule: "learned.representative",
+                provision: Some("1.3"),
+                words,
+            });
+        } else {
+            let words = self.forget("representative");
+            self.out.reasons.push(Reason {
+                rule: "learned.doubts.representative",
+                provision: None,
+                words,
+            });
+        }
+    }
+
+    /// Route, then intent: the heads' choice replaces the rules' when it is likely enough,
+    /// among the choices consistent with the other fields. What the case already fixes (1.5,
+    /// 6.8, 6.10: unhappiness with an open request, an open complaint or a stage 1 response)
+    /// stays the rules'.
+    fn learned_route_and_intent(&mut self, l: Learned<'_>) {
+        let dissatisfied = self.out.dissatisfied;
+        let route = Route::ALL
+            .iter()
+            .copied()
+            .filter(|r| *r == Route::Complaints || self.routes.enabled(*r))
+            // 2.2, 2.3: out of time and already decided are about a complaint.
+            .filter(|r| dissatisfied || !matches!(r, Route::OutOfTime | Route::AlreadyDecided))
+            .max_by(|a, b| l.scores.route(*a).total_cmp(&l.scores.route(*b)));
+        if let Some(route) = route
+            && route != self.out.route
+            && l.scores.route(route) >= l.decisions.route.over_rule
+        {
+            self.forget("route.");
+            for p in ["2.1", "2.2", "2.3", "2.5"] {
+                self.out.provisions.remove(p);
+            }
+            self.out.route = route;
+            let provision = match route {
+                Route::Legal | Route::AlreadyDecided => Some("2.2"),
+                Route::OutOfTime => Some("2.3"),
+                _ => None,
+            };
+            if route != Route::Complaints {
+                self.suggestion_only();
+                self.forget("intent.");
+                self.out.intent = match route {
+                    Route::OutOfTime | Route::AlreadyDecided => Intent::Complaint,
+                    _ => Intent::ReportOther,
+                };
+            }
+            let words = self.learned_words(learned::ROUTE + route as usize);
+            self.out.provisions.extend(provision);
+            self.out.reasons.push(Reason {
+                rule: "learned.route",
+                provision,
+                words,
+            });
+        }
+        if self.out.route != Route::Complaints {
+            return;
+        }
+        let ctx = self.context;
+        if dissatisfied
+            && (ctx.open_service_request || ctx.open_complaint || ctx.stage1_response_sent)
+        {
+            return;
+        }
+        let allowed: &[Intent] = if dissatisfied {
+            &[
+                Intent::Complaint,
+                Intent::ServiceRequest,
+                Intent::Escalation,
+            ]
+        } else {
+            &[
+                Intent::ServiceRequest,
+                Intent::Compliment,
+                Intent::Thanks,
+                Intent::Comment,
+                Intent::Enquiry,
+                Intent::Other,
+            ]
+        };
+        let Some(best) = allowed
+            .iter()
+            .copied()
+            .max_by(|a, b| l.scores.intent(*a).total_cmp(&l.scores.intent(*b)))
+        else {
+            return;
+        };
+        let current_allowed = allowed.contains(&self.out.intent);
+        if best == self.out.intent
+            || current_allowed && l.scores.intent(best) < l.decisions.intent.over_rule
+        {
+            return;
+        }
+        self.forget("intent.");
+        self.out.provisions.remove("6.12");
+        self.out.intent = best;
+        let provision = match best {
+            Intent::Complaint => Some("1.2"),
+            Intent::ServiceRequest => Some("1.4"),
+            Intent::Escalation => Some("6.11"),
+            _ => None,
+        };
+        if best == Intent::Escalation {
+            // 6.12: no reasons are needed to go to stage 2.
+            self.out.provisions.insert("6.12");
+        }
+        let words = self.learned_words(learned::INTENT + best as usize);
+        self.out.provisions.extend(provision);
+        self.out.reasons.push(Reason {
+            rule: "learned.intent",
+            provision,
+            words,
+        });
     }
 
     fn risks(&mut self) {

@@ -188,6 +188,91 @@ fn a_landlord_lexicon_extends_the_engine_and_a_broken_one_is_named() {
 }
 
 #[test]
+fn policy_evaluate_scores_a_landlords_own_messages_and_a_bad_model_is_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mine = dir.path().join("ours.jsonl");
+    std::fs::write(
+        &mine,
+        concat!(
+            "{\"id\": \"a\", \"text\": \"I can smell gas in the kitchen\", \"expect\": {\"risks\": [\"emergency\"]}}\n",
+            "{\"id\": \"b\", \"text\": \"third time asking, the boiler is STILL broken\", \"expect\": {\"dissatisfied\": true}}\n",
+            "{\"id\": \"c\", \"text\": \"when is my rent due\", \"expect\": {\"dissatisfied\": false, \"intent\": \"enquiry\"}}\n",
+        ),
+    )
+    .expect("write");
+    let version = intake::core::policy::shipped_model().version().to_owned();
+    let (code, stdout, stderr) = run(
+        intake().args(["policy", "evaluate", "--misses"]).arg(&mine),
+        "",
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains(&format!("Engine: rules and model {version}")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("3 messages"), "{stdout}");
+    for field in ["dissatisfied", "emergency", "intent", "route"] {
+        assert!(stdout.contains(field), "{field}: {stdout}");
+    }
+    let (code, stdout, _) = run(
+        intake()
+            .args(["policy", "evaluate", "--rules-only"])
+            .arg(&mine),
+        "",
+    );
+    assert_eq!(code, 0);
+    assert!(stdout.contains("Engine: the rules alone"), "{stdout}");
+
+    // A bad line is named by file and line; a repeated id is named.
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(
+        &bad,
+        "{\"id\": \"a\", \"text\": \"hi\", \"expect\": {}}\n{\"id\": 2}\n",
+    )
+    .expect("write");
+    let (code, _, stderr) = run(intake().args(["policy", "evaluate"]).arg(&bad), "");
+    assert_eq!(code, 1);
+    assert!(stderr.contains("bad.jsonl:2"), "{stderr}");
+    let (code, _, stderr) = run(
+        intake().args(["policy", "evaluate"]).arg(&mine).arg(&mine),
+        "",
+    );
+    assert_eq!(code, 1);
+    assert!(stderr.contains("the id a is used twice"), "{stderr}");
+
+    // A landlord model is used when configured, and its version is on every assessment.
+    let model = dir.path().join("landlord.model");
+    std::fs::write(&model, intake::core::policy::learned::SHIPPED).expect("write");
+    let (code, stdout, stderr) = run(
+        intake().arg("assess").env("INTAKE_POLICY_MODEL", &model),
+        "{\"id\": 1, \"text\": \"still no boiler\"}\n",
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains(&format!("\"model\":\"{version}\"")),
+        "{stdout}"
+    );
+    // A damaged one stops the bot before it starts, saying which file and why.
+    let mut damaged = intake::core::policy::learned::SHIPPED.to_vec();
+    let last = damaged.len() - 1;
+    damaged[last] ^= 0x55;
+    std::fs::write(&model, damaged).expect("write");
+    let (code, _, stderr) = run(
+        intake()
+            .arg("check-config")
+            .env("INTAKE_POLICY_MODEL", &model),
+        "",
+    );
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("policy.model")
+            && stderr.contains("landlord.model")
+            && stderr.contains("changed or damaged"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn a_landlords_standard_messages_are_checked_before_the_bot_starts() {
     let dir = tempfile::tempdir().expect("tempdir");
     let messages = dir.path().join("standard_messages.toml");

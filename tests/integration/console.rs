@@ -1391,3 +1391,181 @@ async fn case_work_definition_handlers_remedies_and_copies_by_email() {
     })
     .await;
 }
+
+/// Issue 10: staff mark an assessment wrong in the console; the page says which model assessed
+/// each message and who corrected it; the correction is kept as a labelled example, and
+/// `intake policy train --with-corrections` writes a landlord model only if it is no worse on
+/// the blind set.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_correct_an_assessment_and_a_worse_landlord_model_is_never_written() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = sqlite_in(dir.path());
+    let bot = Bot::start(&database, &dir.path().join("bot.log"), &[]).await;
+    let base = bot.base.clone();
+    assert_eq!(
+        add_staff(
+            &database,
+            "Alex Officer",
+            "alex@example.org",
+            "complaints_officer",
+            PASSWORD
+        )
+        .0,
+        0
+    );
+    let resident = Resident::open(&base).await;
+    let words = "thanks for sending the plumber so quickly, all sorted now";
+    resident.send(json!({ "text": words })).await;
+    resident.hears(1, "bot", "").await;
+
+    let cookie = sign_in(&base, "alex@example.org", PASSWORD)
+        .await
+        .expect("signed in");
+    let (status, html) = page(&base, &cookie, "/console/conversations/1").await;
+    assert_eq!(status, 200);
+    let version = intake::core::policy::shipped_model().version().to_owned();
+    assert!(
+        html.contains(&format!("Assessed by: the rules and model {version}")),
+        "{html}"
+    );
+    assert!(html.contains("Mark this assessment wrong"), "{html}");
+    let csrf = csrf_of(&html);
+    let pool = sqlx::SqlitePool::connect(&database).await.expect("db");
+    let message: i64 =
+        sqlx::query("SELECT id FROM messages WHERE direction = 'in' ORDER BY id LIMIT 1")
+            .fetch_one(&pool)
+            .await
+            .expect("the resident's message")
+            .get(0);
+    let path = format!("/console/conversations/1/messages/{message}/correction");
+
+    // Without a session, or with a made-up correction, nothing is kept.
+    let anonymous = no_redirects()
+        .post(format!("{base}{path}"))
+        .form(&[("csrf", csrf.as_str()), ("correction", "dissatisfied:true")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(anonymous.status(), 303);
+    for bad in ["", "dissatisfied:maybe", "colour:blue", "intent:grumble"] {
+        assert_eq!(
+            act(
+                &base,
+                &cookie,
+                &path,
+                &[("csrf", &csrf), ("correction", bad)]
+            )
+            .await,
+            400,
+            "{bad:?}"
+        );
+    }
+    // A bot's line, or another conversation's message, cannot be corrected.
+    let bot_line: i64 =
+        sqlx::query("SELECT id FROM messages WHERE direction = 'out' ORDER BY id LIMIT 1")
+            .fetch_one(&pool)
+            .await
+            .expect("the bot's reply")
+            .get(0);
+    for path in [
+        format!("/console/conversations/1/messages/{bot_line}/correction"),
+        format!("/console/conversations/2/messages/{message}/correction"),
+    ] {
+        assert_eq!(
+            act(
+                &base,
+                &cookie,
+                &path,
+                &[("csrf", &csrf), ("correction", "dissatisfied:true")]
+            )
+            .await,
+            404,
+            "{path}"
+        );
+    }
+    let count = async || -> i64 {
+        sqlx::query("SELECT COUNT(*) FROM assessment_corrections")
+            .fetch_one(&pool)
+            .await
+            .expect("count")
+            .get(0)
+    };
+    assert_eq!(count().await, 0);
+
+    // Two corrections of the same message: both kept, both shown, both audited.
+    for key in ["intent:compliment", "emergency:false"] {
+        assert_eq!(
+            act(
+                &base,
+                &cookie,
+                &path,
+                &[("csrf", &csrf), ("correction", key)]
+            )
+            .await,
+            303
+        );
+    }
+    assert_eq!(count().await, 2);
+    let (_, html) = page(&base, &cookie, "/console/conversations/1").await;
+    assert!(
+        html.contains("Corrected by Alex Officer: Intent should be compliment"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Corrected by Alex Officer: Not an emergency"),
+        "{html}"
+    );
+    let audited: i64 =
+        sqlx::query("SELECT COUNT(*) FROM audit WHERE action = 'assessment_corrected'")
+            .fetch_one(&pool)
+            .await
+            .expect("audit")
+            .get(0);
+    assert_eq!(audited, 2);
+
+    // A model fitted on a tiny corpus plus the correction is worse than the shipped engine on
+    // the blind set, so it is not written.
+    let corpus = dir.path().join("corpus");
+    std::fs::create_dir(&corpus).expect("corpus dir");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let few: String = std::fs::read_to_string(root.join("tests/corpus/complaints.jsonl"))
+        .expect("complaints")
+        .lines()
+        .take(40)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(corpus.join("few.jsonl"), few).expect("write");
+    let out_file = dir.path().join("landlord.model");
+    let train = Command::new(env!("CARGO_BIN_EXE_intake"))
+        .args([
+            "policy",
+            "train",
+            "--with-corrections",
+            "--epochs",
+            "2",
+            "--bits",
+            "10",
+        ])
+        .arg("--corpus")
+        .arg(&corpus)
+        .arg("--blind")
+        .arg(root.join("tests/corpus/blind"))
+        .arg("--out")
+        .arg(&out_file)
+        .env_clear()
+        .env("INTAKE_DATABASE_URL", &database)
+        .output()
+        .expect("intake policy train");
+    let stdout = String::from_utf8_lossy(&train.stdout);
+    assert!(
+        stdout.contains("Messages corrected by staff: 1, added to the 40 of the corpus"),
+        "{stdout}{}",
+        String::from_utf8_lossy(&train.stderr)
+    );
+    assert!(
+        stdout.contains("Not written: the corrected model is worse"),
+        "{stdout}"
+    );
+    assert_eq!(train.status.code(), Some(1));
+    assert!(!out_file.exists(), "a worse model was written");
+}

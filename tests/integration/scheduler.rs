@@ -517,12 +517,30 @@ fn personal_data_is_erased_after_the_retention_period_and_counts_are_kept() {
                 .expect("n")
         };
         assert!(messages().await > 0);
+        // Staff corrected the message's assessment: the correction holds the resident's words
+        // for training, so it goes with them.
+        sqlx::query(
+            "INSERT INTO staff (name, email, role, password_hash, created_at) \
+             VALUES ('Alex', 'alex@example.org', 'manager', 'x', 0)",
+        )
+        .execute(store.pool())
+        .await
+        .expect("staff");
+        let corrected = staff_correction(&store).await;
+        assert_eq!(corrected, 1);
 
         let run = s.run_once(t0 + Duration::days(29)).await.expect("run");
         assert_eq!(run.erased, 0, "not yet");
         let run = s.run_once(t0 + Duration::days(31)).await.expect("run");
         assert_eq!(run.erased, 1);
         assert_eq!(messages().await, 0, "every message erased");
+        let left: i64 = sqlx::query("SELECT COUNT(*) AS n FROM assessment_corrections")
+            .fetch_one(store.pool())
+            .await
+            .expect("count")
+            .try_get("n")
+            .expect("n");
+        assert_eq!(left, 0, "corrections erased with the messages");
         let kept = sqlx::query(
             "SELECT definition, answers, erased_at FROM cases WHERE reference = 'C2026-00050'",
         )
@@ -975,4 +993,38 @@ fn staff_messages_follow_the_residents_choice_of_reply() {
         let run = s.run_once(now + Duration::minutes(10)).await.expect("run");
         assert_eq!(run.emails_sent, 0, "sent once");
     });
+}
+
+/// Marks the first resident message's assessment "not a complaint", as staff would; returns the
+/// number of corrected messages the store then holds.
+async fn staff_correction(store: &intake::store::Store) -> usize {
+    let message: i64 = sqlx::query("SELECT MIN(id) AS id FROM messages WHERE direction = 'in'")
+        .fetch_one(store.pool())
+        .await
+        .expect("message")
+        .try_get("id")
+        .expect("id");
+    let staff: i64 = sqlx::query("SELECT MIN(id) AS id FROM staff")
+        .fetch_one(store.pool())
+        .await
+        .expect("staff")
+        .try_get("id")
+        .expect("id");
+    let mut record = store.begin().await.expect("begin");
+    record.correction(
+        message,
+        staff,
+        &intake::core::policy::train::Correction::Dissatisfied(false),
+        chrono::Utc::now(),
+    );
+    record.commit().await.expect("commit");
+    let corrected = store.corrected_messages().await.expect("corrected");
+    if let Some(m) = corrected.first() {
+        assert!(m.text.contains("boiler"), "{m:?}");
+        assert_eq!(
+            m.corrections,
+            vec![intake::core::policy::train::Correction::Dissatisfied(false)]
+        );
+    }
+    corrected.len()
 }
