@@ -112,7 +112,7 @@ pub struct PolicyConfig {
     /// A lexicon file whose phrases are added to the shipped ones (estate and contractor
     /// names, local words).
     pub lexicon: Option<PathBuf>,
-    /// A landlord's own learned model (`intake policy train --with-corrections --install`),
+    /// A landlord's own learned model (`intake policy train --with-corrections` installs it here),
     /// used instead of the shipped one.
     pub model: Option<PathBuf>,
 }

@@ -27,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::channels::{Bucket, Throttle, Wakers};
 use crate::core::case::StageResponse;
+use crate::core::policy::Risk;
 use crate::core::policy::train::Correction;
 use crate::service::{ActionError, CaseError, Intake};
 use crate::staff::{self, InboxFilter, Session};
@@ -322,7 +323,7 @@ fn restrict_cases(cases: &mut [serde_json::Value]) -> Vec<String> {
 fn restrict_lines(disclosed: &[String], lines: &mut [staff::StaffLine]) {
     let mut disclosed = disclosed.to_vec();
     for line in lines.iter() {
-        if discloses_vulnerability(line.assessment.as_ref()) {
+        if line_discloses(line) {
             let text = line.text.trim().to_lowercase();
             if text.len() > 3 {
                 disclosed.push(text);
@@ -331,14 +332,30 @@ fn restrict_lines(disclosed: &[String], lines: &mut [staff::StaffLine]) {
     }
     for line in lines {
         let text = line.text.to_lowercase();
-        if discloses_vulnerability(line.assessment.as_ref())
-            || disclosed.iter().any(|d| text.contains(d.as_str()))
-        {
+        if line_discloses(line) || disclosed.iter().any(|d| text.contains(d.as_str())) {
             line.text = RESTRICTED.to_owned();
             line.attachments.clear();
             line.assessment = None;
+            line.corrections.clear();
         }
+        // Whether someone thought a line did or did not disclose a support need is itself
+        // about support needs.
+        line.corrections.retain(|c| !c.contains("vulnerability"));
     }
+}
+
+/// Whether a line discloses a vulnerability as the engine or staff read it. Fails safe: the
+/// learned layer doubting the rules' finding, or a correction saying it does, restricts it.
+fn line_discloses(line: &staff::StaffLine) -> bool {
+    let vulnerable = Correction::Risk(Risk::Vulnerability, true).describe();
+    discloses_vulnerability(line.assessment.as_ref())
+        || line.assessment.as_ref().is_some_and(|a| {
+            a["reasons"].as_array().is_some_and(|rs| {
+                rs.iter()
+                    .any(|r| r["rule"] == "learned.doubts.vulnerability")
+            })
+        })
+        || line.corrections.iter().any(|c| c.ends_with(&vulnerable))
 }
 
 /// Whether the engine read a message as disclosing a vulnerability.
@@ -740,10 +757,15 @@ async fn correct_assessment(
     )
     .await
     {
-        Ok(true) => {
+        Ok(staff::Corrected::Recorded) => {
             Redirect::to(&format!("/console/conversations/{id}#m{message}")).into_response()
         }
-        Ok(false) => (
+        Ok(staff::Corrected::Restricted) => (
+            StatusCode::FORBIDDEN,
+            "Only complaints officers and managers see and correct what residents disclose about support needs (Code 5.10).",
+        )
+            .into_response(),
+        Ok(staff::Corrected::NotFound) => (
             StatusCode::NOT_FOUND,
             "There is no such assessed message from the resident in this conversation.",
         )

@@ -10,6 +10,7 @@ use serde::Serialize;
 use sha2::Digest as _;
 use sqlx::Row;
 
+use crate::core::policy::Risk;
 use crate::core::policy::train::Correction;
 use crate::store::{Store, StoreError, from_millis, millis};
 
@@ -975,8 +976,17 @@ pub async fn add_note(
     record.commit().await
 }
 
-/// Records a member of staff's correction of a resident message's assessment. False when
-/// there is no such assessed resident message in the conversation.
+/// What became of a correction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Corrected {
+    Recorded,
+    /// No such assessed resident message in the conversation.
+    NotFound,
+    /// About support needs, which this member of staff's role does not see (5.10).
+    Restricted,
+}
+
+/// Records a member of staff's correction of a resident message's assessment.
 pub async fn add_correction(
     store: &Store,
     conversation: i64,
@@ -984,17 +994,26 @@ pub async fn add_correction(
     staff: &StaffMember,
     correction: &Correction,
     now: DateTime<Utc>,
-) -> Result<bool, StoreError> {
+) -> Result<Corrected, StoreError> {
     let found = sqlx::query(
-        "SELECT m.id FROM messages m JOIN assessments a ON a.message_id = m.id \
+        "SELECT a.assessment FROM messages m JOIN assessments a ON a.message_id = m.id \
          WHERE m.id = $1 AND m.conversation_id = $2 AND m.direction = 'in'",
     )
     .bind(message)
     .bind(conversation)
     .fetch_optional(store.pool())
     .await?;
-    if found.is_none() {
-        return Ok(false);
+    let Some(found) = found else {
+        return Ok(Corrected::NotFound);
+    };
+    if !staff.role.sees_adjustments() {
+        let assessment: String = found.try_get("assessment")?;
+        let about_support = matches!(correction, Correction::Risk(Risk::Vulnerability, _))
+            || assessment.contains("\"vulnerability\"")
+            || assessment.contains("learned.doubts.vulnerability");
+        if about_support {
+            return Ok(Corrected::Restricted);
+        }
     }
     let mut record = store.begin().await?;
     record.correction(message, staff.id, correction, now);
@@ -1007,7 +1026,7 @@ pub async fn add_correction(
         now,
     );
     record.commit().await?;
-    Ok(true)
+    Ok(Corrected::Recorded)
 }
 
 /// The corrections of a conversation's assessments: message id and "Name: what was wrong",

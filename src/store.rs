@@ -449,8 +449,6 @@ impl Store {
             .collect()
     }
 
-    /// The full record of a complaint (Code 5.12): the case, every message both ways with the
-    /// assessment of each inbound one, every event and alert of its conversation.
     /// Every message staff corrected, with its text, the risks it was assessed with and the
     /// corrections in the order they were made: the landlord's own labelled examples.
     pub async fn corrected_messages(&self) -> Result<Vec<CorrectedMessage>, StoreError> {
@@ -492,6 +490,8 @@ impl Store {
         Ok(out)
     }
 
+    /// The full record of a complaint (Code 5.12): the case, every message both ways with the
+    /// assessment of each inbound one, every event and alert of its conversation.
     pub async fn export_case(
         &self,
         reference: &str,

@@ -22,9 +22,11 @@ pub enum PolicyCommand {
         /// The labelled corpus folder.
         #[arg(long, value_name = "DIR", default_value = "tests/corpus")]
         corpus: PathBuf,
-        /// Where to write the model.
-        #[arg(long, value_name = "FILE", default_value = "src/core/policy/model.bin")]
-        out: PathBuf,
+        /// Where to write the model: by default the shipped model's source file, or with
+        /// --with-corrections the configured policy.model (so the landlord's model is installed
+        /// for the next start).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
         #[arg(long, default_value_t = Options::default().seed)]
         seed: u64,
         /// 2^bits rows of weights.
@@ -43,10 +45,9 @@ pub enum PolicyCommand {
         #[arg(long, default_value_t = Options::default().l2, hide = true)]
         l2: f32,
         /// Add the corrections staff made in the console (from the configured database) to the
-        /// corpus, and write the model only if it is no worse than the engine in use on the
-        /// blind set: no more wrong decisions across the headline fields, and no emergency or
-        /// safeguarding concern the engine in use finds is missed. Point policy.model at the
-        /// file to use it.
+        /// corpus, and install the model at policy.model only if it is no worse than the engine
+        /// in use on the blind set: no more wrong decisions across the headline fields, and no
+        /// blind-set emergency or safeguarding concern the engine in use finds is missed.
         #[arg(long)]
         with_corrections: bool,
         /// The blind set the corrected model must be no worse on.
@@ -88,6 +89,13 @@ pub fn run(config: &Config, action: PolicyCommand) -> anyhow::Result<ExitCode> {
             if !(8..=22).contains(&bits) {
                 anyhow::bail!("--bits {bits}: choose 8 to 22");
             }
+            let out = match (out, with_corrections) {
+                (Some(out), _) => out,
+                (None, false) => PathBuf::from("src/core/policy/model.bin"),
+                (None, true) => config.policy.model.clone().context(
+                    "--with-corrections writes the landlord's model to policy.model (INTAKE_POLICY_MODEL); set it, or give --out FILE",
+                )?,
+            };
             let mut lines = read_labelled(std::slice::from_ref(&corpus))?;
             let blind_lines = if with_corrections {
                 let blind_lines =
@@ -146,12 +154,18 @@ pub fn run(config: &Config, action: PolicyCommand) -> anyhow::Result<ExitCode> {
                 let after = train::evaluate(&fitted, &blind_lines);
                 print_report(&current, &before, false);
                 print_report(&fitted, &after, false);
-                if let Some(why) = worse(&before, &after) {
+                if let Some(why) = worse(&before, &after)
+                    .or_else(|| missed_urgent(&current, &fitted, &blind_lines))
+                {
                     println!("Not written: the corrected model is worse on the blind set ({why}).");
                     return Ok(ExitCode::FAILURE);
                 }
             }
-            std::fs::write(&out, training.model.to_bytes())
+            // Written beside, then renamed over: a bot starting meanwhile reads the old model
+            // or the new one, never half of one.
+            let partial = out.with_extension("partial");
+            std::fs::write(&partial, training.model.to_bytes())
+                .and_then(|()| std::fs::rename(&partial, &out))
                 .with_context(|| format!("writing {}", out.display()))?;
             println!(
                 "Model {} written to {} in {:.1} s.",
@@ -219,19 +233,32 @@ fn worse(before: &Report, after: &Report) -> Option<String> {
             + (r.route.1 - r.route.0)
     };
     let (b, a) = (wrong(before), wrong(after));
-    if a > b {
-        return Some(format!("{a} wrong decisions against {b}"));
-    }
-    for risk in [Risk::Emergency, Risk::Safeguarding] {
-        if after.risk(risk).tp < before.risk(risk).tp {
-            return Some(format!(
-                "finds {} {risk} messages against {}",
-                after.risk(risk).tp,
-                before.risk(risk).tp
-            ));
-        }
-    }
-    None
+    (a > b).then(|| format!("{a} wrong decisions against {b}"))
+}
+
+/// The first blind-set emergency or safeguarding concern the engine in use finds and the
+/// corrected model misses, message by message.
+fn missed_urgent(current: &Policy, fitted: &Policy, lines: &[Labelled]) -> Option<String> {
+    use crate::core::policy::Risk;
+    lines.iter().find_map(|line| {
+        let expected = line.expect.risks.as_ref()?;
+        let (before, after) = (
+            current.assess(&line.text, &line.context()),
+            fitted.assess(&line.text, &line.context()),
+        );
+        [Risk::Emergency, Risk::Safeguarding]
+            .into_iter()
+            .find_map(|risk| {
+                (expected.contains(&risk) && before.has_risk(risk) && !after.has_risk(risk)).then(
+                    || {
+                        format!(
+                            "misses the {risk} in {} that the engine in use finds",
+                            line.id
+                        )
+                    },
+                )
+            })
+    })
 }
 
 fn print_report(policy: &Policy, report: &Report, misses: bool) {
@@ -294,4 +321,55 @@ pub fn read_labelled(paths: &[PathBuf]) -> anyhow::Result<Vec<Labelled>> {
         anyhow::bail!("no labelled lines found in {paths:?}");
     }
     Ok(lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::policy::Risk;
+
+    fn report(wrong_dissatisfied: usize, emergencies_found: usize) -> Report {
+        let mut r = Report::default();
+        r.dissatisfied.tp = 50;
+        r.dissatisfied.fn_ = wrong_dissatisfied;
+        r.risks[Risk::Emergency as usize].tp = emergencies_found;
+        r.risks[Risk::Emergency as usize].fn_ = 10 - emergencies_found;
+        r.intent = (90, 100);
+        r.route = (95, 100);
+        r
+    }
+
+    #[test]
+    fn a_corrected_model_is_installed_only_if_no_worse_on_the_blind_set() {
+        let before = report(10, 9);
+        assert_eq!(worse(&before, &report(10, 9)), None, "no worse: installed");
+        assert_eq!(worse(&before, &report(4, 9)), None, "better: installed");
+        let more_wrong = worse(&before, &report(12, 9)).expect("worse");
+        assert!(more_wrong.contains("wrong decisions"), "{more_wrong}");
+    }
+
+    #[test]
+    fn a_corrected_model_that_misses_an_emergency_the_engine_finds_is_refused() {
+        let line = |id: &str, text: &str| Labelled {
+            id: id.into(),
+            text: text.into(),
+            context: Default::default(),
+            expect: train::Expect {
+                risks: Some([Risk::Emergency].into()),
+                ..Default::default()
+            },
+            why: String::new(),
+        };
+        // Danger only the learned layer finds: the rules alone stand in for a corrected model
+        // that lost it.
+        let lines = vec![line(
+            "a",
+            "burning plastic smell from the boiler and it's clicking, I've switched it off",
+        )];
+        let current = Policy::shipped().expect("engine");
+        assert_eq!(missed_urgent(&current, &current, &lines), None);
+        let lost = current.clone().with_model(None);
+        let why = missed_urgent(&current, &lost, &lines).expect("refused");
+        assert!(why.contains("emergency in a"), "{why}");
+    }
 }

@@ -1175,7 +1175,13 @@ fn safety(
         assessment
             .reasons
             .iter()
-            .filter(|r| r.rule.starts_with(rule))
+            // The rules' words, or the words behind the learned layer's finding.
+            .filter(|r| {
+                r.rule.starts_with(rule)
+                    || r.rule
+                        .strip_prefix("learned.")
+                        .is_some_and(|l| l.starts_with(rule))
+            })
             .flat_map(|r| r.words.clone())
             .collect()
     };
@@ -1284,10 +1290,9 @@ fn listen(
     let urgent = assessment.is_urgent();
     // Asking in so many words ("stage 2", "still not happy with your response") after the
     // stage 1 response is a stage 2 request; no reasons are needed (6.12).
-    let asks_stage_two = assessment
-        .reasons
-        .iter()
-        .any(|r| r.rule == "intent.escalation" && r.provision == Some("6.11"));
+    let asks_stage_two = assessment.reasons.iter().any(|r| {
+        matches!(r.rule, "intent.escalation" | "learned.intent") && r.provision == Some("6.11")
+    });
     if asks_stage_two && state.answered_stage_one().is_some() {
         escalate(state, next, env, locale, values, replies, effects);
         return;

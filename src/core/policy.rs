@@ -612,10 +612,12 @@ impl Reading<'_> {
             // as the model's decision says; a change reads the intent and route again.
             let rule = self.out.dissatisfied;
             let hint = learned::hints(self.hits.present)[0];
-            let decided = l
-                .decisions
-                .dissatisfied
-                .decide(rule, hint, l.scores.dissatisfied());
+            // A request in so many words to take a complaint further is never doubted (6.11).
+            let explicit = self.hits.has(Signal::Escalation);
+            let decided = rule && explicit
+                || l.decisions
+                    .dissatisfied
+                    .decide(rule, hint, l.scores.dissatisfied());
             if decided != rule {
                 let words = if decided {
                     self.learned_words(learned::DISSATISFIED)
@@ -644,9 +646,38 @@ impl Reading<'_> {
                     words,
                 });
                 self.out.dissatisfied = decided;
+                let learned_reason = self.out.reasons.len() - 1;
                 self.intent_and_route(decided);
+                if self.out.dissatisfied != decided {
+                    // A route's own rule settled it (a neighbour's noise is not about the
+                    // landlord; a charge challenged is): the learned reason goes.
+                    self.out.reasons.remove(learned_reason);
+                    if !self.out.dissatisfied {
+                        self.out.provisions.remove("1.3");
+                        if !self.out.reasons.iter().any(|r| r.provision == Some("1.2")) {
+                            self.out.provisions.remove("1.2");
+                        }
+                    }
+                }
             }
             self.learned_route_and_intent(l);
+        }
+        // A date more than 12 months ago is always noted for staff, whatever the message was
+        // read as (an escalation, a complaint joining an open one): it may date the matter.
+        // Never a refusal (2.3).
+        if self.out.route != Route::OutOfTime
+            && !self
+                .out
+                .reasons
+                .iter()
+                .any(|r| r.rule == "note.more_than_12_months_ago")
+            && self.out_of_time()
+        {
+            self.because(
+                "note.more_than_12_months_ago",
+                Some("2.3"),
+                &[Signal::PastTime],
+            );
         }
         self.out
     }
@@ -772,6 +803,16 @@ impl Reading<'_> {
     /// stays the rules'.
     fn learned_route_and_intent(&mut self, l: Learned<'_>) {
         let dissatisfied = self.out.dissatisfied;
+        let ctx = self.context;
+        // What the case fixes is the rules' (1.5, 6.8, 6.10 to 6.12), and so is a request
+        // in so many words to take a complaint further.
+        if dissatisfied
+            && (ctx.open_service_request || ctx.open_complaint || ctx.stage1_response_sent)
+            || self.out.intent == Intent::Escalation
+            || self.out.route == Route::AlreadyDecided
+        {
+            return;
+        }
         let route = Route::ALL
             .iter()
             .copied()
@@ -784,7 +825,7 @@ impl Reading<'_> {
             && l.scores.route(route) >= l.decisions.route.over_rule
         {
             self.forget("route.");
-            for p in ["2.1", "2.2", "2.3", "2.5"] {
+            for p in ["2.1", "2.5"] {
                 self.out.provisions.remove(p);
             }
             self.out.route = route;
@@ -810,12 +851,6 @@ impl Reading<'_> {
             });
         }
         if self.out.route != Route::Complaints {
-            return;
-        }
-        let ctx = self.context;
-        if dissatisfied
-            && (ctx.open_service_request || ctx.open_complaint || ctx.stage1_response_sent)
-        {
             return;
         }
         let allowed: &[Intent] = if dissatisfied {

@@ -1568,4 +1568,18 @@ async fn staff_correct_an_assessment_and_a_worse_landlord_model_is_never_written
     );
     assert_eq!(train.status.code(), Some(1));
     assert!(!out_file.exists(), "a worse model was written");
+
+    // With corrections, the model goes to policy.model; without one configured, nothing is
+    // guessed.
+    let unconfigured = Command::new(env!("CARGO_BIN_EXE_intake"))
+        .args(["policy", "train", "--with-corrections"])
+        .arg("--corpus")
+        .arg(&corpus)
+        .env_clear()
+        .env("INTAKE_DATABASE_URL", &database)
+        .output()
+        .expect("intake policy train");
+    assert_eq!(unconfigured.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&unconfigured.stderr);
+    assert!(stderr.contains("policy.model"), "{stderr}");
 }

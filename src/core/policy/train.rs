@@ -534,8 +534,19 @@ pub fn train(base: &Policy, lines: &[Labelled], options: &Options, trained: Stri
 
 /// The binary decision that finds the most while keeping `floor` precision (else the best F1),
 /// over (expected, rules' finding, hint, score) for each message.
-fn best_binary(cases: &[(bool, bool, bool, f32)], floor: f64) -> Binary {
+fn best_binary(cases: &[(bool, bool, bool, f32)], floor: f64, keep_rule: bool) -> Binary {
+    if !cases.iter().any(|c| c.0) {
+        // Nothing to learn from: the rules alone.
+        return Binary::RULES;
+    }
     const WITH_RULE: [f32; 9] = [0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5];
+    // A rule finding of an urgent risk is doubted only when the heads are all but certain it
+    // is wrong: a manager's look costs less than a missed emergency.
+    let with_rules: &[f32] = if keep_rule {
+        &WITH_RULE[..3]
+    } else {
+        &WITH_RULE
+    };
     let grid: Vec<f32> = (4..=39).map(|s| s as f32 * 0.025).chain([2.0]).collect();
     let mut best: Option<(Binary, Counts)> = None;
     let better = |c: &Counts, b: &Counts| {
@@ -547,7 +558,7 @@ fn best_binary(cases: &[(bool, bool, bool, f32)], floor: f64) -> Binary {
             (false, false) => c.f(1.0) > b.f(1.0),
         }
     };
-    for with_rule in WITH_RULE {
+    for &with_rule in with_rules {
         for &with_hint in &grid {
             for &alone in grid.iter().filter(|a| **a >= with_hint) {
                 let d = Binary {
@@ -600,6 +611,7 @@ fn choose_decisions(
                 .map(|d| (d, a.dissatisfied, h[0], s.dissatisfied()))
         }),
         floor("dissatisfied"),
+        false,
     );
     for risk in Risk::ALL {
         *decisions.risk_mut(*risk) = best_binary(
@@ -614,6 +626,7 @@ fn choose_decisions(
                 })
             }),
             floor(risk.as_str()),
+            matches!(risk, Risk::Emergency | Risk::Safeguarding),
         );
     }
     decisions.representative = best_binary(
@@ -623,6 +636,7 @@ fn choose_decisions(
                 .map(|r| (r, a.representative, h[5], s.representative()))
         }),
         floor("representative"),
+        false,
     );
 
     // Route, then intent: the threshold with the best accuracy across the folds.
