@@ -513,14 +513,18 @@ pub async fn inbox_restricted(
     restricted: &str,
 ) -> Result<Vec<InboxRow>, StoreError> {
     let mut rows = inbox(store, filter).await?;
-    // Resident messages the engine read as disclosing a vulnerability, in these rows'
-    // conversations (the ids are integers from the record).
+    // Resident messages the engine read (or staff marked) as disclosing a vulnerability, in
+    // these rows' conversations (the ids are integers from the record). Fails safe: a finding
+    // the learned layer doubted counts.
     if !rows.is_empty() {
         let ids: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
         let disclosing = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT m.conversation_id, m.body FROM messages m \
              JOIN assessments a ON a.message_id = m.id \
-             WHERE m.conversation_id IN ({}) AND a.assessment LIKE '%\"vulnerability\"%'",
+             WHERE m.conversation_id IN ({}) AND (a.assessment LIKE '%\"vulnerability\"%' \
+             OR a.assessment LIKE '%learned.doubts.vulnerability%' \
+             OR EXISTS (SELECT 1 FROM assessment_corrections c WHERE c.message_id = m.id \
+             AND c.field = 'vulnerability' AND c.value = 'true'))",
             ids.join(", ")
         )))
         .fetch_all(store.pool())
@@ -1011,7 +1015,15 @@ pub async fn add_correction(
         let about_support = matches!(correction, Correction::Risk(Risk::Vulnerability, _))
             || assessment.contains("\"vulnerability\"")
             || assessment.contains("learned.doubts.vulnerability");
-        if about_support {
+        let marked: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM assessment_corrections \
+             WHERE message_id = $1 AND field = 'vulnerability' AND value = 'true'",
+        )
+        .bind(message)
+        .fetch_one(store.pool())
+        .await?
+        .try_get("n")?;
+        if about_support || marked > 0 {
             return Ok(Corrected::Restricted);
         }
     }

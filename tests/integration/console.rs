@@ -1523,6 +1523,55 @@ async fn staff_correct_an_assessment_and_a_worse_landlord_model_is_never_written
             .get(0);
     assert_eq!(audited, 2);
 
+    // Support needs (5.10): an agent may not mark them, and once an officer marks the message
+    // as disclosing one, the agent no longer sees its words, in the conversation or the inbox.
+    assert_eq!(
+        add_staff(&database, "Bea Agent", "bea@example.org", "agent", PASSWORD).0,
+        0
+    );
+    let agent = sign_in(&base, "bea@example.org", PASSWORD)
+        .await
+        .expect("agent signed in");
+    let (_, agent_html) = page(&base, &agent, "/console/conversations/1").await;
+    assert!(agent_html.contains("plumber so quickly"), "{agent_html}");
+    let agent_csrf = csrf_of(&agent_html);
+    assert_eq!(
+        act(
+            &base,
+            &agent,
+            &path,
+            &[("csrf", &agent_csrf), ("correction", "vulnerability:true")]
+        )
+        .await,
+        403
+    );
+    assert_eq!(
+        act(
+            &base,
+            &cookie,
+            &path,
+            &[("csrf", &csrf), ("correction", "vulnerability:true")]
+        )
+        .await,
+        303
+    );
+    let (_, agent_html) = page(&base, &agent, "/console/conversations/1").await;
+    assert!(!agent_html.contains("plumber so quickly"), "{agent_html}");
+    assert!(!agent_html.contains("Was a vulnerability"), "{agent_html}");
+    let (_, inbox) = page(&base, &agent, "/console").await;
+    assert!(!inbox.contains("plumber so quickly"), "{inbox}");
+    assert_eq!(
+        act(
+            &base,
+            &agent,
+            &path,
+            &[("csrf", &agent_csrf), ("correction", "dissatisfied:true")]
+        )
+        .await,
+        403,
+        "a line restricted for agents cannot be corrected by one"
+    );
+
     // A model fitted on a tiny corpus plus the correction is worse than the shipped engine on
     // the blind set, so it is not written.
     let corpus = dir.path().join("corpus");
