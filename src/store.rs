@@ -21,7 +21,7 @@ use sqlx::{Any, AnyConnection, AnyPool, Row};
 use crate::config::redact_url_password as redact;
 use crate::core::dialog::NewCase;
 use crate::core::policy::Assessment;
-use crate::core::policy::train::Correction;
+use crate::core::policy::train::{CorpusContext, Correction};
 
 mod case_work;
 pub use case_work::{CaseAction, ResidentEmail, email_address_in};
@@ -162,6 +162,8 @@ pub struct ChatLine {
 pub struct CorrectedMessage {
     pub message: i64,
     pub text: String,
+    /// What was known of the case when the message was assessed.
+    pub context: CorpusContext,
     pub assessed_risks: std::collections::BTreeSet<crate::core::policy::Risk>,
     pub corrections: Vec<Correction>,
 }
@@ -476,9 +478,16 @@ impl Store {
                     .flatten()
                     .filter_map(|r| r.as_str()?.parse().ok())
                     .collect();
+                // Assessments recorded before the context was kept read as an empty case.
+                let context = serde_json::from_value::<crate::core::policy::Context>(
+                    assessment["context"].clone(),
+                )
+                .map(|c| CorpusContext::of(&c))
+                .unwrap_or_default();
                 out.push(CorrectedMessage {
                     message,
                     text: r.try_get("body")?,
+                    context,
                     assessed_risks: risks,
                     corrections: Vec::new(),
                 });

@@ -212,6 +212,7 @@ fn corrected_lines(config: &Config) -> anyhow::Result<Vec<Labelled>> {
             train::corrected_example(
                 format!("corrected-{}", m.message),
                 m.text,
+                m.context,
                 &m.assessed_risks,
                 &m.corrections,
             )

@@ -140,6 +140,9 @@ pub struct Assessment {
     /// The version of the learned model that took part ("rules" when none did), so staff and
     /// the record can say which model assessed each message.
     pub model: String,
+    /// What was known of the case when the message was read: a staff correction of this
+    /// assessment becomes a labelled example with the same context.
+    pub context: Context,
 }
 
 impl Assessment {
@@ -313,6 +316,7 @@ impl Policy {
                     .as_ref()
                     .filter(|_| scores.is_some())
                     .map_or_else(|| "rules".to_owned(), |m| m.version().to_owned()),
+                context: *context,
             },
         }
         .conclude()

@@ -42,6 +42,15 @@ impl CorpusContext {
     fn is_empty(&self) -> bool {
         *self == CorpusContext::default()
     }
+
+    /// What was known of the case, without the day.
+    pub fn of(context: &Context) -> CorpusContext {
+        CorpusContext {
+            open_service_request: context.open_service_request,
+            open_complaint: context.open_complaint,
+            stage1_response_sent: context.stage1_response_sent,
+        }
+    }
 }
 
 /// The expected assessment; a field left out is not scored.
@@ -780,6 +789,7 @@ fn risk_words(risk: Risk) -> &'static str {
 pub fn corrected_example(
     id: String,
     text: String,
+    context: CorpusContext,
     assessed_risks: &BTreeSet<Risk>,
     corrections: &[Correction],
 ) -> Labelled {
@@ -806,7 +816,7 @@ pub fn corrected_example(
     Labelled {
         id,
         text,
-        context: CorpusContext::default(),
+        context,
         expect,
         why: "corrected by staff in the console".to_owned(),
     }
@@ -882,6 +892,10 @@ mod tests {
         let line = corrected_example(
             "corrected-9".into(),
             "the smoke alarm keeps beeping".into(),
+            CorpusContext {
+                stage1_response_sent: true,
+                ..CorpusContext::default()
+            },
             &assessed,
             &[
                 Correction::Dissatisfied(true),
@@ -896,6 +910,7 @@ mod tests {
         );
         assert_eq!(line.expect.risks, Some([Risk::HealthSafety].into()));
         assert_eq!(line.expect.intent, None);
+        assert!(line.context().stage1_response_sent, "read as it was read");
         assert_eq!(line.expect.route, None);
         let back = parse_lines(&serde_json::to_string(&line).expect("json"), "x").expect("parses");
         assert_eq!(back, vec![line]);
