@@ -164,9 +164,13 @@ pub fn run(config: &Config, action: PolicyCommand) -> anyhow::Result<ExitCode> {
             // Written beside, then renamed over: a bot starting meanwhile reads the old model
             // or the new one, never half of one.
             let partial = out.with_extension("partial");
-            std::fs::write(&partial, training.model.to_bytes())
+            if let Err(e) = std::fs::write(&partial, training.model.to_bytes())
                 .and_then(|()| std::fs::rename(&partial, &out))
-                .with_context(|| format!("writing {}", out.display()))?;
+            {
+                // A full disk leaves no half-written file behind; the model in use is untouched.
+                let _ = std::fs::remove_file(&partial);
+                return Err(e).with_context(|| format!("writing {}", out.display()));
+            }
             println!(
                 "Model {} written to {} in {:.1} s.",
                 training.model.version(),

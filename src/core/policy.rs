@@ -212,48 +212,21 @@ impl Policy {
 
     /// Assesses one message.
     pub fn assess(&self, message: &str, context: &Context) -> Assessment {
-        let message = truncate_at_char(message, MAX_ASSESSED_BYTES);
-        let norm = normalise(message, &self.lexicon.rewrites);
-        let hits = Hits::find(&self.lexicon, &norm, message);
-        let language = language::recognise(message, &norm, &self.lexicon.english);
+        let (norm, hits, language) = self.take_in(message);
+        let read = (&norm, &hits, language);
         let Some(model) = &self.model else {
-            return self.read(
-                (&norm, &hits, language),
-                context,
-                None,
-                &Decisions::RULES,
-                &[],
-            );
+            return self.read(read, context, None, &Decisions::RULES, &[]);
         };
-        let rules = self.read(
-            (&norm, &hits, language),
-            context,
-            None,
-            &Decisions::RULES,
-            &[],
-        );
+        let rules = self.read(read, context, None, &Decisions::RULES, &[]);
         let features = model.features_of(&norm, context, hits.present, rule_bits(&rules));
-        let scores = self.model.as_ref().map(|m| m.score_features(&features));
-        let decisions = self
-            .model
-            .as_ref()
-            .map_or(&Decisions::RULES, |m| m.decisions());
-        self.read(
-            (&norm, &hits, language),
-            context,
-            scores.as_ref(),
-            decisions,
-            &features,
-        )
+        let scores = model.score_features(&features);
+        self.read(read, context, Some(&scores), model.decisions(), &features)
     }
 
     /// What the learned heads read of a message: its normal form, the set of lexicon signals
     /// found in it, and the rules' conclusions (see [`rule_bits`]).
     pub fn prepare(&self, message: &str, context: &Context) -> (Normalised, u64, u64) {
-        let message = truncate_at_char(message, MAX_ASSESSED_BYTES);
-        let norm = normalise(message, &self.lexicon.rewrites);
-        let hits = Hits::find(&self.lexicon, &norm, message);
-        let language = language::recognise(message, &norm, &self.lexicon.english);
+        let (norm, hits, language) = self.take_in(message);
         let rules = self.read(
             (&norm, &hits, language),
             context,
@@ -261,7 +234,8 @@ impl Policy {
             &Decisions::RULES,
             &[],
         );
-        (norm.clone(), hits.present, rule_bits(&rules))
+        let present = hits.present;
+        (norm, present, rule_bits(&rules))
     }
 
     /// Assesses one message with given scores and decisions: how training tries decisions on
@@ -273,11 +247,18 @@ impl Policy {
         scores: Option<&Scores>,
         decisions: &Decisions,
     ) -> Assessment {
+        let (norm, hits, language) = self.take_in(message);
+        self.read((&norm, &hits, language), context, scores, decisions, &[])
+    }
+
+    /// One message read once, for the rules and the heads alike: its normal form (of at most
+    /// the first `MAX_ASSESSED_BYTES`), the lexicon's hits and its language.
+    fn take_in<'m>(&self, message: &'m str) -> (Normalised, Hits<'m>, &'static str) {
         let message = truncate_at_char(message, MAX_ASSESSED_BYTES);
         let norm = normalise(message, &self.lexicon.rewrites);
         let hits = Hits::find(&self.lexicon, &norm, message);
         let language = language::recognise(message, &norm, &self.lexicon.english);
-        self.read((&norm, &hits, language), context, scores, decisions, &[])
+        (norm, hits, language)
     }
 
     /// The rules, and the learned heads when there are scores, over one message read once:
