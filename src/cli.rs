@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use crate::config::Config;
 use crate::core::calendar::{Deadlines, HolidayKind};
-use crate::core::dialog::{Dialogs, Input, Reply};
+use crate::core::dialog::{Input, Reply};
 use crate::core::policy::{Context, Policy};
 use crate::service::Intake;
 use crate::store::{Inbound, Store};
@@ -273,7 +273,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             config.validate()?;
             let policy = config.policy()?;
-            let dialogs = Dialogs::load(config.dialogs_dir.as_deref())?;
+            let dialogs = crate::wording::load(config.dialogs_dir.as_deref())?;
             let options = crate::bench::BenchOptions {
                 residents,
                 bare_inserts,
@@ -487,7 +487,7 @@ fn check_config(config: &Config) -> anyhow::Result<ExitCode> {
 
 /// Builds the intake service: the record, the dialogs, the policy and the calendar.
 pub async fn intake_service(config: &Config, policy: Policy) -> anyhow::Result<Intake> {
-    let dialogs = Dialogs::load(config.dialogs_dir.as_deref())?;
+    let dialogs = crate::wording::load(config.dialogs_dir.as_deref())?;
     let store = Store::connect(&config.database_url)
         .await
         .context("opening the database")?;

@@ -16,6 +16,7 @@
 //! - `service`: the intake service: one inbound message, one transaction.
 //! - `staff`: staff accounts, sessions, and what the console reads.
 //! - `store`: the record in SQLite or PostgreSQL, one transaction per inbound message.
+//! - `wording`: reads a landlord's dialog folder for the core's wording.
 
 pub mod bench;
 pub mod channels;
@@ -30,3 +31,4 @@ pub mod service;
 pub mod soak;
 pub mod staff;
 pub mod store;
+pub mod wording;

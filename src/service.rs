@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use crate::core::calendar::{Calendar, Deadlines};
 use crate::core::case::{self, StageResponse};
-use crate::core::dialog::{self, Dialogs, Effect, Env, Input, Reply, State};
+use crate::core::dialog::{self, Dialogs, Effect, Env, Input, Outcome, Reply, State};
 use crate::core::policy::Policy;
 use crate::core::profile::LandlordProfile;
 use crate::staff::StaffMember;
@@ -109,18 +109,15 @@ impl Intake {
             });
         }
 
-        let mut env = self.env(&conversation.locale, now);
-        let mut step = dialog::step(&state, &assessment, input, &env);
-        // A reference is handed out only when a complaint is opened; the step is pure, so it
-        // is simply taken again with the real reference.
-        if step
-            .effects
-            .iter()
-            .any(|e| matches!(e, Effect::OpenCase(_)))
-        {
-            env.next_reference = record.allocate_reference(today.year()).await?;
-            step = dialog::step(&state, &assessment, input, &env);
-        }
+        let env = self.env(&conversation.locale, now);
+        let mut step = match dialog::step(&state, &assessment, input, &env) {
+            Outcome::Done(step) => step,
+            // A reference is handed out only when a complaint is opened, so residents see
+            // references without gaps.
+            Outcome::OpensCase(opening) => {
+                opening.open(record.allocate_reference(today.year()).await?)
+            }
+        };
         // A photo with a caption: the caption is read as words, and the resident is still told
         // the file was received and kept.
         if !inbound.attachments.is_empty() && matches!(input, Input::Text(_)) {
@@ -431,17 +428,16 @@ impl Intake {
         };
         let stage = u8::try_from(stage).unwrap_or(1);
         let already = self.store.extended_days(reference, stage).await?;
-        let (new_due, text) = case::extend(
-            &deadlines,
-            &self.profile,
+        let extension = case::Extension {
             reference,
             stage,
-            due,
+            due_on: due,
             already,
             days,
             reason,
-        )
-        .map_err(|e| CaseError::Refused(e.to_string()))?;
+        };
+        let (new_due, text) = case::extend(&deadlines, &self.profile, &extension)
+            .map_err(|e| CaseError::Refused(e.to_string()))?;
         let copy = self.email_copy(reference).await?;
         let mut record = self.store.begin().await?;
         self.copy_by_email(&mut record, &conversation, reference, &copy, &text, now);
@@ -683,7 +679,6 @@ impl Intake {
                 timescales: &self.profile.timescales,
             },
             now,
-            next_reference: String::new(),
             resume_after: self.resume_after,
         }
     }

@@ -5,7 +5,7 @@
 
 use std::sync::LazyLock;
 
-use intake::core::dialog::{Dialogs, Env, Input, State, step};
+use intake::core::dialog::{Dialogs, Env, Input, Outcome, State, step};
 use intake::core::policy::{Context, Policy};
 use intake::core::profile::LandlordProfile;
 use libfuzzer_sys::fuzz_target;
@@ -21,7 +21,7 @@ static WORLD: LazyLock<World> = LazyLock::new(|| {
     let profile = LandlordProfile::default();
     World {
         policy: Policy::shipped().expect("policy"),
-        dialogs: Dialogs::load(None).expect("dialogs"),
+        dialogs: Dialogs::shipped().expect("dialogs"),
         calendar: profile.calendar(),
         profile,
     }
@@ -48,11 +48,13 @@ fuzz_target!(|data: &[u8]| {
             timescales: &world.profile.timescales,
         },
         now: "2026-12-01T10:00:00Z".parse().expect("now"),
-        next_reference: "C2026-00001".to_owned(),
         resume_after: chrono::Duration::hours(12),
     };
     let assessment = world.policy.assess(said, &Context::default());
-    let next = step(&state, &assessment, &input, &env);
+    let next = match step(&state, &assessment, &input, &env) {
+        Outcome::Done(next) => next,
+        Outcome::OpensCase(opening) => opening.open("C2026-00001".to_owned()),
+    };
     let stored = serde_json::to_string(&next.state).expect("the next state is stored as JSON");
     let _: State = serde_json::from_str(&stored).expect("and read back");
 });

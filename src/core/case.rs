@@ -106,20 +106,35 @@ pub enum ExtensionError {
     TooLong(#[from] ExtensionTooLong),
 }
 
+/// An extension staff ask for: `days` more working days on the stage's response, due
+/// `due_on`, for the resident's complaint `reference`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Extension<'a> {
+    pub reference: &'a str,
+    pub stage: u8,
+    pub due_on: NaiveDate,
+    /// The working days this stage has been extended before: the cap is on the total, not on
+    /// each extension.
+    pub already: u32,
+    pub days: u32,
+    pub reason: &'a str,
+}
+
 /// An extension: the new date and the message that tells the resident, with the reason and
-/// the Ombudsman's details (6.5 at stage 1, 6.16 at stage 2). `already` is the working days
-/// this stage has been extended before: the cap is on the total, not on each extension.
-#[allow(clippy::too_many_arguments)]
+/// the Ombudsman's details (6.5 at stage 1, 6.16 at stage 2).
 pub fn extend(
     deadlines: &Deadlines<'_>,
     profile: &LandlordProfile,
-    reference: &str,
-    stage: u8,
-    due_on: NaiveDate,
-    already: u32,
-    days: u32,
-    reason: &str,
+    extension: &Extension<'_>,
 ) -> Result<(NaiveDate, String), ExtensionError> {
+    let Extension {
+        reference,
+        stage,
+        due_on,
+        already,
+        days,
+        reason,
+    } = *extension;
     let provision = if stage == 2 { "6.16" } else { "6.5" };
     if reason.trim().is_empty() {
         return Err(ExtensionError::NoReason(provision));
@@ -222,34 +237,27 @@ mod tests {
             timescales: &profile.timescales,
         };
         let due = NaiveDate::from_ymd_opt(2026, 12, 23).expect("date");
-        assert_eq!(
-            extend(&deadlines, &profile, "C1", 1, due, 0, 5, " "),
-            Err(ExtensionError::NoReason("6.5"))
-        );
-        assert!(matches!(
+        let ask = |stage, already, days, reason| {
             extend(
                 &deadlines,
                 &profile,
-                "C1",
-                1,
-                due,
-                0,
-                11,
-                "waiting for a contractor"
-            ),
+                &Extension {
+                    reference: "C1",
+                    stage,
+                    due_on: due,
+                    already,
+                    days,
+                    reason,
+                },
+            )
+        };
+        assert_eq!(ask(1, 0, 5, " "), Err(ExtensionError::NoReason("6.5")));
+        assert!(matches!(
+            ask(1, 0, 11, "waiting for a contractor"),
             Err(ExtensionError::TooLong(_))
         ));
-        let (new_due, message) = extend(
-            &deadlines,
-            &profile,
-            "C1",
-            1,
-            due,
-            0,
-            5,
-            "We are waiting for a contractor's report.",
-        )
-        .expect("allowed");
+        let (new_due, message) =
+            ask(1, 0, 5, "We are waiting for a contractor's report.").expect("allowed");
         // Five working days after Wednesday 23 December, across Christmas: Thursday 24, then
         // Tuesday 29, Wednesday 30, Thursday 31 December and Friday 1 January... which is New
         // Year's Day, so Monday 4 January.
@@ -259,12 +267,12 @@ mod tests {
             message.contains("contractor's report") && message.contains(&profile.ombudsman.phone)
         );
         // Stage 2 allows up to 20.
-        assert!(extend(&deadlines, &profile, "C1", 2, due, 0, 20, "complex").is_ok());
-        assert!(extend(&deadlines, &profile, "C1", 2, due, 0, 21, "complex").is_err());
+        assert!(ask(2, 0, 20, "complex").is_ok());
+        assert!(ask(2, 0, 21, "complex").is_err());
         // Two extensions may not together pass the cap.
-        assert!(extend(&deadlines, &profile, "C1", 1, due, 6, 4, "again").is_ok());
+        assert!(ask(1, 6, 4, "again").is_ok());
         assert!(matches!(
-            extend(&deadlines, &profile, "C1", 1, due, 6, 5, "again"),
+            ask(1, 6, 5, "again"),
             Err(ExtensionError::TooLong(_))
         ));
     }

@@ -50,7 +50,7 @@ fn intake(store: Store) -> Intake {
     Intake {
         store,
         policy: Policy::shipped().expect("policy").into(),
-        dialogs: Dialogs::load(None).expect("dialogs").into(),
+        dialogs: Dialogs::shipped().expect("dialogs").into(),
         calendar: profile.calendar().into(),
         profile: profile.into(),
         resume_after: Duration::hours(12),

@@ -343,7 +343,7 @@ fn messages_committed_together_each_stay_whole() {
         let intake = Intake {
             store: store.clone(),
             policy: Policy::shipped().expect("policy").into(),
-            dialogs: Dialogs::load(None).expect("dialogs").into(),
+            dialogs: Dialogs::shipped().expect("dialogs").into(),
             calendar: profile.calendar().into(),
             profile: profile.into(),
             resume_after: Duration::hours(12),

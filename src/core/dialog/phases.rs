@@ -1,0 +1,419 @@
+//! One function per phase of the conversation (`Phase`), and what any phase may say: safety
+//! first, and the status of the resident's complaint.
+
+use std::collections::BTreeMap;
+
+use super::complaint::{acknowledge, add_correction, ask_next, confirm, escalate, start_complaint};
+use super::reading::{command, mentions_complaint, pick};
+use super::types::{Effect, Phase, Reply};
+use super::wording::{Locale, PRIVACY_VERSION, QuestionKind, date};
+use super::{Outcome, Step, Turn};
+use crate::core::policy::{self, Assessment, Intent, Risk, Route};
+
+/// Listening: what the resident says is read for what they want.
+pub(super) fn listen(turn: &Turn<'_>, out: &mut Step) {
+    let (state, assessment, env, text) = (turn.state, turn.assessment, turn.env, &*turn.text);
+    if command(text) == Some("complain") {
+        if out.state.heard.is_empty() {
+            out.state.received_at = Some(env.now);
+        }
+        start_complaint(turn, out);
+        return;
+    }
+    if command(text) == Some("start") {
+        out.replies.push(turn.say("greeting"));
+        return;
+    }
+    if assessment.language != policy::ENGLISH {
+        out.effects.push(Effect::Interpreter {
+            language: assessment.language.to_owned(),
+        });
+        out.replies.push(turn.say("language"));
+        return;
+    }
+    let urgent = assessment.is_urgent();
+    // Asking in so many words ("stage 2", "still not happy with your response") after the
+    // stage 1 response is a stage 2 request; no reasons are needed (6.12).
+    let asks_stage_two = assessment.reasons.iter().any(|r| {
+        matches!(r.rule, "intent.escalation" | "learned.intent") && r.provision == Some("6.11")
+    });
+    if asks_stage_two && state.answered_stage_one().is_some() {
+        escalate(turn, out);
+        return;
+    }
+    if assessment.dissatisfied {
+        out.state.heard = text.to_owned();
+        out.state.received_at = Some(env.now);
+        // 6.8: a related issue before the stage 1 response joins the complaint; after the
+        // response, more unhappiness about it is a stage 2 request (6.12). Only the resident
+        // knows whether it is related, so ask.
+        if let Some(case) = state.open_complaint().or(state.answered_stage_one()) {
+            let mut v = turn.values.clone();
+            v.insert("reference", case.reference.clone());
+            out.replies.push(turn.locale.say("relate", &v));
+            out.state.phase = Phase::Relating {
+                reference: case.reference.clone(),
+            };
+            return;
+        }
+        offer(turn, text, out);
+        return;
+    }
+    match assessment.intent {
+        Intent::ServiceRequest => {
+            out.effects.push(Effect::ServiceRequest {
+                text: text.to_owned(),
+            });
+            out.state.open_service_request = true;
+            if !urgent {
+                out.replies.push(turn.say("service_request"));
+            }
+        }
+        Intent::Compliment => {
+            out.effects.push(Effect::Compliment {
+                text: text.to_owned(),
+            });
+            out.replies.push(turn.say("compliment"));
+        }
+        Intent::Thanks => out.replies.push(turn.say("thanks")),
+        Intent::Comment => {
+            out.effects.push(Effect::Comment {
+                text: text.to_owned(),
+            });
+            out.replies.push(turn.say("comment"));
+        }
+        Intent::Enquiry => {
+            if state.cases.last().is_some() && mentions_complaint(text) {
+                status(turn, out);
+            } else if text.to_lowercase().contains("my complaint") {
+                // None in this chat: say so, and pass the question on, as the complaint
+                // may have been made another way.
+                out.effects.push(Effect::Enquiry {
+                    text: text.to_owned(),
+                });
+                status(turn, out);
+            } else {
+                out.effects.push(Effect::Enquiry {
+                    text: text.to_owned(),
+                });
+                out.replies.push(turn.say("enquiry"));
+            }
+        }
+        Intent::ReportOther => {
+            if let Some(setting) = env.profile.routes.setting(assessment.route) {
+                let mut v = turn.values.clone();
+                v.insert("signpost", setting.signpost.clone());
+                out.replies.push(turn.locale.say("other_route", &v));
+            } else {
+                out.replies.push(turn.say("enquiry"));
+            }
+            out.effects.push(Effect::OtherRoute {
+                route: assessment.route,
+                text: text.to_owned(),
+            });
+        }
+        Intent::Complaint | Intent::Escalation => start_complaint(turn, out),
+        Intent::Other => {
+            if !urgent {
+                out.replies.push(turn.say("other"));
+            }
+        }
+    }
+}
+
+/// Offers the choice to complain (1.3); with a request still open, says it carries on (1.5).
+/// `text` is what the resident said they are unhappy about.
+fn offer(turn: &Turn<'_>, text: &str, out: &mut Step) {
+    let (assessment, env) = (turn.assessment, turn.env);
+    out.state.heard = text.to_owned();
+    out.state.received_at = out.state.received_at.or(Some(env.now));
+    out.state.suggested_route = (assessment.route != Route::Complaints).then_some(assessment.route);
+    if matches!(assessment.intent, Intent::ReportOther)
+        && let Some(setting) = env.profile.routes.setting(assessment.route)
+    {
+        let mut v = turn.values.clone();
+        v.insert("signpost", setting.signpost.clone());
+        out.replies.push(turn.locale.say("other_route", &v));
+        out.effects.push(Effect::OtherRoute {
+            route: assessment.route,
+            text: text.to_owned(),
+        });
+    }
+    let open_request = turn.state.open_service_request;
+    let mut v = turn.values.clone();
+    v.insert("heard", reflect(text));
+    out.replies.push(turn.locale.say(
+        if open_request {
+            "offer_open_request"
+        } else {
+            "offer"
+        },
+        &v,
+    ));
+    out.state.phase = Phase::Offered { open_request };
+    out.effects.push(Effect::Offered);
+}
+
+/// The resident's words, shortened for the offer, so they see they were heard.
+fn reflect(text: &str) -> String {
+    const MAX: usize = 160;
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() <= MAX {
+        return one_line;
+    }
+    let cut: String = one_line.chars().take(MAX).collect();
+    match cut.rfind(' ') {
+        Some(i) => format!("{}…", &cut[..i]),
+        None => format!("{cut}…"),
+    }
+}
+
+/// Offered the choice to complain (1.3): a complaint, a service request, or neither.
+pub(super) fn offered(turn: &Turn<'_>, open_request: bool, out: &mut Step) {
+    let template = if open_request {
+        "offer_open_request"
+    } else {
+        "offer"
+    };
+    let choices = &turn.locale.messages[template].choices;
+    let Some(choice) = pick(choices, turn.input) else {
+        // The resident moved on: listen to what they said instead.
+        out.state.phase = Phase::Listening;
+        listen(turn, out);
+        return;
+    };
+    out.effects.push(Effect::OfferAnswered {
+        choice: choice.key.clone(),
+    });
+    let heard = &turn.state.heard;
+    match choice.key.as_str() {
+        "complaint" => start_complaint(turn, out),
+        "service_request" => {
+            out.effects.push(Effect::Dissatisfaction {
+                heard: heard.clone(),
+                declined: true,
+            });
+            out.effects.push(Effect::ServiceRequest {
+                text: heard.clone(),
+            });
+            out.state.open_service_request = true;
+            out.state.phase = Phase::Listening;
+            out.replies.push(turn.say("service_request"));
+        }
+        _ => {
+            // Seed 000: still logged as an expression of dissatisfaction.
+            out.effects.push(Effect::Dissatisfaction {
+                heard: heard.clone(),
+                declined: true,
+            });
+            out.state.phase = Phase::Listening;
+            out.replies.push(turn.say("declined"));
+        }
+    }
+}
+
+/// Asked whether a new grievance is about the complaint `reference` (6.8): the same issue
+/// joins it before its stage 1 response and asks for stage 2 after it; another issue is
+/// offered as a complaint of its own.
+pub(super) fn relating(turn: &Turn<'_>, reference: &str, out: &mut Step) {
+    let state = turn.state;
+    let mut v = turn.values.clone();
+    v.insert("reference", reference.to_owned());
+    let relate = turn.locale.say("relate", &v);
+    match pick(&relate.choices, turn.input).map(|c| c.key.as_str()) {
+        Some("same") => {
+            out.state.phase = Phase::Listening;
+            if state
+                .open_complaint()
+                .is_some_and(|c| c.reference == reference)
+            {
+                out.effects.push(Effect::JoinCase {
+                    reference: reference.to_owned(),
+                    text: state.heard.clone(),
+                });
+                out.replies.push(turn.locale.say("joined", &v));
+            } else {
+                escalate(turn, out);
+            }
+            out.state.heard.clear();
+        }
+        Some(_) => {
+            out.state.phase = Phase::Listening;
+            offer(turn, &state.heard, out);
+        }
+        None => {
+            out.state.phase = Phase::Listening;
+            listen(turn, out);
+        }
+    }
+}
+
+/// The privacy notice was shown (POLICY.md 7): details are asked only with consent.
+pub(super) fn consent(turn: &Turn<'_>, out: &mut Step) {
+    let choices = &turn.locale.messages["privacy"].choices;
+    match pick(choices, turn.input).map(|c| c.key.as_str()) {
+        Some("yes") => {
+            out.effects.push(Effect::Consent {
+                given: true,
+                wording_version: PRIVACY_VERSION.to_owned(),
+            });
+            out.state.consent_at = Some(turn.env.now);
+            ask_next(turn, 0, out);
+            if matches!(out.state.phase, Phase::Confirming) {
+                out.replies.push(confirm(turn, &out.state));
+            }
+        }
+        Some(_) => {
+            out.effects.push(Effect::Consent {
+                given: false,
+                wording_version: PRIVACY_VERSION.to_owned(),
+            });
+            out.effects.push(Effect::Dissatisfaction {
+                heard: turn.state.heard.clone(),
+                declined: true,
+            });
+            out.state.phase = Phase::Listening;
+            out.replies.push(turn.say("privacy_refused"));
+        }
+        None => out.replies.push(turn.say("privacy")),
+    }
+}
+
+/// Asking complaint question `index`; after a long quiet, the question again with a reminder.
+pub(super) fn asking(turn: &Turn<'_>, index: usize, out: &mut Step) {
+    let q = &turn.locale.questions[index];
+    if turn.idle {
+        let mut v = turn.values.clone();
+        v.insert("question", q.text.clone());
+        out.replies.push(turn.locale.say("resume", &v));
+        if let Some(last) = out.replies.last_mut() {
+            last.choices = q.choices.clone();
+        }
+        return;
+    }
+    let answer = match q.kind {
+        QuestionKind::Text => Some(turn.text.clone()),
+        QuestionKind::Choice => pick(&q.choices, turn.input).map(|c| c.key.clone()),
+    };
+    match answer {
+        Some(a) => {
+            let assessment = turn.assessment;
+            // 2.3: an issue more than 12 months old is never refused here; staff
+            // are told, to use their discretion.
+            let long_ago = assessment.route == Route::OutOfTime
+                || assessment
+                    .reasons
+                    .iter()
+                    .any(|r| r.rule == "note.more_than_12_months_ago");
+            if q.id == "when" && long_ago {
+                out.state.suggested_route = Some(Route::OutOfTime);
+            }
+            out.state.answers.insert(q.id.clone(), a);
+            ask_next(turn, index + 1, out);
+            if matches!(out.state.phase, Phase::Confirming) {
+                out.replies.push(confirm(turn, &out.state));
+            }
+        }
+        None => out.replies.push(turn.locale.ask(index)),
+    }
+}
+
+/// The complaint definition was read back (5.6): yes opens the complaint; anything else
+/// corrects it.
+pub(super) fn confirming(turn: &Turn<'_>, mut out: Step) -> Outcome {
+    let choices = &turn.locale.messages["confirm"].choices;
+    match pick(choices, turn.input).map(|c| c.key.as_str()) {
+        Some("yes") => return Outcome::OpensCase(acknowledge(turn, out)),
+        Some(_) => {
+            out.state.phase = Phase::Correcting;
+            out.replies.push(turn.say("correct"));
+        }
+        None => {
+            // Anything else is taken as a correction to the definition (5.6).
+            add_correction(&mut out.state, &turn.text);
+            out.replies.push(confirm(turn, &out.state));
+        }
+    }
+    Outcome::Done(out)
+}
+
+/// The resident said the definition was wrong: what they say now corrects it (5.6).
+pub(super) fn correcting(turn: &Turn<'_>, out: &mut Step) {
+    add_correction(&mut out.state, &turn.text);
+    out.state.phase = Phase::Confirming;
+    out.replies.push(confirm(turn, &out.state));
+}
+
+/// Emergency numbers and urgent alerts for the risks the message raises, before anything else.
+pub(super) fn safety(
+    assessment: &Assessment,
+    locale: &Locale,
+    values: &BTreeMap<&str, String>,
+    replies: &mut Vec<Reply>,
+    effects: &mut Vec<Effect>,
+) {
+    let words = |rule: &str| -> Vec<String> {
+        assessment
+            .reasons
+            .iter()
+            // The rules' words, or the words behind the learned layer's finding.
+            .filter(|r| {
+                r.rule.starts_with(rule)
+                    || r.rule
+                        .strip_prefix("learned.")
+                        .is_some_and(|l| l.starts_with(rule))
+            })
+            .flat_map(|r| r.words.clone())
+            .collect()
+    };
+    if assessment.has_risk(Risk::Emergency) {
+        replies.push(locale.say("emergency", values));
+        effects.push(Effect::UrgentAlert {
+            risk: Risk::Emergency,
+            words: words("risk.emergency"),
+        });
+    }
+    if assessment.has_risk(Risk::Safeguarding) {
+        replies.push(locale.say("safeguarding", values));
+        effects.push(Effect::UrgentAlert {
+            risk: Risk::Safeguarding,
+            words: words("risk.safeguarding"),
+        });
+    }
+    for (risk, kind) in [
+        (Risk::HealthSafety, "health_safety"),
+        (Risk::Vulnerability, "vulnerability"),
+    ] {
+        if assessment.has_risk(risk) {
+            effects.push(Effect::Alert {
+                kind: kind.to_owned(),
+                detail: words(&format!("risk.{kind}")).join(", "),
+            });
+        }
+    }
+}
+
+/// Where the resident's latest complaint is, or that this chat has none.
+pub(super) fn status(turn: &Turn<'_>, out: &mut Step) {
+    match turn.state.cases.last() {
+        Some(case) => {
+            let mut v = turn.values.clone();
+            v.insert("reference", case.reference.clone());
+            v.insert("stage", case.stage.to_string());
+            v.insert(
+                "status",
+                if case.closed {
+                    "we have sent our response and closed the complaint".to_owned()
+                } else if case.responded {
+                    "we have sent our response".to_owned()
+                } else {
+                    "we are looking into it".to_owned()
+                },
+            );
+            v.insert("received", date(case.received_on));
+            v.insert("due", date(case.due_on));
+            out.replies.push(turn.locale.say("status", &v));
+        }
+        None => out.replies.push(turn.say("no_case")),
+    }
+}

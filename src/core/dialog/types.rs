@@ -1,0 +1,228 @@
+//! The dialog's types: what the resident sends, where the conversation is, what it replies and
+//! what it asks the shell to record.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::core::policy::{self, Risk, Route};
+
+/// A reply: text, and choices to offer as buttons or numbered options.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reply {
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<Choice>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Choice {
+    pub key: String,
+    pub label: String,
+}
+
+/// What the resident sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    Text(String),
+    /// A button pressed (its key).
+    Choice(String),
+    /// A photo, document or voice note, kept in the record.
+    Attachment,
+    /// Something the bot cannot read (a sticker, a location).
+    Unsupported,
+}
+
+/// Where the conversation is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "phase", rename_all = "snake_case")]
+pub enum Phase {
+    #[default]
+    Listening,
+    /// The choice to complain was offered (1.3).
+    Offered { open_request: bool },
+    /// Asked whether a new grievance is about an existing complaint (6.8).
+    Relating { reference: String },
+    /// The privacy notice was shown.
+    Consent,
+    /// Asking complaint question `index`.
+    Asking { index: usize },
+    /// The complaint definition was read back (5.6).
+    Confirming,
+    /// The resident is correcting the definition.
+    Correcting,
+}
+
+/// A complaint this conversation made, as the resident can ask about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseSummary {
+    pub reference: String,
+    pub stage: u8,
+    pub received_on: NaiveDate,
+    pub acknowledged_on: NaiveDate,
+    pub due_on: NaiveDate,
+    /// Whether the response for the current stage has been sent (by staff).
+    pub responded: bool,
+    /// Closed by staff after its final word; the retention period runs from then.
+    #[serde(default)]
+    pub closed: bool,
+}
+
+/// The conversation's state, kept between messages.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+    #[serde(flatten)]
+    pub phase: Phase,
+    /// What the resident first said, reflected back in the offer.
+    #[serde(default)]
+    pub heard: String,
+    #[serde(default)]
+    pub received_at: Option<DateTime<Utc>>,
+    /// The route the engine suggested for staff to confirm (2.5).
+    #[serde(default)]
+    pub suggested_route: Option<Route>,
+    #[serde(default)]
+    pub answers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub consent_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub cases: Vec<CaseSummary>,
+    #[serde(default)]
+    pub open_service_request: bool,
+    #[serde(default)]
+    pub last_message_at: Option<DateTime<Utc>>,
+    /// When a complaint left half-finished was logged for staff, so it is logged once.
+    #[serde(default)]
+    pub half_finished_logged_at: Option<DateTime<Utc>>,
+}
+
+impl State {
+    /// The complaint at stage 1 still waiting for its response, if any.
+    pub fn open_complaint(&self) -> Option<&CaseSummary> {
+        self.cases
+            .iter()
+            .rev()
+            .find(|c| c.stage == 1 && !c.responded)
+    }
+
+    /// The complaint whose stage 1 response was sent, so stage 2 can be asked for.
+    pub fn answered_stage_one(&self) -> Option<&CaseSummary> {
+        self.cases
+            .iter()
+            .rev()
+            .find(|c| c.stage == 1 && c.responded)
+    }
+
+    /// Whether the resident stopped part way through making a complaint.
+    pub fn half_finished(&self) -> bool {
+        matches!(
+            self.phase,
+            Phase::Offered { .. }
+                | Phase::Relating { .. }
+                | Phase::Consent
+                | Phase::Asking { .. }
+                | Phase::Confirming
+                | Phase::Correcting
+        )
+    }
+
+    /// The context the policy engine needs (1.5, 6.8, 6.10).
+    pub fn policy_context(&self, today: NaiveDate) -> policy::Context {
+        policy::Context {
+            open_service_request: self.open_service_request,
+            open_complaint: self.open_complaint().is_some(),
+            stage1_response_sent: self.answered_stage_one().is_some(),
+            today: Some(today),
+        }
+    }
+}
+
+/// Something to record or do, in the same transaction as the replies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "effect", rename_all = "snake_case")]
+pub enum Effect {
+    /// An emergency or safeguarding concern: a manager, at once, at any hour.
+    UrgentAlert {
+        risk: Risk,
+        words: Vec<String>,
+    },
+    /// Health and safety, vulnerability, a stage 2 request: a manager, in working hours.
+    Alert {
+        kind: String,
+        detail: String,
+    },
+    /// The resident asked for a person.
+    HandOver,
+    /// The choice to complain was offered (1.3), and later what was chosen.
+    Offered,
+    OfferAnswered {
+        choice: String,
+    },
+    /// Unhappy but no complaint wanted: logged, no escalation needed (seed 000).
+    Dissatisfaction {
+        heard: String,
+        declined: bool,
+    },
+    ServiceRequest {
+        text: String,
+    },
+    Compliment {
+        text: String,
+    },
+    Comment {
+        text: String,
+    },
+    Enquiry {
+        text: String,
+    },
+    /// A matter for another route, for staff to confirm (2.5).
+    OtherRoute {
+        route: Route,
+        text: String,
+    },
+    Consent {
+        given: bool,
+        wording_version: String,
+    },
+    OpenCase(NewCase),
+    /// A related issue joining a complaint before its stage 1 response (6.8).
+    JoinCase {
+        reference: String,
+        text: String,
+    },
+    /// Stage 2 asked for (6.11, 6.12).
+    Escalate {
+        reference: String,
+        requested_at: DateTime<Utc>,
+        acknowledged_on: NaiveDate,
+        due_on: NaiveDate,
+    },
+    Interpreter {
+        language: String,
+    },
+    PrivacyRequest {
+        kind: PrivacyKind,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewCase {
+    pub reference: String,
+    pub received_at: DateTime<Utc>,
+    pub acknowledged_on: NaiveDate,
+    pub due_on: NaiveDate,
+    pub definition: String,
+    pub answers: BTreeMap<String, String>,
+    /// A route other than complaints that staff should confirm or reject (2.4, 2.5).
+    pub suggested_route: Option<Route>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrivacyKind {
+    Withdraw,
+    Erase,
+    Access,
+}
