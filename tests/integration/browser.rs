@@ -7,7 +7,6 @@
 //! Needs /usr/bin/chromium and /usr/bin/chromedriver (Debian's `chromium` and
 //! `chromium-driver`); `.ci/test` (the README's test command) installs them.
 
-use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -15,9 +14,12 @@ use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use sqlx::Row;
 
-use crate::channels::{Bot, client, eventually, free_port, sqlite_in};
+use crate::helpers::resident::{from, shown, text};
+use crate::helpers::serve::print_tail;
+use crate::helpers::{
+    Bot, PASSWORD, Resident, add_account, client, count, eventually, free_port, sqlite_in,
+};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -27,7 +29,6 @@ const WAIT: Duration = Duration::from_secs(30);
 
 const NAME: &str = "Alex Officer";
 const EMAIL: &str = "alex@example.org";
-const PASSWORD: &str = "correct horse battery staple";
 /// The resident's conversation in the inbox.
 const CONVERSATION: &str = "a.conversation[data-chat^=\"web:\"]";
 
@@ -108,12 +109,7 @@ impl Drop for ChromeDriver {
         let _ = self.child.kill();
         let _ = self.child.wait();
         if std::thread::panicking() {
-            let log = self.log_text();
-            let tail: Vec<&str> = log.lines().rev().take(20).collect();
-            eprintln!("--- chromedriver's log (last lines) ---");
-            for line in tail.into_iter().rev() {
-                eprintln!("{line}");
-            }
+            print_tail("chromedriver's log", &self.log_text(), 20);
         }
     }
 }
@@ -410,137 +406,6 @@ fn path_of<'a>(url: &'a str, base: &str) -> &'a str {
         .unwrap_or_default()
 }
 
-/// The resident, in the web chat's JSON API.
-struct Resident {
-    base: String,
-    cookie: String,
-}
-
-impl Resident {
-    /// Opens the chat page, which starts a session.
-    async fn open(base: &str) -> Resident {
-        let page = client()
-            .get(format!("{base}/chat"))
-            .send()
-            .await
-            .expect("the chat page");
-        assert_eq!(page.status(), 200);
-        let cookie = page
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("intake_chat="))
-            .map(|v| v.split(';').next().unwrap_or_default().to_owned())
-            .expect("the chat's session cookie");
-        Resident {
-            base: base.to_owned(),
-            cookie,
-        }
-    }
-
-    async fn say(&self, text: &str) {
-        let response = client()
-            .post(format!("{}/chat/api/messages", self.base))
-            .header("Cookie", &self.cookie)
-            .json(&json!({ "text": text }))
-            .send()
-            .await
-            .expect("post");
-        assert_eq!(response.status(), 202, "{:?}", response.text().await);
-    }
-
-    /// The resident's conversation so far, oldest first.
-    async fn history(&self) -> Vec<Value> {
-        let response = client()
-            .get(format!("{}/chat/api/messages", self.base))
-            .header("Cookie", &self.cookie)
-            .send()
-            .await
-            .expect("history");
-        assert_eq!(response.status(), 200);
-        let history: Value = response.json().await.expect("json");
-        history["messages"].as_array().cloned().expect("messages")
-    }
-
-    /// Waits until `check` finds what it looks for in the history, or fails showing it.
-    async fn wait_for<T>(&self, what: &str, check: impl Fn(&[Value]) -> Option<T>) -> T {
-        let started = Instant::now();
-        loop {
-            let history = self.history().await;
-            if let Some(found) = check(&history) {
-                return found;
-            }
-            assert!(
-                started.elapsed() < WAIT,
-                "timed out waiting for {what}; the resident's chat:\n{}",
-                shown(&history)
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-}
-
-fn from(line: &Value) -> &str {
-    line["from"].as_str().unwrap_or_default()
-}
-
-fn text(line: &Value) -> &str {
-    line["text"].as_str().unwrap_or_default()
-}
-
-/// A chat history, one line a message.
-fn shown(history: &[Value]) -> String {
-    history
-        .iter()
-        .map(|l| format!("  {} {}: {}", l["id"], from(l), text(l)))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// Creates a staff account with `intake staff add`, the password on standard input.
-fn add_staff(database: &str, name: &str, email: &str, role: &str, password: &str) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_intake"))
-        .args([
-            "staff", "add", "--name", name, "--email", email, "--role", role,
-        ])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("INTAKE_DATABASE_URL", database)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start intake staff add");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(format!("{password}\n").as_bytes())
-        .expect("write the password");
-    let out = child.wait_with_output().expect("wait for intake staff add");
-    assert!(
-        out.status.success(),
-        "intake staff add failed ({}):\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// Replies written but not yet delivered, on every channel.
-async fn undelivered(database: &str) -> i64 {
-    let store = intake::store::Store::connect(database)
-        .await
-        .expect("open the record");
-    sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL")
-        .fetch_one(store.pool())
-        .await
-        .expect("outbox")
-        .try_get("n")
-        .expect("n")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_take_over_a_web_chat_in_the_console_and_the_bot_stays_silent() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -548,7 +413,7 @@ async fn staff_take_over_a_web_chat_in_the_console_and_the_bot_stays_silent() {
     let driver = ChromeDriver::start(dir.path()).await;
     let database = sqlite_in(dir.path());
     let bot = Bot::start(&database, &dir.path().join("bot.log"), &[]).await;
-    add_staff(&database, NAME, EMAIL, "complaints_officer", PASSWORD);
+    add_account(&database, NAME, EMAIL, "complaints_officer");
 
     // The resident writes, and the bot answers.
     let resident = Resident::open(&bot.base).await;
@@ -556,14 +421,14 @@ async fn staff_take_over_a_web_chat_in_the_console_and_the_bot_stays_silent() {
         .say("brilliant, another week with no hot water")
         .await;
     resident
-        .wait_for("the bot's answer to the first message", |lines| {
+        .wait_for("the bot's answer to the first message", WAIT, |lines| {
             lines.iter().any(|l| from(l) == "bot").then_some(())
         })
         .await;
     // Every answer delivered, so that no late one is taken for the bot speaking out of turn
     // (and the inbox, which reloads itself on every change, is still).
     eventually("every reply to be delivered", WAIT, async || {
-        (undelivered(&database).await == 0).then_some(())
+        (count(&database, "outbox WHERE sent_at IS NULL").await == 0).then_some(())
     })
     .await;
 
@@ -626,12 +491,16 @@ async fn staff_take_over_a_web_chat_in_the_console_and_the_bot_stays_silent() {
         )
         .await;
     let joined = resident
-        .wait_for("the resident to be told a person has joined", |lines| {
-            lines
-                .iter()
-                .find(|l| matches!(from(l), "staff" | "bot") && text(l).contains("joined"))
-                .map(|l| l["id"].clone())
-        })
+        .wait_for(
+            "the resident to be told a person has joined",
+            WAIT,
+            |lines| {
+                lines
+                    .iter()
+                    .find(|l| matches!(from(l), "staff" | "bot") && text(l).contains("joined"))
+                    .map(|l| l["id"].clone())
+            },
+        )
         .await;
 
     // Staff reply; the resident reads it.
@@ -641,7 +510,7 @@ async fn staff_take_over_a_web_chat_in_the_console_and_the_bot_stays_silent() {
     let sent = browser.find_and_click("#reply-send").await;
     browser.must("press #reply-send", sent).await;
     resident
-        .wait_for("the staff reply in the resident's chat", |lines| {
+        .wait_for("the staff reply in the resident's chat", WAIT, |lines| {
             lines
                 .iter()
                 .any(|l| from(l) == "staff" && text(l).contains(reply))
@@ -679,7 +548,7 @@ async fn staff_take_over_a_web_chat_in_the_console_and_the_bot_stays_silent() {
     // The bot is silent while staff hold the conversation: nothing from it after "joined",
     // once everything has been delivered and for a little while after.
     eventually("every reply to be delivered", WAIT, async || {
-        (undelivered(&database).await == 0).then_some(())
+        (count(&database, "outbox WHERE sent_at IS NULL").await == 0).then_some(())
     })
     .await;
     let watching = Instant::now();

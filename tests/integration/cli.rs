@@ -4,7 +4,8 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 
-use crate::channels::fake_telegram::{FakeTelegram, TOKEN};
+use crate::helpers::databases::Schema;
+use crate::helpers::fake_telegram::{FakeTelegram, TOKEN};
 
 fn intake() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_intake"));
@@ -552,21 +553,9 @@ fn serve_keeps_secrets_out_of_human_and_json_logs() {
     // what matters is that it never reaches the log.
     // A schema of its own, so the shared database's other tests and earlier runs do not
     // meet this one's migrations.
-    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let admin = runtime.block_on(async {
-        let admin = sqlx::PgPool::connect("postgres://postgres@127.0.0.1:5432/test")
-            .await
-            .expect("PostgreSQL on 127.0.0.1:5432 (./.ci/test starts it)");
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-            .execute(&admin)
-            .await
-            .expect("schema");
-        admin
-    });
-    let url = format!(
-        "postgres://postgres:hunter2@127.0.0.1:5432/test?options=-c%20search_path%3D{schema}"
-    );
+    let schema = runtime.block_on(Schema::create());
+    let url = schema.url_with_password("hunter2");
     for format in ["human", "json"] {
         let dir = tempfile::tempdir().expect("tempdir");
         let (child, address, log) = start_serve(dir.path(), format, Some(&url));
@@ -583,10 +572,5 @@ fn serve_keeps_secrets_out_of_human_and_json_logs() {
         );
         assert!(log.contains("[redacted]"), "{log}");
     }
-    runtime.block_on(async {
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-            .execute(&admin)
-            .await
-            .expect("drop schema");
-    });
+    runtime.block_on(schema.drop());
 }

@@ -2,229 +2,17 @@
 //! cross-site requests, residents' words escaped, taking over, replying and handing back, the
 //! audit, and adjustments shown only to the roles that need them (Code 5.10).
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use sqlx::Row;
 
-use crate::channels::{Bot, Said, TO_ACKNOWLEDGEMENT, eventually, sqlite_in};
-
-const WAIT: Duration = Duration::from_secs(20);
-pub const PASSWORD: &str = "correct horse battery staple";
-
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("client")
-}
-
-/// `intake staff add`, the password on standard input; returns the exit code and stderr.
-pub fn add_staff(
-    database: &str,
-    name: &str,
-    email: &str,
-    role: &str,
-    password: &str,
-) -> (i32, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_intake"))
-        .args([
-            "staff", "add", "--name", name, "--email", email, "--role", role,
-        ])
-        .env_clear()
-        .env("INTAKE_DATABASE_URL", database)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("intake staff add");
-    // A refused account (a bad role) exits before reading the password: the pipe may close
-    // under the write, which is not a failure of this helper.
-    let _ = writeln!(child.stdin.take().expect("stdin"), "{password}");
-    let out = child.wait_with_output().expect("wait");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-/// `intake staff link --email EMAIL FLAG ID`; returns the exit code.
-pub fn link_staff(database: &str, email: &str, flag: &str, id: &str) -> i32 {
-    Command::new(env!("CARGO_BIN_EXE_intake"))
-        .args(["staff", "link", "--email", email, flag, id])
-        .env_clear()
-        .env("INTAKE_DATABASE_URL", database)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("intake staff link")
-        .code()
-        .unwrap_or(-1)
-}
-
-fn cookie_named(response: &reqwest::Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .map(str::to_owned)
-}
-
-/// Opens the sign-in page as a browser does: its form token and the cookie it must match.
-pub async fn login_form(client: &reqwest::Client, base: &str) -> (String, String) {
-    let page = client
-        .get(format!("{base}/console/login"))
-        .send()
-        .await
-        .expect("sign-in page");
-    let cookie = cookie_named(&page, "intake_login").expect("a sign-in form cookie");
-    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/console/login"] {
-        assert!(cookie.contains(attribute), "{cookie}");
-    }
-    let cookie = cookie.split(';').next().unwrap_or_default().to_owned();
-    let html = page.text().await.expect("html");
-    (csrf_of(&html), cookie)
-}
-
-/// Signs in; returns the console cookie (`name=value`).
-async fn sign_in(base: &str, email: &str, password: &str) -> Result<String, u16> {
-    let (csrf, form_cookie) = login_form(&no_redirects(), base).await;
-    let response = no_redirects()
-        .post(format!("{base}/console/login"))
-        .header("Cookie", form_cookie)
-        .form(&[("email", email), ("password", password), ("csrf", &csrf)])
-        .send()
-        .await
-        .expect("login");
-    if response.status() != 303 {
-        return Err(response.status().as_u16());
-    }
-    let cookie = cookie_named(&response, "intake_staff").expect("a session cookie");
-    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/console"] {
-        assert!(cookie.contains(attribute), "{cookie}");
-    }
-    Ok(cookie.split(';').next().unwrap_or_default().to_owned())
-}
-
-async fn page(base: &str, cookie: &str, path: &str) -> (u16, String) {
-    let response = no_redirects()
-        .get(format!("{base}{path}"))
-        .header("Cookie", cookie)
-        .send()
-        .await
-        .expect("get");
-    (
-        response.status().as_u16(),
-        response.text().await.expect("body"),
-    )
-}
-
-fn csrf_of(html: &str) -> String {
-    let at = html.find("name=\"csrf\" value=\"").expect("a form token") + 19;
-    html[at..at + 64].to_owned()
-}
-
-async fn act(base: &str, cookie: &str, path: &str, form: &[(&str, &str)]) -> u16 {
-    no_redirects()
-        .post(format!("{base}{path}"))
-        .header("Cookie", cookie)
-        .form(form)
-        .send()
-        .await
-        .expect("post")
-        .status()
-        .as_u16()
-}
-
-/// A resident of the web chat.
-struct Resident {
-    base: String,
-    cookie: String,
-}
-
-impl Resident {
-    async fn open(base: &str) -> Resident {
-        let response = no_redirects()
-            .get(format!("{base}/chat"))
-            .send()
-            .await
-            .expect("chat");
-        let cookie = cookie_named(&response, "intake_chat").expect("cookie");
-        Resident {
-            base: base.to_owned(),
-            cookie: cookie.split(';').next().unwrap_or_default().to_owned(),
-        }
-    }
-
-    async fn send(&self, body: Value) {
-        let status = no_redirects()
-            .post(format!("{}/chat/api/messages", self.base))
-            .header("Cookie", &self.cookie)
-            .json(&body)
-            .send()
-            .await
-            .expect("send")
-            .status();
-        assert_eq!(status, 202);
-    }
-
-    async fn history(&self) -> Vec<Value> {
-        let body: Value = no_redirects()
-            .get(format!("{}/chat/api/messages", self.base))
-            .header("Cookie", &self.cookie)
-            .send()
-            .await
-            .expect("history")
-            .json()
-            .await
-            .expect("json");
-        body["messages"].as_array().cloned().unwrap_or_default()
-    }
-
-    /// Waits for a line from `from` containing `words`, after the first `seen` lines.
-    async fn hears(&self, seen: usize, from: &str, words: &str) {
-        eventually(&format!("{from} to say {words:?}"), WAIT, async || {
-            self.history()
-                .await
-                .iter()
-                .skip(seen)
-                .any(|l| l["from"] == from && l["text"].as_str().is_some_and(|t| t.contains(words)))
-                .then_some(())
-        })
-        .await;
-    }
-
-    /// Holds a conversation through the bot, pressing buttons by their labels.
-    async fn converse(&self, steps: &[(Said, &str)]) {
-        for (said, expect) in steps {
-            let history = self.history().await;
-            let body = match said {
-                Said::Text(t) => json!({ "text": t }),
-                Said::Press(label) => {
-                    let choice = history
-                        .iter()
-                        .rev()
-                        .find_map(|l| {
-                            l["choices"]
-                                .as_array()
-                                .and_then(|cs| cs.iter().find(|c| c["label"] == *label).cloned())
-                        })
-                        .unwrap_or_else(|| panic!("no choice {label:?}"));
-                    json!({ "choice": choice["key"], "text": label })
-                }
-            };
-            self.send(body).await;
-            self.hears(history.len(), "bot", expect).await;
-        }
-    }
-}
+use crate::helpers::staff::{act, csrf_of, login_form, no_redirects, page, sign_in};
+use crate::helpers::{
+    Bot, PASSWORD, Resident, Said, TO_ACKNOWLEDGEMENT, WAIT, add_account, add_staff, eventually,
+    smtp_sink, sqlite_in,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_take_over_reply_and_hand_back_with_everything_audited() {
@@ -299,21 +87,13 @@ async fn staff_take_over_reply_and_hand_back_with_everything_audited() {
     }
 
     // Accounts are made from the command line; bad ones are refused clearly.
-    assert_eq!(
-        add_staff(
-            &database,
-            "Alex Officer",
-            "alex@example.org",
-            "complaints_officer",
-            PASSWORD
-        )
-        .0,
-        0
+    add_account(
+        &database,
+        "Alex Officer",
+        "alex@example.org",
+        "complaints_officer",
     );
-    assert_eq!(
-        add_staff(&database, "Bea Agent", "bea@example.org", "agent", PASSWORD).0,
-        0
-    );
+    add_account(&database, "Bea Agent", "bea@example.org", "agent");
     let (code, err) = add_staff(&database, "Cy", "cy@example.org", "overlord", PASSWORD);
     assert_ne!(code, 0);
     assert!(err.contains("complaints_officer"), "{err}");
@@ -582,21 +362,13 @@ async fn adjustments_are_shown_only_to_the_roles_that_need_them() {
     let dir = tempfile::tempdir().expect("tempdir");
     let database = sqlite_in(dir.path());
     let bot = Bot::start(&database, &dir.path().join("bot.log"), &[]).await;
-    assert_eq!(
-        add_staff(
-            &database,
-            "Alex Officer",
-            "alex@example.org",
-            "complaints_officer",
-            PASSWORD
-        )
-        .0,
-        0
+    add_account(
+        &database,
+        "Alex Officer",
+        "alex@example.org",
+        "complaints_officer",
     );
-    assert_eq!(
-        add_staff(&database, "Bea Agent", "bea@example.org", "agent", PASSWORD).0,
-        0
-    );
+    add_account(&database, "Bea Agent", "bea@example.org", "agent");
 
     let resident = Resident::open(&bot.base).await;
     let steps: Vec<(Said, &str)> = TO_ACKNOWLEDGEMENT
@@ -806,17 +578,7 @@ async fn adjustments_are_shown_only_to_the_roles_that_need_them() {
         .expect("post");
     assert_eq!(refused.status(), 422);
     assert!(refused.text().await.expect("text").contains("6.13"));
-    assert_eq!(
-        add_staff(
-            &database,
-            "Mo Manager",
-            "mo@example.org",
-            "manager",
-            PASSWORD
-        )
-        .0,
-        0
-    );
+    add_account(&database, "Mo Manager", "mo@example.org", "manager");
     let mo = sign_in(&bot.base, "mo@example.org", PASSWORD)
         .await
         .expect("sign in");
@@ -914,7 +676,7 @@ async fn refusal(base: &str, cookie: &str, path: &str, form: &[(&str, &str)]) ->
 async fn case_work_definition_handlers_remedies_and_copies_by_email() {
     let dir = tempfile::tempdir().expect("tempdir");
     let database = sqlite_in(dir.path());
-    let (smtp_port, mails) = crate::scheduler::smtp_sink().await;
+    let (smtp_port, mails) = smtp_sink().await;
     // The landlord's own standard messages replace the shipped ones.
     let standard = dir.path().join("standard_messages.toml");
     std::fs::write(
@@ -942,7 +704,7 @@ async fn case_work_definition_handlers_remedies_and_copies_by_email() {
         ("Mo Manager", "mo@example.org", "manager"),
         ("Bea Agent", "bea@example.org", "agent"),
     ] {
-        assert_eq!(add_staff(&database, name, email, role, PASSWORD).0, 0);
+        add_account(&database, name, email, role);
     }
 
     // The resident asks for replies by email, giving the address in a sentence.
@@ -1404,16 +1166,11 @@ async fn staff_correct_an_assessment_and_a_worse_landlord_model_is_never_written
     let database = sqlite_in(dir.path());
     let bot = Bot::start(&database, &dir.path().join("bot.log"), &[]).await;
     let base = bot.base.clone();
-    assert_eq!(
-        add_staff(
-            &database,
-            "Alex Officer",
-            "alex@example.org",
-            "complaints_officer",
-            PASSWORD
-        )
-        .0,
-        0
+    add_account(
+        &database,
+        "Alex Officer",
+        "alex@example.org",
+        "complaints_officer",
     );
     let resident = Resident::open(&base).await;
     let words = "thanks for sending the plumber so quickly, all sorted now";
@@ -1527,10 +1284,7 @@ async fn staff_correct_an_assessment_and_a_worse_landlord_model_is_never_written
 
     // Support needs (5.10): an agent may not mark them, and once an officer marks the message
     // as disclosing one, the agent no longer sees its words, in the conversation or the inbox.
-    assert_eq!(
-        add_staff(&database, "Bea Agent", "bea@example.org", "agent", PASSWORD).0,
-        0
-    );
+    add_account(&database, "Bea Agent", "bea@example.org", "agent");
     let agent = sign_in(&base, "bea@example.org", PASSWORD)
         .await
         .expect("agent signed in");

@@ -16,14 +16,12 @@
 use std::path::Path;
 
 use chrono::{DateTime, Duration, Utc};
-use intake::core::dialog::{Dialogs, Input, Reply};
-use intake::core::policy::Policy;
-use intake::core::profile::LandlordProfile;
+use intake::core::dialog::{Input, Reply};
 use intake::service::Intake;
-use intake::store::{Inbound, Store};
+use intake::store::Inbound;
 use sqlx::Row;
 
-use super::store::on_both;
+use crate::helpers::{intake, on_both};
 
 fn scripts() -> Vec<(String, String)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conversations");
@@ -43,18 +41,6 @@ fn scripts() -> Vec<(String, String)> {
         .collect();
     out.sort();
     out
-}
-
-fn intake(store: Store) -> Intake {
-    let profile = LandlordProfile::default();
-    Intake {
-        store,
-        policy: Policy::shipped().expect("policy").into(),
-        dialogs: Dialogs::shipped().expect("dialogs").into(),
-        calendar: profile.calendar().into(),
-        profile: profile.into(),
-        resume_after: Duration::hours(12),
-    }
 }
 
 async fn run_script(name: &str, script: &str, intake: &Intake) {

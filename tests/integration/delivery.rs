@@ -12,7 +12,7 @@ use intake::store::{OutboxItem, Store};
 use serde_json::json;
 use sqlx::Row;
 
-use super::store::on_both;
+use crate::helpers::on_both;
 
 /// A platform that fails for the chats it is told to, and records what it was sent.
 #[derive(Clone, Default)]

@@ -8,7 +8,12 @@ use std::time::Duration;
 
 use sqlx::Row;
 
-use crate::channels::{Bot, client};
+use crate::helpers::resident::{session, session_cookie};
+use crate::helpers::staff::{cookie_named, csrf_of, post_sign_in};
+use crate::helpers::{
+    Bot, PASSWORD, add_account, client, eventually, free_port, intake, on_both, open_case,
+    postgres_url, sqlite_in, staff_member,
+};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -57,7 +62,7 @@ impl Drop for SmallDisk {
 /// long as the returned guard.
 async fn bot_with(env: &[(&str, String)]) -> (tempfile::TempDir, String, Bot) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let database = crate::channels::sqlite_in(dir.path());
+    let database = sqlite_in(dir.path());
     let bot = Bot::start(&database, &dir.path().join("bot.log"), env).await;
     (dir, database, bot)
 }
@@ -71,23 +76,6 @@ async fn live(client: &reqwest::Client, base: &str, cookie: &str) -> reqwest::Re
         .send()
         .await
         .expect("events")
-}
-
-/// Opens the chat page and returns the session cookie.
-async fn session(base: &str) -> String {
-    let page = client()
-        .get(format!("{base}/chat"))
-        .send()
-        .await
-        .expect("page");
-    assert_eq!(page.status(), 200);
-    page.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("intake_chat="))
-        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
-        .expect("session cookie")
 }
 
 /// Posts one message with the page's id; waits out a 429 as the page does. The status.
@@ -190,7 +178,7 @@ async fn a_full_disk_answers_503_and_never_loses_a_received_message() {
     // Space returns: every page sends again what it has not seen received.
     std::fs::remove_file(&filler).expect("free the disk");
     let base = bot.base.clone();
-    crate::channels::eventually("ready once there is space", WAIT, async || {
+    eventually("ready once there is space", WAIT, async || {
         (readiness(&base).await.0 == 200).then_some(())
     })
     .await;
@@ -245,9 +233,8 @@ async fn readiness(base: &str) -> (u16, serde_json::Value) {
 /// there, with no restart: a resident's message on each then gets its answer.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_platform_down_at_start_is_retried_while_the_web_chat_serves() {
-    use crate::channels::fake_discord::{FakeDiscord, TOKEN as DISCORD_TOKEN};
-    use crate::channels::fake_telegram::{FakeTelegram, TOKEN as TELEGRAM_TOKEN};
-    use crate::channels::{eventually, free_port, sqlite_in};
+    use crate::helpers::fake_discord::{FakeDiscord, TOKEN as DISCORD_TOKEN};
+    use crate::helpers::fake_telegram::{FakeTelegram, TOKEN as TELEGRAM_TOKEN};
 
     let dir = tempfile::tempdir().expect("tempdir");
     let database = sqlite_in(dir.path());
@@ -364,15 +351,8 @@ fn client_from(address: &str) -> reqwest::Client {
 }
 
 async fn sign_in_from(base: &str, address: &str, email: &str, password: &str) -> u16 {
-    let client = client_from(address);
-    let (csrf, cookie) = crate::console::login_form(&client, base).await;
-    client
-        .post(format!("{base}/console/login"))
-        .header("Cookie", cookie)
-        .form(&[("email", email), ("password", password), ("csrf", &csrf)])
-        .send()
+    post_sign_in(&client_from(address), base, email, password)
         .await
-        .expect("login")
         .status()
         .as_u16()
 }
@@ -383,17 +363,13 @@ async fn sign_in_from(base: &str, address: &str, email: &str, password: &str) ->
 /// password from a clean address still works.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_sign_ins_neither_swell_memory_nor_lock_staff_out() {
-    use crate::console::{PASSWORD, add_staff};
-
     let (_dir, database, bot) = bot_with(&[]).await;
-    let (code, stderr) = add_staff(
+    add_account(
         &database,
         "Alex Officer",
         "alex@example.org",
         "complaints_officer",
-        PASSWORD,
     );
-    assert_eq!(code, 0, "{stderr}");
     let before = bot.rss_kib();
 
     // An attacker on one address guesses Alex's password until refused.
@@ -533,25 +509,23 @@ async fn one_client_cannot_keep_residents_out_of_the_web_chat() {
 #[test]
 fn only_a_complaints_handler_or_a_manager_acts_on_it() {
     use intake::service::CaseError;
-    use intake::staff::{self, Role};
+    use intake::staff::Role;
 
-    crate::store::on_both(|store| async move {
+    on_both(|store| async move {
         let now: chrono::DateTime<chrono::Utc> = "2026-03-02T10:00:00Z".parse().expect("now");
-        let service = crate::scheduler::intake(store.clone());
-        crate::scheduler::open_case(&store, "C2026-00070", "2026-03-16", now).await;
+        let service = intake(store.clone());
+        open_case(&store, "C2026-00070", "2026-03-16", now).await;
         let add = |name: &'static str, role| {
             let store = store.clone();
             async move {
-                staff::add(
+                staff_member(
                     &store,
                     name,
                     &format!("{}@example.org", name.to_lowercase()),
                     role,
-                    crate::console::PASSWORD,
                     now,
                 )
                 .await
-                .expect("staff")
             }
         };
         let alex = add("Alex", Role::ComplaintsOfficer).await;
@@ -630,35 +604,15 @@ fn only_a_complaints_handler_or_a_manager_acts_on_it() {
 /// while a choice the bot never offered is refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn streams_end_at_sign_out_and_presses_keep_the_offered_label() {
-    use crate::console::{PASSWORD, add_staff, login_form};
-
     let (_dir, database, bot) = bot_with(&[]).await;
-    let (code, stderr) = add_staff(&database, "Bea Agent", "bea@example.org", "agent", PASSWORD);
-    assert_eq!(code, 0, "{stderr}");
+    add_account(&database, "Bea Agent", "bea@example.org", "agent");
 
     let staff = client_from("127.0.0.5");
-    let (csrf, form_cookie) = login_form(&staff, &bot.base).await;
-    let signed_in = staff
-        .post(format!("{}/console/login", bot.base))
-        .header("Cookie", form_cookie)
-        .form(&[
-            ("email", "bea@example.org"),
-            ("password", PASSWORD),
-            ("csrf", &csrf),
-        ])
-        .send()
-        .await
-        .expect("login");
+    let signed_in = post_sign_in(&staff, &bot.base, "bea@example.org", PASSWORD).await;
     assert_eq!(signed_in.status(), 303);
-    let cookie = signed_in
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("intake_staff="))
-        .and_then(|v| v.split(';').next())
-        .expect("session")
-        .to_owned();
+    let cookie = cookie_named(&signed_in, "intake_staff")
+        .and_then(|v| v.split(';').next().map(str::to_owned))
+        .expect("session");
     let mut stream = staff
         .get(format!("{}/console/events", bot.base))
         .header("Cookie", &cookie)
@@ -675,8 +629,7 @@ async fn streams_end_at_sign_out_and_presses_keep_the_offered_label() {
         .text()
         .await
         .expect("html");
-    let at = inbox.find("name=\"csrf\" value=\"").expect("a form token") + 19;
-    let csrf = inbox[at..at + 64].to_owned();
+    let csrf = csrf_of(&inbox);
     let out = staff
         .post(format!("{}/console/logout", bot.base))
         .header("Cookie", &cookie)
@@ -703,7 +656,7 @@ async fn streams_end_at_sign_out_and_presses_keep_the_offered_label() {
         .await,
         202
     );
-    let offered = crate::channels::eventually("the offer's buttons", WAIT, async || {
+    let offered = eventually("the offer's buttons", WAIT, async || {
         let history: serde_json::Value = client()
             .get(format!("{}/chat/api/messages", bot.base))
             .header("Cookie", &cookie)
@@ -810,7 +763,7 @@ async fn half_sent_requests_are_cut_off_and_the_service_answers() {
 /// restarted, on SQLite and on PostgreSQL; nothing received is lost or doubled.
 #[test]
 fn a_short_soak_with_kills_loses_and_doubles_nothing() {
-    for postgres in [None, Some(crate::store::postgres_url())] {
+    for postgres in [None, Some(postgres_url())] {
         let mut command = Command::new(env!("CARGO_BIN_EXE_intake"));
         command.args([
             "soak",
@@ -866,15 +819,7 @@ async fn connections_and_open_pages_cost_kilobytes_each() {
             .send()
             .await
             .expect("page");
-        let cookie = page
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("intake_chat="))
-            .and_then(|v| v.split(';').next())
-            .expect("session")
-            .to_owned();
+        let cookie = session_cookie(&page).expect("session");
         let stream = live(&tab, &bot.base, &cookie).await;
         assert_eq!(stream.status(), 200);
         pages.push(stream);
@@ -961,7 +906,7 @@ async fn one_session_cannot_hold_every_connection_open() {
     assert_eq!(stream.status(), 200, "another resident's page is served");
     // A page that closes gives its place back.
     drop(open.pop());
-    crate::channels::eventually("a closed page's place to come back", WAIT, async || {
+    eventually("a closed page's place to come back", WAIT, async || {
         let again = client()
             .get(format!("{}/chat/api/events", bot.base))
             .header("Cookie", &cookie)

@@ -1,4 +1,5 @@
-//! The one integration-test binary (so the heavy crates link once). Each module is a suite.
+//! The one integration-test binary (so the heavy crates link once). Each module is a suite,
+//! but `helpers`: the harness the suites share.
 
 mod browser;
 mod channels;
@@ -9,5 +10,6 @@ mod corpus;
 mod deadlines;
 mod delivery;
 mod hardening;
+mod helpers;
 mod scheduler;
 mod store;

@@ -8,36 +8,21 @@ use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::http::HeaderMap;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{Duration, Utc};
 use hmac::{Hmac, Mac};
 use intake::config::{AlertsConfig, Secret, SinkConfig, SinkKind, SmtpConfig};
-use intake::core::dialog::{Dialogs, Input, NewCase};
-use intake::core::policy::Policy;
-use intake::core::profile::LandlordProfile;
+use intake::core::dialog::Input;
 use intake::scheduler::Scheduler;
 use intake::service::Intake;
+use intake::staff::Role;
 use intake::store::{Inbound, Store};
 use sha2::Sha256;
 use sqlx::Row;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-use super::store::on_both;
-
-fn at(s: &str) -> DateTime<Utc> {
-    s.parse().expect("instant")
-}
-
-pub(crate) fn intake(store: Store) -> Intake {
-    let profile = LandlordProfile::default();
-    Intake {
-        store,
-        policy: Policy::shipped().expect("policy").into(),
-        dialogs: Dialogs::shipped().expect("dialogs").into(),
-        calendar: profile.calendar().into(),
-        profile: profile.into(),
-        resume_after: Duration::hours(12),
-    }
-}
+use crate::helpers::databases::{drop_schema, new_schema, postgres_options};
+use crate::helpers::{
+    at, free_port, intake, on_both, open_case, open_case_answered, smtp_sink, staff_member,
+};
 
 fn scheduler(intake: Intake, alerts: AlertsConfig, secret: Option<&str>) -> Scheduler {
     Scheduler::new(
@@ -47,42 +32,6 @@ fn scheduler(intake: Intake, alerts: AlertsConfig, secret: Option<&str>) -> Sche
         secret.map(Secret::new),
         None,
     )
-}
-
-/// A complaint awaiting its stage 1 response, due on `due_on`.
-pub(crate) async fn open_case(store: &Store, reference: &str, due_on: &str, now: DateTime<Utc>) {
-    open_case_answered(store, reference, due_on, now, BTreeMap::new()).await;
-}
-
-/// The same, with the resident's answers (how they want replies, say).
-async fn open_case_answered(
-    store: &Store,
-    reference: &str,
-    due_on: &str,
-    now: DateTime<Utc>,
-    answers: BTreeMap<String, String>,
-) {
-    let mut record = store.begin().await.expect("begin");
-    let conversation = record
-        .conversation("web", reference, "{}", "en-GB", now)
-        .await
-        .expect("conversation");
-    record
-        .open_case(
-            &conversation,
-            &NewCase {
-                reference: reference.to_owned(),
-                received_at: now,
-                acknowledged_on: now.date_naive(),
-                due_on: due_on.parse::<NaiveDate>().expect("date"),
-                definition: "No hot water since Monday.".to_owned(),
-                answers,
-                suggested_route: None,
-            },
-            now,
-        )
-        .expect("case");
-    record.commit().await.expect("commit");
 }
 
 async fn alerts_of_kind(store: &Store, kind: &str) -> i64 {
@@ -191,64 +140,6 @@ fn non_urgent_alerts_wait_for_working_hours() {
     });
 }
 
-/// A tiny SMTP server that accepts every message and keeps it.
-pub(crate) async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let mails = Arc::new(Mutex::new(Vec::new()));
-    let kept = mails.clone();
-    tokio::spawn(async move {
-        while let Ok((socket, _)) = listener.accept().await {
-            let kept = kept.clone();
-            tokio::spawn(async move {
-                let (read, mut write) = socket.into_split();
-                let mut lines = BufReader::new(read).lines();
-                let _ = write.write_all(b"220 localhost ESMTP test\r\n").await;
-                let mut mail = String::new();
-                let mut in_data = false;
-                while let Ok(Some(line)) = lines.next_line().await {
-                    if in_data {
-                        if line == "." {
-                            in_data = false;
-                            kept.lock().expect("lock").push(std::mem::take(&mut mail));
-                            let _ = write.write_all(b"250 OK queued\r\n").await;
-                        } else {
-                            mail.push_str(&line);
-                            mail.push('\n');
-                        }
-                        continue;
-                    }
-                    let verb = line
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .to_uppercase();
-                    let answer: &[u8] = match verb.as_str() {
-                        "EHLO" | "HELO" => b"250 localhost\r\n",
-                        "RCPT" => {
-                            mail.push_str(&format!("{line}\n"));
-                            b"250 OK\r\n"
-                        }
-                        "DATA" => {
-                            in_data = true;
-                            b"354 go ahead\r\n"
-                        }
-                        "QUIT" => {
-                            let _ = write.write_all(b"221 bye\r\n").await;
-                            return;
-                        }
-                        _ => b"250 OK\r\n",
-                    };
-                    let _ = write.write_all(answer).await;
-                }
-            });
-        }
-    });
-    (port, mails)
-}
-
 /// A webhook receiver that keeps each body whose signature is right, and counts the others.
 async fn webhook_receiver(
     secret: &'static str,
@@ -346,16 +237,14 @@ fn alerts_go_to_email_and_a_signed_webhook_and_escalate_when_nobody_acknowledges
             ..AlertsConfig::default()
         };
         let service = intake(store.clone());
-        let manager = intake::staff::add(
+        let manager = staff_member(
             &store,
             "Morgan Manager",
             "morgan@example-homes.org.uk",
-            intake::staff::Role::Manager,
-            "correct horse battery staple",
+            Role::Manager,
             at("2026-12-01T09:00:00Z"),
         )
-        .await
-        .expect("manager");
+        .await;
         let s = scheduler(service.clone(), alerts, Some("hook-secret"));
 
         // Saturday night: a gas leak (urgent) goes out at once.
@@ -682,14 +571,13 @@ fn with_two_replicas_on_one_postgresql_every_alert_fires_once() {
         .build()
         .expect("runtime");
     runtime.block_on(async {
-        let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-        let options = || intake::store::StoreOptions {
-            url: super::store::postgres_url(),
-            schema: Some(schema.clone()),
-            max_connections: 4,
-        };
-        let first = Store::connect_with(options()).await.expect("replica 1");
-        let second = Store::connect_with(options()).await.expect("replica 2");
+        let schema = new_schema();
+        let first = Store::connect_with(postgres_options(&schema))
+            .await
+            .expect("replica 1");
+        let second = Store::connect_with(postgres_options(&schema))
+            .await
+            .expect("replica 2");
         let (hook, hooks, bad_signatures) = webhook_receiver("hook-secret").await;
         let alerts = AlertsConfig {
             sinks: escalation_chain(&hook, &["emergency"]),
@@ -774,10 +662,7 @@ fn with_two_replicas_on_one_postgresql_every_alert_fires_once() {
         let pool = first.pool().clone();
         drop(replicas);
         drop(second);
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-            .execute(&pool)
-            .await
-            .expect("drop schema");
+        drop_schema(&pool, &schema).await;
     });
 }
 
@@ -834,16 +719,14 @@ fn the_scheduler_knows_when_its_next_job_falls_due_and_chases_overdue_actions() 
         );
 
         // An action promised for yesterday: chased once.
-        let officer = intake::staff::add(
+        let officer = staff_member(
             &store,
             "Alex Officer",
             "alex@example-homes.org.uk",
-            intake::staff::Role::ComplaintsOfficer,
-            "correct horse battery staple",
+            Role::ComplaintsOfficer,
             evening,
         )
-        .await
-        .expect("officer");
+        .await;
         open_case(&store, "C2026-00077", "2026-12-04", evening).await;
         service
             .record_case_action(
@@ -874,16 +757,14 @@ fn staff_messages_follow_the_residents_choice_of_reply() {
     on_both(|store| async move {
         let service = intake(store.clone());
         let now = at("2026-11-23T10:00:00Z");
-        let officer = intake::staff::add(
+        let officer = staff_member(
             &store,
             "Alex Officer",
             "alex@example-homes.org.uk",
-            intake::staff::Role::ComplaintsOfficer,
-            "correct horse battery staple",
+            Role::ComplaintsOfficer,
             now,
         )
-        .await
-        .expect("officer");
+        .await;
         let answers = |how: &str, detail: &str| {
             BTreeMap::from([
                 ("contact".to_owned(), how.to_owned()),
@@ -951,7 +832,7 @@ fn staff_messages_follow_the_residents_choice_of_reply() {
         let down = AlertsConfig {
             smtp: SmtpConfig {
                 host: Some("127.0.0.1".to_owned()),
-                port: super::channels::free_port(),
+                port: free_port(),
                 username: None,
                 from: "complaints@example-homes.org.uk".to_owned(),
                 tls: "none".to_owned(),

@@ -1,57 +1,12 @@
 //! The store suite, run against SQLite (a real file) and PostgreSQL (127.0.0.1:5432, database
 //! `test`, each run in its own schema). PostgreSQL must be running: `./.ci/test` starts it.
 
-use std::future::Future;
-
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use intake::core::policy::{Context, Policy};
-use intake::store::{Attachment, Backend, Inbound, Store, StoreOptions};
+use intake::store::{Attachment, Inbound, Store};
 
-/// The PostgreSQL server the tests use; `INTAKE_TEST_POSTGRES_URL` overrides it.
-pub fn postgres_url() -> String {
-    std::env::var("INTAKE_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
-}
-
-/// Runs `test` once against a fresh SQLite file and once against a fresh PostgreSQL schema.
-pub fn on_both<F, Fut>(test: F)
-where
-    F: Fn(Store) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let url = format!("sqlite://{}/data/intake.db", dir.path().display());
-        let store = Store::connect(&url).await.expect("SQLite store");
-        assert_eq!(store.backend(), Backend::Sqlite);
-        test(store).await;
-
-        let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-        let options = StoreOptions {
-            url: postgres_url(),
-            schema: Some(schema.clone()),
-            max_connections: 4,
-        };
-        let store = Store::connect_with(options).await.unwrap_or_else(|e| {
-            panic!("PostgreSQL must be running on 127.0.0.1:5432 (./.ci/test starts it): {e}")
-        });
-        assert_eq!(store.backend(), Backend::Postgres);
-        let pool = store.pool().clone();
-        test(store).await;
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-            .execute(&pool)
-            .await
-            .expect("drop schema");
-    });
-}
-
-fn at(s: &str) -> DateTime<Utc> {
-    s.parse().expect("instant")
-}
+use crate::helpers::databases::block_on;
+use crate::helpers::{at, intake, on_both};
 
 fn message(id: &str, body: &str, when: &str) -> Inbound {
     Inbound {
@@ -309,11 +264,7 @@ fn the_outbox_keeps_a_reply_until_it_is_delivered() {
 
 #[test]
 fn the_sqlite_file_is_created_durable_on_first_run() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
+    block_on(async {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("data/intake.db");
         let store = Store::connect(&format!("sqlite://{}", path.display()))
@@ -335,20 +286,10 @@ fn the_sqlite_file_is_created_durable_on_first_run() {
 
 #[test]
 fn messages_committed_together_each_stay_whole() {
-    use intake::core::dialog::{Dialogs, Input};
-    use intake::core::profile::LandlordProfile;
-    use intake::service::{Intake, Writer};
+    use intake::core::dialog::Input;
+    use intake::service::Writer;
     on_both(|store| async move {
-        let profile = LandlordProfile::default();
-        let intake = Intake {
-            store: store.clone(),
-            policy: Policy::shipped().expect("policy").into(),
-            dialogs: Dialogs::shipped().expect("dialogs").into(),
-            calendar: profile.calendar().into(),
-            profile: profile.into(),
-            resume_after: Duration::hours(12),
-        };
-        let writer = Writer::start(intake, 16);
+        let writer = Writer::start(intake(store.clone()), 16);
         let lines = ["the caretaker was rude to me, not happy", "1", "yes"];
         let mut tasks = Vec::new();
         for resident in 0..12 {

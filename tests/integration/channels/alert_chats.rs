@@ -3,16 +3,12 @@
 //! (or is linked to an agent's) changes nothing; once a manager links their account with
 //! `intake staff link`, their press acknowledges the alert, audited, and the chat is told.
 
-use std::time::Duration;
-
 use sqlx::Row;
 
-use super::fake_discord::{self, FakeDiscord};
-use super::fake_telegram::{self, FakeTelegram};
-use super::{Bot, eventually, sqlite_in};
-use crate::console::{PASSWORD, add_staff, link_staff};
+use crate::helpers::fake_discord::{self, FakeDiscord};
+use crate::helpers::fake_telegram::{self, FakeTelegram};
+use crate::helpers::{Bot, WAIT, add_account, eventually, link_staff, sqlite_in};
 
-const WAIT: Duration = Duration::from_secs(20);
 const TELEGRAM_MANAGERS: i64 = -1_001_234_567_890;
 const DISCORD_MANAGERS: u64 = 7777;
 const GUILD: u64 = 42;
@@ -78,21 +74,8 @@ async fn an_urgent_alert_in_the_managers_telegram_chat_is_acknowledged_by_a_link
         ],
     )
     .await;
-    assert_eq!(
-        add_staff(
-            &database,
-            "Mo Manager",
-            "mo@example.org",
-            "manager",
-            PASSWORD
-        )
-        .0,
-        0
-    );
-    assert_eq!(
-        add_staff(&database, "Bea Agent", "bea@example.org", "agent", PASSWORD).0,
-        0
-    );
+    add_account(&database, "Mo Manager", "mo@example.org", "manager");
+    add_account(&database, "Bea Agent", "bea@example.org", "agent");
 
     fake.say(4101, "I can smell gas in the kitchen").await;
     let alert = eventually("the alert in the managers' chat", WAIT, async || {
@@ -212,17 +195,7 @@ async fn an_urgent_alert_in_the_managers_discord_channel_is_acknowledged_by_a_li
     )
     .await;
     fake.wait_connected().await;
-    assert_eq!(
-        add_staff(
-            &database,
-            "Mo Manager",
-            "mo@example.org",
-            "manager",
-            PASSWORD
-        )
-        .0,
-        0
-    );
+    add_account(&database, "Mo Manager", "mo@example.org", "manager");
 
     fake.say(3101, "he hit me again");
     let alert = eventually("the alert in the managers' channel", WAIT, async || {

@@ -2,10 +2,9 @@
 
 use std::time::Duration;
 
-use super::fake_discord::{FakeDiscord, TOKEN};
-use super::{Bot, Said, TO_ACKNOWLEDGEMENT, eventually, settled, sqlite_in};
-
-const WAIT: Duration = Duration::from_secs(20);
+use super::settled;
+use crate::helpers::fake_discord::{FakeDiscord, TOKEN};
+use crate::helpers::{Bot, Said, TO_ACKNOWLEDGEMENT, WAIT, eventually, sqlite_in};
 
 async fn answered(fake: &FakeDiscord, channel: u64, before: usize, expect: &str) {
     eventually(&format!("the bot to answer {expect:?}"), WAIT, async || {

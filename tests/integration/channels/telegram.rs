@@ -4,10 +4,9 @@ use std::time::Duration;
 
 use futures::FutureExt as _;
 
-use super::fake_telegram::{FakeTelegram, TOKEN};
-use super::{Bot, Said, TO_ACKNOWLEDGEMENT, eventually, settled, sqlite_in};
-
-const WAIT: Duration = Duration::from_secs(20);
+use super::settled;
+use crate::helpers::fake_telegram::{FakeTelegram, TOKEN};
+use crate::helpers::{Bot, Said, TO_ACKNOWLEDGEMENT, WAIT, client, eventually, sqlite_in};
 
 fn polling(fake: &FakeTelegram) -> Vec<(&'static str, String)> {
     vec![
@@ -275,7 +274,7 @@ async fn by_webhook_with_its_secret_and_refusing_requests_without_it() {
     assert_eq!(secret, "s3cret-webhook-token");
 
     // Without the secret, or with a wrong one: 401, and nothing recorded.
-    let client = super::client();
+    let client = client();
     let update = r#"{"update_id": 900, "message": {"message_id": 1, "date": 1700000000,
         "chat": {"id": 4100, "type": "private", "first_name": "Mallory"},
         "from": {"id": 4100, "is_bot": false, "first_name": "Mallory"}, "text": "hello"}}"#;

@@ -7,20 +7,9 @@ use serde_json::{Value, json};
 use sqlx::Row;
 use tokio::sync::mpsc;
 
-use super::{Bot, Said, TO_ACKNOWLEDGEMENT, client, sqlite_in};
-
-const WAIT: Duration = Duration::from_secs(20);
-
-/// The session cookie from a response, as `name=value`.
-fn session_cookie(response: &reqwest::Response) -> Option<String> {
-    response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("intake_chat="))
-        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
-}
+use crate::helpers::databases::Schema;
+use crate::helpers::resident::{session, session_cookie};
+use crate::helpers::{Bot, Resident, Said, TO_ACKNOWLEDGEMENT, WAIT, client, count, sqlite_in};
 
 /// Opens the event stream and forwards each event's JSON.
 async fn listen(base: &str, cookie: &str) -> mpsc::UnboundedReceiver<Value> {
@@ -87,18 +76,6 @@ async fn post(base: &str, cookie: Option<&str>, body: String) -> reqwest::Respon
     request.send().await.expect("post")
 }
 
-async fn count(database: &str, table: &str) -> i64 {
-    let store = intake::store::Store::connect(database).await.expect("open");
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT COUNT(*) AS n FROM {table}"
-    )))
-    .fetch_one(store.pool())
-    .await
-    .expect("count")
-    .try_get("n")
-    .expect("n")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_complaint_in_the_web_chat_from_first_message_to_acknowledgement() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -163,16 +140,7 @@ async fn a_complaint_in_the_web_chat_from_first_message_to_acknowledgement() {
     }
 
     // The conversation so far, for this resident only.
-    let history: Value = client()
-        .get(format!("{}/chat/api/messages", bot.base))
-        .header("Cookie", &cookie)
-        .send()
-        .await
-        .expect("history")
-        .json()
-        .await
-        .expect("json");
-    let lines = history["messages"].as_array().expect("messages");
+    let lines = Resident::in_session(&bot.base, &cookie).history().await;
     let from = |who: &str| lines.iter().filter(|l| l["from"] == who).count();
     assert_eq!(from("resident"), TO_ACKNOWLEDGEMENT.len());
     assert!(
@@ -182,26 +150,10 @@ async fn a_complaint_in_the_web_chat_from_first_message_to_acknowledgement() {
             .contains("Reference: C")
     );
 
-    let other = session_cookie(
-        &client()
-            .get(format!("{}/chat", bot.base))
-            .send()
-            .await
-            .expect("page"),
-    )
-    .expect("cookie");
-    let theirs: Value = client()
-        .get(format!("{}/chat/api/messages", bot.base))
-        .header("Cookie", &other)
-        .send()
-        .await
-        .expect("history")
-        .json()
-        .await
-        .expect("json");
+    let theirs = Resident::open(&bot.base).await.history().await;
     assert_eq!(
-        theirs["messages"],
-        json!([]),
+        theirs,
+        Vec::<Value>::new(),
         "another resident sees nothing of this one"
     );
 
@@ -225,14 +177,7 @@ async fn bad_input_gets_a_clear_message_and_writes_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let database = sqlite_in(dir.path());
     let bot = Bot::start(&database, &dir.path().join("bot.log"), &[]).await;
-    let cookie = session_cookie(
-        &client()
-            .get(format!("{}/chat", bot.base))
-            .send()
-            .await
-            .expect("page"),
-    )
-    .expect("cookie");
+    let cookie = session(&bot.base).await;
     let messages_before = count(&database, "messages").await;
 
     let cases: Vec<(String, u16, &str)> = vec![
@@ -344,26 +289,11 @@ async fn bad_input_gets_a_clear_message_and_writes_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_that_goes_away_gets_a_clear_503_and_nothing_half_written() {
     // The bot on PostgreSQL, in a schema of its own that the test then takes away.
-    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-    let admin = sqlx::PgPool::connect("postgres://postgres@127.0.0.1:5432/test")
-        .await
-        .expect("PostgreSQL on 127.0.0.1:5432 (./.ci/test starts it)");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&admin)
-        .await
-        .expect("schema");
+    let pg = Schema::create().await;
+    let (schema, admin) = (&pg.name, &pg.admin);
     let dir = tempfile::tempdir().expect("tempdir");
-    let url =
-        format!("postgres://postgres@127.0.0.1:5432/test?options=-c%20search_path%3D{schema}");
-    let bot = Bot::start(&url, &dir.path().join("bot.log"), &[]).await;
-    let cookie = session_cookie(
-        &client()
-            .get(format!("{}/chat", bot.base))
-            .send()
-            .await
-            .expect("page"),
-    )
-    .expect("cookie");
+    let bot = Bot::start(&pg.url(), &dir.path().join("bot.log"), &[]).await;
+    let cookie = session(&bot.base).await;
     let response = post(
         &bot.base,
         Some(&cookie),
@@ -376,7 +306,7 @@ async fn a_database_that_goes_away_gets_a_clear_503_and_nothing_half_written() {
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "ALTER SCHEMA {schema} RENAME TO {schema}_away"
     )))
-    .execute(&admin)
+    .execute(admin)
     .await
     .expect("take it away");
     let response = post(
@@ -399,7 +329,7 @@ async fn a_database_that_goes_away_gets_a_clear_503_and_nothing_half_written() {
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "ALTER SCHEMA {schema}_away RENAME TO {schema}"
     )))
-    .execute(&admin)
+    .execute(admin)
     .await
     .expect("bring it back");
     let mut accepted = false;
@@ -423,7 +353,7 @@ async fn a_database_that_goes_away_gets_a_clear_503_and_nothing_half_written() {
     let inbound: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT COUNT(*) AS n FROM {schema}.messages WHERE direction = 'in'"
     )))
-    .fetch_one(&admin)
+    .fetch_one(admin)
     .await
     .expect("count")
     .try_get("n")
@@ -433,8 +363,5 @@ async fn a_database_that_goes_away_gets_a_clear_503_and_nothing_half_written() {
         "hello and the resend; nothing from the failed attempt"
     );
     drop(bot);
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-        .execute(&admin)
-        .await
-        .expect("drop");
+    pg.drop().await;
 }
