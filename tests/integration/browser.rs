@@ -534,7 +534,7 @@ async fn undelivered(database: &str) -> i64 {
         .await
         .expect("open the record");
     sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL")
-        .fetch_one(store.pool())
+        .fetch_one(store.pool_for_tests())
         .await
         .expect("outbox")
         .try_get("n")
