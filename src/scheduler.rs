@@ -406,19 +406,16 @@ impl Scheduler {
     async fn overdue_actions(&self, now: DateTime<Utc>, run: &mut Run) -> Result<(), StoreError> {
         let today = self.intake.calendar.local_date(now);
         for action in self.intake.store.overdue_actions(today).await? {
-            let (id, reference, conversation, description, due) = (
-                action.id,
-                action.case_reference,
-                action.conversation,
-                action.description,
-                action.due_on,
-            );
             let mut record = self.intake.store.begin().await?;
-            if record.once("action_overdue", &id.to_string(), now).await? {
+            if record
+                .once("action_overdue", &action.id.to_string(), now)
+                .await?
+            {
                 let detail = format!(
-                    "An action promised on complaint {reference} by {due} is not marked done: {description}"
+                    "An action promised on complaint {} by {} is not marked done: {}",
+                    action.case_reference, action.due_on, action.description
                 );
-                record.alert_on(conversation, "action_overdue", false, &detail, now);
+                record.alert_on(action.conversation, "action_overdue", false, &detail, now);
                 record.commit().await?;
                 run.overdue_actions += 1;
             }
