@@ -301,6 +301,7 @@ impl Store {
     }
 }
 
+/// The writes caused by one inbound message, committed together or not at all.
 ///
 /// Reads (the conversation, whether a message is new, a new reference) go to the database at
 /// once. Writes are queued and sent at `commit`: on SQLite as one multi-statement round trip,
