@@ -10,7 +10,6 @@ mod connections;
 
 use anyhow::Context as _;
 use chrono::Utc;
-use sqlx::Row as _;
 
 use crate::core::dialog::{Dialogs, Input};
 use crate::core::policy::Policy;
@@ -118,7 +117,6 @@ async fn measure(
         .await;
         match store {
             Ok(store) => {
-                let pool = store.pool().clone();
                 let measured = async {
                     let (figures, intake) = pipeline(
                         "PostgreSQL",
@@ -134,10 +132,7 @@ async fn measure(
                     due_outbox("PostgreSQL", &intake.store).await
                 }
                 .await;
-                let dropped =
-                    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-                        .execute(&pool)
-                        .await;
+                let dropped = Store::drop_scratch_schema(pg, &schema).await;
                 measured?;
                 dropped.context("dropping the benchmark schema")?;
             }
@@ -161,19 +156,14 @@ fn report(f: &PipelineFigures) {
     );
 }
 
-/// Rows inserted one per transaction, as fast as the disk allows.
+/// Rows inserted one per transaction, as fast as the disk allows (the store's baseline).
 async fn bare_inserts(dir: &std::path::Path, rows: usize) -> anyhow::Result<f64> {
     let url = format!("sqlite://{}/bare.db", dir.display());
     let store = Store::connect(&url).await?;
-    sqlx::query("CREATE TABLE bare_rows (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
-        .execute(store.pool())
-        .await?;
+    store.create_bare_rows().await?;
     let start = Instant::now();
     for i in 0..rows {
-        sqlx::query("INSERT INTO bare_rows (body) VALUES ($1)")
-            .bind(format!("message {i}"))
-            .execute(store.pool())
-            .await?;
+        store.insert_bare_row(&format!("message {i}")).await?;
     }
     Ok(rows as f64 / start.elapsed().as_secs_f64())
 }
@@ -228,9 +218,7 @@ async fn pipeline(
     }
     let elapsed = start.elapsed();
     // Every conversation ended with an acknowledged complaint.
-    let cases: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases")
-        .fetch_one(intake.store.pool())
-        .await?;
+    let cases = intake.store.count_cases().await?;
     anyhow::ensure!(
         cases == residents as i64,
         "{backend}: {cases} complaints for {residents} residents"
@@ -258,52 +246,15 @@ async fn due_outbox(backend: &str, store: &Store) -> anyhow::Result<()> {
     const PENDING: i64 = 100_000;
     const SENT: i64 = 200_000;
     let now = Utc::now();
-    let at = crate::store::millis(now);
     let mut record = store.begin().await?;
-    let conversation = record
-        .conversation("bench-outbox", "one", "{}", "en-GB", now)
-        .await?;
+    let conversation = record.conversation_on("bench-outbox", "one", now).await?;
     record.commit().await?;
-    let message: i64 = sqlx::query(
-        "INSERT INTO messages (conversation_id, channel, direction, author, body, attachments, at) \
-         VALUES ($1, 'bench-outbox', 'out', 'bot', 'x', '[]', $2) RETURNING id",
-    )
-    .bind(conversation.id)
-    .bind(at)
-    .fetch_one(store.pool())
-    .await?
-    .try_get("id")?;
-    // Trusted numbers, written into the statement: the series is generated in the database.
-    let fill = |count: i64, sent: bool| {
-        format!(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {count}) \
-             INSERT INTO outbox (message_id, channel, chat, payload, attempts, next_attempt_at, sent_at) \
-             SELECT {message}, 'bench-outbox', 'chat-' || CAST(i % 20000 AS TEXT), '{{\"text\":\"x\"}}', 0, \
-             CASE WHEN i % 100 = 0 THEN {later} ELSE {earlier} END, {sent_at} FROM n",
-            later = at + 3_600_000,
-            earlier = at - 1_000,
-            sent_at = if sent {
-                at.to_string()
-            } else {
-                "NULL".to_owned()
-            },
-        )
-    };
-    sqlx::query(sqlx::AssertSqlSafe(fill(SENT, true)))
-        .execute(store.pool())
+    store
+        .outbox_backlog(conversation.id, "bench-outbox", PENDING, SENT, now)
         .await?;
-    sqlx::query(sqlx::AssertSqlSafe(fill(PENDING, false)))
-        .execute(store.pool())
-        .await?;
-    let old = "SELECT o.id FROM outbox o \
-         WHERE o.channel = $1 AND o.sent_at IS NULL AND o.next_attempt_at <= $2 \
-         AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.channel = o.channel \
-             AND e.chat = o.chat AND e.sent_at IS NULL AND e.id < o.id \
-             AND e.next_attempt_at > $2) \
-         ORDER BY o.id LIMIT $3";
     for when in ["as written", "after ANALYZE"] {
         if when == "after ANALYZE" {
-            sqlx::query("ANALYZE").execute(store.pool()).await?;
+            store.analyze().await?;
         }
         let mut times = Vec::new();
         let mut found = 0;
@@ -315,11 +266,8 @@ async fn due_outbox(backend: &str, store: &Store) -> anyhow::Result<()> {
         times.sort();
         // Once: on SQLite it takes most of a minute.
         let start = Instant::now();
-        sqlx::query(old)
-            .bind("bench-outbox")
-            .bind(at)
-            .bind(100_i64)
-            .fetch_all(store.pool())
+        store
+            .due_outbox_by_anti_join("bench-outbox", now, 100)
             .await?;
         let replaced = start.elapsed();
         println!(

@@ -1299,12 +1299,7 @@ async fn inbox_events(State(console): State<Console>, jar: CookieJar) -> Respons
                 if !signed_in(&store, &token).await {
                     return None;
                 }
-                let latest = sqlx::query("SELECT MAX(updated_at) AS latest FROM conversations")
-                    .fetch_one(store.pool())
-                    .await
-                    .ok()
-                    .and_then(|r| sqlx::Row::try_get::<Option<i64>, _>(&r, "latest").ok())
-                    .flatten();
+                let latest = store.latest_activity().await.ok().flatten();
                 match (seen, latest) {
                     (Some(before), Some(now)) if now != before => {
                         seen = Some(now);

@@ -18,11 +18,10 @@ use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone as _, Utc};
 use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::Sha256;
-use sqlx::Row;
 
 use crate::config::{AlertsConfig, Secret, SinkConfig, SinkKind};
 use crate::service::Intake;
-use crate::store::{StoreError, from_millis, millis};
+use crate::store::{RecentAlert, StoreError, from_millis, millis};
 
 /// What one run did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -133,17 +132,9 @@ impl Scheduler {
     async fn deadlines(&self, now: DateTime<Utc>, run: &mut Run) -> Result<(), StoreError> {
         let calendar = &self.intake.calendar;
         let today = calendar.local_date(now);
-        let rows = sqlx::query(
-            "SELECT reference, conversation_id, stage, due_on FROM cases WHERE status = 'acknowledged'",
-        )
-        .fetch_all(self.intake.store.pool())
-        .await?;
-        for r in rows {
-            let reference: String = r.try_get("reference")?;
-            let conversation: i64 = r.try_get("conversation_id")?;
-            let stage: i64 = r.try_get("stage")?;
-            let due_on: String = r.try_get("due_on")?;
-            let Ok(due) = due_on.parse::<NaiveDate>() else {
+        for case in self.intake.store.awaiting_response().await? {
+            let (reference, conversation, stage) = (case.reference, case.conversation, case.stage);
+            let Ok(due) = case.due_on.parse::<NaiveDate>() else {
                 continue;
             };
             // The due date is part of the key, so an extended date is warned about again.
@@ -258,30 +249,8 @@ impl Scheduler {
     /// are kept (POLICY.md 7).
     async fn retention(&self, now: DateTime<Utc>, run: &mut Run) -> Result<(), StoreError> {
         let cutoff = millis(now - self.erase_after);
-        let rows = sqlx::query(crate::store::ERASABLE)
-            .bind(cutoff)
-            .bind(None::<i64>)
-            .fetch_all(self.intake.store.pool())
-            .await?;
-        for r in rows {
-            let conversation: i64 = r.try_get("conversation_id")?;
-            let cases = sqlx::query(
-                "SELECT k.stage, k.status, k.received_at, v.channel FROM cases k \
-                 JOIN conversations v ON v.id = k.conversation_id WHERE k.conversation_id = $1",
-            )
-            .bind(conversation)
-            .fetch_all(self.intake.store.pool())
-            .await?;
-            let mut counts = Vec::new();
-            for k in &cases {
-                let received = from_millis(k.try_get("received_at")?);
-                counts.push((
-                    received.format("%Y-%m").to_string(),
-                    k.try_get::<String, _>("channel")?,
-                    k.try_get::<i64, _>("stage")?,
-                    k.try_get::<String, _>("status")?,
-                ));
-            }
+        for conversation in self.intake.store.erasable_conversations(cutoff).await? {
+            let counts = self.intake.store.case_counts(conversation).await?;
             let mut record = self.intake.store.begin().await?;
             if record.erasable(conversation, cutoff).await?
                 && record.once("erase", &conversation.to_string(), now).await?
@@ -298,19 +267,9 @@ impl Scheduler {
     /// configured time for an answer.
     async fn idle_claims(&self, now: DateTime<Utc>, run: &mut Run) -> Result<(), StoreError> {
         let cutoff = now - chrono::Duration::minutes(i64::from(self.alerts.claim_idle_minutes));
-        let rows = sqlx::query(
-            "SELECT k.conversation_id, k.last_activity_at, s.name FROM claims k \
-             JOIN staff s ON s.id = k.staff_id \
-             WHERE EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = k.conversation_id \
-                 AND m.direction = 'in' AND m.at > k.last_activity_at AND m.at < $1)",
-        )
-        .bind(millis(cutoff))
-        .fetch_all(self.intake.store.pool())
-        .await?;
-        for r in rows {
-            let conversation: i64 = r.try_get("conversation_id")?;
-            let last: i64 = r.try_get("last_activity_at")?;
-            let name: String = r.try_get("name")?;
+        for claim in self.intake.store.idle_claims(cutoff).await? {
+            let (conversation, last, name) =
+                (claim.conversation, claim.last_activity_at, claim.holder);
             let mut record = self.intake.store.begin().await?;
             if record
                 .once("claim_idle", &format!("{conversation}/{last}"), now)
@@ -342,26 +301,12 @@ impl Scheduler {
             - millis(
                 now - chrono::Duration::minutes(i64::from(self.alerts.escalate_after_minutes)),
             );
-        let rows = sqlx::query(
-            "SELECT id, level, at FROM alerts WHERE urgent = 1 AND acknowledged_at IS NULL AND level < $1",
-        )
-        .bind(top)
-        .fetch_all(self.intake.store.pool())
-        .await?;
-        for r in rows {
-            let id: i64 = r.try_get("id")?;
-            let level: i64 = r.try_get("level")?;
-            let at: i64 = r.try_get("at")?;
+        for alert in self.intake.store.urgent_unacknowledged(top).await? {
+            let (id, level, at) = (alert.id, alert.level, alert.at);
             if millis(now) < at + period * (level + 1) {
                 continue;
             }
-            let moved = sqlx::query("UPDATE alerts SET level = $1 WHERE id = $2 AND level = $3")
-                .bind(level + 1)
-                .bind(id)
-                .bind(level)
-                .execute(self.intake.store.pool())
-                .await?;
-            if moved.rows_affected() == 1 {
+            if self.intake.store.escalate_alert(id, level).await? {
                 tracing::warn!(
                     alert = id,
                     level = level + 1,
@@ -380,18 +325,13 @@ impl Scheduler {
         if self.alerts.sinks.is_empty() {
             return Ok(());
         }
-        let rows = sqlx::query(
-            "SELECT a.id, a.kind, a.urgent, a.level, a.detail, a.conversation_id, a.at, a.acknowledged_at, c.channel \
-             FROM alerts a JOIN conversations c ON c.id = a.conversation_id \
-             WHERE a.at > $1 ORDER BY a.id",
-        )
         // Alerts of the last 30 days; older ones were dealt with or are in the console.
-        .bind(millis(now - chrono::Duration::days(30)))
-        .fetch_all(store.pool())
-        .await?;
+        let rows = store
+            .recent_alerts(now - chrono::Duration::days(30))
+            .await?;
         for r in &rows {
-            let alert = self.message_of(r)?;
-            let acknowledged = r.try_get::<Option<i64>, _>("acknowledged_at")?.is_some();
+            let alert = self.message_of(r);
+            let acknowledged = r.acknowledged_at.is_some();
             for sink in &self.alerts.sinks {
                 let takes = sink.alerts.is_empty() || sink.alerts.contains(&alert.kind);
                 if !takes || i64::from(sink.level) > alert.level || (sink.level > 0 && acknowledged)
@@ -403,91 +343,57 @@ impl Scheduler {
                 } else {
                     self.next_working_moment(now)
                 };
-                sqlx::query(
-                    "INSERT INTO alert_deliveries (alert_id, sink, level, attempts, next_attempt_at) \
-                     VALUES ($1, $2, $3, 0, $4) ON CONFLICT (alert_id, sink) DO NOTHING",
-                )
-                .bind(alert.id)
-                .bind(&sink.name)
-                .bind(i64::from(sink.level))
-                .bind(millis(first_try))
-                .execute(store.pool())
-                .await?;
+                store
+                    .queue_alert_delivery(alert.id, &sink.name, i64::from(sink.level), first_try)
+                    .await?;
             }
         }
-        let due = sqlx::query(
-            "SELECT id, alert_id, sink, attempts FROM alert_deliveries \
-             WHERE sent_at IS NULL AND next_attempt_at <= $1 ORDER BY id LIMIT 200",
-        )
-        .bind(millis(now))
-        .fetch_all(store.pool())
-        .await?;
-        for d in due {
-            let id: i64 = d.try_get("id")?;
-            let alert_id: i64 = d.try_get("alert_id")?;
-            let sink_name: String = d.try_get("sink")?;
-            let attempts: i64 = d.try_get("attempts")?;
+        for d in store.due_alert_deliveries(now).await? {
+            let (id, alert_id, sink_name, attempts) = (d.id, d.alert, d.sink, d.attempts);
             let Some(sink) = self.alerts.sinks.iter().find(|s| s.name == sink_name) else {
                 // A sink taken out of the configuration: kept, with the reason, and looked at
                 // again in a day in case it comes back.
-                sqlx::query(
-                    "UPDATE alert_deliveries SET next_attempt_at = $1, last_error = $2 WHERE id = $3",
-                )
-                .bind(millis(now + chrono::Duration::days(1)))
-                .bind(format!("the sink {sink_name:?} is no longer configured"))
-                .bind(id)
-                .execute(store.pool())
-                .await?;
+                store
+                    .postpone_alert_delivery(
+                        id,
+                        now + chrono::Duration::days(1),
+                        &format!("the sink {sink_name:?} is no longer configured"),
+                    )
+                    .await?;
                 continue;
             };
-            let Some(alert) = rows
-                .iter()
-                .find(|r| r.try_get::<i64, _>("id").ok() == Some(alert_id))
-            else {
-                sqlx::query(
-                    "UPDATE alert_deliveries SET next_attempt_at = $1, last_error = $2 WHERE id = $3",
-                )
-                .bind(millis(now + chrono::Duration::days(1)))
-                .bind("the alert is over 30 days old; see it in the console")
-                .bind(id)
-                .execute(store.pool())
-                .await?;
+            let Some(alert) = rows.iter().find(|r| r.id == alert_id) else {
+                store
+                    .postpone_alert_delivery(
+                        id,
+                        now + chrono::Duration::days(1),
+                        "the alert is over 30 days old; see it in the console",
+                    )
+                    .await?;
                 continue;
             };
             // Claim it for longer than a send can take, so another replica does not send it
             // too; counted from the real clock, as a run may have taken a while to get here.
-            let claimed = sqlx::query(
-                "UPDATE alert_deliveries SET next_attempt_at = $1 WHERE id = $2 AND sent_at IS NULL AND next_attempt_at <= $3",
-            )
-            .bind(millis(lease_end(now)))
-            .bind(id)
-            .bind(millis(now))
-            .execute(store.pool())
-            .await?;
-            if claimed.rows_affected() != 1 {
+            if !store.claim_alert_delivery(id, now, lease_end(now)).await? {
                 continue;
             }
-            let message = self.message_of(alert)?;
+            let message = self.message_of(alert);
             match self.send(sink, &message).await {
                 Ok(()) => {
-                    sqlx::query("UPDATE alert_deliveries SET sent_at = $1, attempts = attempts + 1 WHERE id = $2")
-                        .bind(millis(now))
-                        .bind(id)
-                        .execute(store.pool())
-                        .await?;
+                    store.alert_delivered(id, now).await?;
                     run.delivered += 1;
                 }
                 Err(e) => {
                     tracing::warn!(sink = %sink.name, alert = alert_id, error = %e, "an alert was not delivered; it will be tried again");
                     let wait = crate::channels::backoff(attempts);
-                    sqlx::query(
-                        "UPDATE alert_deliveries SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2 WHERE id = $3",
-                    )
-                    .bind(e)
-                    .bind(millis(now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(60))))
-                    .bind(id)
-                    .execute(store.pool())
-                    .await?;
+                    store
+                        .alert_delivery_failed(
+                            id,
+                            &e,
+                            now + chrono::Duration::from_std(wait)
+                                .unwrap_or(chrono::Duration::seconds(60)),
+                        )
+                        .await?;
                     run.failed += 1;
                 }
             }
@@ -499,15 +405,17 @@ impl Scheduler {
     /// promise made in a response is kept (6.9, 6.19).
     async fn overdue_actions(&self, now: DateTime<Utc>, run: &mut Run) -> Result<(), StoreError> {
         let today = self.intake.calendar.local_date(now);
-        for (id, reference, conversation, description, due) in
-            self.intake.store.overdue_actions(today).await?
-        {
+        for action in self.intake.store.overdue_actions(today).await? {
             let mut record = self.intake.store.begin().await?;
-            if record.once("action_overdue", &id.to_string(), now).await? {
+            if record
+                .once("action_overdue", &action.id.to_string(), now)
+                .await?
+            {
                 let detail = format!(
-                    "An action promised on complaint {reference} by {due} is not marked done: {description}"
+                    "An action promised on complaint {} by {} is not marked done: {}",
+                    action.case_reference, action.due_on, action.description
                 );
-                record.alert_on(conversation, "action_overdue", false, &detail, now);
+                record.alert_on(action.conversation, "action_overdue", false, &detail, now);
                 record.commit().await?;
                 run.overdue_actions += 1;
             }
@@ -581,59 +489,26 @@ impl Scheduler {
     /// retention date, or the next day (deadlines are counted in days). The service sleeps
     /// until then, or until a commit wakes it, whichever is first.
     pub async fn next_due(&self, now: DateTime<Utc>) -> Result<DateTime<Utc>, StoreError> {
-        let pool = self.intake.store.pool();
+        let store = &self.intake.store;
         let after = millis(now);
-        // Each query: the earliest moment after now, with $1 its offset and $2 now (a moment
-        // already past is a job done, or one that will never run, such as the escalation of
-        // an alert already at the top of the chain).
-        let earliest = |sql: &'static str, offset: i64| async move {
-            let row = sqlx::query(sql)
-                .bind(offset)
-                .bind(after)
-                .fetch_one(pool)
-                .await?;
-            Ok::<Option<i64>, StoreError>(row.try_get::<Option<i64>, _>(0)?)
-        };
+        // Each: the earliest moment after now, given its offset (a moment already past is a
+        // job done, or one that will never run, such as the escalation of an alert already at
+        // the top of the chain).
         let period = i64::from(self.alerts.escalate_after_minutes) * 60_000;
         let idle = i64::from(self.alerts.claim_idle_minutes) * 60_000;
         let quiet = self.half_finished_after.num_milliseconds();
         let erase = self.erase_after.num_milliseconds();
-        // Deliveries still due (a backlog beyond one run's batch) count as due now.
-        let pending = |sql: &'static str| async move {
-            let row = sqlx::query(sql).fetch_one(pool).await?;
-            Ok::<Option<i64>, StoreError>(row.try_get::<Option<i64>, _>(0)?)
-        };
         let found = [
-            pending("SELECT MIN(next_attempt_at) FROM alert_deliveries WHERE sent_at IS NULL")
-                .await?,
-            pending("SELECT MIN(next_attempt_at) FROM resident_emails WHERE sent_at IS NULL")
-                .await?,
-            earliest(
-                "SELECT MIN(at + $1 * (level + 1)) FROM alerts \
-                 WHERE urgent = 1 AND acknowledged_at IS NULL AND at + $1 * (level + 1) > $2",
-                period,
-            )
-            .await?,
-            earliest(
-                "SELECT MIN(m.at + $1) FROM claims k JOIN messages m ON m.conversation_id = k.conversation_id \
-                 WHERE m.direction = 'in' AND m.at > k.last_activity_at AND m.at + $1 > $2",
-                idle,
-            )
-            .await?,
-            // Written so that the index on updated_at answers it.
-            sqlx::query("SELECT MIN(updated_at) FROM conversations WHERE updated_at > $1")
-                .bind(after - quiet)
-                .fetch_one(pool)
+            // Deliveries still due (a backlog beyond one run's batch) count as due now.
+            store.next_alert_delivery().await?,
+            store.next_resident_email().await?,
+            store.next_escalation(period, after).await?,
+            store.next_idle_claim(idle, after).await?,
+            store
+                .first_activity_after(after - quiet)
                 .await?
-                .try_get::<Option<i64>, _>(0)?
                 .map(|at| at + quiet),
-            earliest(
-                "SELECT MIN(closed_at + $1) FROM cases \
-                 WHERE status = 'closed' AND closed_at IS NOT NULL AND erased_at IS NULL \
-                 AND closed_at + $1 > $2",
-                erase,
-            )
-            .await?,
+            store.next_erasure(erase, after).await?,
         ];
         let tomorrow = self.next_day(now);
         Ok(found
@@ -660,23 +535,23 @@ impl Scheduler {
         now + chrono::Duration::hours(24)
     }
 
-    fn message_of(&self, r: &sqlx::any::AnyRow) -> Result<AlertMessage, StoreError> {
-        let conversation: i64 = r.try_get("conversation_id")?;
-        Ok(AlertMessage {
-            id: r.try_get("id")?,
-            kind: r.try_get("kind")?,
-            urgent: r.try_get::<i64, _>("urgent")? != 0,
-            level: r.try_get("level")?,
-            detail: external_detail(&r.try_get::<String, _>("kind")?, r.try_get("detail")?),
+    fn message_of(&self, r: &RecentAlert) -> AlertMessage {
+        let conversation = r.conversation;
+        AlertMessage {
+            id: r.id,
+            kind: r.kind.clone(),
+            urgent: r.urgent,
+            level: r.level,
+            detail: external_detail(&r.kind, r.detail.clone()),
             conversation,
-            channel: r.try_get("channel")?,
-            at: from_millis(r.try_get("at")?),
+            channel: r.channel.clone(),
+            at: r.at,
             link: format!(
                 "{}/conversations/{conversation}",
                 self.alerts.console_url.trim_end_matches('/')
             ),
             landlord: self.intake.profile.name.clone(),
-        })
+        }
     }
 
     /// `now` if it is within working hours on a working day, else the start of the next
@@ -802,14 +677,17 @@ impl Scheduler {
         for part in sink.to.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             match part.strip_prefix("role:") {
                 Some(role) => {
-                    let rows = sqlx::query("SELECT email FROM staff WHERE role = $1")
-                        .bind(role)
-                        .fetch_all(self.intake.store.pool())
+                    let emails = self
+                        .intake
+                        .store
+                        .staff_emails_with_role(role)
                         .await
-                        .map_err(|e| e.to_string())?;
-                    for r in rows {
-                        to.push(r.try_get::<String, _>("email").map_err(|e| e.to_string())?);
-                    }
+                        .map_err(|e| match e {
+                            // The database's own words, as the delivery's last error.
+                            StoreError::Database(e) => e.to_string(),
+                            e => e.to_string(),
+                        })?;
+                    to.extend(emails);
                 }
                 None => to.push(part.to_owned()),
             }

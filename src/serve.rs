@@ -414,7 +414,7 @@ async fn ready(
 /// Liveness, kept cheap: 200 when the database answers, 503 when it does not.
 async fn health(store: Store, landlord: String) -> impl IntoResponse {
     use axum::http::StatusCode;
-    match sqlx::query("SELECT 1").execute(store.pool()).await {
+    match store.ping().await {
         Ok(_) => (
             StatusCode::OK,
             axum::Json(serde_json::json!({"status": "ok", "landlord": landlord})),

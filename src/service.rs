@@ -71,13 +71,7 @@ impl Intake {
         let inbound = &recordable(inbound);
         let now = inbound.at;
         let conversation = record
-            .conversation(
-                &inbound.channel,
-                &inbound.chat,
-                "{}",
-                dialog::DEFAULT_LOCALE,
-                now,
-            )
+            .conversation_on(&inbound.channel, &inbound.chat, now)
             .await?;
         let Some(message_id) = record.inbound(&conversation, inbound).await? else {
             return Ok(Handled {
@@ -160,13 +154,7 @@ impl Intake {
             .await?;
         let mut record = self.store.begin().await?;
         let conversation = record
-            .conversation(
-                &inbound.channel,
-                &inbound.chat,
-                "{}",
-                dialog::DEFAULT_LOCALE,
-                now,
-            )
+            .conversation_on(&inbound.channel, &inbound.chat, now)
             .await?;
         let Some(message_id) = record.inbound(&conversation, inbound).await? else {
             return Ok(false);
@@ -356,13 +344,7 @@ impl Intake {
         }
         // The conversation as it is now, inside this transaction.
         let conversation = record
-            .conversation(
-                &conversation.channel,
-                &conversation.chat,
-                "{}",
-                dialog::DEFAULT_LOCALE,
-                now,
-            )
+            .conversation_on(&conversation.channel, &conversation.chat, now)
             .await?;
         let payload = json!({ "text": text });
         record.outbound(
@@ -561,14 +543,15 @@ impl Intake {
         &self,
         reference: &str,
     ) -> Result<(Conversation, i64, String, String), CaseError> {
-        let (conversation, stage, status, due_on) = self
+        let case = self
             .store
             .case_of(reference)
             .await?
             .ok_or_else(|| CaseError::Refused(format!("there is no complaint {reference}")))?;
+        let (stage, status, due_on) = (case.stage, case.status, case.due_on);
         let conversation = self
             .store
-            .conversation_by_id(conversation)
+            .conversation_by_id(case.conversation)
             .await?
             .ok_or_else(|| {
                 CaseError::Refused(format!("complaint {reference} has no conversation"))
@@ -586,13 +569,7 @@ impl Intake {
     ) -> Result<(), StoreError> {
         let mut record = self.store.begin().await?;
         let current = record
-            .conversation(
-                &conversation.channel,
-                &conversation.chat,
-                "{}",
-                dialog::DEFAULT_LOCALE,
-                now,
-            )
+            .conversation_on(&conversation.channel, &conversation.chat, now)
             .await?;
         let mut state: State = serde_json::from_str(&current.state).unwrap_or_default();
         for case in state.cases.iter_mut().filter(|c| c.reference == reference) {

@@ -14,7 +14,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use sqlx::Row as _;
 use tokio::sync::Mutex;
 
 use crate::store::{Store, StoreOptions};
@@ -102,10 +101,7 @@ pub async fn run(options: &SoakOptions) -> anyhow::Result<()> {
     };
     let outcome = soak(options, &database, &dir).await;
     if let Some(url) = &options.postgres_url {
-        let pool = sqlx::AnyPool::connect(url).await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-            .execute(&pool)
-            .await?;
+        Store::drop_scratch_schema(url, &schema).await?;
     }
     if outcome.is_ok() {
         let _ = std::fs::remove_dir_all(&dir);
@@ -186,21 +182,16 @@ async fn soak(options: &SoakOptions, database: &str, dir: &std::path::Path) -> a
     let store = Store::connect(database).await?;
     // The record keys a web chat message as "<session>:<the page's id>"; the session is inside
     // the encrypted cookie, and the page's ids are unique across residents.
-    let recorded: HashMap<String, i64> = sqlx::query(
-        "SELECT platform_message_id, COUNT(*) AS n FROM messages \
-         WHERE direction = 'in' AND channel = 'web' GROUP BY platform_message_id",
-    )
-    .fetch_all(store.pool())
-    .await?
-    .iter()
-    .map(|r| {
-        let key = r
-            .try_get::<Option<String>, _>("platform_message_id")?
-            .unwrap_or_default();
-        let id = key.rsplit_once(':').map_or(key.as_str(), |(_, id)| id);
-        Ok((id.to_owned(), r.try_get("n")?))
-    })
-    .collect::<Result<_, sqlx::Error>>()?;
+    let recorded: HashMap<String, i64> = store
+        .inbound_counts("web")
+        .await?
+        .into_iter()
+        .map(|r| {
+            let key = r.platform_message_id.unwrap_or_default();
+            let id = key.rsplit_once(':').map_or(key.as_str(), |(_, id)| id);
+            (id.to_owned(), r.times)
+        })
+        .collect();
     let answers = answers.lock().await;
     let mut missing = Vec::new();
     let mut twice = Vec::new();
@@ -211,22 +202,9 @@ async fn soak(options: &SoakOptions, database: &str, dir: &std::path::Path) -> a
             Some(_) => {}
         }
     }
-    let duplicate_cases: i64 = sqlx::query(
-        "SELECT COUNT(*) AS n FROM (SELECT conversation_id FROM cases \
-         GROUP BY conversation_id HAVING COUNT(*) > 1) AS d",
-    )
-    .fetch_one(store.pool())
-    .await?
-    .try_get("n")?;
-    let cases: i64 = sqlx::query("SELECT COUNT(*) AS n FROM cases")
-        .fetch_one(store.pool())
-        .await?
-        .try_get("n")?;
-    let undelivered: i64 =
-        sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE channel = 'web' AND sent_at IS NULL")
-            .fetch_one(store.pool())
-            .await?
-            .try_get("n")?;
+    let duplicate_cases = store.conversations_with_several_cases().await?;
+    let cases = store.count_cases().await?;
+    let undelivered = store.undelivered_on("web").await?;
     let received = answers.values().filter(|s| **s == 202).count();
     let already = answers.values().filter(|s| **s == 200).count();
     println!(

@@ -1,5 +1,7 @@
 //! Staff accounts, their console sessions, and what the console reads: the inbox and a
-//! conversation with everything the record holds about it.
+//! conversation with everything the record holds about it (in `reads`). The rules live here
+//! (password hashing, what each role may do and see); the record is read and written through
+//! the store.
 
 use std::sync::Arc;
 
@@ -8,11 +10,17 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sha2::Digest as _;
-use sqlx::Row;
 
 use crate::core::policy::Risk;
 use crate::core::policy::train::Correction;
-use crate::store::{Store, StoreError, from_millis, millis};
+pub use crate::store::{Note, OpenAlert, Platform};
+use crate::store::{StaffAccount, Store, StoreError};
+
+mod reads;
+pub use reads::{
+    InboxFilter, InboxRow, StaffLine, audit, cases, caseworkers, corrections, events, holder,
+    inbox, inbox_restricted, lines, notes, open_alerts,
+};
 
 /// What a member of staff may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -89,12 +97,6 @@ pub enum StaffError {
     Store(#[from] StoreError),
 }
 
-impl From<sqlx::Error> for StaffError {
-    fn from(e: sqlx::Error) -> StaffError {
-        StaffError::Store(StoreError::from(e))
-    }
-}
-
 /// The shortest password accepted for a staff account.
 pub const SHORTEST_PASSWORD: usize = 12;
 /// How long a console session lasts.
@@ -156,40 +158,29 @@ pub async fn add(
         .hash_password(password.as_bytes(), &salt)
         .map_err(|e| StaffError::Invalid(format!("cannot hash the password: {e}")))?
         .to_string();
-    let exists = sqlx::query("SELECT id FROM staff WHERE email = $1")
-        .bind(&email)
-        .fetch_optional(store.pool())
-        .await?;
-    if exists.is_some() {
+    if store.staff_id_by_email(&email).await?.is_some() {
         return Err(StaffError::Exists(email));
     }
-    let row = sqlx::query(
-        "INSERT INTO staff (name, email, role, password_hash, created_at) \
-         VALUES ($1, $2, $3, $4, $5) RETURNING id",
-    )
-    .bind(name)
-    .bind(&email)
-    .bind(role.as_str())
-    .bind(hash)
-    .bind(millis(now))
-    .fetch_one(store.pool())
-    .await?;
+    let id = store
+        .add_staff(name, &email, role.as_str(), &hash, now)
+        .await?;
     Ok(StaffMember {
-        id: row.try_get("id")?,
+        id,
         name: name.to_owned(),
         email,
         role,
     })
 }
 
-fn member(r: &sqlx::any::AnyRow) -> Result<StaffMember, StoreError> {
-    let role: String = r.try_get("role")?;
-    Ok(StaffMember {
-        id: r.try_get("id")?,
-        name: r.try_get("name")?,
-        email: r.try_get("email")?,
-        role: Role::parse(&role).unwrap_or(Role::Agent),
-    })
+/// A staff account as the console knows it; a role the record holds but this version does
+/// not know reads as an agent's, the role that may do least.
+fn member(account: StaffAccount) -> StaffMember {
+    StaffMember {
+        id: account.id,
+        name: account.name,
+        email: account.email,
+        role: Role::parse(&account.role).unwrap_or(Role::Agent),
+    }
 }
 
 /// Whether `password` matches an Argon2 PHC string, computed in `memory` (grown once to the
@@ -234,12 +225,6 @@ pub enum LogInError {
     Busy,
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-impl From<sqlx::Error> for LogInError {
-    fn from(e: sqlx::Error) -> LogInError {
-        LogInError::Store(e.into())
-    }
 }
 
 /// Password checks on a few threads of their own. Each Argon2id check takes about 19 MB;
@@ -316,13 +301,11 @@ pub async fn log_in(
     password: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<(String, Session)>, LogInError> {
-    let row =
-        sqlx::query("SELECT id, name, email, role, password_hash FROM staff WHERE email = $1")
-            .bind(email.trim().to_lowercase())
-            .fetch_optional(store.pool())
-            .await?;
-    let stored: String = match &row {
-        Some(r) => r.try_get("password_hash")?,
+    let found = store
+        .staff_credentials(&email.trim().to_lowercase())
+        .await?;
+    let stored: String = match &found {
+        Some(found) => found.password_hash.clone(),
         None => decoy_hash().to_owned(),
     };
     // Argon2 is slow on purpose: it runs on the checking threads, not the async workers,
@@ -331,23 +314,21 @@ pub async fn log_in(
         .check(stored, password)
         .await
         .ok_or(LogInError::Busy)?;
-    let (Some(row), true) = (row, matches) else {
+    let (Some(found), true) = (found, matches) else {
         return Ok(None);
     };
-    let staff = member(&row)?;
+    let staff = member(found.account);
     let token = random_token();
     let csrf = random_token();
-    sqlx::query(
-        "INSERT INTO staff_sessions (token_hash, staff_id, csrf, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(token_hash(&token))
-    .bind(staff.id)
-    .bind(&csrf)
-    .bind(millis(now))
-    .bind(millis(now + chrono::Duration::hours(SESSION_HOURS)))
-    .execute(store.pool())
-    .await?;
+    store
+        .open_session(
+            &token_hash(&token),
+            staff.id,
+            &csrf,
+            now,
+            now + chrono::Duration::hours(SESSION_HOURS),
+        )
+        .await?;
     Ok(Some((token, Session { staff, csrf })))
 }
 
@@ -357,439 +338,18 @@ pub async fn session(
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<Session>, StoreError> {
-    let row = sqlx::query(
-        "SELECT s.id, s.name, s.email, s.role, x.csrf FROM staff_sessions x \
-         JOIN staff s ON s.id = x.staff_id WHERE x.token_hash = $1 AND x.expires_at > $2",
-    )
-    .bind(token_hash(token))
-    .bind(millis(now))
-    .fetch_optional(store.pool())
-    .await?;
-    match row {
-        Some(r) => Ok(Some(Session {
-            staff: member(&r)?,
-            csrf: r.try_get("csrf")?,
-        })),
-        None => Ok(None),
-    }
+    Ok(store
+        .session(&token_hash(token), now)
+        .await?
+        .map(|found| Session {
+            staff: member(found.account),
+            csrf: found.csrf,
+        }))
 }
 
 /// Ends a session.
 pub async fn log_out(store: &Store, token: &str) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM staff_sessions WHERE token_hash = $1")
-        .bind(token_hash(token))
-        .execute(store.pool())
-        .await?;
-    Ok(())
-}
-
-/// A conversation as the inbox lists it.
-#[derive(Debug, Clone, Serialize)]
-pub struct InboxRow {
-    pub id: i64,
-    pub channel: String,
-    pub chat: String,
-    pub updated_at: DateTime<Utc>,
-    pub last_message: String,
-    pub held_by: Option<String>,
-    /// Unacknowledged alerts: their kinds, and whether any is urgent.
-    pub alerts: Vec<String>,
-    pub urgent: bool,
-    pub wants_person: bool,
-    pub case: Option<String>,
-    pub due_on: Option<String>,
-    /// Who handles the latest complaint, if someone was named.
-    pub handler: Option<String>,
-    #[serde(skip)]
-    pub handler_id: Option<i64>,
-    #[serde(skip)]
-    pub held_by_id: Option<i64>,
-}
-
-/// What the inbox may be narrowed to.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-pub struct InboxFilter {
-    #[serde(default)]
-    pub channel: Option<String>,
-    /// `needs_person`, `held`, `bot`, `complaint`, or `mine` (complaints the viewer handles
-    /// and conversations they hold).
-    #[serde(default)]
-    pub status: Option<String>,
-    /// An alert kind: emergency, safeguarding, health_safety, vulnerability...
-    #[serde(default)]
-    pub risk: Option<String>,
-    /// Only complaints whose response is due on or before this date (YYYY-MM-DD).
-    #[serde(default)]
-    pub due_by: Option<String>,
-    /// The member of staff looking (for `mine`); set by the console, never from the query.
-    #[serde(skip)]
-    pub viewer: Option<i64>,
-}
-
-/// The inbox: the conversations needing a person first (urgent alerts, then a request for a
-/// person), then the most recently active.
-pub async fn inbox(store: &Store, filter: &InboxFilter) -> Result<Vec<InboxRow>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT c.id, c.channel, c.chat, c.updated_at, s.name AS held_by, h.staff_id AS held_by_id, \
-           (SELECT k.handler_id FROM cases k WHERE k.conversation_id = c.id ORDER BY k.created_at DESC LIMIT 1) AS handler_id, \
-           (SELECT m.body FROM messages m WHERE m.conversation_id = c.id ORDER BY m.id DESC LIMIT 1) AS last_message, \
-           (SELECT k.reference FROM cases k WHERE k.conversation_id = c.id ORDER BY k.created_at DESC LIMIT 1) AS reference, \
-           (SELECT k.due_on FROM cases k WHERE k.conversation_id = c.id ORDER BY k.created_at DESC LIMIT 1) AS due_on \
-         FROM conversations c LEFT JOIN claims h ON h.conversation_id = c.id \
-         LEFT JOIN staff s ON s.id = h.staff_id \
-         ORDER BY c.updated_at DESC LIMIT 500",
-    )
-    .fetch_all(store.pool())
-    .await?;
-    let alerts = sqlx::query(
-        "SELECT conversation_id, kind, urgent FROM alerts WHERE acknowledged_at IS NULL",
-    )
-    .fetch_all(store.pool())
-    .await?;
-    let names: std::collections::HashMap<i64, String> = sqlx::query("SELECT id, name FROM staff")
-        .fetch_all(store.pool())
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get("id")?, r.try_get("name")?)))
-        .collect::<Result<_, StoreError>>()?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let id: i64 = r.try_get("id")?;
-        let handler_id: Option<i64> = r.try_get("handler_id")?;
-        let mut kinds = Vec::new();
-        let mut urgent = false;
-        for a in &alerts {
-            if a.try_get::<i64, _>("conversation_id")? == id {
-                let kind: String = a.try_get("kind")?;
-                urgent |= a.try_get::<i64, _>("urgent")? != 0;
-                if !kinds.contains(&kind) {
-                    kinds.push(kind);
-                }
-            }
-        }
-        let row = InboxRow {
-            id,
-            channel: r.try_get("channel")?,
-            chat: r.try_get("chat")?,
-            updated_at: from_millis(r.try_get("updated_at")?),
-            last_message: shorten(
-                &r.try_get::<Option<String>, _>("last_message")?
-                    .unwrap_or_default(),
-                120,
-            ),
-            held_by: r.try_get("held_by")?,
-            wants_person: kinds.iter().any(|k| k == "person_requested"),
-            alerts: kinds,
-            urgent,
-            case: r.try_get("reference")?,
-            due_on: r.try_get("due_on")?,
-            handler: handler_id.and_then(|h| names.get(&h).cloned()),
-            handler_id,
-            held_by_id: r.try_get("held_by_id")?,
-        };
-        if keep(&row, filter) {
-            out.push(row);
-        }
-    }
-    // Those needing a person first; the sort is stable, so recent first within each.
-    out.sort_by_key(|r| (!r.urgent, !(r.wants_person && r.held_by.is_none())));
-    Ok(out)
-}
-
-/// The first `max` characters, with an ellipsis if there were more.
-fn shorten(text: &str, max: usize) -> String {
-    let mut out: String = text.chars().take(max).collect();
-    if text.chars().nth(max).is_some() {
-        out.push('…');
-    }
-    out
-}
-
-/// The inbox for roles that may not see support needs (5.10): a last message that repeats a
-/// disclosed one is replaced by `restricted`.
-pub async fn inbox_restricted(
-    store: &Store,
-    filter: &InboxFilter,
-    restricted: &str,
-) -> Result<Vec<InboxRow>, StoreError> {
-    let mut rows = inbox(store, filter).await?;
-    // Resident messages the engine read (or staff marked) as disclosing a vulnerability, in
-    // these rows' conversations (the ids are integers from the record). Fails safe: a finding
-    // the learned layer doubted counts.
-    if !rows.is_empty() {
-        let ids: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
-        let disclosing = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT m.conversation_id, m.body FROM messages m \
-             JOIN assessments a ON a.message_id = m.id \
-             WHERE m.conversation_id IN ({}) AND (a.assessment LIKE '%\"vulnerability\"%' \
-             OR a.assessment LIKE '%learned.doubts.vulnerability%' \
-             OR EXISTS (SELECT 1 FROM assessment_corrections c WHERE c.message_id = m.id \
-             AND c.field = 'vulnerability' AND c.value = 'true'))",
-            ids.join(", ")
-        )))
-        .fetch_all(store.pool())
-        .await?;
-        for d in disclosing {
-            let conversation: i64 = d.try_get("conversation_id")?;
-            let body = d.try_get::<String, _>("body")?.trim().to_lowercase();
-            for row in rows.iter_mut().filter(|r| r.id == conversation) {
-                let shown = row.last_message.trim_end_matches('…').trim().to_lowercase();
-                if !shown.is_empty() && (body.contains(&shown) || shown.contains(&body)) {
-                    row.last_message = restricted.to_owned();
-                }
-            }
-        }
-    }
-    let answers = sqlx::query("SELECT conversation_id, answers FROM cases")
-        .fetch_all(store.pool())
-        .await?;
-    for a in answers {
-        let conversation: i64 = a.try_get("conversation_id")?;
-        let answers: serde_json::Value = serde_json::from_str(&a.try_get::<String, _>("answers")?)?;
-        let Some(support) = answers["support"].as_str().map(|t| t.trim().to_lowercase()) else {
-            continue;
-        };
-        if support.len() <= 3 {
-            continue;
-        }
-        for row in rows.iter_mut().filter(|r| r.id == conversation) {
-            let shown = row.last_message.trim_end_matches('…').to_lowercase();
-            if shown.contains(&support) || (shown.len() > 20 && support.contains(&shown)) {
-                row.last_message = restricted.to_owned();
-            }
-        }
-    }
-    Ok(rows)
-}
-
-fn keep(row: &InboxRow, filter: &InboxFilter) -> bool {
-    let given = |v: &Option<String>| v.as_deref().filter(|s| !s.is_empty()).map(str::to_owned);
-    if let Some(channel) = given(&filter.channel)
-        && row.channel != channel
-    {
-        return false;
-    }
-    if let Some(status) = given(&filter.status) {
-        let ok = match status.as_str() {
-            "held" => row.held_by.is_some(),
-            "bot" => row.held_by.is_none(),
-            "complaint" => row.case.is_some(),
-            "needs_person" => row.wants_person || row.urgent,
-            "mine" => {
-                filter.viewer.is_some()
-                    && (row.handler_id == filter.viewer || row.held_by_id == filter.viewer)
-            }
-            _ => true,
-        };
-        if !ok {
-            return false;
-        }
-    }
-    if let Some(risk) = given(&filter.risk)
-        && !row.alerts.contains(&risk)
-    {
-        return false;
-    }
-    if let Some(due_by) = given(&filter.due_by)
-        && row.due_on.as_deref().is_none_or(|d| d > due_by.as_str())
-    {
-        return false;
-    }
-    true
-}
-
-/// One line of a conversation for staff: the message, and for a resident's message the
-/// engine's assessment with its reasons and provisions.
-#[derive(Debug, Clone, Serialize)]
-pub struct StaffLine {
-    pub id: i64,
-    /// `resident`, `bot` or `staff`.
-    pub from: String,
-    pub author: String,
-    pub text: String,
-    pub attachments: Vec<String>,
-    pub at: DateTime<Utc>,
-    pub assessment: Option<serde_json::Value>,
-    /// Staff corrections of the assessment, as "Name: what was wrong".
-    pub corrections: Vec<String>,
-}
-
-/// The lines of a conversation after message `after`, oldest first.
-pub async fn lines(
-    store: &Store,
-    conversation: i64,
-    after: i64,
-) -> Result<Vec<StaffLine>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT m.id, m.direction, m.author, m.body, m.attachments, m.at, a.assessment, s.name AS staff_name \
-         FROM messages m LEFT JOIN assessments a ON a.message_id = m.id \
-         LEFT JOIN staff s ON m.author = 'staff:' || CAST(s.id AS TEXT) \
-         WHERE m.conversation_id = $1 AND m.id > $2 ORDER BY m.id",
-    )
-    .bind(conversation)
-    .bind(after)
-    .fetch_all(store.pool())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            let direction: String = r.try_get("direction")?;
-            let author: String = r.try_get("author")?;
-            let staff_name: Option<String> = r.try_get("staff_name")?;
-            let attachments: Vec<crate::store::Attachment> =
-                serde_json::from_str(&r.try_get::<String, _>("attachments")?)?;
-            let assessment: Option<String> = r.try_get("assessment")?;
-            Ok(StaffLine {
-                id: r.try_get("id")?,
-                from: if direction == "in" {
-                    "resident".to_owned()
-                } else if author.starts_with("staff:") {
-                    "staff".to_owned()
-                } else {
-                    "bot".to_owned()
-                },
-                author: staff_name.unwrap_or(author),
-                text: r.try_get("body")?,
-                attachments: attachments
-                    .iter()
-                    .map(|a| match &a.name {
-                        Some(n) => format!("{} {n} ({})", a.kind, a.platform_file_id),
-                        None => format!("{} ({})", a.kind, a.platform_file_id),
-                    })
-                    .collect(),
-                at: from_millis(r.try_get("at")?),
-                assessment: assessment.map(|a| serde_json::from_str(&a)).transpose()?,
-                corrections: Vec::new(),
-            })
-        })
-        .collect()
-}
-
-/// The events of a conversation (consent, offers, cases, privacy requests...), oldest first.
-pub async fn events(
-    store: &Store,
-    conversation: i64,
-) -> Result<Vec<(String, Option<String>, serde_json::Value, DateTime<Utc>)>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT kind, case_reference, detail, at FROM events WHERE conversation_id = $1 ORDER BY id",
-    )
-    .bind(conversation)
-    .fetch_all(store.pool())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                r.try_get("kind")?,
-                r.try_get("case_reference")?,
-                serde_json::from_str(&r.try_get::<String, _>("detail")?)?,
-                from_millis(r.try_get("at")?),
-            ))
-        })
-        .collect()
-}
-
-/// The complaints of a conversation: reference, stage, status, due date, definition, answers.
-pub async fn cases(store: &Store, conversation: i64) -> Result<Vec<serde_json::Value>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT k.reference, k.stage, k.status, k.due_on, k.definition, k.answers, k.suggested_route, \
-         k.handler_id, s.name AS handler FROM cases k LEFT JOIN staff s ON s.id = k.handler_id \
-         WHERE k.conversation_id = $1 ORDER BY k.created_at",
-    )
-    .bind(conversation)
-    .fetch_all(store.pool())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(serde_json::json!({
-                "reference": r.try_get::<String, _>("reference")?,
-                "stage": r.try_get::<i64, _>("stage")?,
-                "status": r.try_get::<String, _>("status")?,
-                "due_on": r.try_get::<String, _>("due_on")?,
-                "definition": r.try_get::<String, _>("definition")?,
-                "answers": serde_json::from_str::<serde_json::Value>(&r.try_get::<String, _>("answers")?)?,
-                "suggested_route": r.try_get::<Option<String>, _>("suggested_route")?,
-                "handler_id": r.try_get::<Option<i64>, _>("handler_id")?,
-                "handler": r.try_get::<Option<String>, _>("handler")?,
-            }))
-        })
-        .collect()
-}
-
-/// Staff who can handle complaints (complaints officers, managers, admins): (id, name).
-pub async fn caseworkers(store: &Store) -> Result<Vec<(i64, String)>, StoreError> {
-    let rows = sqlx::query("SELECT id, name FROM staff WHERE role <> 'agent' ORDER BY name, id")
-        .fetch_all(store.pool())
-        .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("id")?, r.try_get("name")?)))
-        .collect()
-}
-
-/// The audit of a conversation: who did what, when.
-pub async fn audit(
-    store: &Store,
-    conversation: i64,
-) -> Result<Vec<(String, String, DateTime<Utc>)>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT s.name, a.action, a.at FROM audit a JOIN staff s ON s.id = a.staff_id \
-         WHERE a.conversation_id = $1 ORDER BY a.id",
-    )
-    .bind(conversation)
-    .fetch_all(store.pool())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                r.try_get("name")?,
-                r.try_get("action")?,
-                from_millis(r.try_get("at")?),
-            ))
-        })
-        .collect()
-}
-
-/// Who holds a conversation, by name.
-pub async fn holder(store: &Store, staff: i64) -> Result<Option<String>, StoreError> {
-    let row = sqlx::query("SELECT name FROM staff WHERE id = $1")
-        .bind(staff)
-        .fetch_optional(store.pool())
-        .await?;
-    row.map(|r| r.try_get("name").map_err(StoreError::from))
-        .transpose()
-}
-
-/// An alert not yet acknowledged, for the console.
-#[derive(Debug, Clone, Serialize)]
-pub struct OpenAlert {
-    pub id: i64,
-    pub conversation: i64,
-    pub kind: String,
-    pub urgent: bool,
-    pub level: i64,
-    pub detail: String,
-    pub at: DateTime<Utc>,
-}
-
-/// Alerts nobody has acknowledged, urgent first, then oldest first.
-pub async fn open_alerts(store: &Store) -> Result<Vec<OpenAlert>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT id, conversation_id, kind, urgent, level, detail, at FROM alerts \
-         WHERE acknowledged_at IS NULL ORDER BY urgent DESC, id LIMIT 200",
-    )
-    .fetch_all(store.pool())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(OpenAlert {
-                id: r.try_get("id")?,
-                conversation: r.try_get("conversation_id")?,
-                kind: r.try_get("kind")?,
-                urgent: r.try_get::<i64, _>("urgent")? != 0,
-                level: r.try_get("level")?,
-                detail: r.try_get("detail")?,
-                at: from_millis(r.try_get("at")?),
-            })
-        })
-        .collect()
+    store.end_session(&token_hash(token)).await
 }
 
 /// A manager acknowledges an alert: it stops moving up the escalation chain. Audited. False
@@ -827,35 +387,7 @@ async fn acknowledge_from(
     Ok(done)
 }
 
-/// The chat platforms a staff account can be linked to, so that its holder can acknowledge
-/// alerts with a button in the chat.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Platform {
-    Telegram,
-    Discord,
-}
-
 impl Platform {
-    fn column_query(self) -> (&'static str, &'static str) {
-        match self {
-            Platform::Telegram => (
-                "UPDATE staff SET telegram_user_id = $1 WHERE email = $2",
-                "SELECT id, name, email, role FROM staff WHERE telegram_user_id = $1",
-            ),
-            Platform::Discord => (
-                "UPDATE staff SET discord_user_id = $1 WHERE email = $2",
-                "SELECT id, name, email, role FROM staff WHERE discord_user_id = $1",
-            ),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Platform::Telegram => "telegram",
-            Platform::Discord => "discord",
-        }
-    }
-
     /// Checks a user id as given on the command line (a positive number).
     pub fn check_user_id(self, user_id: &str) -> Result<(), StaffError> {
         let user_id = user_id.trim();
@@ -880,12 +412,7 @@ pub async fn link(
     platform.check_user_id(user_id)?;
     let user_id = user_id.trim();
     let email = email.trim().to_lowercase();
-    let (update, select) = platform.column_query();
-    let holder = sqlx::query(select)
-        .bind(user_id)
-        .fetch_optional(store.pool())
-        .await?;
-    if let Some(holder) = holder.as_ref().map(member).transpose()?
+    if let Some(holder) = store.staff_linked_to(platform, user_id).await?
         && holder.email != email
     {
         return Err(StaffError::Invalid(format!(
@@ -894,13 +421,7 @@ pub async fn link(
             holder.email
         )));
     }
-    let done = sqlx::query(update)
-        .bind(user_id)
-        .bind(&email)
-        .execute(store.pool())
-        .await
-        .map_err(StoreError::from)?;
-    Ok(done.rows_affected() == 1)
+    Ok(store.link_staff(platform, &email, user_id).await?)
 }
 
 /// What pressing an alert's Acknowledge button in a chat did.
@@ -923,12 +444,7 @@ pub async fn acknowledge_from_chat(
     alert: i64,
     now: DateTime<Utc>,
 ) -> Result<ChatAcknowledgement, StoreError> {
-    let (_, select) = platform.column_query();
-    let row = sqlx::query(select)
-        .bind(user_id)
-        .fetch_optional(store.pool())
-        .await?;
-    let Some(staff) = row.as_ref().map(member).transpose()? else {
+    let Some(staff) = store.staff_linked_to(platform, user_id).await?.map(member) else {
         return Ok(ChatAcknowledgement::NotAManager);
     };
     if !staff.role.is_manager() {
@@ -949,14 +465,6 @@ pub fn acknowledgement_words(outcome: &ChatAcknowledgement, alert: i64) -> Strin
         ChatAcknowledgement::Already => format!("Alert {alert} was already acknowledged."),
         ChatAcknowledgement::NotAManager => "Only a manager whose account is linked in intake can acknowledge alerts here (intake staff link). Nothing was changed.".to_owned(),
     }
-}
-
-/// An internal note: staff only, never shown to the resident.
-#[derive(Debug, Clone, Serialize)]
-pub struct Note {
-    pub author: String,
-    pub body: String,
-    pub at: DateTime<Utc>,
 }
 
 /// Adds an internal note to a conversation (audited).
@@ -999,30 +507,14 @@ pub async fn add_correction(
     correction: &Correction,
     now: DateTime<Utc>,
 ) -> Result<Corrected, StoreError> {
-    let found = sqlx::query(
-        "SELECT a.assessment FROM messages m JOIN assessments a ON a.message_id = m.id \
-         WHERE m.id = $1 AND m.conversation_id = $2 AND m.direction = 'in'",
-    )
-    .bind(message)
-    .bind(conversation)
-    .fetch_optional(store.pool())
-    .await?;
-    let Some(found) = found else {
+    let Some(assessment) = store.inbound_assessment(conversation, message).await? else {
         return Ok(Corrected::NotFound);
     };
     if !staff.role.sees_adjustments() {
-        let assessment: String = found.try_get("assessment")?;
         let about_support = matches!(correction, Correction::Risk(Risk::Vulnerability, _))
             || assessment.contains("\"vulnerability\"")
             || assessment.contains("learned.doubts.vulnerability");
-        let marked: i64 = sqlx::query(
-            "SELECT COUNT(*) AS n FROM assessment_corrections \
-             WHERE message_id = $1 AND field = 'vulnerability' AND value = 'true'",
-        )
-        .bind(message)
-        .fetch_one(store.pool())
-        .await?
-        .try_get("n")?;
+        let marked = store.vulnerability_marks(message).await?;
         if about_support || marked > 0 {
             return Ok(Corrected::Restricted);
         }
@@ -1039,53 +531,4 @@ pub async fn add_correction(
     );
     record.commit().await?;
     Ok(Corrected::Recorded)
-}
-
-/// The corrections of a conversation's assessments: message id and "Name: what was wrong",
-/// oldest first.
-pub async fn corrections(
-    store: &Store,
-    conversation: i64,
-) -> Result<Vec<(i64, String)>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT c.message_id, c.field, c.value, s.name FROM assessment_corrections c \
-         JOIN messages m ON m.id = c.message_id JOIN staff s ON s.id = c.staff_id \
-         WHERE m.conversation_id = $1 ORDER BY c.id",
-    )
-    .bind(conversation)
-    .fetch_all(store.pool())
-    .await?;
-    let mut out = Vec::new();
-    for r in &rows {
-        let field: String = r.try_get("field")?;
-        let value: String = r.try_get("value")?;
-        let name: String = r.try_get("name")?;
-        if let Some(c) = Correction::parse(&field, &value) {
-            out.push((
-                r.try_get("message_id")?,
-                format!("{name}: {}", c.describe()),
-            ));
-        }
-    }
-    Ok(out)
-}
-
-/// A conversation's internal notes, oldest first.
-pub async fn notes(store: &Store, conversation: i64) -> Result<Vec<Note>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT s.name, n.body, n.at FROM notes n JOIN staff s ON s.id = n.staff_id \
-         WHERE n.conversation_id = $1 ORDER BY n.id",
-    )
-    .bind(conversation)
-    .fetch_all(store.pool())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Note {
-                author: r.try_get("name")?,
-                body: r.try_get("body")?,
-                at: from_millis(r.try_get("at")?),
-            })
-        })
-        .collect()
 }

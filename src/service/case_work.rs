@@ -4,7 +4,6 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
-use sqlx::Row;
 
 use super::{CaseError, Intake};
 use crate::staff::{Role, StaffMember};
@@ -128,7 +127,7 @@ impl Intake {
                 "complaint {reference} is {status}, so its definition can no longer change"
             )));
         }
-        let Some((.., before)) = self.store.case(reference).await? else {
+        let Some(before) = self.store.case(reference).await?.map(|c| c.definition) else {
             return Err(CaseError::Refused(format!(
                 "there is no complaint {reference}"
             )));
@@ -194,19 +193,13 @@ impl Intake {
                 "complaint {reference} is {status}, not awaiting a response, so it needs no handler"
             )));
         }
-        let row = sqlx::query("SELECT name, role FROM staff WHERE id = $1")
-            .bind(handler)
-            .fetch_optional(self.store.pool())
-            .await
-            .map_err(StoreError::from)?;
-        let Some(row) = row else {
+        let Some(named) = self.store.staff_account(handler).await? else {
             return Err(CaseError::Refused(format!(
                 "there is no member of staff {handler}"
             )));
         };
-        let name: String = row.try_get("name").map_err(StoreError::from)?;
-        let role: String = row.try_get("role").map_err(StoreError::from)?;
-        if !Role::parse(&role).is_some_and(Role::sees_adjustments) {
+        let name = named.name;
+        if !Role::parse(&named.role).is_some_and(Role::sees_adjustments) {
             return Err(CaseError::Refused(format!(
                 "{name} is an agent; complaints are handled by complaints officers and managers"
             )));
@@ -367,19 +360,10 @@ impl Intake {
         now: DateTime<Utc>,
     ) -> Result<Conversation, CaseError> {
         // Read before the transaction: on SQLite the record holds the one connection.
-        let row = sqlx::query(
-            "SELECT a.case_reference, c.conversation_id FROM case_actions a \
-             JOIN cases c ON c.reference = a.case_reference WHERE a.id = $1",
-        )
-        .bind(action)
-        .fetch_optional(self.store.pool())
-        .await
-        .map_err(StoreError::from)?;
-        let Some(row) = row else {
+        let Some(found) = self.store.action_case(action).await? else {
             return Err(CaseError::Refused(format!("there is no action {action}")));
         };
-        let conversation: i64 = row.try_get("conversation_id").map_err(StoreError::from)?;
-        let reference: String = row.try_get("case_reference").map_err(StoreError::from)?;
+        let (conversation, reference) = (found.conversation, found.case_reference);
         let (_, stage, ..) = self.case_work(&reference).await?;
         self.may_act(&reference, stage, staff).await?;
         let conversation = self

@@ -23,6 +23,24 @@ pub struct CaseAction {
     pub done_by: Option<String>,
 }
 
+/// The complaint a remedy or action belongs to, and the complaint's conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionCase {
+    pub case_reference: String,
+    pub conversation: i64,
+}
+
+/// An outstanding action whose promised date has passed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OverdueAction {
+    pub id: i64,
+    pub case_reference: String,
+    pub conversation: i64,
+    pub description: String,
+    /// The date it was promised by (YYYY-MM-DD).
+    pub due_on: String,
+}
+
 /// A copy by email of a message to a resident, and how its sending went.
 #[derive(Debug, Clone, Serialize)]
 pub struct ResidentEmail {
@@ -47,7 +65,7 @@ impl Store {
     ) -> Result<Option<(String, String)>, StoreError> {
         let row = sqlx::query("SELECT answers FROM cases WHERE reference = $1")
             .bind(reference)
-            .fetch_optional(self.pool())
+            .fetch_optional(&self.pool)
             .await?;
         let Some(row) = row else {
             return Ok(None);
@@ -64,7 +82,7 @@ impl Store {
     pub async fn case_handler(&self, reference: &str) -> Result<Option<i64>, StoreError> {
         let row = sqlx::query("SELECT handler_id FROM cases WHERE reference = $1")
             .bind(reference)
-            .fetch_optional(self.pool())
+            .fetch_optional(&self.pool)
             .await?;
         match row {
             Some(r) => Ok(r.try_get("handler_id")?),
@@ -80,7 +98,7 @@ impl Store {
              AND kind IN ('handler_assigned', 'stage1_response_sent') ORDER BY id",
         )
         .bind(reference)
-        .fetch_all(self.pool())
+        .fetch_all(&self.pool)
         .await?;
         let mut handlers = Vec::new();
         for r in rows {
@@ -113,7 +131,7 @@ impl Store {
              WHERE c.conversation_id = $1 ORDER BY a.id",
         )
         .bind(conversation)
-        .fetch_all(self.pool())
+        .fetch_all(&self.pool)
         .await?;
         rows.iter()
             .map(|r| {
@@ -142,7 +160,7 @@ impl Store {
              last_error FROM resident_emails WHERE conversation_id = $1 ORDER BY id",
         )
         .bind(conversation)
-        .fetch_all(self.pool())
+        .fetch_all(&self.pool)
         .await?;
         rows.iter().map(resident_email).collect()
     }
@@ -158,7 +176,7 @@ impl Store {
              ORDER BY id LIMIT 100",
         )
         .bind(millis(now))
-        .fetch_all(self.pool())
+        .fetch_all(&self.pool)
         .await?;
         rows.iter().map(resident_email).collect()
     }
@@ -178,7 +196,7 @@ impl Store {
         .bind(millis(until))
         .bind(id)
         .bind(millis(now))
-        .execute(self.pool())
+        .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -199,7 +217,7 @@ impl Store {
                 )
                 .bind(millis(now))
                 .bind(id)
-                .execute(self.pool())
+                .execute(&self.pool)
                 .await?;
             }
             Some((error, next)) => {
@@ -210,19 +228,18 @@ impl Store {
                 .bind(error)
                 .bind(millis(next))
                 .bind(id)
-                .execute(self.pool())
+                .execute(&self.pool)
                 .await?;
             }
         }
         Ok(())
     }
 
-    /// Outstanding actions whose promised date has passed: (id, reference, conversation,
-    /// description, due date).
+    /// Outstanding actions whose promised date has passed, on complaints not erased.
     pub async fn overdue_actions(
         &self,
         today: NaiveDate,
-    ) -> Result<Vec<(i64, String, i64, String, String)>, StoreError> {
+    ) -> Result<Vec<OverdueAction>, StoreError> {
         let rows = sqlx::query(
             "SELECT a.id, a.case_reference, c.conversation_id, a.description, a.due_on \
              FROM case_actions a JOIN cases c ON c.reference = a.case_reference \
@@ -230,19 +247,47 @@ impl Store {
              AND a.due_on < $1 AND c.erased_at IS NULL",
         )
         .bind(today.to_string())
-        .fetch_all(self.pool())
+        .fetch_all(&self.pool)
         .await?;
         rows.iter()
             .map(|r| {
-                Ok((
-                    r.try_get("id")?,
-                    r.try_get("case_reference")?,
-                    r.try_get("conversation_id")?,
-                    r.try_get("description")?,
-                    r.try_get("due_on")?,
-                ))
+                Ok(OverdueAction {
+                    id: r.try_get("id")?,
+                    case_reference: r.try_get("case_reference")?,
+                    conversation: r.try_get("conversation_id")?,
+                    description: r.try_get("description")?,
+                    due_on: r.try_get("due_on")?,
+                })
             })
             .collect()
+    }
+
+    /// The complaint a remedy or action was recorded on, with the complaint's conversation.
+    pub async fn action_case(&self, action: i64) -> Result<Option<ActionCase>, StoreError> {
+        let row = sqlx::query(
+            "SELECT a.case_reference, c.conversation_id FROM case_actions a \
+             JOIN cases c ON c.reference = a.case_reference WHERE a.id = $1",
+        )
+        .bind(action)
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some(r) => Ok(Some(ActionCase {
+                case_reference: r.try_get("case_reference")?,
+                conversation: r.try_get("conversation_id")?,
+            })),
+            None => Ok(None),
+        }
+    }
+
+    /// When the next copy by email not yet sent is to be tried (Unix milliseconds), even one
+    /// already due.
+    pub async fn next_resident_email(&self) -> Result<Option<i64>, StoreError> {
+        let row =
+            sqlx::query("SELECT MIN(next_attempt_at) FROM resident_emails WHERE sent_at IS NULL")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(row.try_get::<Option<i64>, _>(0)?)
     }
 }
 

@@ -335,7 +335,7 @@ async fn staff_take_over_reply_and_hand_back_with_everything_audited() {
     let actions: Vec<String> = sqlx::query(
         "SELECT a.action FROM audit a JOIN staff s ON s.id = a.staff_id WHERE s.email = 'alex@example.org' ORDER BY a.id",
     )
-    .fetch_all(store.pool())
+    .fetch_all(store.pool_for_tests())
     .await
     .expect("audit")
     .iter()
@@ -343,7 +343,7 @@ async fn staff_take_over_reply_and_hand_back_with_everything_audited() {
     .collect();
     assert_eq!(actions, ["take_over", "reply", "hand_back", "note"]);
     let edited = sqlx::query("UPDATE audit SET action = 'nothing'")
-        .execute(store.pool())
+        .execute(store.pool_for_tests())
         .await;
     assert!(edited.is_err(), "the audit cannot be rewritten");
 
@@ -650,7 +650,7 @@ async fn staff_id(database: &str, email: &str) -> String {
         .expect("store");
     let id: i64 = sqlx::query("SELECT id FROM staff WHERE email = $1")
         .bind(email)
-        .fetch_one(store.pool())
+        .fetch_one(store.pool_for_tests())
         .await
         .expect("staff")
         .try_get("id")

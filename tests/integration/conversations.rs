@@ -140,7 +140,7 @@ async fn run_script(name: &str, script: &str, intake: &Intake) {
                 let id = conversation.expect("a conversation");
                 let row = sqlx::query("SELECT reference FROM cases WHERE conversation_id = $1 ORDER BY created_at DESC")
                     .bind(id)
-                    .fetch_one(intake.store.pool())
+                    .fetch_one(intake.store.pool_for_tests())
                     .await
                     .unwrap_or_else(|e| panic!("{at}: no case: {e}"));
                 let reference: String = row.try_get("reference").expect("reference");
@@ -170,7 +170,7 @@ async fn run_script(name: &str, script: &str, intake: &Intake) {
                     ["case", "stage", n] => {
                         let row = sqlx::query("SELECT stage FROM cases WHERE conversation_id = $1")
                             .bind(id)
-                            .fetch_one(intake.store.pool())
+                            .fetch_one(intake.store.pool_for_tests())
                             .await
                             .unwrap_or_else(|e| panic!("{at}: no case: {e}"));
                         let stage: i64 = row.try_get("stage").expect("stage");
@@ -181,7 +181,7 @@ async fn run_script(name: &str, script: &str, intake: &Intake) {
                             "SELECT COUNT(*) AS n FROM cases WHERE conversation_id = $1",
                         )
                         .bind(id)
-                        .fetch_one(intake.store.pool())
+                        .fetch_one(intake.store.pool_for_tests())
                         .await
                         .expect("count")
                         .try_get("n")

@@ -55,7 +55,7 @@ async fn queue(store: &Store, chat: &str, texts: &[&str]) {
 async fn pending(store: &Store, chat: &str) -> Vec<(i64, i64)> {
     sqlx::query("SELECT attempts, next_attempt_at FROM outbox WHERE chat = $1 AND sent_at IS NULL ORDER BY id")
         .bind(chat)
-        .fetch_all(store.pool())
+        .fetch_all(store.pool_for_tests())
         .await
         .expect("outbox")
         .iter()
@@ -95,7 +95,7 @@ fn a_failing_resident_holds_back_only_their_own_later_replies() {
         );
         let error: String =
             sqlx::query("SELECT last_error FROM outbox WHERE chat = '1' ORDER BY id LIMIT 1")
-                .fetch_one(store.pool())
+                .fetch_one(store.pool_for_tests())
                 .await
                 .expect("row")
                 .try_get("last_error")
@@ -112,7 +112,7 @@ fn a_failing_resident_holds_back_only_their_own_later_replies() {
         // When it is due and the platform is back, both go, in order.
         platform.failing.lock().expect("lock").clear();
         sqlx::query("UPDATE outbox SET next_attempt_at = 0 WHERE chat = '1' AND sent_at IS NULL")
-            .execute(store.pool())
+            .execute(store.pool_for_tests())
             .await
             .expect("make due");
         assert_eq!(
@@ -209,7 +209,7 @@ fn hundreds_of_held_back_residents_keep_their_order() {
             "UPDATE outbox SET next_attempt_at = $1 WHERE chat LIKE 'held-%' AND payload LIKE '%first%'",
         )
         .bind(intake::store::millis(now + chrono::Duration::minutes(5)))
-        .execute(store.pool())
+        .execute(store.pool_for_tests())
         .await
         .expect("hold");
         let due = store.due_outbox_on("telegram", now, 10).await.expect("due");

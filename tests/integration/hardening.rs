@@ -204,7 +204,7 @@ async fn a_full_disk_answers_503_and_never_loses_a_received_message() {
         "SELECT platform_message_id, COUNT(*) AS n FROM messages \
          WHERE direction = 'in' GROUP BY platform_message_id",
     )
-    .fetch_all(store.pool())
+    .fetch_all(store.pool_for_tests())
     .await
     .expect("messages");
     let counts: Vec<i64> = rows.iter().map(|r| r.try_get("n").expect("n")).collect();
@@ -330,7 +330,7 @@ async fn sigterm_with_chat_pages_open_stops_promptly_and_keeps_what_was_received
         .await
         .expect("open the record");
     let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM messages WHERE direction = 'in'")
-        .fetch_one(store.pool())
+        .fetch_one(store.pool_for_tests())
         .await
         .expect("count")
         .try_get("n")
@@ -590,7 +590,7 @@ fn only_a_complaints_handler_or_a_manager_acts_on_it() {
             .expect("a manager records a remedy");
         let status: String = sqlx::query("SELECT status FROM cases WHERE reference = $1")
             .bind(reference)
-            .fetch_one(store.pool())
+            .fetch_one(store.pool_for_tests())
             .await
             .expect("case")
             .try_get("status")
@@ -696,7 +696,7 @@ async fn streams_end_at_sign_out_and_presses_keep_the_offered_label() {
     let bodies: Vec<String> = sqlx::query(
         "SELECT body FROM messages WHERE direction = 'in' AND platform_message_id LIKE '%:c_' ORDER BY id",
     )
-    .fetch_all(store.pool())
+    .fetch_all(store.pool_for_tests())
     .await
     .expect("messages")
     .iter()

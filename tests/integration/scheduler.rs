@@ -37,7 +37,7 @@ fn scheduler(intake: Intake, alerts: AlertsConfig, secret: Option<&str>) -> Sche
 async fn alerts_of_kind(store: &Store, kind: &str) -> i64 {
     sqlx::query("SELECT COUNT(*) AS n FROM alerts WHERE kind = $1")
         .bind(kind)
-        .fetch_one(store.pool())
+        .fetch_one(store.pool_for_tests())
         .await
         .expect("count")
         .try_get("n")
@@ -83,7 +83,7 @@ fn deadline_warnings_count_working_days_across_christmas_and_fire_once() {
         let run = s.run_once(at("2027-01-08T09:00:00Z")).await.expect("run");
         assert_eq!(run.late_updates, 1);
         let told: Vec<String> = sqlx::query("SELECT payload FROM outbox ORDER BY id")
-            .fetch_all(store.pool())
+            .fetch_all(store.pool_for_tests())
             .await
             .expect("outbox")
             .iter()
@@ -108,7 +108,7 @@ fn deadline_warnings_count_working_days_across_christmas_and_fire_once() {
         )
         .await;
         sqlx::query("UPDATE cases SET status = 'responded' WHERE reference = 'C2026-00043'")
-            .execute(store.pool())
+            .execute(store.pool_for_tests())
             .await
             .expect("respond");
         let run = s.run_once(at("2027-01-05T09:00:00Z")).await.expect("run");
@@ -345,7 +345,7 @@ fn alerts_go_to_email_and_a_signed_webhook_and_escalate_when_nobody_acknowledges
 
         // Acknowledged: no further escalation, and nothing is sent twice.
         let emergency: i64 = sqlx::query("SELECT id FROM alerts WHERE kind = 'emergency'")
-            .fetch_one(store.pool())
+            .fetch_one(store.pool_for_tests())
             .await
             .expect("alert")
             .try_get("id")
@@ -392,14 +392,14 @@ fn personal_data_is_erased_after_the_retention_period_and_counts_are_kept() {
             "UPDATE cases SET status = 'closed', closed_at = $1 WHERE reference = 'C2026-00050'",
         )
         .bind(intake::store::millis(t0))
-        .execute(store.pool())
+        .execute(store.pool_for_tests())
         .await
         .expect("close");
         let mut s = scheduler(service, AlertsConfig::default(), None);
         s.erase_after = Duration::days(30);
         let messages = async || -> i64 {
             sqlx::query("SELECT COUNT(*) AS n FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.id = (SELECT conversation_id FROM cases WHERE reference = 'C2026-00050')")
-                .fetch_one(store.pool())
+                .fetch_one(store.pool_for_tests())
                 .await
                 .expect("count")
                 .try_get("n")
@@ -412,7 +412,7 @@ fn personal_data_is_erased_after_the_retention_period_and_counts_are_kept() {
             "INSERT INTO staff (name, email, role, password_hash, created_at) \
              VALUES ('Alex', 'alex@example.org', 'manager', 'x', 0)",
         )
-        .execute(store.pool())
+        .execute(store.pool_for_tests())
         .await
         .expect("staff");
         let corrected = staff_correction(&store).await;
@@ -424,7 +424,7 @@ fn personal_data_is_erased_after_the_retention_period_and_counts_are_kept() {
         assert_eq!(run.erased, 1);
         assert_eq!(messages().await, 0, "every message erased");
         let left: i64 = sqlx::query("SELECT COUNT(*) AS n FROM assessment_corrections")
-            .fetch_one(store.pool())
+            .fetch_one(store.pool_for_tests())
             .await
             .expect("count")
             .try_get("n")
@@ -433,7 +433,7 @@ fn personal_data_is_erased_after_the_retention_period_and_counts_are_kept() {
         let kept = sqlx::query(
             "SELECT definition, answers, erased_at FROM cases WHERE reference = 'C2026-00050'",
         )
-        .fetch_one(store.pool())
+        .fetch_one(store.pool_for_tests())
         .await
         .expect("case");
         assert_eq!(kept.try_get::<String, _>("definition").expect("d"), "");
@@ -443,7 +443,7 @@ fn personal_data_is_erased_after_the_retention_period_and_counts_are_kept() {
                 .is_some()
         );
         let chat: String = sqlx::query("SELECT chat FROM conversations WHERE id = (SELECT conversation_id FROM cases WHERE reference = 'C2026-00050')")
-            .fetch_one(store.pool())
+            .fetch_one(store.pool_for_tests())
             .await
             .expect("conversation")
             .try_get("chat")
@@ -451,7 +451,7 @@ fn personal_data_is_erased_after_the_retention_period_and_counts_are_kept() {
         assert!(chat.starts_with("erased:"), "{chat}");
         let open: String =
             sqlx::query("SELECT definition FROM cases WHERE reference = 'C2026-00051'")
-                .fetch_one(store.pool())
+                .fetch_one(store.pool_for_tests())
                 .await
                 .expect("case")
                 .try_get("definition")
@@ -459,7 +459,7 @@ fn personal_data_is_erased_after_the_retention_period_and_counts_are_kept() {
         assert!(!open.is_empty(), "the open complaint keeps its record");
         let count = async || -> i64 {
             sqlx::query("SELECT complaints FROM retention_counts WHERE month = '2026-03' AND channel = 'web' AND status = 'closed'")
-                .fetch_one(store.pool())
+                .fetch_one(store.pool_for_tests())
                 .await
                 .expect("counts")
                 .try_get("complaints")
@@ -487,7 +487,7 @@ fn the_retention_purge_never_erases_an_open_complaint() {
              WHERE reference IN ('C2026-00060', 'C2026-00061')",
         )
         .bind(intake::store::millis(t0))
-        .execute(store.pool())
+        .execute(store.pool_for_tests())
         .await
         .expect("close");
         // The resident asks for stage 2 ten days later.
@@ -503,7 +503,7 @@ fn the_retention_purge_never_erases_an_open_complaint() {
         sqlx::query(
             "UPDATE cases SET status = 'acknowledged', stage = 2 WHERE reference = 'C2026-00061'",
         )
-        .execute(store.pool())
+        .execute(store.pool_for_tests())
         .await
         .expect("legacy row");
 
@@ -515,7 +515,7 @@ fn the_retention_purge_never_erases_an_open_complaint() {
             "SELECT reference, definition, closed_at, erased_at FROM cases \
              WHERE reference IN ('C2026-00060', 'C2026-00061') ORDER BY reference",
         )
-        .fetch_all(store.pool())
+        .fetch_all(store.pool_for_tests())
         .await
         .expect("cases");
         for row in &rows {
@@ -653,13 +653,13 @@ fn with_two_replicas_on_one_postgresql_every_alert_fires_once() {
             "SELECT COUNT(*) AS n FROM outbox o JOIN messages m ON m.id = o.message_id \
              WHERE m.body LIKE '%is not ready yet%'",
         )
-        .fetch_one(first.pool())
+        .fetch_one(first.pool_for_tests())
         .await
         .expect("count")
         .try_get("n")
         .expect("n");
         assert_eq!(updates, 7, "each late resident told once");
-        let pool = first.pool().clone();
+        let pool = first.pool_for_tests().clone();
         drop(replicas);
         drop(second);
         drop_schema(&pool, &schema).await;
@@ -793,7 +793,7 @@ fn staff_messages_follow_the_residents_choice_of_reply() {
         assert_eq!(alerts_of_kind(&store, "email_unusable").await, 1);
         // Alerts can go to chats and mailboxes: they name the complaint, not the contact.
         let details: Vec<String> = sqlx::query("SELECT detail FROM alerts")
-            .fetch_all(store.pool())
+            .fetch_all(store.pool_for_tests())
             .await
             .expect("alerts")
             .iter()
@@ -812,7 +812,7 @@ fn staff_messages_follow_the_residents_choice_of_reply() {
         );
         let queued: Vec<(String, String)> =
             sqlx::query("SELECT case_reference, to_address FROM resident_emails ORDER BY id")
-                .fetch_all(store.pool())
+                .fetch_all(store.pool_for_tests())
                 .await
                 .expect("emails")
                 .iter()
@@ -845,7 +845,7 @@ fn staff_messages_follow_the_residents_choice_of_reply() {
             .expect("run");
         assert_eq!((run.emails_sent, run.failed), (0, 1), "{run:?}");
         let error: Option<String> = sqlx::query("SELECT last_error FROM resident_emails")
-            .fetch_one(store.pool())
+            .fetch_one(store.pool_for_tests())
             .await
             .expect("row")
             .try_get("last_error")
@@ -880,13 +880,13 @@ fn staff_messages_follow_the_residents_choice_of_reply() {
 /// number of corrected messages the store then holds.
 async fn staff_correction(store: &intake::store::Store) -> usize {
     let message: i64 = sqlx::query("SELECT MIN(id) AS id FROM messages WHERE direction = 'in'")
-        .fetch_one(store.pool())
+        .fetch_one(store.pool_for_tests())
         .await
         .expect("message")
         .try_get("id")
         .expect("id");
     let staff: i64 = sqlx::query("SELECT MIN(id) AS id FROM staff")
-        .fetch_one(store.pool())
+        .fetch_one(store.pool_for_tests())
         .await
         .expect("staff")
         .try_get("id")

@@ -179,7 +179,7 @@ fn messages_are_never_edited() {
         let edit =
             sqlx::query("UPDATE messages SET body = 'nothing to see' WHERE conversation_id = $1")
                 .bind(conv.id)
-                .execute(store.pool())
+                .execute(store.pool_for_tests())
                 .await;
         let err = edit.expect_err("an edit must be refused").to_string();
         assert!(err.contains("append-only"), "{err}");
@@ -272,12 +272,12 @@ fn the_sqlite_file_is_created_durable_on_first_run() {
             .expect("store");
         assert!(path.is_file());
         let row: (String,) = sqlx::query_as("PRAGMA journal_mode")
-            .fetch_one(store.pool())
+            .fetch_one(store.pool_for_tests())
             .await
             .expect("pragma");
         assert_eq!(row.0, "wal");
         let row: (i64,) = sqlx::query_as("PRAGMA synchronous")
-            .fetch_one(store.pool())
+            .fetch_one(store.pool_for_tests())
             .await
             .expect("pragma");
         assert_eq!(row.0, 2, "synchronous = FULL");
@@ -339,13 +339,13 @@ fn readiness_fails_while_the_record_cannot_take_a_message() {
         let now = at("2026-11-23T10:00:00Z");
         store.ready(now).await.expect("ready");
         sqlx::query("ALTER TABLE outbox RENAME TO outbox_moved")
-            .execute(store.pool())
+            .execute(store.pool_for_tests())
             .await
             .expect("rename");
         let refused = store.ready(now).await;
         assert!(refused.is_err(), "not ready without the outbox");
         sqlx::query("ALTER TABLE outbox_moved RENAME TO outbox")
-            .execute(store.pool())
+            .execute(store.pool_for_tests())
             .await
             .expect("rename back");
         store.ready(now).await.expect("ready again");

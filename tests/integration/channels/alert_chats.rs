@@ -20,7 +20,7 @@ async fn acknowledged_by(database: &str, alert: i64) -> (Option<i64>, i64) {
         .expect("store");
     let by: Option<i64> = sqlx::query("SELECT acknowledged_by FROM alerts WHERE id = $1")
         .bind(alert)
-        .fetch_one(store.pool())
+        .fetch_one(store.pool_for_tests())
         .await
         .expect("alert")
         .try_get("acknowledged_by")
@@ -29,7 +29,7 @@ async fn acknowledged_by(database: &str, alert: i64) -> (Option<i64>, i64) {
         "SELECT COUNT(*) AS n FROM audit WHERE action = 'acknowledge_alert' AND detail LIKE $1",
     )
     .bind(format!("%\"alert\":{alert}%"))
-    .fetch_one(store.pool())
+    .fetch_one(store.pool_for_tests())
     .await
     .expect("audit")
     .try_get("n")

@@ -35,7 +35,7 @@ pub async fn recorded(database: &str, channel: &str, chat: &str) -> Recorded {
         "SELECT direction, platform_message_id, body FROM messages WHERE conversation_id = $1 ORDER BY id",
     )
     .bind(conversation.id)
-    .fetch_all(store.pool())
+    .fetch_all(store.pool_for_tests())
     .await
     .expect("messages");
     let mut inbound = Vec::new();
@@ -54,14 +54,14 @@ pub async fn recorded(database: &str, channel: &str, chat: &str) -> Recorded {
     )
     .bind(channel)
     .bind(chat)
-    .fetch_one(store.pool())
+    .fetch_one(store.pool_for_tests())
     .await
     .expect("outbox")
     .try_get("n")
     .expect("n");
     let cases = sqlx::query("SELECT reference, stage FROM cases WHERE conversation_id = $1")
         .bind(conversation.id)
-        .fetch_all(store.pool())
+        .fetch_all(store.pool_for_tests())
         .await
         .expect("cases")
         .iter()
@@ -76,7 +76,7 @@ pub async fn recorded(database: &str, channel: &str, chat: &str) -> Recorded {
         "SELECT COUNT(*) AS n FROM events WHERE conversation_id = $1 AND kind = 'consent'",
     )
     .bind(conversation.id)
-    .fetch_one(store.pool())
+    .fetch_one(store.pool_for_tests())
     .await
     .expect("events")
     .try_get("n")

@@ -218,7 +218,7 @@ async fn photos_stickers_edits_groups_and_429_through_telegram() {
     );
     let photo =
         sqlx::query("SELECT attachments FROM messages WHERE attachments LIKE '%damp-photo-large%'")
-            .fetch_all(store.pool())
+            .fetch_all(store.pool_for_tests())
             .await
             .expect("query");
     assert_eq!(

@@ -161,7 +161,7 @@ async fn a_complaint_in_the_web_chat_from_first_message_to_acknowledgement() {
         .await
         .expect("open");
     let cases = sqlx::query("SELECT c.stage FROM cases c JOIN conversations v ON v.id = c.conversation_id WHERE v.channel = 'web'")
-        .fetch_all(store.pool())
+        .fetch_all(store.pool_for_tests())
         .await
         .expect("cases");
     assert_eq!(cases.len(), 1);
@@ -243,7 +243,7 @@ async fn bad_input_gets_a_clear_message_and_writes_nothing() {
         .expect("open");
     let kept: String =
         sqlx::query("SELECT body FROM messages WHERE direction = 'in' ORDER BY id DESC LIMIT 1")
-            .fetch_one(store.pool())
+            .fetch_one(store.pool_for_tests())
             .await
             .expect("row")
             .try_get("body")

@@ -73,7 +73,7 @@ where
                 panic!("PostgreSQL must be running on 127.0.0.1:5432 (./.ci/test starts it): {e}")
             });
         assert_eq!(store.backend(), Backend::Postgres);
-        let pool = store.pool().clone();
+        let pool = store.pool_for_tests().clone();
         test(store).await;
         drop_schema(&pool, &schema).await;
     });
@@ -203,7 +203,7 @@ pub async fn count(database: &str, rows: &str) -> i64 {
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT COUNT(*) AS n FROM {rows}"
     )))
-    .fetch_one(store.pool())
+    .fetch_one(store.pool_for_tests())
     .await
     .expect("count")
     .try_get("n")
