@@ -6,6 +6,15 @@
 //! conclusion carries the Code provisions it relies on and the resident's own words that led to
 //! it, so staff can see why. Routes other than `complaints` are suggestions for staff, never
 //! decisions (2.5).
+//!
+//! - this module: the engine and what it concludes (`Assessment` and its parts).
+//! - `normalise`, `lexicon`, `language`: a message's normal form, the words the rules know,
+//!   and which language it is in.
+//! - `hits`: what the lexicon finds in one message.
+//! - `rules`: the rules read over those hits; `conclude`: the rules combined with the learned
+//!   heads' scores.
+//! - `learned`, `train`: the learned layer, and how it is fitted and scored.
+//! - `routes`: the routes outside complaints a landlord uses.
 
 mod conclude;
 mod hits;
@@ -29,9 +38,8 @@ pub use lexicon::{Lexicon, LexiconError, SHIPPED as SHIPPED_LEXICON, Scope, Sign
 pub use normalise::{Normalised, normalise};
 pub use routes::{ExclusionRoutes, RouteSetting};
 
-use conclude::Learned;
 use hits::Hits;
-use rules::Reading;
+use rules::{Learned, Reading};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

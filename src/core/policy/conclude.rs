@@ -1,20 +1,8 @@
 //! `Reading::conclude`: the rules' reading combined with the learned heads' scores, field by
 //! field, as the model's decisions say (see `learned::Decisions`).
 
-use super::rules::Reading;
-use super::{
-    Assessment, Decisions, Intent, Model, Reason, Risk, Route, Scores, Signal, language, learned,
-};
-
-/// The learned heads' scores for the message and how they combine with the rules.
-#[derive(Clone, Copy)]
-pub(super) struct Learned<'a> {
-    pub(super) scores: &'a Scores,
-    pub(super) decisions: &'a Decisions,
-    /// For naming the words behind a learned decision (absent while training chooses).
-    pub(super) model: Option<&'a Model>,
-    pub(super) features: &'a [learned::Feature],
-}
+use super::rules::{Learned, Reading};
+use super::{Assessment, Intent, Reason, Risk, Route, Signal, language, learned};
 
 impl Reading<'_> {
     pub(super) fn conclude(mut self) -> Assessment {

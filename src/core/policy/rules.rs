@@ -3,10 +3,10 @@
 
 use chrono::Datelike;
 
-use super::conclude::Learned;
 use super::hits::Hits;
 use super::{
-    Assessment, Context, ExclusionRoutes, Intent, Normalised, Reason, Risk, Route, Signal,
+    Assessment, Context, Decisions, ExclusionRoutes, Intent, Model, Normalised, Reason, Risk,
+    Route, Scores, Signal, learned,
 };
 
 /// The rules, applied in order to one message's hits.
@@ -18,6 +18,16 @@ pub(super) struct Reading<'a> {
     pub(super) language: &'static str,
     pub(super) learned: Option<Learned<'a>>,
     pub(super) out: Assessment,
+}
+
+/// The learned heads' scores for the message and how they combine with the rules.
+#[derive(Clone, Copy)]
+pub(super) struct Learned<'a> {
+    pub(super) scores: &'a Scores,
+    pub(super) decisions: &'a Decisions,
+    /// For naming the words behind a learned decision (absent while training chooses).
+    pub(super) model: Option<&'a Model>,
+    pub(super) features: &'a [learned::Feature],
 }
 
 impl Reading<'_> {
