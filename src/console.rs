@@ -46,8 +46,8 @@ use crate::service::Intake;
 use crate::staff;
 use crate::store::Store;
 
-pub use auth::{Caseworker, Staff, StaffForm};
-pub use error::Error;
+pub(crate) use auth::{Caseworker, Staff, StaffForm};
+pub(crate) use error::Error;
 pub use files::asset;
 pub use standard::{
     STANDARD_PLACEHOLDERS, StandardMessage, load_standard_messages, standard_messages,

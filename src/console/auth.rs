@@ -52,12 +52,6 @@ pub struct CsrfForm {
     csrf: String,
 }
 
-impl FormToken for CsrfForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
 /// Implements [`FormToken`] for forms whose token is their `csrf` field.
 macro_rules! form_token {
     ($($form:ty),* $(,)?) => {
@@ -69,6 +63,8 @@ macro_rules! form_token {
     };
 }
 pub(super) use form_token;
+
+form_token!(CsrfForm);
 
 impl FromRequestParts<Console> for Staff {
     type Rejection = Error;

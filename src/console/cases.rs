@@ -10,9 +10,9 @@ use axum::response::Response;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
-use super::auth::{Caseworker, CsrfForm, form_token};
+use super::auth::{CsrfForm, form_token};
 use super::conversation::action_done;
-use super::{Console, Error};
+use super::{Caseworker, Console, Error};
 use crate::core::case::StageResponse;
 use crate::service::CaseError;
 use crate::store::{CaseAction, ResidentEmail, StoreError};
