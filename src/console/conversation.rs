@@ -71,9 +71,9 @@ pub(super) async fn conversation(
     let Some(found) = store.conversation_by_id(id).await? else {
         return Err(Error::NotFound("There is no such conversation.".into()));
     };
-    let lines = staff::lines(store, id, 0).await?;
+    let mut lines = staff::lines(store, id, 0).await?;
     let events = staff::events(store, id).await?;
-    let cases = case_rows(staff::cases(store, id).await?)?;
+    let rows = case_rows(staff::cases(store, id).await?)?;
     let audit = staff::audit(store, id).await?;
     let notes = staff::notes(store, id).await?;
     let corrections = staff::corrections(store, id).await?;
@@ -84,17 +84,15 @@ pub(super) async fn conversation(
     let actions = store.case_actions(id).await?;
     let emails = store.resident_emails(id).await?;
     let workers = staff::caseworkers(store).await?;
-    let mut views = Vec::with_capacity(cases.len());
-    for case in cases {
+    let mut cases = Vec::with_capacity(rows.len());
+    for case in rows {
         let excluded = if case.stage == 2 {
             store.stage_one_handlers(&case.reference).await?
         } else {
             Vec::new()
         };
-        views.push(CaseView::new(case, &actions, &emails, &workers, &excluded));
+        cases.push(CaseView::new(case, &actions, &emails, &workers, &excluded));
     }
-    let mut cases = views;
-    let mut lines = lines;
     for line in &mut lines {
         line.corrections = corrections
             .iter()
