@@ -1,0 +1,327 @@
+//! One conversation: its transcript with the engine's assessments, its complaints, notes,
+//! consent and audit; taking it over, replying, handing it back; notes; corrections of an
+//! assessment; and a live stream of its new lines.
+
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::response::sse::Event;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::auth::{self, CsrfForm, form_token};
+use super::cases::{CaseView, case_rows};
+use super::restrict::{restrict_cases, restrict_lines};
+use super::standard::{self, StandardMessage};
+use super::{Console, Error, Staff, StaffForm, sse};
+use crate::core::policy::train::Correction;
+use crate::staff::{self, Note, StaffLine, StaffMember};
+
+/// The longest reply staff may send in one message.
+const LONGEST_REPLY: usize = 4000;
+
+/// An event of the conversation's record: kind, case reference, detail, when.
+type RecordEvent = (String, Option<String>, serde_json::Value, DateTime<Utc>);
+
+/// What the conversation page shows.
+#[derive(Serialize)]
+struct ConversationPage<'a> {
+    landlord: String,
+    staff: &'a StaffMember,
+    csrf: &'a str,
+    conversation: Heading,
+    /// Who holds the conversation, by name.
+    holder: Option<String>,
+    /// Whether the viewer holds it.
+    mine: bool,
+    manager: bool,
+    /// Whether the viewer may do case work (and sees support needs, 5.10).
+    caseworker: bool,
+    lines: Vec<StaffLine>,
+    /// The last line shown, from which the live stream goes on.
+    last_id: i64,
+    events: Vec<RecordEvent>,
+    /// The record's consent and privacy-request events.
+    consent: Vec<RecordEvent>,
+    cases: Vec<CaseView>,
+    /// Who did what: name, action, when.
+    audit: Vec<(String, String, DateTime<Utc>)>,
+    notes: Vec<Note>,
+    standard: Vec<StandardMessage>,
+    /// The corrections offered on an assessment, as (key, label).
+    corrections: Vec<(String, String)>,
+}
+
+/// Which conversation the page is about.
+#[derive(Serialize)]
+struct Heading {
+    id: i64,
+    channel: String,
+    chat: String,
+}
+
+pub(super) async fn conversation(
+    State(console): State<Console>,
+    Path(id): Path<i64>,
+    Staff(session): Staff,
+) -> Result<Response, Error> {
+    let store = console.store();
+    let Some(found) = store.conversation_by_id(id).await? else {
+        return Err(Error::NotFound("There is no such conversation.".into()));
+    };
+    let mut lines = staff::lines(store, id, 0).await?;
+    let events = staff::events(store, id).await?;
+    let rows = case_rows(staff::cases(store, id).await?)?;
+    let audit = staff::audit(store, id).await?;
+    let notes = staff::notes(store, id).await?;
+    let corrections = staff::corrections(store, id).await?;
+    let holder = match found.claimed_by {
+        Some(h) => staff::holder(store, h).await?,
+        None => None,
+    };
+    let actions = store.case_actions(id).await?;
+    let emails = store.resident_emails(id).await?;
+    let workers = staff::caseworkers(store).await?;
+    let mut cases = Vec::with_capacity(rows.len());
+    for case in rows {
+        let excluded = if case.stage == 2 {
+            store.stage_one_handlers(&case.reference).await?
+        } else {
+            Vec::new()
+        };
+        cases.push(CaseView::new(case, &actions, &emails, &workers, &excluded));
+    }
+    for line in &mut lines {
+        line.corrections = corrections
+            .iter()
+            .filter(|(m, _)| *m == line.id)
+            .map(|(_, c)| c.clone())
+            .collect();
+    }
+    if !session.staff.role.sees_adjustments() {
+        let disclosed = restrict_cases(cases.iter_mut().map(|c| &mut c.case));
+        restrict_lines(&disclosed, &mut lines);
+    }
+    // Standard messages filled in for this conversation's latest complaint.
+    let latest = cases.last().map(|c| &c.case);
+    let landlord = console.landlord();
+    let standard = standard::fill_in(
+        &console.standard,
+        &standard::Fill {
+            landlord: &landlord,
+            staff: &session.staff.name,
+            reference: latest.map(|c| c.reference.as_str()),
+            due: latest.map(|c| c.due_on.as_str()),
+            ombudsman: &console.intake.profile.ombudsman,
+        },
+    );
+    let consent: Vec<_> = events
+        .iter()
+        .filter(|(kind, ..)| kind == "consent" || kind == "privacy_request")
+        .cloned()
+        .collect();
+    let page = ConversationPage {
+        landlord,
+        staff: &session.staff,
+        csrf: &session.csrf,
+        conversation: Heading {
+            id: found.id,
+            channel: found.channel,
+            chat: found.chat,
+        },
+        holder,
+        mine: found.claimed_by == Some(session.staff.id),
+        manager: session.staff.role.is_manager(),
+        caseworker: session.staff.role.sees_adjustments(),
+        last_id: lines.last().map_or(0, |l| l.id),
+        lines,
+        events,
+        consent,
+        cases,
+        audit,
+        notes,
+        standard,
+        corrections: correction_choices(),
+    };
+    Ok(console.render("conversation.html", &page))
+}
+
+/// The corrections the console offers on an assessment, as (key, label).
+fn correction_choices() -> Vec<(String, String)> {
+    Correction::all()
+        .iter()
+        .map(|c| (c.key(), c.describe()))
+        .collect()
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct CorrectionForm {
+    csrf: String,
+    correction: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct ReplyForm {
+    csrf: String,
+    text: String,
+}
+
+form_token!(CorrectionForm, ReplyForm);
+
+/// Staff mark an assessment wrong; the correction is kept as a labelled example for the
+/// landlord's own model (`intake policy train --with-corrections`).
+pub(super) async fn correct_assessment(
+    State(console): State<Console>,
+    Path((id, message)): Path<(i64, i64)>,
+    StaffForm(session, form): StaffForm<CorrectionForm>,
+) -> Result<Response, Error> {
+    let Some(correction) = Correction::from_key(&form.correction) else {
+        return Err(Error::BadRequest(
+            "Choose what was wrong with the assessment from the list.".into(),
+        ));
+    };
+    match staff::add_correction(
+        console.store(),
+        id,
+        message,
+        &session.staff,
+        &correction,
+        Utc::now(),
+    )
+    .await?
+    {
+        staff::Corrected::Recorded => {
+            Ok(Redirect::to(&format!("/console/conversations/{id}#m{message}")).into_response())
+        }
+        staff::Corrected::Restricted => Err(Error::Forbidden(
+            "Only complaints officers and managers see and correct what residents disclose about support needs (Code 5.10)."
+                .into(),
+        )),
+        staff::Corrected::NotFound => Err(Error::NotFound(
+            "There is no such assessed message from the resident in this conversation.".into(),
+        )),
+    }
+}
+
+/// After an action on a conversation: its channel's sender is woken and staff go back to it.
+pub(super) fn action_done(console: &Console, done: crate::store::Conversation) -> Response {
+    console.wakers.wake(&done.channel);
+    Redirect::to(&format!("/console/conversations/{}", done.id)).into_response()
+}
+
+pub(super) async fn claim(
+    State(console): State<Console>,
+    Path(id): Path<i64>,
+    StaffForm(session, _): StaffForm<CsrfForm>,
+) -> Result<Response, Error> {
+    let done = console
+        .intake
+        .take_over(id, &session.staff, Utc::now())
+        .await?;
+    Ok(action_done(&console, done))
+}
+
+pub(super) async fn reply(
+    State(console): State<Console>,
+    Path(id): Path<i64>,
+    StaffForm(session, form): StaffForm<ReplyForm>,
+) -> Result<Response, Error> {
+    let text = form.text.trim();
+    if text.is_empty() {
+        return Err(Error::BadRequest("Type a reply before sending.".into()));
+    }
+    if text.chars().count() > LONGEST_REPLY {
+        return Err(Error::TooLarge(
+            format!("A reply can be at most {LONGEST_REPLY} characters; split it in two.").into(),
+        ));
+    }
+    let done = console
+        .intake
+        .staff_reply(id, &session.staff, text, Utc::now())
+        .await?;
+    Ok(action_done(&console, done))
+}
+
+pub(super) async fn release(
+    State(console): State<Console>,
+    Path(id): Path<i64>,
+    StaffForm(session, _): StaffForm<CsrfForm>,
+) -> Result<Response, Error> {
+    let done = console
+        .intake
+        .hand_back(id, &session.staff, Utc::now())
+        .await?;
+    Ok(action_done(&console, done))
+}
+
+/// An internal note: any member of staff may add one; residents never see them.
+pub(super) async fn add_note(
+    State(console): State<Console>,
+    Path(id): Path<i64>,
+    StaffForm(session, form): StaffForm<ReplyForm>,
+) -> Result<Response, Error> {
+    let body = form.text.trim();
+    if body.is_empty() || body.chars().count() > LONGEST_REPLY {
+        return Err(Error::BadRequest(
+            format!("A note is 1 to {LONGEST_REPLY} characters.").into(),
+        ));
+    }
+    if console.store().conversation_by_id(id).await?.is_none() {
+        return Err(Error::NotFound("There is no such conversation.".into()));
+    }
+    staff::add_note(console.store(), id, &session.staff, body, Utc::now()).await?;
+    Ok(Redirect::to(&format!("/console/conversations/{id}")).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct After {
+    #[serde(default)]
+    after: i64,
+}
+
+/// New lines of a conversation, live. The record is read every second, so this works the
+/// same with several replicas on one PostgreSQL.
+pub(super) async fn conversation_events(
+    State(console): State<Console>,
+    jar: CookieJar,
+    Path(id): Path<i64>,
+    Query(after): Query<After>,
+    Staff(session): Staff,
+) -> Response {
+    let restricted = !session.staff.role.sees_adjustments();
+    let token = auth::token(&jar).unwrap_or_default();
+    let store = console.store().clone();
+    let stream = futures::stream::unfold((store, after.after), move |(store, mut last)| {
+        let token = token.clone();
+        async move {
+            loop {
+                // The stream ends with the session (signed out, or expired).
+                if !auth::signed_in(&store, &token).await {
+                    return None;
+                }
+                match staff::lines(&store, id, last).await {
+                    Ok(mut lines) if !lines.is_empty() => {
+                        last = lines.last().map_or(last, |l| l.id);
+                        if restricted {
+                            let mut cases = staff::cases(&store, id)
+                                .await
+                                .and_then(case_rows)
+                                .unwrap_or_default();
+                            let disclosed = restrict_cases(&mut cases);
+                            restrict_lines(&disclosed, &mut lines);
+                        }
+                        let data = serde_json::to_string(&lines).unwrap_or_default();
+                        let event = Event::default().id(last.to_string()).data(data);
+                        return Some((Ok::<_, std::convert::Infallible>(event), (store, last)));
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "console: reading new lines failed"),
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    });
+    sse(stream, &console.shutdown)
+}

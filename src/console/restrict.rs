@@ -1,0 +1,88 @@
+//! What roles that do not see support needs are shown instead (Code 5.10): complaints
+//! officers and managers see what residents disclose about support needs and disabilities;
+//! agents see that something was recorded, not what.
+
+use super::cases::CaseRow;
+use crate::core::policy::Risk;
+use crate::core::policy::train::Correction;
+use crate::staff;
+
+/// Shown instead of support needs to roles that do not need them.
+pub(super) const RESTRICTED: &str =
+    "(support needs recorded; shown to complaints officers and managers)";
+
+/// Hides the support needs and disclosed disabilities in cases from roles that do not need
+/// them (5.10); returns the resident's words that were hidden, to hide them elsewhere too.
+pub(super) fn restrict_cases<'a>(cases: impl IntoIterator<Item = &'a mut CaseRow>) -> Vec<String> {
+    let mut disclosed = Vec::new();
+    for case in cases {
+        if let Some(answers) = case.answers.as_object_mut()
+            && let Some(support) = answers.get("support")
+        {
+            if let Some(text) = support.as_str().filter(|t| t.trim().len() > 3) {
+                disclosed.push(text.trim().to_lowercase());
+            }
+            answers.insert("support".to_owned(), serde_json::json!(RESTRICTED));
+        }
+    }
+    disclosed
+}
+
+/// Hides, from roles that do not need them (5.10), transcript lines that disclose a support
+/// need or disability: any resident line the engine read as one (in whatever words: "as I
+/// said I am deaf"), and any line repeating a disclosed support answer or such a line (the
+/// bot's read-back, its reflection).
+pub(super) fn restrict_lines(disclosed: &[String], lines: &mut [staff::StaffLine]) {
+    let mut disclosed = disclosed.to_vec();
+    for line in lines.iter() {
+        if line_discloses(line) {
+            let text = line.text.trim().to_lowercase();
+            if text.len() > 3 {
+                disclosed.push(text);
+            }
+        }
+    }
+    for line in lines {
+        let text = line.text.to_lowercase();
+        if line_discloses(line) || disclosed.iter().any(|d| text.contains(d.as_str())) {
+            line.text = RESTRICTED.to_owned();
+            line.attachments.clear();
+            line.assessment = None;
+            line.corrections.clear();
+        }
+        // Whether someone thought a line did or did not disclose a support need is itself
+        // about support needs.
+        line.corrections.retain(|c| !c.contains("vulnerability"));
+    }
+}
+
+/// Whether a line discloses a vulnerability as the engine or staff read it. Fails safe: the
+/// learned layer doubting the rules' finding, or a correction saying it does, restricts it.
+fn line_discloses(line: &staff::StaffLine) -> bool {
+    let vulnerable = Correction::Risk(Risk::Vulnerability, true).describe();
+    discloses_vulnerability(line.assessment.as_ref())
+        || line.assessment.as_ref().is_some_and(|a| {
+            a["reasons"].as_array().is_some_and(|rs| {
+                rs.iter()
+                    .any(|r| r["rule"] == "learned.doubts.vulnerability")
+            })
+        })
+        || line.corrections.iter().any(|c| c.ends_with(&vulnerable))
+}
+
+/// Whether the engine read a message as disclosing a vulnerability.
+fn discloses_vulnerability(assessment: Option<&serde_json::Value>) -> bool {
+    assessment.is_some_and(|a| {
+        a["risks"]
+            .as_array()
+            .is_some_and(|risks| risks.iter().any(|r| r == "vulnerability"))
+    })
+}
+
+/// Open alerts as a role that does not see support needs is shown them: a vulnerability
+/// alert says what it is, not what was disclosed (5.10).
+pub(super) fn restrict_alerts(alerts: &mut [staff::OpenAlert]) {
+    for alert in alerts.iter_mut().filter(|a| a.kind == "vulnerability") {
+        alert.detail = RESTRICTED.to_owned();
+    }
+}

@@ -1,0 +1,69 @@
+//! The console's routes: every page, form and stream under `/console`.
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+
+use super::{Console, auth, cases, conversation, files, inbox};
+
+impl Console {
+    pub fn router(self) -> Router {
+        Router::new()
+            .route("/console", get(inbox::inbox))
+            .route("/console/login", get(auth::login_page).post(auth::log_in))
+            .route("/console/logout", post(auth::log_out))
+            .route("/console/events", get(inbox::inbox_events))
+            .route(
+                "/console/conversations/{id}",
+                get(conversation::conversation),
+            )
+            .route(
+                "/console/conversations/{id}/events",
+                get(conversation::conversation_events),
+            )
+            .route(
+                "/console/conversations/{id}/claim",
+                post(conversation::claim),
+            )
+            .route(
+                "/console/conversations/{id}/reply",
+                post(conversation::reply),
+            )
+            .route(
+                "/console/conversations/{id}/release",
+                post(conversation::release),
+            )
+            .route(
+                "/console/conversations/{id}/notes",
+                post(conversation::add_note),
+            )
+            .route(
+                "/console/conversations/{id}/messages/{message}/correction",
+                post(conversation::correct_assessment),
+            )
+            .route("/console/alerts/{id}/acknowledge", post(inbox::acknowledge))
+            .route("/console/cases/{reference}/respond", post(cases::respond))
+            .route("/console/cases/{reference}/extend", post(cases::extend))
+            .route(
+                "/console/cases/{reference}/exclusion",
+                post(cases::exclusion),
+            )
+            .route("/console/cases/{reference}/close", post(cases::close))
+            .route(
+                "/console/cases/{reference}/definition",
+                post(cases::edit_definition),
+            )
+            .route(
+                "/console/cases/{reference}/handler",
+                post(cases::assign_handler),
+            )
+            .route(
+                "/console/cases/{reference}/actions",
+                post(cases::add_case_action),
+            )
+            .route("/console/actions/{id}/done", post(cases::mark_action_done))
+            .route("/console/static/{file}", get(files::static_file))
+            .layer(DefaultBodyLimit::max(64 * 1024))
+            .with_state(self)
+    }
+}
