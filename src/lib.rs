@@ -1,26 +1,46 @@
 //! `intake`: the complaint intake bot for UK social-housing landlords, built on the Housing
-//! Ombudsman's Complaint Handling Code.
+//! Ombudsman's Complaint Handling Code. Residents write on Telegram, Discord or the landlord's
+//! web chat; the bot offers the choice to complain whenever they are unhappy, takes the
+//! complaint with their consent, acknowledges it with a reference and working-day dates, and
+//! tells them how to escalate. Staff take over from a web console; managers are alerted.
 //!
-//! - `core`: the pure heart (calendar, policy engine, landlord profile); no I/O.
-//! - `console`: the staff console (sign in, inbox, conversations, taking over).
-//! - `config`: layered configuration (defaults, TOML file, `INTAKE_` environment); secrets
-//!   only from the environment.
-//! - `bench`: `intake bench`, the full pipeline measured against bare durable inserts.
-//! - `channels`: Telegram, Discord and the web chat, and delivery of the outbox.
-//! - `cli`: the `intake` command line.
-//! - `logging`: `tracing` set up for humans or as JSON.
-//! - `scheduler`: deadlines, idle claims, escalation, and alerts to email and webhooks.
-//! - `serve`: `intake serve`, the bot with its channels.
-//! - `soak`: `intake soak`, residents through the web chat while the process is killed and
-//!   restarted, then checks that nothing received was lost or doubled.
-//! - `service`: the intake service: one inbound message, one transaction.
-//! - `staff`: staff accounts, sessions, and what the console reads.
-//! - `store`: the record in SQLite or PostgreSQL, one transaction per inbound message.
-//! - `wording`: reads a landlord's dialog folder for the core's wording.
+//! # The way a message travels
+//!
+//! 1. **A channel** ([`channels`]: `telegram`, `discord`, `web`) turns a platform update into an
+//!    [`Inbound`](store::Inbound) and hands it to the writer. Channels only translate.
+//! 2. **The writer** ([`service`]) takes inbound messages in small groups, and for each opens one
+//!    transaction on the record ([`store::Record`]): nothing a resident says is acknowledged
+//!    ("received", a 202) before it is committed.
+//! 3. **The policy engine** ([`core::policy`]) reads the words: dissatisfied or not (1.2), what
+//!    the resident wants, risks (emergency, health and safety, safeguarding, vulnerability), a
+//!    route other than complaints (2.5), each with its reasons and provisions.
+//! 4. **The dialog** ([`core::dialog`]) is a pure function of the conversation's state, the
+//!    assessment and the input: the replies to send and the effects to record (a case opened,
+//!    an alert, a consent). Its wording is data ([`wording`] reads a landlord's own).
+//! 5. **The record** ([`store`]) keeps the message, the assessment, the new state, the effects
+//!    and the replies as outbox rows, all in that one transaction. The store is the only module
+//!    that knows the schema, on SQLite (the default) or PostgreSQL.
+//! 6. **The outbox** is delivered after the commit by the same channel: claimed, sent, marked
+//!    sent, or kept with its reason and tried again. A reply is never lost, nor sent twice.
+//!
+//! Then the people:
+//!
+//! - **Staff** ([`staff`], [`console`]) sign in, see the inbox, take a conversation over, reply,
+//!   hand back, and do the case work the Code asks of them (stage responses, extensions,
+//!   exclusions, the 6.13 handler rule), each action in one transaction with its audit line.
+//! - **The scheduler** ([`scheduler`]) watches the clock: deadlines at risk, late responses told
+//!   to residents (5.9), idle claims released, unacknowledged alerts escalated, records erased
+//!   when their retention ends; alerts reach managers through the sinks in [`channels`].
+//!
+//! [`code`] lists each Code provision the product enforces with the function that enforces it.
+//! The binary's commands are in [`cli`]; `intake serve` ([`serve`]) runs it all; [`config`] is
+//! layered (defaults, a TOML file, `INTAKE_` variables; secrets only from the environment);
+//! [`bench`] and [`soak`] measure the whole pipeline and check nothing is lost across restarts.
 
 pub mod bench;
 pub mod channels;
 pub mod cli;
+pub mod code;
 pub mod config;
 pub mod console;
 pub mod core;

@@ -3,7 +3,7 @@
 //! Moments are instants (`DateTime<Utc>`); days are counted in the landlord's time zone, so a
 //! message sent at 23:30 on a Friday in British Summer Time counts as received that Friday.
 //! Working days are Monday to Friday, except bank holidays and the landlord's closure days
-//! (POLICY.md section 4).
+//! (section 6 of the Code: see [`crate::code`]).
 //!
 //! - `holidays`: the bank holidays of England and Wales, by rule and by proclamation.
 //! - this module: the landlord's working calendar (bank holidays, extra holidays, closures).

@@ -4,7 +4,7 @@
 //! The wording and the complaint questions are data (`dialogs/<locale>/*.toml`), compiled in
 //! and overridable from a folder. This module decides which to say when, following the Code:
 //! listen first, safety first, offer the choice to complain whenever the resident is unhappy
-//! (1.3), ask for consent before details (POLICY.md 7), read the complaint back (5.6),
+//! (1.3), ask for consent before details (UK GDPR), read the complaint back (5.6),
 //! acknowledge with dates (6.2, 6.3), and take a stage 2 request without reasons (6.12).
 //!
 //! - `types`: what the resident sends, the conversation's state, replies and effects.

@@ -16,7 +16,7 @@ pub struct LandlordProfile {
     pub contact: Contact,
     /// The landlord's out-of-hours emergency repairs line, given with the emergency numbers.
     pub out_of_hours_repairs_phone: String,
-    /// The Housing Ombudsman, whom residents can ask for advice at any time (POLICY.md 3).
+    /// The Housing Ombudsman, whom residents can ask for advice at any time (section 3: see [`crate::code`]).
     pub ombudsman: Contact,
     pub timescales: Timescales,
     pub routes: ExclusionRoutes,

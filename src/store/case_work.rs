@@ -1,6 +1,6 @@
 //! The record of case work: the complaint definition as staff revise it (5.6), who handles a
 //! complaint (6.13), remedies and outstanding actions (6.9, 6.19), and copies by email for
-//! residents who asked for replies by email (POLICY.md 7).
+//! residents who asked for replies by email (consent and privacy: see [`crate::code`]).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;

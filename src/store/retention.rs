@@ -1,4 +1,4 @@
-//! Retention (POLICY.md 7): a conversation whose complaints all closed long enough ago, with
+//! Retention (consent and privacy: see [`crate::code`]): a conversation whose complaints all closed long enough ago, with
 //! nothing said since, loses its personal data; each complaint is kept only as a count by
 //! month, channel, stage and status.
 

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Calendar;
 
-/// A step of the complaints process that has a deadline (POLICY.md section 4).
+/// A step of the complaints process that has a deadline (section 6 of the Code: see [`crate::code`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Step {

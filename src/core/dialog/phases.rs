@@ -248,7 +248,7 @@ pub(super) fn relating(turn: &Turn<'_>, reference: &str, out: &mut Step) {
     }
 }
 
-/// The privacy notice was shown (POLICY.md 7): details are asked only with consent.
+/// The privacy notice was shown (consent and privacy: see [`crate::code`]): details are asked only with consent.
 pub(super) fn consent(turn: &Turn<'_>, out: &mut Step) {
     let choices = &turn.locale.messages["privacy"].choices;
     match pick(choices, turn.input).map(|c| c.key.as_str()) {

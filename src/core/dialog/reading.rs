@@ -39,7 +39,7 @@ pub(super) fn command(text: &str) -> Option<&'static str> {
     })
 }
 
-/// Requests about the resident's data (POLICY.md 7), in the words people use.
+/// Requests about the resident's data (consent and privacy: see [`crate::code`]), in the words people use.
 fn privacy_request(t: &str) -> Option<PrivacyKind> {
     let has = |words: &[&str]| words.iter().any(|w| t.contains(w));
     if t == "stop" || has(&["withdraw my consent", "withdraw consent", "stop using my"]) {

@@ -1,5 +1,5 @@
 //! Recognising a message written in another language, so the conversation can offer an
-//! interpreter (a reasonable adjustment, POLICY.md section 3).
+//! interpreter (a reasonable adjustment, section 3 of the Code).
 
 use std::sync::LazyLock;
 
