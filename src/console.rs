@@ -25,7 +25,7 @@ use minijinja::{Environment, context};
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
-use crate::channels::{Bucket, Throttle, Wakers};
+use crate::channels::{Bucket, Throttle, Wakers, asset};
 use crate::core::case::StageResponse;
 use crate::core::policy::Risk;
 use crate::core::policy::train::Correction;
@@ -403,7 +403,7 @@ fn action_done(
 
 /// Checks a form's token against the session's, in constant time.
 fn csrf_ok(session: &Session, given: &str) -> bool {
-    crate::channels::telegram::constant_time_eq(session.csrf.as_bytes(), given.as_bytes())
+    crate::secrets::constant_time_eq(session.csrf.as_bytes(), given.as_bytes())
 }
 
 #[derive(Debug, Deserialize)]
@@ -469,7 +469,7 @@ async fn log_in(
         .map(|c| c.value().to_owned())
         .unwrap_or_default();
     if expected.is_empty()
-        || !crate::channels::telegram::constant_time_eq(expected.as_bytes(), form.csrf.as_bytes())
+        || !crate::secrets::constant_time_eq(expected.as_bytes(), form.csrf.as_bytes())
     {
         return login_form(
             &console,
@@ -1356,22 +1356,6 @@ async fn static_file(Path(file): Path<String>) -> Response {
         Some((_, kind, body)) => asset(kind, body),
         None => (StatusCode::NOT_FOUND, "No such file.").into_response(),
     }
-}
-
-/// A script or style sheet of the product's own.
-pub fn asset(kind: &'static str, body: &'static str) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static(kind)),
-            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-            (
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            ),
-        ],
-        body,
-    )
-        .into_response()
 }
 
 const TEMPLATES: &[(&str, &str)] = &[

@@ -6,10 +6,12 @@
 //! - `config`: layered configuration (defaults, TOML file, `INTAKE_` environment); secrets
 //!   only from the environment.
 //! - `bench`: `intake bench`, the full pipeline measured against bare durable inserts.
-//! - `channels`: Telegram, Discord and the web chat, and delivery of the outbox.
+//! - `channels`: Telegram, Discord, the web chat and the terminal, delivery of the outbox, and
+//!   the alert sinks (chats, email, signed webhooks).
 //! - `cli`: the `intake` command line.
 //! - `logging`: `tracing` set up for humans or as JSON.
-//! - `scheduler`: deadlines, idle claims, escalation, and alerts to email and webhooks.
+//! - `scheduler`: deadlines, idle claims, escalation, and when alerts go to their sinks.
+//! - `secrets`: tokens kept out of error text, and secrets compared in constant time.
 //! - `serve`: `intake serve`, the bot with its channels.
 //! - `soak`: `intake soak`, residents through the web chat while the process is killed and
 //!   restarted, then checks that nothing received was lost or doubled.
@@ -26,6 +28,7 @@ pub mod console;
 pub mod core;
 pub mod logging;
 pub mod scheduler;
+pub mod secrets;
 pub mod serve;
 pub mod service;
 pub mod soak;
