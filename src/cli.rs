@@ -11,11 +11,9 @@ use serde::Deserialize;
 
 use crate::config::Config;
 use crate::core::calendar::{Deadlines, HolidayKind};
-use crate::core::dialog::{Input, Reply};
 use crate::core::policy::{Context, Policy};
 use crate::service::Intake;
-use crate::store::{Inbound, Store};
-use tokio::io::AsyncBufReadExt;
+use crate::store::Store;
 
 mod policy;
 
@@ -335,7 +333,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::logging::init(&config.log);
             let policy = config.policy()?;
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-            runtime.block_on(chat(config, policy, name))?;
+            runtime.block_on(async {
+                let intake = intake_service(&config, policy).await?;
+                crate::channels::terminal::chat(intake, &config.landlord.name, name).await
+            })?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Holidays { year } => {
@@ -499,56 +500,4 @@ pub async fn intake_service(config: &Config, policy: Policy) -> anyhow::Result<I
         profile: config.landlord.clone().into(),
         resume_after: chrono::Duration::hours(i64::from(config.conversation.resume_after_hours)),
     })
-}
-
-/// The terminal channel: one line in, the bot's replies out, delivered from the outbox.
-async fn chat(config: Config, policy: Policy, name: String) -> anyhow::Result<()> {
-    let intake = intake_service(&config, policy).await?;
-    let interactive = std::io::stdin().is_terminal();
-    if interactive {
-        eprintln!(
-            "You are talking to the {} bot as {name:?}. Type a message and press Enter; Ctrl-D ends.",
-            config.landlord.name
-        );
-    }
-    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
-    let mut out = std::io::stdout().lock();
-    loop {
-        if interactive {
-            write!(out, "> ")?;
-            out.flush()?;
-        }
-        let Some(line) = lines.next_line().await.context("reading standard input")? else {
-            break;
-        };
-        let inbound = Inbound {
-            channel: "terminal".to_owned(),
-            chat: name.clone(),
-            platform_message_id: None,
-            body: line.clone(),
-            attachments: Vec::new(),
-            at: Utc::now(),
-        };
-        intake.handle(&inbound, &Input::Text(line)).await?;
-        for item in intake.store.due_outbox(Utc::now(), 1000).await? {
-            if item.channel != "terminal" || item.chat != name {
-                continue;
-            }
-            let reply: Reply = serde_json::from_str(&item.payload)?;
-            writeln!(out, "{}", render_numbered(&reply))?;
-            intake.store.mark_sent(item.id, Utc::now()).await?;
-        }
-        out.flush()?;
-    }
-    Ok(())
-}
-
-/// A reply as plain text, its choices as numbered options (for channels without buttons).
-pub fn render_numbered(reply: &Reply) -> String {
-    let mut text = reply.text.clone();
-    for (i, c) in reply.choices.iter().enumerate() {
-        text.push_str(&format!("\n  {}. {}", i + 1, c.label));
-    }
-    text.push('\n');
-    text
 }

@@ -48,7 +48,6 @@ use crate::store::Store;
 
 pub(crate) use auth::{Caseworker, Staff, StaffForm};
 pub(crate) use error::Error;
-pub use files::asset;
 pub use standard::{
     STANDARD_PLACEHOLDERS, StandardMessage, load_standard_messages, standard_messages,
 };

@@ -30,12 +30,14 @@
 //!   exclusions, the 6.13 handler rule), each action in one transaction with its audit line.
 //! - **The scheduler** ([`scheduler`]) watches the clock: deadlines at risk, late responses told
 //!   to residents (5.9), idle claims released, unacknowledged alerts escalated, records erased
-//!   when their retention ends; alerts reach managers through the sinks in [`channels`].
+//!   when their retention ends; alerts reach managers through the sinks in
+//!   [`channels::alerts`] (chats, email, signed webhooks).
 //!
 //! [`code`] lists each Code provision the product enforces with the function that enforces it.
 //! The binary's commands are in [`cli`]; `intake serve` ([`serve`]) runs it all; [`config`] is
 //! layered (defaults, a TOML file, `INTAKE_` variables; secrets only from the environment);
-//! [`bench`] and [`soak`] measure the whole pipeline and check nothing is lost across restarts.
+//! [`bench`] and [`soak`] measure the whole pipeline and check nothing is lost across restarts;
+//! [`secrets`] keeps tokens out of error text and compares secrets in constant time.
 
 pub mod bench;
 pub mod channels;
@@ -46,6 +48,7 @@ pub mod console;
 pub mod core;
 pub mod logging;
 pub mod scheduler;
+pub mod secrets;
 pub mod serve;
 pub mod service;
 pub mod soak;

@@ -2,7 +2,9 @@
 //! left idle, escalation of urgent alerts nobody acknowledged, outstanding actions past their
 //! date, half-finished conversations, the retention purge, delivery of alerts to their sinks
 //! (a Telegram chat, a Discord channel, email, signed webhooks; only urgent ones outside
-//! working hours) and of copies by email to residents who asked for them.
+//! working hours) and of copies by email to residents who asked for them. The scheduler
+//! decides what is due and when; the sinks themselves, which know the platforms, are in
+//! [`crate::channels::alerts`].
 //!
 //! [`Scheduler::run_once`] is one step with the clock passed in, so tests drive it with a
 //! fixed clock, and [`Scheduler::next_due`] says when the next thing falls due, so the
@@ -12,14 +14,11 @@
 //! nothing), and each delivery is claimed by a conditional update, so with several replicas
 //! on one PostgreSQL every alert fires once.
 
-use std::time::Duration;
-
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone as _, Utc};
-use hmac::{Hmac, Mac};
 use serde_json::json;
-use sha2::Sha256;
 
-use crate::config::{AlertsConfig, Secret, SinkConfig, SinkKind};
+use crate::channels::alerts::{Alert, Sinks};
+use crate::config::{AlertsConfig, Secret};
 use crate::service::Intake;
 use crate::store::{RecentAlert, StoreError, from_millis, millis};
 
@@ -41,37 +40,18 @@ pub struct Run {
     pub failed: usize,
 }
 
-/// The scheduler and the alert sender.
+/// The scheduler: what falls due, and when each alert goes to its sinks.
 #[derive(Clone)]
 pub struct Scheduler {
     pub intake: Intake,
     pub alerts: AlertsConfig,
     pub half_finished_after: chrono::Duration,
-    pub webhook_secret: Option<Secret>,
-    pub smtp_password: Option<Secret>,
     /// Personal data is erased this long after a complaint closes (and its conversation
     /// has gone quiet); anonymised counts are kept.
     pub erase_after: chrono::Duration,
-    /// The bot that posts to Telegram alert chats, when a Telegram token is set.
-    pub telegram: Option<teloxide::Bot>,
-    /// The client that posts to Discord alert channels, when a Discord token is set.
-    pub discord: Option<std::sync::Arc<serenity::http::Http>>,
-    http: reqwest::Client,
-}
-
-/// An alert as a sink receives it.
-#[derive(Debug, Clone, serde::Serialize)]
-struct AlertMessage {
-    id: i64,
-    kind: String,
-    urgent: bool,
-    level: i64,
-    detail: String,
-    conversation: i64,
-    channel: String,
-    at: DateTime<Utc>,
-    link: String,
-    landlord: String,
+    /// Where alerts and copies by email go out: the scheduler says what and when, the sinks
+    /// know the platforms (their chat clients are set when the bot has the tokens).
+    pub sinks: Sinks,
 }
 
 impl Scheduler {
@@ -82,21 +62,18 @@ impl Scheduler {
         webhook_secret: Option<Secret>,
         smtp_password: Option<Secret>,
     ) -> Scheduler {
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .timeout(Duration::from_secs(15))
-            .build()
-            .unwrap_or_default();
+        let sinks = Sinks::new(
+            intake.store.clone(),
+            alerts.smtp.clone(),
+            webhook_secret,
+            smtp_password,
+        );
         Scheduler {
             intake,
             alerts,
             half_finished_after,
-            webhook_secret,
-            smtp_password,
             erase_after: chrono::Duration::days(i64::from(crate::config::DEFAULT_RETENTION_DAYS)),
-            telegram: None,
-            discord: None,
-            http,
+            sinks,
         }
     }
 
@@ -169,8 +146,14 @@ impl Scheduler {
                 drop(record);
             }
             if job == "deadline_passed" {
-                self.update_resident(&reference, conversation, stage, due, today, now, run)
-                    .await?;
+                let late = Late {
+                    reference: &reference,
+                    conversation,
+                    stage,
+                    due,
+                    today,
+                };
+                self.update_resident(late, now, run).await?;
             }
         }
         Ok(())
@@ -178,17 +161,19 @@ impl Scheduler {
 
     /// A response that is late: the resident is told, and told again at the agreed
     /// interval until it is sent (Code 5.9), each update once.
-    #[allow(clippy::too_many_arguments)]
     async fn update_resident(
         &self,
-        reference: &str,
-        conversation: i64,
-        stage: i64,
-        due: NaiveDate,
-        today: NaiveDate,
+        late: Late<'_>,
         now: DateTime<Utc>,
         run: &mut Run,
     ) -> Result<(), StoreError> {
+        let Late {
+            reference,
+            conversation,
+            stage,
+            due,
+            today,
+        } = late;
         let calendar = &self.intake.calendar;
         let interval = i64::from(self.alerts.update_interval_working_days.max(1));
         let late = calendar.working_days_between(due, today);
@@ -330,7 +315,7 @@ impl Scheduler {
             .recent_alerts(now - chrono::Duration::days(30))
             .await?;
         for r in &rows {
-            let alert = self.message_of(r);
+            let alert = self.alert(r);
             let acknowledged = r.acknowledged_at.is_some();
             for sink in &self.alerts.sinks {
                 let takes = sink.alerts.is_empty() || sink.alerts.contains(&alert.kind);
@@ -377,8 +362,8 @@ impl Scheduler {
             if !store.claim_alert_delivery(id, now, lease_end(now)).await? {
                 continue;
             }
-            let message = self.message_of(alert);
-            match self.send(sink, &message).await {
+            let message = self.alert(alert);
+            match self.sinks.send(sink, &message).await {
                 Ok(()) => {
                     store.alert_delivered(id, now).await?;
                     run.delivered += 1;
@@ -435,7 +420,8 @@ impl Scheduler {
                 continue;
             }
             match self
-                .smtp_send(
+                .sinks
+                .email(
                     std::slice::from_ref(&email.to_address),
                     &email.subject,
                     &email.body,
@@ -535,23 +521,9 @@ impl Scheduler {
         now + chrono::Duration::hours(24)
     }
 
-    fn message_of(&self, r: &RecentAlert) -> AlertMessage {
-        let conversation = r.conversation;
-        AlertMessage {
-            id: r.id,
-            kind: r.kind.clone(),
-            urgent: r.urgent,
-            level: r.level,
-            detail: external_detail(&r.kind, r.detail.clone()),
-            conversation,
-            channel: r.channel.clone(),
-            at: r.at,
-            link: format!(
-                "{}/conversations/{conversation}",
-                self.alerts.console_url.trim_end_matches('/')
-            ),
-            landlord: self.intake.profile.name.clone(),
-        }
+    /// The alert `r` as it goes out to the sinks, linked to its conversation in the console.
+    fn alert(&self, r: &RecentAlert) -> Alert {
+        Alert::new(r, &self.alerts.console_url, &self.intake.profile.name)
     }
 
     /// `now` if it is within working hours on a working day, else the start of the next
@@ -580,172 +552,6 @@ impl Scheduler {
             day = calendar.add_working_days(day, 1);
         }
     }
-
-    async fn send(&self, sink: &SinkConfig, alert: &AlertMessage) -> Result<(), String> {
-        match sink.kind {
-            SinkKind::Webhook => self.send_webhook(sink, alert).await,
-            SinkKind::Email => self.send_email(sink, alert).await,
-            SinkKind::Telegram => self.send_telegram(sink, alert).await,
-            SinkKind::Discord => self.send_discord(sink, alert).await,
-        }
-    }
-
-    async fn send_webhook(&self, sink: &SinkConfig, alert: &AlertMessage) -> Result<(), String> {
-        let secret = self
-            .webhook_secret
-            .as_ref()
-            .ok_or("INTAKE_ALERT_WEBHOOK_SECRET is not set")?;
-        let body = serde_json::to_vec(&json!({ "alert": alert })).map_err(|e| e.to_string())?;
-        // The time of sending is signed with the body, so a captured request cannot be
-        // replayed later: receivers refuse a timestamp more than five minutes off.
-        let sent_at = Utc::now().timestamp();
-        let response = self
-            .http
-            .post(&sink.to)
-            .header("Content-Type", "application/json")
-            .header("X-Intake-Timestamp", sent_at.to_string())
-            .header("X-Intake-Signature", signature(secret, sent_at, &body))
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| e.without_url().to_string())?;
-        if response.status().is_success() {
-            Ok(())
-        } else {
-            Err(format!("the webhook answered {}", response.status()))
-        }
-    }
-
-    /// An alert in a Telegram chat, with a button a linked manager presses to acknowledge it.
-    async fn send_telegram(&self, sink: &SinkConfig, alert: &AlertMessage) -> Result<(), String> {
-        use teloxide::payloads::SendMessageSetters as _;
-        use teloxide::prelude::Requester as _;
-        use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup};
-        let bot = self
-            .telegram
-            .as_ref()
-            .ok_or("INTAKE_TELEGRAM_TOKEN is not set, so there is no bot to post the alert")?;
-        let chat: i64 = sink
-            .to
-            .trim()
-            .parse()
-            .map_err(|_| format!("{:?} is not a Telegram chat id", sink.to))?;
-        let button =
-            InlineKeyboardButton::callback("Acknowledge", format!("{ACKNOWLEDGE}{}", alert.id));
-        bot.send_message(ChatId(chat), chat_text(&for_chat(alert)))
-            .reply_markup(InlineKeyboardMarkup::new([[button]]))
-            .await
-            .map(|_| ())
-            .map_err(|e| crate::channels::telegram::scrub(&e.to_string(), bot.token()))
-    }
-
-    /// An alert in a Discord channel, with a button a linked manager presses to acknowledge it.
-    async fn send_discord(&self, sink: &SinkConfig, alert: &AlertMessage) -> Result<(), String> {
-        use serenity::builder::{
-            CreateActionRow, CreateAllowedMentions, CreateButton, CreateMessage,
-        };
-        use serenity::model::application::ButtonStyle;
-        use serenity::model::id::ChannelId;
-        let http = self
-            .discord
-            .as_ref()
-            .ok_or("INTAKE_DISCORD_TOKEN is not set, so there is no bot to post the alert")?;
-        let channel: u64 = sink
-            .to
-            .trim()
-            .parse()
-            .ok()
-            .filter(|id| *id != 0)
-            .ok_or_else(|| format!("{:?} is not a Discord channel id", sink.to))?;
-        let button = CreateButton::new(format!("{ACKNOWLEDGE}{}", alert.id))
-            .label("Acknowledge")
-            .style(ButtonStyle::Danger);
-        let message = CreateMessage::new()
-            .content(chat_text(&for_chat(alert)))
-            // Nothing a resident wrote can ping the server (an "@everyone" in the detail).
-            .allowed_mentions(CreateAllowedMentions::new())
-            .components(vec![CreateActionRow::Buttons(vec![button])]);
-        ChannelId::new(channel)
-            .send_message(http, message)
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    }
-
-    async fn send_email(&self, sink: &SinkConfig, alert: &AlertMessage) -> Result<(), String> {
-        let mut to = Vec::new();
-        for part in sink.to.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            match part.strip_prefix("role:") {
-                Some(role) => {
-                    let emails = self
-                        .intake
-                        .store
-                        .staff_emails_with_role(role)
-                        .await
-                        .map_err(|e| match e {
-                            // The database's own words, as the delivery's last error.
-                            StoreError::Database(e) => e.to_string(),
-                            e => e.to_string(),
-                        })?;
-                    to.extend(emails);
-                }
-                None => to.push(part.to_owned()),
-            }
-        }
-        if to.is_empty() {
-            return Err(format!("nobody to email for sink {:?}", sink.name));
-        }
-        let subject = format!(
-            "{}{} alert: {} ({})",
-            if alert.urgent { "URGENT: " } else { "" },
-            alert.landlord,
-            alert.kind.replace('_', " "),
-            alert.channel
-        );
-        let body = format!("{}\n\nAcknowledge it in the console.", chat_text(alert));
-        self.smtp_send(&to, &subject, &body).await
-    }
-
-    /// Sends one plain-text email through the configured SMTP server.
-    async fn smtp_send(&self, to: &[String], subject: &str, body: &str) -> Result<(), String> {
-        use lettre::message::Mailbox;
-        use lettre::transport::smtp::authentication::Credentials;
-        use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-
-        let smtp = &self.alerts.smtp;
-        let host = smtp.host.as_deref().ok_or("alerts.smtp.host is not set")?;
-        let from: Mailbox = smtp
-            .from
-            .parse()
-            .map_err(|e| format!("alerts.smtp.from: {e}"))?;
-        let mut builder = Message::builder().from(from).subject(subject);
-        for address in to {
-            builder = builder.to(address
-                .parse()
-                .map_err(|e| format!("{address:?} is not an email address: {e}"))?);
-        }
-        let email = builder.body(body.to_owned()).map_err(|e| e.to_string())?;
-        let mut transport = match smtp.tls.as_str() {
-            "none" => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
-            "tls" => {
-                AsyncSmtpTransport::<Tokio1Executor>::relay(host).map_err(|e| e.to_string())?
-            }
-            _ => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)
-                .map_err(|e| e.to_string())?,
-        }
-        .port(smtp.port)
-        .timeout(Some(Duration::from_secs(15)));
-        if let (Some(user), Some(password)) = (&smtp.username, &self.smtp_password) {
-            transport =
-                transport.credentials(Credentials::new(user.clone(), password.expose().to_owned()));
-        }
-        transport
-            .build()
-            .send(email)
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    }
 }
 
 /// Failed tries of a copy by email before staff are alerted.
@@ -761,69 +567,11 @@ fn lease_end(now: DateTime<Utc>) -> DateTime<Utc> {
     now.max(Utc::now()) + LEASE
 }
 
-/// What an alert says outside the record (webhooks, email, chats). A disclosed disability
-/// or support need is special category data, shown in the console only to the roles that
-/// need it (5.10): outside, the alert names its kind and points to the console.
-fn external_detail(kind: &str, detail: String) -> String {
-    if kind == "vulnerability" {
-        "A resident has disclosed a support need or vulnerability (Code 5.10). The details are \
-         in the console, for complaints officers and managers."
-            .to_owned()
-    } else {
-        detail
-    }
-}
-
-/// The data of an alert's acknowledge button: this and the alert's id.
-pub const ACKNOWLEDGE: &str = "ack:";
-
-/// The longest alert detail posted in a chat: a resident's words can run to pages, chat
-/// platforms refuse long messages, and the whole of it is in the console.
-const LONGEST_CHAT_DETAIL: usize = 300;
-
-/// An alert as a chat shows it: the detail cut short, with a pointer to the console.
-fn for_chat(alert: &AlertMessage) -> AlertMessage {
-    let mut short = alert.clone();
-    if alert.detail.chars().count() > LONGEST_CHAT_DETAIL {
-        short.detail = alert
-            .detail
-            .chars()
-            .take(LONGEST_CHAT_DETAIL)
-            .collect::<String>()
-            + "… (the rest is in the console)";
-    }
-    short
-}
-
-/// An alert as text for a chat or an email body.
-fn chat_text(alert: &AlertMessage) -> String {
-    format!(
-        "{}{} alert: {}\n{}\n\nRaised: {}{}\nConversation: {}",
-        if alert.urgent { "URGENT: " } else { "" },
-        alert.landlord,
-        alert.kind.replace('_', " "),
-        alert.detail,
-        alert.at.to_rfc3339(),
-        if alert.level > 0 {
-            format!(" (escalated, level {})", alert.level)
-        } else {
-            String::new()
-        },
-        alert.link
-    )
-}
-
-/// `sha256=` and the hex HMAC-SHA256, under the secret, of the timestamp (Unix seconds, as
-/// sent in `X-Intake-Timestamp`), a full stop, and the body: what the receiver checks.
-pub fn signature(secret: &Secret, timestamp: i64, body: &[u8]) -> String {
-    // HMAC takes a key of any length, so this cannot fail.
-    match <Hmac<Sha256> as Mac>::new_from_slice(secret.expose().as_bytes()) {
-        Ok(mut mac) => {
-            mac.update(timestamp.to_string().as_bytes());
-            mac.update(b".");
-            mac.update(body);
-            format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
-        }
-        Err(_) => String::new(),
-    }
+/// A response that is late, as [`Scheduler::update_resident`] tells the resident of it.
+struct Late<'a> {
+    reference: &'a str,
+    conversation: i64,
+    stage: i64,
+    due: NaiveDate,
+    today: NaiveDate,
 }

@@ -150,22 +150,22 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
             sender,
             wakers.of(discord::CHANNEL),
         ));
-        tokio::spawn(discord::run(
+        tokio::spawn(discord::run(discord::Gateway {
             token,
             api_url,
-            intake.clone(),
-            writer.clone(),
-            wakers.clone(),
-            config
+            intake: intake.clone(),
+            writer: writer.clone(),
+            wakers: wakers.clone(),
+            alert_channels: config
                 .alerts
                 .sinks
                 .iter()
                 .filter(|s| s.kind == crate::config::SinkKind::Discord)
                 .filter_map(|s| s.to.trim().parse::<u64>().ok())
                 .collect(),
-            channels.clone(),
-            shutdown.clone(),
-        ));
+            states: channels.clone(),
+            shutdown: shutdown.clone(),
+        }));
     }
 
     let mut scheduler = Scheduler::new(
@@ -176,8 +176,8 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
         config.secrets.smtp_password.clone(),
     );
     scheduler.erase_after = chrono::Duration::days(i64::from(config.alerts.retention_days));
-    scheduler.telegram = telegram_bot;
-    scheduler.discord = discord_http;
+    scheduler.sinks.telegram = telegram_bot;
+    scheduler.sinks.discord = discord_http;
     spawn_scheduler(scheduler, wakers.of(crate::channels::ANYTHING));
 
     let listener = tokio::net::TcpListener::bind(config.listen)

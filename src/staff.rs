@@ -215,7 +215,7 @@ fn verify(stored: &str, password: &[u8], memory: &mut Vec<argon2::Block>) -> boo
     Argon2::new(algorithm, version, params)
         .hash_password_into_with_memory(password, salt, &mut out, &mut memory[..blocks])
         .is_ok()
-        && crate::channels::telegram::constant_time_eq(&out, expected.as_bytes())
+        && crate::secrets::constant_time_eq(&out, expected.as_bytes())
 }
 
 /// Why a sign-in could not be checked.

@@ -19,10 +19,11 @@ use serenity::all::{
 
 use tokio_util::sync::CancellationToken;
 
-use super::telegram::scrub;
+use super::alerts::ACKNOWLEDGE;
 use super::{Bucket, ChannelStates, Deliver, DeliveryError, Throttle, Wakers, split_text};
 use crate::config::Secret;
 use crate::core::dialog::{DEFAULT_LOCALE, Input, Reply};
+use crate::secrets::scrub;
 use crate::service::{Intake, Writer};
 use crate::store::{Attachment, Inbound, OutboxItem};
 
@@ -67,20 +68,35 @@ pub fn sender(token: &Secret, api_url: Option<&str>) -> DiscordSender {
     }
 }
 
+/// What the Discord gateway connection needs.
+pub struct Gateway {
+    pub token: Secret,
+    /// Replaces https://discord.com (tests, a proxy).
+    pub api_url: Option<String>,
+    pub intake: Intake,
+    pub writer: Writer,
+    pub wakers: Wakers,
+    /// The managers' alert channels: alerts and their buttons, never an invitation.
+    pub alert_channels: Vec<u64>,
+    /// Where the connection says how it is doing.
+    pub states: ChannelStates,
+    pub shutdown: CancellationToken,
+}
+
 /// Keeps the Discord gateway connected until `shutdown`: a connection that cannot start (or
 /// ends) is started again with backoff, and `states` says how it is doing, while the web
 /// chat and the other channels serve.
-#[allow(clippy::too_many_arguments)]
-pub async fn run(
-    token: Secret,
-    api_url: Option<String>,
-    intake: Intake,
-    writer: Writer,
-    wakers: Wakers,
-    alert_channels: Vec<u64>,
-    states: ChannelStates,
-    shutdown: CancellationToken,
-) {
+pub async fn run(gateway: Gateway) {
+    let Gateway {
+        token,
+        api_url,
+        intake,
+        writer,
+        wakers,
+        alert_channels,
+        states,
+        shutdown,
+    } = gateway;
     // Direct messages and their content; guild messages only so that the bot can point a
     // person who writes in a server channel to a direct message.
     let intents = GatewayIntents::DIRECT_MESSAGES
@@ -227,7 +243,7 @@ impl Handler {
         if let Some(alert) = press
             .data
             .custom_id
-            .strip_prefix(crate::scheduler::ACKNOWLEDGE)
+            .strip_prefix(ACKNOWLEDGE)
             .and_then(|id| id.parse::<i64>().ok())
         {
             self.acknowledge(ctx, press, alert).await;

@@ -1,14 +1,18 @@
-//! The channels: Telegram, Discord and the web chat. Each only translates: a platform update
-//! becomes an [`Inbound`](crate::store::Inbound) handed to the intake service, and an outbox
-//! row becomes a platform call. Nothing here changes the core.
+//! The channels: Telegram, Discord, the web chat and the terminal (`intake chat`). Each only
+//! translates: a platform update becomes an [`Inbound`](crate::store::Inbound) handed to the
+//! intake service, and an outbox row becomes a platform call. Nothing here changes the core.
+//! The alert sinks ([`alerts`]: managers' chats, email, signed webhooks) are here too, since
+//! they are platform code; the scheduler decides when each alert goes.
 //!
 //! Delivery is the same for every channel: after the commit, the channel's sender reads its
 //! due outbox rows in order, claims each, sends it, and marks it sent. A failure is kept with
 //! its reason and tried again later (after the platform's `retry_after` on a 429, with backoff
 //! otherwise); a reply is never dropped.
 
+pub mod alerts;
 pub mod discord;
 pub mod telegram;
+pub mod terminal;
 pub mod web;
 
 use std::collections::HashMap;
@@ -16,6 +20,8 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse as _, Response};
 use chrono::Utc;
 use tokio::sync::Notify;
 
@@ -382,6 +388,22 @@ fn refill(bucket: &mut Level, rate: Bucket, now: Instant) {
     let elapsed = now.duration_since(bucket.1).as_secs_f64();
     bucket.0 = (bucket.0 + elapsed * rate.per_second).min(rate.burst);
     bucket.1 = now;
+}
+
+/// A script or style sheet of the product's own: the web chat's, and the console's.
+pub fn asset(kind: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(kind)),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 #[cfg(test)]

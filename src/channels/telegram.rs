@@ -25,9 +25,11 @@ use teloxide::types::{
 };
 use teloxide::{ApiError, RequestError};
 
+use super::alerts::ACKNOWLEDGE;
 use super::{Bucket, Deliver, DeliveryError, Throttle, Wakers, split_text};
 use crate::config::Secret;
 use crate::core::dialog::{Input, Reply};
+use crate::secrets::{constant_time_eq, scrub};
 use crate::service::{Intake, Writer};
 use crate::store::{Attachment, Inbound, OutboxItem, StoreError};
 
@@ -61,14 +63,6 @@ pub struct Telegram {
     wakers: Wakers,
     /// Groups already invited to write privately, so the bot answers a group once.
     invited: Arc<Mutex<HashSet<i64>>>,
-}
-
-/// Error text with the bot token taken out: reqwest puts it in the URLs it reports.
-pub fn scrub(text: &str, token: &str) -> String {
-    if token.is_empty() {
-        return text.to_owned();
-    }
-    text.replace(token, "[redacted]")
 }
 
 /// A client for the Bot API at `api_url`, never through a proxy (so tests on loopback reach
@@ -275,7 +269,7 @@ impl Telegram {
             None => (i64::try_from(query.from.id.0).unwrap_or_default(), true),
         };
         if let Some(alert) = data
-            .strip_prefix(crate::scheduler::ACKNOWLEDGE)
+            .strip_prefix(ACKNOWLEDGE)
             .and_then(|id| id.parse::<i64>().ok())
         {
             return self.acknowledge(query, chat, alert).await;
@@ -550,14 +544,6 @@ async fn receive(
             StatusCode::SERVICE_UNAVAILABLE.into_response()
         }
     }
-}
-
-/// Compares secrets without leaking, through timing, how much of a guess was right.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Delivers Telegram replies: long ones split, choices as an inline keyboard on the last part.

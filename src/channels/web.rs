@@ -192,7 +192,7 @@ impl WebChat {
             .route(
                 "/chat/chat.js",
                 get(|| async {
-                    crate::console::asset(
+                    super::asset(
                         "text/javascript; charset=utf-8",
                         include_str!("web_chat.js"),
                     )
@@ -201,7 +201,7 @@ impl WebChat {
             .route(
                 "/chat/chat.css",
                 get(|| async {
-                    crate::console::asset("text/css; charset=utf-8", include_str!("web_chat.css"))
+                    super::asset("text/css; charset=utf-8", include_str!("web_chat.css"))
                 }),
             )
             .route("/chat/api/messages", get(history).post(receive))

@@ -21,6 +21,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::{Console, Error};
+use crate::secrets::constant_time_eq;
 use crate::staff::{self, Session};
 use crate::store::Store;
 
@@ -138,10 +139,6 @@ pub(super) async fn signed_in(store: &Store, token: &str) -> bool {
 /// Checks a form's token against the session's, in constant time.
 fn csrf_ok(session: &Session, given: &str) -> bool {
     constant_time_eq(session.csrf.as_bytes(), given.as_bytes())
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    crate::channels::telegram::constant_time_eq(a, b)
 }
 
 impl Console {

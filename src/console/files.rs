@@ -1,8 +1,10 @@
 //! What the console serves from the binary: its page templates, scripts and styles.
 
 use axum::extract::Path;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+
+use crate::channels::asset;
 
 /// The console's scripts and styles, served as files: the content security policy allows
 /// no inline script or style, so injected markup cannot run.
@@ -29,22 +31,6 @@ pub(super) async fn static_file(Path(file): Path<String>) -> Response {
         Some((_, kind, body)) => asset(kind, body),
         None => (StatusCode::NOT_FOUND, "No such file.").into_response(),
     }
-}
-
-/// A script or style sheet of the product's own.
-pub fn asset(kind: &'static str, body: &'static str) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static(kind)),
-            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-            (
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            ),
-        ],
-        body,
-    )
-        .into_response()
 }
 
 /// The page templates (minijinja; `.html` names escape everything by default).
