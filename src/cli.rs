@@ -485,25 +485,9 @@ fn check_config(config: &Config) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Builds the intake service: the record, the dialogs, the policy and the calendar.
-pub async fn intake_service(config: &Config, policy: Policy) -> anyhow::Result<Intake> {
-    let dialogs = crate::wording::load(config.dialogs_dir.as_deref())?;
-    let store = Store::connect(&config.database_url)
-        .await
-        .context("opening the database")?;
-    Ok(Intake {
-        store,
-        policy: policy.into(),
-        dialogs: dialogs.into(),
-        calendar: config.landlord.calendar().into(),
-        profile: config.landlord.clone().into(),
-        resume_after: chrono::Duration::hours(i64::from(config.conversation.resume_after_hours)),
-    })
-}
-
 /// The terminal channel: one line in, the bot's replies out, delivered from the outbox.
 async fn chat(config: Config, policy: Policy, name: String) -> anyhow::Result<()> {
-    let intake = intake_service(&config, policy).await?;
+    let intake = Intake::from_config(&config, policy).await?;
     let interactive = std::io::stdin().is_terminal();
     if interactive {
         eprintln!(
@@ -530,13 +514,13 @@ async fn chat(config: Config, policy: Policy, name: String) -> anyhow::Result<()
             at: Utc::now(),
         };
         intake.handle(&inbound, &Input::Text(line)).await?;
-        for item in intake.store.due_outbox(Utc::now(), 1000).await? {
+        for item in intake.store().due_outbox(Utc::now(), 1000).await? {
             if item.channel != "terminal" || item.chat != name {
                 continue;
             }
             let reply: Reply = serde_json::from_str(&item.payload)?;
             writeln!(out, "{}", render_numbered(&reply))?;
-            intake.store.mark_sent(item.id, Utc::now()).await?;
+            intake.store().mark_sent(item.id, Utc::now()).await?;
         }
         out.flush()?;
     }
