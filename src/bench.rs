@@ -99,7 +99,7 @@ async fn measure(
         pipeline("SQLite", store, options.residents, policy, dialogs, profile).await?;
     report(&sqlite);
     scheduler_step("SQLite", &intake).await?;
-    due_outbox("SQLite", &intake.store).await?;
+    due_outbox("SQLite", intake.store()).await?;
     let ratio = sqlite.per_second / bare;
     println!(
         "SQLite pipeline / bare inserts: {:.2} (target at least 0.50: {})",
@@ -129,7 +129,7 @@ async fn measure(
                     .await?;
                     report(&figures);
                     scheduler_step("PostgreSQL", &intake).await?;
-                    due_outbox("PostgreSQL", &intake.store).await
+                    due_outbox("PostgreSQL", intake.store()).await
                 }
                 .await;
                 let dropped = Store::drop_scratch_schema(pg, &schema).await;
@@ -177,14 +177,13 @@ async fn pipeline(
     dialogs: &Dialogs,
     profile: &LandlordProfile,
 ) -> anyhow::Result<(PipelineFigures, Intake)> {
-    let intake = Intake {
+    let intake = Intake::new(
         store,
-        policy: policy.clone().into(),
-        dialogs: dialogs.clone().into(),
-        calendar: profile.calendar().into(),
-        profile: profile.clone().into(),
-        resume_after: chrono::Duration::hours(12),
-    };
+        policy.clone(),
+        dialogs.clone(),
+        profile.clone(),
+        chrono::Duration::hours(12),
+    );
     // Messages arriving together share a commit (group commit), as the channels use it.
     let writer = Writer::start(intake.clone(), 64);
     let start = Instant::now();
@@ -218,7 +217,7 @@ async fn pipeline(
     }
     let elapsed = start.elapsed();
     // Every conversation ended with an acknowledged complaint.
-    let cases = intake.store.count_cases().await?;
+    let cases = intake.store().count_cases().await?;
     anyhow::ensure!(
         cases == residents as i64,
         "{backend}: {cases} complaints for {residents} residents"

@@ -334,7 +334,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let policy = config.policy()?;
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             runtime.block_on(async {
-                let intake = intake_service(&config, policy).await?;
+                let intake = Intake::from_config(&config, policy).await?;
                 crate::channels::terminal::chat(intake, &config.landlord.name, name).await
             })?;
             Ok(ExitCode::SUCCESS)
@@ -484,20 +484,4 @@ fn check_config(config: &Config) -> anyhow::Result<ExitCode> {
     } else {
         Ok(ExitCode::FAILURE)
     }
-}
-
-/// Builds the intake service: the record, the dialogs, the policy and the calendar.
-pub async fn intake_service(config: &Config, policy: Policy) -> anyhow::Result<Intake> {
-    let dialogs = crate::wording::load(config.dialogs_dir.as_deref())?;
-    let store = Store::connect(&config.database_url)
-        .await
-        .context("opening the database")?;
-    Ok(Intake {
-        store,
-        policy: policy.into(),
-        dialogs: dialogs.into(),
-        calendar: config.landlord.calendar().into(),
-        profile: config.landlord.clone().into(),
-        resume_after: chrono::Duration::hours(i64::from(config.conversation.resume_after_hours)),
-    })
 }

@@ -125,12 +125,12 @@ impl Console {
 
     /// The record.
     fn store(&self) -> &Store {
-        &self.intake.store
+        self.intake.store()
     }
 
     /// The landlord's name, as every page shows it.
     fn landlord(&self) -> String {
-        self.intake.profile.name.clone()
+        self.intake.profile().name.clone()
     }
 
     /// A page made from a template and its view.

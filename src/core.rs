@@ -1,7 +1,8 @@
 //! The pure core: no I/O, no clocks, no async. Everything here is a function of its inputs
 //! (`now` is passed in), so it is tested without a database or a network.
 //!
-//! - `case`: stage responses, extensions and exclusion decisions as the Code requires them.
+//! - `case`: stage responses, extensions and exclusion decisions as the Code requires them,
+//!   and who may work on a complaint (6.13, its named handler).
 //! - `calendar`: working days, bank holidays in England and Wales, the Code's deadlines.
 //! - `dialog`: the resident's conversation, step by step, with its wording as data.
 //! - `policy`: what a resident's message means under the Code, with reasons and provisions.

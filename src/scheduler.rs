@@ -63,7 +63,7 @@ impl Scheduler {
         smtp_password: Option<Secret>,
     ) -> Scheduler {
         let sinks = Sinks::new(
-            intake.store.clone(),
+            intake.store().clone(),
             alerts.smtp.clone(),
             webhook_secret,
             smtp_password,
@@ -107,9 +107,9 @@ impl Scheduler {
     /// before the response is due, and an alert once it has passed (Code 5.8, 6.2, 6.14;
     /// the Ombudsman can find maladministration in a missed deadline).
     async fn deadlines(&self, now: DateTime<Utc>, run: &mut Run) -> Result<(), StoreError> {
-        let calendar = &self.intake.calendar;
+        let calendar = self.intake.calendar();
         let today = calendar.local_date(now);
-        for case in self.intake.store.awaiting_response().await? {
+        for case in self.intake.store().awaiting_response().await? {
             let (reference, conversation, stage) = (case.reference, case.conversation, case.stage);
             let Ok(due) = case.due_on.parse::<NaiveDate>() else {
                 continue;
@@ -133,7 +133,7 @@ impl Scheduler {
             } else {
                 continue;
             };
-            let mut record = self.intake.store.begin().await?;
+            let mut record = self.intake.store().begin().await?;
             if record.once(job, &key, now).await? {
                 record.alert_on(conversation, job, false, &detail, now);
                 record.commit().await?;
@@ -174,7 +174,7 @@ impl Scheduler {
             due,
             today,
         } = late;
-        let calendar = &self.intake.calendar;
+        let calendar = self.intake.calendar();
         let interval = i64::from(self.alerts.update_interval_working_days.max(1));
         let late = calendar.working_days_between(due, today);
         if late < 1 {
@@ -182,28 +182,28 @@ impl Scheduler {
         }
         let round = (late - 1) / interval;
         // Read before the transaction: on SQLite the record has one connection.
-        let Some(found) = self.intake.store.conversation_by_id(conversation).await? else {
+        let Some(found) = self.intake.store().conversation_by_id(conversation).await? else {
             return Ok(());
         };
         let next = calendar.add_working_days(today, u32::try_from(interval).unwrap_or(5));
         let values = std::collections::BTreeMap::from([
-            ("landlord", self.intake.profile.name.clone()),
+            ("landlord", self.intake.profile().name.clone()),
             ("reference", reference.to_owned()),
             ("stage", stage.to_string()),
             ("due", due.format("%A %-d %B %Y").to_string()),
             ("next_update", next.format("%A %-d %B %Y").to_string()),
             (
                 "ombudsman_phone",
-                self.intake.profile.ombudsman.phone.clone(),
+                self.intake.profile().ombudsman.phone.clone(),
             ),
         ]);
         let reply = self
             .intake
-            .dialogs
+            .dialogs()
             .locale(&found.locale)
             .say("late_update", &values);
         let copy = self.intake.email_copy(reference).await?;
-        let mut record = self.intake.store.begin().await?;
+        let mut record = self.intake.store().begin().await?;
         if record
             .once(
                 "late_update",
@@ -234,9 +234,9 @@ impl Scheduler {
     /// are kept (POLICY.md 7).
     async fn retention(&self, now: DateTime<Utc>, run: &mut Run) -> Result<(), StoreError> {
         let cutoff = millis(now - self.erase_after);
-        for conversation in self.intake.store.erasable_conversations(cutoff).await? {
-            let counts = self.intake.store.case_counts(conversation).await?;
-            let mut record = self.intake.store.begin().await?;
+        for conversation in self.intake.store().erasable_conversations(cutoff).await? {
+            let counts = self.intake.store().case_counts(conversation).await?;
+            let mut record = self.intake.store().begin().await?;
             if record.erasable(conversation, cutoff).await?
                 && record.once("erase", &conversation.to_string(), now).await?
             {
@@ -252,10 +252,10 @@ impl Scheduler {
     /// configured time for an answer.
     async fn idle_claims(&self, now: DateTime<Utc>, run: &mut Run) -> Result<(), StoreError> {
         let cutoff = now - chrono::Duration::minutes(i64::from(self.alerts.claim_idle_minutes));
-        for claim in self.intake.store.idle_claims(cutoff).await? {
+        for claim in self.intake.store().idle_claims(cutoff).await? {
             let (conversation, last, name) =
                 (claim.conversation, claim.last_activity_at, claim.holder);
-            let mut record = self.intake.store.begin().await?;
+            let mut record = self.intake.store().begin().await?;
             if record
                 .once("claim_idle", &format!("{conversation}/{last}"), now)
                 .await?
@@ -286,12 +286,12 @@ impl Scheduler {
             - millis(
                 now - chrono::Duration::minutes(i64::from(self.alerts.escalate_after_minutes)),
             );
-        for alert in self.intake.store.urgent_unacknowledged(top).await? {
+        for alert in self.intake.store().urgent_unacknowledged(top).await? {
             let (id, level, at) = (alert.id, alert.level, alert.at);
             if millis(now) < at + period * (level + 1) {
                 continue;
             }
-            if self.intake.store.escalate_alert(id, level).await? {
+            if self.intake.store().escalate_alert(id, level).await? {
                 tracing::warn!(
                     alert = id,
                     level = level + 1,
@@ -306,7 +306,7 @@ impl Scheduler {
     /// Sends each alert to each sink that takes it, at the alert's level: urgent ones at
     /// once, others in working hours; failures are retried with backoff, never dropped.
     async fn deliver(&self, now: DateTime<Utc>, run: &mut Run) -> Result<(), StoreError> {
-        let store = &self.intake.store;
+        let store = self.intake.store();
         if self.alerts.sinks.is_empty() {
             return Ok(());
         }
@@ -389,9 +389,9 @@ impl Scheduler {
     /// Outstanding actions whose promised date has passed: staff are alerted once each, so a
     /// promise made in a response is kept (6.9, 6.19).
     async fn overdue_actions(&self, now: DateTime<Utc>, run: &mut Run) -> Result<(), StoreError> {
-        let today = self.intake.calendar.local_date(now);
-        for action in self.intake.store.overdue_actions(today).await? {
-            let mut record = self.intake.store.begin().await?;
+        let today = self.intake.calendar().local_date(now);
+        for action in self.intake.store().overdue_actions(today).await? {
+            let mut record = self.intake.store().begin().await?;
             if record
                 .once("action_overdue", &action.id.to_string(), now)
                 .await?
@@ -411,7 +411,7 @@ impl Scheduler {
     /// Sends the copies by email due now to residents who asked for replies by email; a
     /// failure is kept with its reason and tried again with backoff, never dropped.
     async fn email_residents(&self, now: DateTime<Utc>, run: &mut Run) -> Result<(), StoreError> {
-        let store = &self.intake.store;
+        let store = self.intake.store();
         for email in store.due_resident_emails(now).await? {
             if !store
                 .claim_resident_email(email.id, now, lease_end(now))
@@ -475,7 +475,7 @@ impl Scheduler {
     /// retention date, or the next day (deadlines are counted in days). The service sleeps
     /// until then, or until a commit wakes it, whichever is first.
     pub async fn next_due(&self, now: DateTime<Utc>) -> Result<DateTime<Utc>, StoreError> {
-        let store = &self.intake.store;
+        let store = self.intake.store();
         let after = millis(now);
         // Each: the earliest moment after now, given its offset (a moment already past is a
         // job done, or one that will never run, such as the escalation of an alert already at
@@ -506,7 +506,7 @@ impl Scheduler {
 
     /// The start of the next local day, when deadline warnings move on.
     fn next_day(&self, now: DateTime<Utc>) -> DateTime<Utc> {
-        let calendar = &self.intake.calendar;
+        let calendar = self.intake.calendar();
         let tz = calendar.time_zone();
         let mut day = calendar.local_date(now);
         for _ in 0..3 {
@@ -523,13 +523,13 @@ impl Scheduler {
 
     /// The alert `r` as it goes out to the sinks, linked to its conversation in the console.
     fn alert(&self, r: &RecentAlert) -> Alert {
-        Alert::new(r, &self.alerts.console_url, &self.intake.profile.name)
+        Alert::new(r, &self.alerts.console_url, &self.intake.profile().name)
     }
 
     /// `now` if it is within working hours on a working day, else the start of the next
     /// working day's hours.
     pub fn next_working_moment(&self, now: DateTime<Utc>) -> DateTime<Utc> {
-        let calendar = &self.intake.calendar;
+        let calendar = self.intake.calendar();
         let tz = calendar.time_zone();
         let start = NaiveTime::parse_from_str(&self.alerts.working_hours_start, "%H:%M")
             .unwrap_or(NaiveTime::MIN);

@@ -20,7 +20,7 @@ use crate::channels::{ChannelStates, Wakers, deliver_outbox, discord, telegram, 
 use crate::config::{Config, Secret, TelegramMode};
 use crate::core::policy::Policy;
 use crate::scheduler::{Run, Scheduler};
-use crate::service::Writer;
+use crate::service::{Intake, Writer};
 use crate::store::Store;
 
 mod http;
@@ -42,7 +42,7 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
     let standard =
         crate::console::load_standard_messages(config.console.standard_messages.as_deref())
             .map_err(anyhow::Error::msg)?;
-    let intake = crate::cli::intake_service(&config, policy).await?;
+    let intake = Intake::from_config(&config, policy).await?;
     let writer = Writer::start(intake.clone(), GROUP_COMMIT);
     let wakers = Wakers::default();
     let key = session_key(config.secrets.session_key.as_ref());
@@ -60,12 +60,12 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
         shutdown.clone(),
     );
     tokio::spawn(deliver_outbox(
-        intake.store.clone(),
+        intake.store().clone(),
         web::CHANNEL.to_owned(),
         web.sender(),
         wakers.of(web::CHANNEL),
     ));
-    let store = intake.store.clone();
+    let store = intake.store().clone();
     let landlord = config.landlord.name.clone();
     let mut app = Router::new()
         .route("/", get(|| async { Redirect::to("/chat") }))
@@ -76,7 +76,7 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
         .route(
             "/readyz",
             get({
-                let store = intake.store.clone();
+                let store = intake.store().clone();
                 let channels = channels.clone();
                 let last = Arc::new(tokio::sync::Mutex::new(None));
                 move || ready(store.clone(), channels.clone(), last.clone())
@@ -114,7 +114,7 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
                 .filter_map(|s| s.to.trim().parse::<i64>().ok()),
         );
         tokio::spawn(deliver_outbox(
-            intake.store.clone(),
+            intake.store().clone(),
             telegram::CHANNEL.to_owned(),
             telegram.sender(),
             wakers.of(telegram::CHANNEL),
@@ -145,7 +145,7 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
         let sender = discord::sender(&token, api_url.as_deref());
         discord_http = Some(sender.http());
         tokio::spawn(deliver_outbox(
-            intake.store.clone(),
+            intake.store().clone(),
             discord::CHANNEL.to_owned(),
             sender,
             wakers.of(discord::CHANNEL),

@@ -1,924 +1,105 @@
-//! The one application service: an inbound message in, everything it causes recorded in one
-//! transaction, replies out through the outbox.
+//! The one application service, split by who acts:
 //!
-//! For each message: record it (once per platform message id), load the conversation, assess
-//! the message with what is known of the resident's case, take one dialog step, and write the
-//! assessment, the replies (and their outbox rows), the effects (cases, events, alerts) and the
-//! new state. Only after the commit does a channel deliver the outbox.
+//! - `writer`: a resident's message in, everything it causes recorded in one transaction,
+//!   replies out through the outbox; messages arriving together share a commit. Edited
+//!   messages and the half-finished sweep are recorded here too.
+//! - `conversation`: staff in a resident's conversation (take over, reply, hand back).
+//! - `case_work`: staff on a complaint, every stage action, with the Code's rules on who may act
+//!   (6.13, the named handler) and on what they write decided in `core::case`.
+//! - `email`: copies by email of what staff send, for residents who asked for them.
+//!
+//! `Intake` holds what they share: the record, the policy engine, the dialogs, the landlord's
+//! profile and calendar. Only the service writes through them; others read what they need
+//! through the accessors.
 
-use chrono::{DateTime, Datelike, Utc};
-use serde_json::json;
 use std::sync::Arc;
 
-use crate::core::calendar::{Calendar, Deadlines};
-use crate::core::case::{self, StageResponse};
-use crate::core::dialog::{self, Dialogs, Effect, Env, Input, Outcome, Reply, State};
+use anyhow::Context as _;
+
+use crate::config::Config;
+use crate::core::calendar::Calendar;
+use crate::core::dialog::Dialogs;
 use crate::core::policy::Policy;
 use crate::core::profile::LandlordProfile;
-use crate::staff::StaffMember;
-use crate::store::{Conversation, Inbound, Record, Store, StoreError};
-use tokio::sync::{mpsc, oneshot};
+use crate::store::Store;
 
 mod case_work;
-pub use case_work::EmailCopy;
+mod conversation;
+mod email;
+mod writer;
 
-/// How far back, beyond the half-finished cutoff, the sweep looks for quiet conversations.
-const HALF_FINISHED_LOOKBACK_DAYS: i64 = 30;
-
-/// The longest message the bot takes in, in bytes. Longer ones are kept whole in the record,
-/// assessed on their first part, and the resident is told (no message is ever lost).
-pub const LONGEST_READ: usize = crate::core::policy::MAX_ASSESSED_BYTES;
+pub use case_work::CaseError;
+pub use conversation::ActionError;
+pub use email::EmailCopy;
+pub use writer::{Handled, LONGEST_READ, Writer};
 
 /// The intake service. Cloning it is cheap: every channel, route and connection shares one
 /// policy engine, one set of dialogs and one profile (a copy per connection cost about 17 MB).
 #[derive(Debug, Clone)]
 pub struct Intake {
-    pub store: Store,
-    pub policy: Arc<Policy>,
-    pub dialogs: Arc<Dialogs>,
-    pub profile: Arc<LandlordProfile>,
-    pub calendar: Arc<Calendar>,
+    store: Store,
+    policy: Arc<Policy>,
+    dialogs: Arc<Dialogs>,
+    profile: Arc<LandlordProfile>,
+    calendar: Arc<Calendar>,
     /// A half-finished complaint is resumed with a reminder after this long.
-    pub resume_after: chrono::Duration,
-}
-
-/// What handling one message produced.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Handled {
-    pub conversation: i64,
-    /// The platform had delivered this message before: nothing was done again.
-    pub duplicate: bool,
-    pub replies: Vec<Reply>,
-    pub effects: Vec<Effect>,
+    resume_after: chrono::Duration,
 }
 
 impl Intake {
-    /// Handles one inbound message in one transaction.
-    pub async fn handle(&self, inbound: &Inbound, input: &Input) -> Result<Handled, StoreError> {
-        let mut record = self.store.begin().await?;
-        let handled = self.process(&mut record, inbound, input).await?;
-        record.commit().await?;
-        Ok(handled)
-    }
-
-    /// Everything one message causes, written into `record` (committed by the caller).
-    pub async fn process(
-        &self,
-        record: &mut Record<'_>,
-        inbound: &Inbound,
-        input: &Input,
-    ) -> Result<Handled, StoreError> {
-        let inbound = &recordable(inbound);
-        let now = inbound.at;
-        let conversation = record
-            .conversation_on(&inbound.channel, &inbound.chat, now)
-            .await?;
-        let Some(message_id) = record.inbound(&conversation, inbound).await? else {
-            return Ok(Handled {
-                conversation: conversation.id,
-                duplicate: true,
-                replies: Vec::new(),
-                effects: Vec::new(),
-            });
-        };
-        let state: State = serde_json::from_str(&conversation.state).unwrap_or_default();
-        let today = self.calendar.local_date(now);
-        let assessment = self
-            .policy
-            .assess(&inbound.body, &state.policy_context(today));
-        record.assessment(message_id, &assessment, now)?;
-
-        if conversation.claimed_by.is_some() {
-            // A person holds this conversation: the bot stays silent, but safety still comes
-            // first (emergency numbers and urgent alerts), and the inbox sees the message.
-            let env = self.env(&conversation.locale, now);
-            let (replies, effects) = dialog::safety_only(&assessment, &env);
-            self.write(&mut *record, &conversation, &replies, &effects, now)?;
-            record.save_state(&conversation, &conversation.state, now);
-            return Ok(Handled {
-                conversation: conversation.id,
-                duplicate: false,
-                replies,
-                effects,
-            });
-        }
-
-        let env = self.env(&conversation.locale, now);
-        let mut step = match dialog::step(&state, &assessment, input, &env) {
-            Outcome::Done(step) => step,
-            // A reference is handed out only when a complaint is opened, so residents see
-            // references without gaps.
-            Outcome::OpensCase(opening) => {
-                opening.open(record.allocate_reference(today.year()).await?)
-            }
-        };
-        // A photo with a caption: the caption is read as words, and the resident is still told
-        // the file was received and kept.
-        if !inbound.attachments.is_empty() && matches!(input, Input::Text(_)) {
-            let locale = self.dialogs.locale(&conversation.locale);
-            step.replies.insert(0, locale.text("attachment"));
-        }
-        if inbound.body.len() > LONGEST_READ {
-            step.replies.push(self.dialogs_note_too_long(&conversation));
-        }
-
-        self.write(
-            &mut *record,
-            &conversation,
-            &step.replies,
-            &step.effects,
-            now,
-        )?;
-        let state_json = serde_json::to_string(&step.state)?;
-        record.save_state(&conversation, &state_json, now);
-        Ok(Handled {
-            conversation: conversation.id,
-            duplicate: false,
-            replies: step.replies,
-            effects: step.effects,
-        })
-    }
-
-    /// A resident edited a message they sent before. The new version is recorded beside the
-    /// original, never over it (5.12), with its own assessment. The conversation does not move
-    /// on (the bot may already have asked its next question), but an emergency or a
-    /// safeguarding concern in the new words still alerts managers at once. Returns false when
-    /// this version was recorded before.
-    pub async fn record_edit(&self, inbound: &Inbound, original: &str) -> Result<bool, StoreError> {
-        let inbound = &recordable(inbound);
-        let now = inbound.at;
-        // Read before the transaction: on SQLite the record has one connection.
-        let before = self
-            .store
-            .assessment_of_platform_message(&inbound.channel, original)
-            .await?;
-        let mut record = self.store.begin().await?;
-        let conversation = record
-            .conversation_on(&inbound.channel, &inbound.chat, now)
-            .await?;
-        let Some(message_id) = record.inbound(&conversation, inbound).await? else {
-            return Ok(false);
-        };
-        let state: State = serde_json::from_str(&conversation.state).unwrap_or_default();
-        let assessment = self.policy.assess(
-            &inbound.body,
-            &state.policy_context(self.calendar.local_date(now)),
-        );
-        record.assessment(message_id, &assessment, now)?;
-        record.event(
-            &conversation,
-            None,
-            "message_edited",
-            &json!({ "original": original, "version": inbound.platform_message_id }),
-            now,
-        );
-        let env = self.env(&conversation.locale, now);
-        // Only what the edit adds: a typo fixed in a message about gas does not raise the
-        // alarm a second time.
-        let mut new_only = assessment.clone();
-        if let Some(before) = before {
-            new_only.risks.retain(|r| {
-                !before["risks"]
-                    .as_array()
-                    .is_some_and(|old| old.iter().any(|o| o.as_str() == Some(r.as_str())))
-            });
-        }
-        let (replies, effects) = dialog::safety_only(&new_only, &env);
-        self.write(&mut record, &conversation, &replies, &effects, now)?;
-        record.commit().await?;
-        Ok(true)
-    }
-
-    /// A member of staff takes the conversation over: the bot goes silent in it and the
-    /// resident is told a person has joined. Fails if someone else holds it.
-    pub async fn take_over(
-        &self,
-        conversation: i64,
-        staff: &StaffMember,
-        now: DateTime<Utc>,
-    ) -> Result<Conversation, ActionError> {
-        let conversation = self.held_conversation(conversation).await?;
-        let mut record = self.store.begin().await?;
-        match record.claim(&conversation, staff.id, now).await? {
-            None => return Err(ActionError::HeldByAnother),
-            Some(true) => self.tell(&mut record, &conversation, "staff_joined", staff, now),
-            // Already theirs (a second click): the resident is not told twice.
-            Some(false) => {}
-        }
-        record.audit(
-            staff.id,
-            "take_over",
-            Some(conversation.id),
-            None,
-            &json!({}),
-            now,
-        );
-        record.touch(&conversation, now);
-        record.commit().await?;
-        Ok(conversation)
-    }
-
-    /// A reply from the member of staff who holds the conversation, sent through the
-    /// resident's channel.
-    pub async fn staff_reply(
-        &self,
-        conversation: i64,
-        staff: &StaffMember,
-        text: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Conversation, ActionError> {
-        let conversation = self.held_conversation(conversation).await?;
-        if conversation.claimed_by != Some(staff.id) {
-            return Err(if conversation.claimed_by.is_some() {
-                ActionError::HeldByAnother
-            } else {
-                ActionError::NotHeld
-            });
-        }
-        let mut record = self.store.begin().await?;
-        let payload = json!({ "text": text });
-        record.outbound(
-            &conversation,
-            &format!("staff:{}", staff.id),
-            text,
-            &payload,
-            now,
-        );
-        record.claim_active(&conversation, now);
-        record.audit(
-            staff.id,
-            "reply",
-            Some(conversation.id),
-            None,
-            &json!({ "characters": text.chars().count() }),
-            now,
-        );
-        record.touch(&conversation, now);
-        record.commit().await?;
-        Ok(conversation)
-    }
-
-    /// Hands the conversation back to the bot, which carries on from the state it was in.
-    pub async fn hand_back(
-        &self,
-        conversation: i64,
-        staff: &StaffMember,
-        now: DateTime<Utc>,
-    ) -> Result<Conversation, ActionError> {
-        let conversation = self.held_conversation(conversation).await?;
-        match conversation.claimed_by {
-            Some(holder) if holder == staff.id || staff.role.is_manager() => {}
-            Some(_) => return Err(ActionError::HeldByAnother),
-            None => return Err(ActionError::NotHeld),
-        }
-        let mut record = self.store.begin().await?;
-        record.release(&conversation);
-        self.tell(&mut record, &conversation, "staff_left", staff, now);
-        record.audit(
-            staff.id,
-            "hand_back",
-            Some(conversation.id),
-            None,
-            &json!({}),
-            now,
-        );
-        record.touch(&conversation, now);
-        record.commit().await?;
-        Ok(conversation)
-    }
-
-    async fn held_conversation(&self, id: i64) -> Result<Conversation, ActionError> {
-        self.store
-            .conversation_by_id(id)
-            .await?
-            .ok_or(ActionError::NoSuchConversation)
-    }
-
-    /// A message to the resident about who is in the conversation.
-    fn tell(
-        &self,
-        record: &mut Record<'_>,
-        conversation: &Conversation,
-        key: &str,
-        staff: &StaffMember,
-        now: DateTime<Utc>,
-    ) {
-        let values = std::collections::BTreeMap::from([
-            ("landlord", self.profile.name.clone()),
-            ("staff", staff.name.clone()),
-        ]);
-        let reply = self.dialogs.locale(&conversation.locale).say(key, &values);
-        let payload = json!({ "text": reply.text });
-        record.outbound(conversation, "bot", &reply.text, &payload, now);
-    }
-
-    /// Sends a stage response written by staff, once it has every part the Code requires
-    /// (6.9, 6.19): through the resident's channel, recorded, the case marked responded.
-    pub async fn send_stage_response(
-        &self,
-        reference: &str,
-        response: &StageResponse,
-        staff: &StaffMember,
-        now: DateTime<Utc>,
-    ) -> Result<Conversation, CaseError> {
-        let (conversation, stage, ..) = self.case_work(reference).await?;
-        if i64::from(response.stage) != stage {
-            return Err(CaseError::Refused(format!(
-                "complaint {reference} is at stage {stage}, not stage {}",
-                response.stage
-            )));
-        }
-        let missing = response.missing();
-        let Some(text) = response.compose(reference, &self.profile) else {
-            return Err(CaseError::Missing(missing));
-        };
-        // Stage 2 is handled by someone other than the stage 1 handler (6.13), and by the
-        // person named to handle it, if anyone was.
-        self.may_act(reference, stage, staff).await?;
-        let copy = self.email_copy(reference).await?;
-        let mut record = self.store.begin().await?;
-        if !record.case_responded(reference, stage, now).await? {
-            return Err(CaseError::Refused(format!(
-                "complaint {reference} is not awaiting a stage {stage} response (it may have just been sent)"
-            )));
-        }
-        // The conversation as it is now, inside this transaction.
-        let conversation = record
-            .conversation_on(&conversation.channel, &conversation.chat, now)
-            .await?;
-        let payload = json!({ "text": text });
-        record.outbound(
-            &conversation,
-            &format!("staff:{}", staff.id),
-            &text,
-            &payload,
-            now,
-        );
-        self.copy_by_email(&mut record, &conversation, reference, &copy, &text, now);
-        let detail = json!({ "response": response, "staff": staff.id });
-        let kind = if stage == 2 {
-            "stage2_response_sent"
-        } else {
-            "stage1_response_sent"
-        };
-        record.event(&conversation, Some(reference), kind, &detail, now);
-        // The resident can now ask for stage 2 (after stage 1) in the conversation.
-        mark_case(&mut record, &conversation, reference, now, |case| {
-            case.responded = true
-        })
-        .await?;
-        record.audit(
-            staff.id,
-            kind,
-            Some(conversation.id),
-            Some(reference),
-            &json!({}),
-            now,
-        );
-        record.commit().await?;
-        Ok(conversation)
-    }
-
-    /// Extends a complaint's response date, within the cap, with a reason, telling the
-    /// resident with the Ombudsman's details (6.4, 6.5, 6.15, 6.16).
-    pub async fn extend_deadline(
-        &self,
-        reference: &str,
-        days: u32,
-        reason: &str,
-        staff: &StaffMember,
-        now: DateTime<Utc>,
-    ) -> Result<Conversation, CaseError> {
-        let (conversation, stage, status, due_on) = self.case_work(reference).await?;
-        self.may_act(reference, stage, staff).await?;
-        if status != "acknowledged" {
-            return Err(CaseError::Refused(format!(
-                "complaint {reference} is not awaiting a response, so there is nothing to extend"
-            )));
-        }
-        if days == 0 {
-            return Err(CaseError::Refused(
-                "an extension is at least one working day".to_owned(),
-            ));
-        }
-        let due: chrono::NaiveDate = due_on
-            .parse()
-            .map_err(|_| CaseError::Refused(format!("the due date {due_on:?} cannot be read")))?;
-        let deadlines = Deadlines {
-            calendar: &self.calendar,
-            timescales: &self.profile.timescales,
-        };
-        let stage = u8::try_from(stage).unwrap_or(1);
-        let already = self.store.extended_days(reference, stage).await?;
-        let extension = case::Extension {
-            reference,
-            stage,
-            due_on: due,
-            already,
-            days,
-            reason,
-        };
-        let (new_due, text) = case::extend(&deadlines, &self.profile, &extension)
-            .map_err(|e| CaseError::Refused(e.to_string()))?;
-        let copy = self.email_copy(reference).await?;
-        let mut record = self.store.begin().await?;
-        self.copy_by_email(&mut record, &conversation, reference, &copy, &text, now);
-        record.outbound(
-            &conversation,
-            &format!("staff:{}", staff.id),
-            &text,
-            &json!({ "text": text }),
-            now,
-        );
-        let detail = json!({ "stage": stage, "from": due, "to": new_due, "working_days": days, "reason": reason, "staff": staff.id });
-        record.event(&conversation, Some(reference), "extension", &detail, now);
-        record.case_due(reference, new_due, now);
-        record.audit(
-            staff.id,
-            "extend",
-            Some(conversation.id),
-            Some(reference),
-            &detail,
-            now,
-        );
-        record.commit().await?;
-        Ok(conversation)
-    }
-
-    /// Staff accept or reject a suggested exclusion, with reasons the resident receives (and,
-    /// when the complaint is not taken on, the right to go to the Ombudsman; 2.4).
-    pub async fn decide_exclusion(
-        &self,
-        reference: &str,
-        accept: bool,
-        reasons: &str,
-        staff: &StaffMember,
-        now: DateTime<Utc>,
-    ) -> Result<Conversation, CaseError> {
-        let (conversation, stage, ..) = self.case_work(reference).await?;
-        self.may_act(reference, stage, staff).await?;
-        let Some(text) = case::exclusion_message(&self.profile, reference, accept, reasons) else {
-            return Err(CaseError::Refused(
-                "give the resident the reasons for the decision (Complaint Handling Code 2.4)"
-                    .to_owned(),
-            ));
-        };
-        let copy = self.email_copy(reference).await?;
-        let mut record = self.store.begin().await?;
-        // Only a route the engine suggested, on a complaint still awaiting its response, is
-        // decided here; the check and the decision are one statement, so two officers
-        // cannot both decide (2.5).
-        if !record.decide_route(reference, accept, now).await? {
-            return Err(CaseError::Refused(format!(
-                "complaint {reference} has no suggested route awaiting a decision, or it is no longer awaiting a response"
-            )));
-        }
-        self.copy_by_email(&mut record, &conversation, reference, &copy, &text, now);
-        record.outbound(
-            &conversation,
-            &format!("staff:{}", staff.id),
-            &text,
-            &json!({ "text": text }),
-            now,
-        );
-        let detail = json!({ "accepted": accept, "reasons": reasons, "staff": staff.id });
-        record.event(
-            &conversation,
-            Some(reference),
-            "exclusion_decision",
-            &detail,
-            now,
-        );
-        record.audit(
-            staff.id,
-            "exclusion_decision",
-            Some(conversation.id),
-            Some(reference),
-            &detail,
-            now,
-        );
-        record.commit().await?;
-        Ok(conversation)
-    }
-
-    /// Closes a complaint once it has had its final word: a response, or a decision not to
-    /// take it on. The retention period runs from here.
-    pub async fn close_case(
-        &self,
-        reference: &str,
-        reason: &str,
-        staff: &StaffMember,
-        now: DateTime<Utc>,
-    ) -> Result<Conversation, CaseError> {
-        let (conversation, stage, ..) = self.case_work(reference).await?;
-        self.may_act(reference, stage, staff).await?;
-        let mut record = self.store.begin().await?;
-        if !record.close_case(reference, now).await? {
-            return Err(CaseError::Refused(format!(
-                "complaint {reference} can be closed once it has been responded to or excluded"
-            )));
-        }
-        let detail = json!({ "reason": reason.trim(), "staff": staff.id });
-        record.event(&conversation, Some(reference), "closed", &detail, now);
-        // The conversation knows: "status" says it is closed.
-        mark_case(&mut record, &conversation, reference, now, |case| {
-            case.closed = true
-        })
-        .await?;
-        record.audit(
-            staff.id,
-            "close",
-            Some(conversation.id),
-            Some(reference),
-            &detail,
-            now,
-        );
-        record.touch(&conversation, now);
-        record.commit().await?;
-        Ok(conversation)
-    }
-
-    /// A complaint staff can work on: its conversation, stage, status and due date.
-    async fn case_work(
-        &self,
-        reference: &str,
-    ) -> Result<(Conversation, i64, String, String), CaseError> {
-        let case = self
-            .store
-            .case_of(reference)
-            .await?
-            .ok_or_else(|| CaseError::Refused(format!("there is no complaint {reference}")))?;
-        let (stage, status, due_on) = (case.stage, case.status, case.due_on);
-        let conversation = self
-            .store
-            .conversation_by_id(case.conversation)
-            .await?
-            .ok_or_else(|| {
-                CaseError::Refused(format!("complaint {reference} has no conversation"))
-            })?;
-        Ok((conversation, stage, status, due_on))
-    }
-
-    /// Staff sent the stage 1 response (the console records it; 6.9): the resident can now
-    /// ask for stage 2.
-    pub async fn stage_one_response_sent(
-        &self,
-        conversation: &Conversation,
-        reference: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let mut record = self.store.begin().await?;
-        let current = record
-            .conversation_on(&conversation.channel, &conversation.chat, now)
-            .await?;
-        let mut state: State = serde_json::from_str(&current.state).unwrap_or_default();
-        for case in state.cases.iter_mut().filter(|c| c.reference == reference) {
-            case.responded = true;
-        }
-        record.event(
-            &current,
-            Some(reference),
-            "stage1_response_sent",
-            &json!({}),
-            now,
-        );
-        record.case_status(reference, "responded", now);
-        record.save_state(&current, &serde_json::to_string(&state)?, now);
-        record.commit().await
-    }
-
-    /// One run of the half-finished sweep: a resident who stopped part way through making a
-    /// complaint more than `after` ago is still recorded as an expression of dissatisfaction,
-    /// and staff are told, so nothing is lost. Each is logged once; returns how many.
-    pub async fn sweep_half_finished(
-        &self,
-        now: DateTime<Utc>,
-        after: chrono::Duration,
-    ) -> Result<usize, StoreError> {
-        let mut logged = 0;
-        // The sweep runs at least daily, so a conversation is looked at within a day of going
-        // quiet; looking back a month, not over the whole record, keeps each run's cost to
-        // the recently active (the index on updated_at answers it), and still covers a
-        // scheduler that was down for weeks.
-        let since = now - after - chrono::Duration::days(HALF_FINISHED_LOOKBACK_DAYS);
-        for idle in self.store.idle_conversations(since, now - after).await? {
-            let mut state: State = serde_json::from_str(&idle.state).unwrap_or_default();
-            if !state.half_finished() || state.half_finished_logged_at.is_some() {
-                continue;
-            }
-            let mut record = self.store.begin().await?;
-            let detail = json!({
-                "heard": state.heard,
-                "answers": state.answers,
-                "phase": serde_json::to_value(&state.phase)?,
-                "declined": false,
-                "half_finished": true,
-            });
-            record.event(&idle, None, "dissatisfaction", &detail, now);
-            record.alert(&idle, "half_finished", false, &state.heard, now);
-            state.half_finished_logged_at = Some(now);
-            // Keep the conversation's place so the resident can still pick up where they
-            // left off; updated_at moves on, so the sweep does not look at it again.
-            record.save_state(&idle, &serde_json::to_string(&state)?, now);
-            record.commit().await?;
-            logged += 1;
-        }
-        Ok(logged)
-    }
-
-    /// Queues the bot's replies (each with its outbox row) and what the effects change.
-    fn write(
-        &self,
-        record: &mut Record<'_>,
-        conversation: &Conversation,
-        replies: &[Reply],
-        effects: &[Effect],
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        for reply in replies {
-            let payload = json!({ "text": reply.text, "choices": reply.choices });
-            record.outbound(conversation, "bot", &reply.text, &payload, now);
-        }
-        for effect in effects {
-            self.apply(record, conversation, effect, now)?;
-        }
-        Ok(())
-    }
-
-    /// What the dialog step needs to know of the world.
-    fn env<'a>(&'a self, locale: &'a str, now: DateTime<Utc>) -> Env<'a> {
-        Env {
-            dialogs: &self.dialogs,
-            locale,
-            profile: &self.profile,
-            deadlines: Deadlines {
-                calendar: &self.calendar,
-                timescales: &self.profile.timescales,
-            },
-            now,
-            resume_after: self.resume_after,
+    /// The service over `store`, with the landlord's profile (and its calendar); a
+    /// half-finished complaint is resumed with a reminder after `resume_after`. The policy,
+    /// dialogs and profile may come already shared (`Arc`) or be shared from here.
+    pub fn new(
+        store: Store,
+        policy: impl Into<Arc<Policy>>,
+        dialogs: impl Into<Arc<Dialogs>>,
+        profile: impl Into<Arc<LandlordProfile>>,
+        resume_after: chrono::Duration,
+    ) -> Intake {
+        let profile = profile.into();
+        Intake {
+            store,
+            policy: policy.into(),
+            dialogs: dialogs.into(),
+            calendar: profile.calendar().into(),
+            profile,
+            resume_after,
         }
     }
 
-    fn dialogs_note_too_long(&self, conversation: &Conversation) -> Reply {
-        let locale = self.dialogs.locale(&conversation.locale);
-        locale.text("too_long")
-    }
-
-    /// Queues what an effect changes (a case, an alert) and its event in the record.
-    fn apply(
-        &self,
-        record: &mut Record<'_>,
-        conversation: &Conversation,
-        effect: &Effect,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let detail = serde_json::to_value(effect)?;
-        let kind = detail["effect"].as_str().unwrap_or("effect").to_owned();
-        let case = match effect {
-            Effect::OpenCase(case) => {
-                record.open_case(conversation, case, now)?;
-                Some(case.reference.as_str())
-            }
-            Effect::Escalate {
-                reference,
-                acknowledged_on,
-                due_on,
-                ..
-            } => {
-                record.escalate(reference, *acknowledged_on, *due_on, now);
-                Some(reference.as_str())
-            }
-            Effect::JoinCase { reference, .. } => Some(reference.as_str()),
-            Effect::UrgentAlert { risk, words } => {
-                record.alert(conversation, risk.as_str(), true, &words.join(", "), now);
-                None
-            }
-            Effect::Alert { kind, detail } => {
-                record.alert(conversation, kind, false, detail, now);
-                None
-            }
-            Effect::HandOver => {
-                record.alert(conversation, "person_requested", false, "", now);
-                None
-            }
-            _ => None,
-        };
-        record.event(conversation, case, &kind, &detail, now);
-        Ok(())
-    }
-}
-
-/// Why case work could not be done.
-#[derive(Debug, thiserror::Error)]
-pub enum CaseError {
-    #[error("the response lacks parts the Code requires")]
-    Missing(Vec<case::Missing>),
-    #[error("{0}")]
-    Refused(String),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-impl From<serde_json::Error> for CaseError {
-    fn from(e: serde_json::Error) -> CaseError {
-        CaseError::Store(StoreError::from(e))
-    }
-}
-
-/// Why a staff action could not be done.
-#[derive(Debug, thiserror::Error)]
-pub enum ActionError {
-    #[error("there is no such conversation")]
-    NoSuchConversation,
-    #[error("another member of staff holds this conversation")]
-    HeldByAnother,
-    #[error("take the conversation over first")]
-    NotHeld,
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-/// The message as it is kept: a NUL character (which PostgreSQL cannot store in text) is
-/// shown as the replacement character rather than refused, so nothing a resident sends is lost.
-fn recordable(inbound: &Inbound) -> std::borrow::Cow<'_, Inbound> {
-    if inbound.body.contains('\0') {
-        let mut clean = inbound.clone();
-        clean.body = clean.body.replace('\0', "\u{FFFD}");
-        std::borrow::Cow::Owned(clean)
-    } else {
-        std::borrow::Cow::Borrowed(inbound)
-    }
-}
-
-/// One message waiting for the writer.
-struct Job {
-    inbound: Inbound,
-    input: Input,
-    done: oneshot::Sender<Result<Handled, StoreError>>,
-}
-
-/// Changes what the conversation's dialog state holds about one complaint. The state is
-/// read inside `record`'s transaction: a resident's message committed since the
-/// conversation was first read must not be overwritten.
-async fn mark_case(
-    record: &mut Record<'_>,
-    conversation: &Conversation,
-    reference: &str,
-    now: DateTime<Utc>,
-    change: impl Fn(&mut dialog::CaseSummary),
-) -> Result<(), StoreError> {
-    let current = record
-        .conversation(
-            &conversation.channel,
-            &conversation.chat,
-            "{}",
-            &conversation.locale,
-            now,
-        )
-        .await?;
-    let mut state: State = serde_json::from_str(&current.state).unwrap_or_default();
-    state
-        .cases
-        .iter_mut()
-        .filter(|c| c.reference == reference)
-        .for_each(change);
-    record.save_state(&current, &serde_json::to_string(&state)?, now);
-    Ok(())
-}
-
-/// A message counted as in flight while its sender still holds it.
-struct Taken<'a> {
-    count: &'a std::sync::atomic::AtomicUsize,
-    held: bool,
-}
-
-impl<'a> Taken<'a> {
-    fn count(count: &'a std::sync::atomic::AtomicUsize) -> Taken<'a> {
-        count.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
-        Taken { count, held: true }
-    }
-
-    /// The writer has it, and uncounts it once committed.
-    fn handed_over(mut self) {
-        self.held = false;
-    }
-}
-
-impl Drop for Taken<'_> {
-    fn drop(&mut self) {
-        if self.held {
-            self.count.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
-        }
-    }
-}
-
-/// Group commit: messages arriving together are handled one after another in one database
-/// transaction, each in its own savepoint, and committed with a single sync to disk. Each
-/// message is still all-or-nothing, and no reply is released before the commit.
-#[derive(Debug, Clone)]
-pub struct Writer {
-    jobs: mpsc::Sender<Job>,
-    /// Messages taken and not yet committed (or refused).
-    in_flight: Arc<std::sync::atomic::AtomicUsize>,
-}
-
-impl std::fmt::Debug for Job {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Job")
-            .field("inbound", &self.inbound)
-            .finish()
-    }
-}
-
-impl Writer {
-    /// Starts the writer; up to `max_batch` messages share a commit.
-    pub fn start(intake: Intake, max_batch: usize) -> Writer {
-        let (jobs, mut queue) = mpsc::channel::<Job>(max_batch.max(1) * 4);
-        let in_flight = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let done = in_flight.clone();
-        tokio::spawn(async move {
-            while let Some(first) = queue.recv().await {
-                let mut batch = vec![first];
-                while batch.len() < max_batch {
-                    match queue.try_recv() {
-                        Ok(job) => batch.push(job),
-                        Err(_) => break,
-                    }
-                }
-                let n = batch.len();
-                commit_together(&intake, batch).await;
-                done.fetch_sub(n, std::sync::atomic::Ordering::AcqRel);
-            }
-        });
-        Writer { jobs, in_flight }
-    }
-
-    /// Waits (at most `within`) until every message taken is committed or refused; false if
-    /// some were still being written. Called at shutdown, once nothing new is coming in.
-    pub async fn drained(&self, within: std::time::Duration) -> bool {
-        let until = tokio::time::Instant::now() + within;
-        while self.in_flight.load(std::sync::atomic::Ordering::Acquire) > 0 {
-            if tokio::time::Instant::now() >= until {
-                return false;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
-        true
-    }
-
-    /// Handles one message; returns once it is durably recorded.
-    pub async fn handle(&self, inbound: Inbound, input: Input) -> Result<Handled, StoreError> {
-        let (done, result) = oneshot::channel();
-        // Counted from now; until the writer has the job, a dropped or failed send uncounts it.
-        let taken = Taken::count(&self.in_flight);
-        self.jobs
-            .send(Job {
-                inbound,
-                input,
-                done,
-            })
+    /// Builds the intake service: the record, the dialogs, the policy and the calendar.
+    pub async fn from_config(config: &Config, policy: Policy) -> anyhow::Result<Intake> {
+        let dialogs = crate::wording::load(config.dialogs_dir.as_deref())?;
+        let store = Store::connect(&config.database_url)
             .await
-            .map_err(|_| StoreError::WriterStopped)?;
-        taken.handed_over();
-        result.await.map_err(|_| StoreError::WriterStopped)?
+            .context("opening the database")?;
+        Ok(Intake::new(
+            store,
+            policy,
+            dialogs,
+            config.landlord.clone(),
+            chrono::Duration::hours(i64::from(config.conversation.resume_after_hours)),
+        ))
     }
-}
 
-async fn commit_together(intake: &Intake, batch: Vec<Job>) {
-    let mut outer = match intake.store.begin().await {
-        Ok(record) => record,
-        Err(e) => {
-            let reason = e.to_string();
-            for job in batch {
-                let _ = job.done.send(Err(StoreError::Group(reason.clone())));
-            }
-            return;
-        }
-    };
-    let mut results = Vec::with_capacity(batch.len());
-    for job in batch {
-        let result = match outer.nested().await {
-            Ok(mut inner) => match intake.process(&mut inner, &job.inbound, &job.input).await {
-                Ok(handled) => inner.commit().await.map(|()| handled),
-                // Dropping the savepoint undoes this message alone.
-                Err(e) => Err(e),
-            },
-            Err(e) => Err(e),
-        };
-        results.push((job.done, result));
+    /// The record.
+    pub fn store(&self) -> &Store {
+        &self.store
     }
-    match outer.commit().await {
-        Ok(()) => {
-            for (done, result) in results {
-                let _ = done.send(result);
-            }
-        }
-        Err(e) => {
-            let reason = e.to_string();
-            for (done, _) in results {
-                let _ = done.send(Err(StoreError::Group(reason.clone())));
-            }
-        }
+
+    /// The landlord's profile: its name, timescales and the Ombudsman's details.
+    pub fn profile(&self) -> &LandlordProfile {
+        &self.profile
+    }
+
+    /// The landlord's calendar of working days.
+    pub fn calendar(&self) -> &Calendar {
+        &self.calendar
+    }
+
+    /// What the bot says, in each locale.
+    pub fn dialogs(&self) -> &Dialogs {
+        &self.dialogs
     }
 }

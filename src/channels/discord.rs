@@ -173,7 +173,7 @@ struct Handler {
 
 impl Handler {
     fn say(&self, key: &str) -> String {
-        self.intake.dialogs.locale(DEFAULT_LOCALE).text(key).text
+        self.intake.dialogs().locale(DEFAULT_LOCALE).text(key).text
     }
 
     /// The record could not take the message: tell the resident at once, since Discord will
@@ -207,7 +207,7 @@ impl Handler {
     /// manager whose account is linked to their Discord user id.
     async fn acknowledge(&self, ctx: &Context, press: &ComponentInteraction, alert: i64) {
         let outcome = crate::staff::acknowledge_from_chat(
-            &self.intake.store,
+            self.intake.store(),
             crate::staff::Platform::Discord,
             &press.user.id.get().to_string(),
             alert,

@@ -316,7 +316,7 @@ impl Telegram {
         alert: i64,
     ) -> Result<(), StoreError> {
         let outcome = match crate::staff::acknowledge_from_chat(
-            &self.intake.store,
+            self.intake.store(),
             crate::staff::Platform::Telegram,
             &query.from.id.0.to_string(),
             alert,
@@ -371,7 +371,7 @@ impl Telegram {
         }
         let locale = self
             .intake
-            .dialogs
+            .dialogs()
             .locale(crate::core::dialog::DEFAULT_LOCALE);
         let text = locale.text("private_only").text;
         if let Err(e) = self.bot.send_message(message.chat.id, text).await {

@@ -44,13 +44,13 @@ pub async fn chat(intake: Intake, landlord: &str, name: String) -> anyhow::Resul
             at: Utc::now(),
         };
         intake.handle(&inbound, &Input::Text(line)).await?;
-        for item in intake.store.due_outbox(Utc::now(), 1000).await? {
+        for item in intake.store().due_outbox(Utc::now(), 1000).await? {
             if item.channel != CHANNEL || item.chat != name {
                 continue;
             }
             let reply: Reply = serde_json::from_str(&item.payload)?;
             writeln!(out, "{}", render_numbered(&reply))?;
-            intake.store.mark_sent(item.id, Utc::now()).await?;
+            intake.store().mark_sent(item.id, Utc::now()).await?;
         }
         out.flush()?;
     }

@@ -363,7 +363,7 @@ async fn page(
             if let Some(wait) = chat.new_sessions.check(&peer.ip().to_string()) {
                 let mut response = (
                     StatusCode::TOO_MANY_REQUESTS,
-                    Html(busy_page(&chat.intake.profile)),
+                    Html(busy_page(chat.intake.profile())),
                 )
                     .into_response();
                 if let Ok(value) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
@@ -374,7 +374,7 @@ async fn page(
             jar.add(chat.session_cookie(uuid::Uuid::new_v4().to_string()))
         }
     };
-    let landlord = html_escape(&chat.intake.profile.name);
+    let landlord = html_escape(&chat.intake.profile().name);
     let html = PAGE.replace("{{landlord}}", &landlord);
     (
         jar,
@@ -509,7 +509,7 @@ async fn receive(
     let (text, input) = match said {
         Said::Press(key) => {
             // The record keeps the label the bot showed, whatever the client sends with it.
-            let offered = match chat.intake.store.offered_choices(CHANNEL, &session).await {
+            let offered = match chat.intake.store().offered_choices(CHANNEL, &session).await {
                 Ok(offered) => offered,
                 Err(e) => return unavailable(&e),
             };
@@ -550,7 +550,7 @@ async fn history(State(chat): State<WebChat>, jar: PrivateCookieJar) -> Response
     let Some(session) = session_of(&jar) else {
         return no_session();
     };
-    match chat.intake.store.chat_lines(CHANNEL, &session, 0).await {
+    match chat.intake.store().chat_lines(CHANNEL, &session, 0).await {
         Ok(lines) => {
             mark_shown(&chat, &lines).await;
             let messages: Vec<ChatEvent> = lines.iter().map(ChatEvent::of_line).collect();
@@ -589,7 +589,12 @@ async fn events(
     let after = last_event.max(after.after).unwrap_or(0).max(0);
     // Subscribe before reading the record, so nothing falls between the two.
     let live = chat.hub.subscribe(&session);
-    let lines = match chat.intake.store.chat_lines(CHANNEL, &session, after).await {
+    let lines = match chat
+        .intake
+        .store()
+        .chat_lines(CHANNEL, &session, after)
+        .await
+    {
         Ok(lines) => lines,
         Err(e) => return unavailable(&e),
     };
@@ -617,7 +622,7 @@ async fn mark_shown(chat: &WebChat, lines: &[ChatLine]) {
     let now = Utc::now();
     for line in lines {
         if let (Some(outbox), false) = (line.outbox, line.sent)
-            && let Err(e) = chat.intake.store.mark_sent(outbox, now).await
+            && let Err(e) = chat.intake.store().mark_sent(outbox, now).await
         {
             tracing::warn!(error = %e, "web chat: could not mark a reply delivered");
         }

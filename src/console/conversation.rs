@@ -114,7 +114,7 @@ pub(super) async fn conversation(
             staff: &session.staff.name,
             reference: latest.map(|c| c.reference.as_str()),
             due: latest.map(|c| c.due_on.as_str()),
-            ombudsman: &console.intake.profile.ombudsman,
+            ombudsman: &console.intake.profile().ombudsman,
         },
     );
     let consent: Vec<_> = events

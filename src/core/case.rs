@@ -3,6 +3,11 @@
 //! needs a reason, stays within the cap, and tells the resident how to reach the Ombudsman
 //! (6.4, 6.5, 6.15, 6.16); an exclusion decision gives its reasons and the right to go to the
 //! Ombudsman (2.4).
+//!
+//! Who may work on a complaint is decided here too, from what the service has read: at stage 2
+//! nobody who handled stage 1 (6.13); once a handler is named, that person or a manager; a
+//! handler is a complaints officer or a manager, never an agent. So are the limits on what
+//! staff write into the record: a complaint definition (5.6), a remedy or an action.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -184,6 +189,217 @@ pub fn exclusion_message(
     })
 }
 
+/// The longest complaint definition staff may write, in characters.
+pub const LONGEST_DEFINITION: usize = 4000;
+/// The longest remedy or action description, in characters.
+pub const LONGEST_ACTION: usize = 1000;
+
+/// Why the Code's rules (or the record's limits) refuse a piece of case work, in the words
+/// staff read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error(
+        "you handled stage 1, so someone else must handle stage 2 (Complaint Handling Code 6.13)"
+    )]
+    HandledStageOne,
+    #[error("complaint {0} is assigned to someone else; a manager can reassign it")]
+    AssignedToAnother(String),
+    #[error("complaint {reference} is {status}, not awaiting a response, so it needs no handler")]
+    NeedsNoHandler { reference: String, status: String },
+    #[error("there is no member of staff {0}")]
+    NoSuchStaff(i64),
+    #[error("{0} is an agent; complaints are handled by complaints officers and managers")]
+    Agent(String),
+    #[error(
+        "{name} handled stage 1 of {reference}, so someone else must handle stage 2 (Complaint Handling Code 6.13)"
+    )]
+    NamedHandledStageOne { name: String, reference: String },
+    #[error("{name} already handles {reference}")]
+    AlreadyHandles { name: String, reference: String },
+    #[error("{0} already has a handler; a manager can reassign it")]
+    HasHandler(String),
+    #[error("complaint {0} is not awaiting a response, so there is nothing to extend")]
+    NothingToExtend(String),
+    #[error("an extension is at least one working day")]
+    NoWorkingDays,
+    #[error(
+        "write the complaint definition: what went wrong and what the resident wants (Complaint Handling Code 5.6)"
+    )]
+    NoDefinition,
+    #[error(
+        "the definition is over {LONGEST_DEFINITION} characters; keep it to what the response will answer"
+    )]
+    DefinitionTooLong,
+    #[error("complaint {reference} is {status}, so its definition can no longer change")]
+    DefinitionSettled { reference: String, status: String },
+    #[error("the definition is the same as before")]
+    SameDefinition,
+    #[error("{0:?} is neither a remedy nor an action")]
+    NotAnAction(String),
+    #[error("describe the {0}")]
+    NoDescription(String),
+    #[error("the description is over {LONGEST_ACTION} characters")]
+    DescriptionTooLong,
+    #[error("a remedy has no due date; record what is still to be done as an action")]
+    RemedyWithDueDate,
+}
+
+/// A member of staff asking to work on a complaint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Actor {
+    pub id: i64,
+    /// Managers (and admins) may act on a complaint someone else handles, and reassign it.
+    pub manager: bool,
+}
+
+/// A complaint as the rules on who may work on it read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Handling<'a> {
+    pub reference: &'a str,
+    /// Its current stage.
+    pub stage: i64,
+    /// Its status: only a complaint awaiting a response ("acknowledged") needs a handler.
+    pub status: &'a str,
+    /// Everyone who handled its stage 1: only looked at once it is at stage 2.
+    pub stage_one: &'a [i64],
+    /// Who is named to handle the current stage, if anyone.
+    pub handler: Option<i64>,
+}
+
+/// A member of staff as the rules on handlers read them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Named<'a> {
+    pub name: &'a str,
+    /// Their role handles complaints (complaints officers and managers; not agents).
+    pub handles_complaints: bool,
+}
+
+/// At stage 2, nobody who handled stage 1 works on the complaint: not its response, its
+/// definition, its deadline, its remedies or a decision not to take it on (6.13).
+pub fn not_stage_one_handler(stage: i64, stage_one: &[i64], staff: i64) -> Result<(), Refusal> {
+    if stage == 2 && stage_one.contains(&staff) {
+        return Err(Refusal::HandledStageOne);
+    }
+    Ok(())
+}
+
+/// Who may act on a complaint (its response, extension, exclusion decision, closure,
+/// definition, remedies and actions): not a stage 1 handler at stage 2 (6.13), and, once
+/// someone is named, that person (or a manager).
+pub fn may_act(case: &Handling<'_>, actor: Actor) -> Result<(), Refusal> {
+    not_stage_one_handler(case.stage, case.stage_one, actor.id)?;
+    match case.handler {
+        Some(handler) if handler != actor.id && !actor.manager => {
+            Err(Refusal::AssignedToAnother(case.reference.to_owned()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Who may be named to handle a complaint at its current stage, and by whom: only while it
+/// awaits a response; never an agent; at stage 2 not anyone who handled stage 1 (6.13); and
+/// taking a complaint from its handler is a manager's decision. `named` is member of staff
+/// `handler` as the record has them, None if there is no such member of staff.
+pub fn may_name_handler(
+    case: &Handling<'_>,
+    handler: i64,
+    named: Option<Named<'_>>,
+    by: Actor,
+) -> Result<(), Refusal> {
+    let reference = case.reference.to_owned();
+    if case.status != "acknowledged" {
+        return Err(Refusal::NeedsNoHandler {
+            reference,
+            status: case.status.to_owned(),
+        });
+    }
+    let Some(named) = named else {
+        return Err(Refusal::NoSuchStaff(handler));
+    };
+    let name = named.name.to_owned();
+    if !named.handles_complaints {
+        return Err(Refusal::Agent(name));
+    }
+    if case.stage == 2 && case.stage_one.contains(&handler) {
+        return Err(Refusal::NamedHandledStageOne { name, reference });
+    }
+    match case.handler {
+        Some(current) if current == handler => Err(Refusal::AlreadyHandles { name, reference }),
+        // Taking a complaint from its handler is a manager's decision.
+        Some(_) if !by.manager => Err(Refusal::HasHandler(reference)),
+        _ => Ok(()),
+    }
+}
+
+/// Whether a complaint's response date can be extended at all: only while it awaits a
+/// response, and by at least one working day. The reason and the cap are `extend`'s.
+pub fn may_extend(reference: &str, status: &str, days: u32) -> Result<(), Refusal> {
+    if status != "acknowledged" {
+        return Err(Refusal::NothingToExtend(reference.to_owned()));
+    }
+    if days == 0 {
+        return Err(Refusal::NoWorkingDays);
+    }
+    Ok(())
+}
+
+/// A complaint definition as staff wrote it, trimmed, if the record can take it: something
+/// the response will answer (5.6), and not a document.
+pub fn definition(text: &str) -> Result<&str, Refusal> {
+    let definition = text.trim();
+    if definition.is_empty() {
+        return Err(Refusal::NoDefinition);
+    }
+    if definition.chars().count() > LONGEST_DEFINITION {
+        return Err(Refusal::DefinitionTooLong);
+    }
+    Ok(definition)
+}
+
+/// Whether a complaint's definition may still be revised: not once it is closed or excluded.
+pub fn may_redefine(reference: &str, status: &str) -> Result<(), Refusal> {
+    if matches!(status, "closed" | "excluded") {
+        return Err(Refusal::DefinitionSettled {
+            reference: reference.to_owned(),
+            status: status.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// Whether `after` (as `definition` returns it) revises the definition `before` (as the
+/// record has it): a revision with the same words is refused rather than sent to the
+/// resident again.
+pub fn redefines(before: &str, after: &str) -> Result<(), Refusal> {
+    if before.trim() == after {
+        return Err(Refusal::SameDefinition);
+    }
+    Ok(())
+}
+
+/// A remedy offered or an action promised, its description trimmed, if the record can take
+/// it: a remedy is done when offered, so only an action carries a date it is due by.
+pub fn case_action<'a>(
+    kind: &str,
+    description: &'a str,
+    due_on: Option<NaiveDate>,
+) -> Result<&'a str, Refusal> {
+    let description = description.trim();
+    if !matches!(kind, "remedy" | "action") {
+        return Err(Refusal::NotAnAction(kind.to_owned()));
+    }
+    if description.is_empty() {
+        return Err(Refusal::NoDescription(kind.to_owned()));
+    }
+    if description.chars().count() > LONGEST_ACTION {
+        return Err(Refusal::DescriptionTooLong);
+    }
+    if kind == "remedy" && due_on.is_some() {
+        return Err(Refusal::RemedyWithDueDate);
+    }
+    Ok(description)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,5 +500,189 @@ mod tests {
         let m = exclusion_message(&profile, "C1", true, "This is a matter for your insurer.")
             .expect("message");
         assert!(m.contains("insurer") && m.contains("Housing Ombudsman"));
+    }
+
+    const ALEX: i64 = 1;
+    const CY: i64 = 2;
+    const MO: i64 = 3;
+
+    fn officer(id: i64) -> Actor {
+        Actor { id, manager: false }
+    }
+
+    fn manager(id: i64) -> Actor {
+        Actor { id, manager: true }
+    }
+
+    /// A complaint awaiting its response at `stage`, whose stage 1 Cy handled.
+    fn at_stage(stage: i64, handler: Option<i64>) -> Handling<'static> {
+        Handling {
+            reference: "C1",
+            stage,
+            status: "acknowledged",
+            stage_one: &[CY],
+            handler,
+        }
+    }
+
+    #[test]
+    fn at_stage_two_nobody_who_handled_stage_one_acts_not_even_a_manager() {
+        assert_eq!(
+            not_stage_one_handler(2, &[CY], CY),
+            Err(Refusal::HandledStageOne)
+        );
+        assert_eq!(not_stage_one_handler(1, &[CY], CY), Ok(()));
+        assert_eq!(not_stage_one_handler(2, &[CY], ALEX), Ok(()));
+        assert_eq!(
+            may_act(&at_stage(2, None), manager(CY)),
+            Err(Refusal::HandledStageOne)
+        );
+        assert!(
+            Refusal::HandledStageOne
+                .to_string()
+                .ends_with("someone else must handle stage 2 (Complaint Handling Code 6.13)")
+        );
+    }
+
+    #[test]
+    fn once_a_handler_is_named_only_they_or_a_manager_act() {
+        let case = at_stage(2, Some(ALEX));
+        assert_eq!(may_act(&case, officer(ALEX)), Ok(()));
+        assert_eq!(may_act(&case, manager(MO)), Ok(()));
+        assert_eq!(
+            may_act(&case, officer(4)),
+            Err(Refusal::AssignedToAnother("C1".into()))
+        );
+        // Before anyone is named, any officer may act (bar 6.13).
+        assert_eq!(may_act(&at_stage(1, None), officer(CY)), Ok(()));
+    }
+
+    #[test]
+    fn a_handler_is_an_officer_or_manager_new_at_stage_two_and_reassigned_by_a_manager() {
+        let alex = Some(Named {
+            name: "Alex",
+            handles_complaints: true,
+        });
+        let case = at_stage(2, None);
+        assert_eq!(may_name_handler(&case, ALEX, alex, officer(ALEX)), Ok(()));
+        // Only a complaint awaiting its response needs a handler; that is said first.
+        let closed = Handling {
+            status: "closed",
+            ..case
+        };
+        assert_eq!(
+            may_name_handler(&closed, 9, None, manager(MO)),
+            Err(Refusal::NeedsNoHandler {
+                reference: "C1".into(),
+                status: "closed".into()
+            })
+        );
+        assert_eq!(
+            may_name_handler(&case, 9, None, manager(MO)),
+            Err(Refusal::NoSuchStaff(9))
+        );
+        let agent = Some(Named {
+            name: "Ash",
+            handles_complaints: false,
+        });
+        assert_eq!(
+            may_name_handler(&case, 5, agent, manager(MO)),
+            Err(Refusal::Agent("Ash".into()))
+        );
+        let cy = Some(Named {
+            name: "Cy",
+            handles_complaints: true,
+        });
+        let refused = may_name_handler(&case, CY, cy, manager(MO)).expect_err("6.13");
+        assert_eq!(
+            refused.to_string(),
+            "Cy handled stage 1 of C1, so someone else must handle stage 2 (Complaint Handling Code 6.13)"
+        );
+        // At stage 1, Cy may handle it.
+        assert_eq!(
+            may_name_handler(&at_stage(1, None), CY, cy, officer(CY)),
+            Ok(())
+        );
+        let handled = at_stage(2, Some(ALEX));
+        assert_eq!(
+            may_name_handler(&handled, ALEX, alex, manager(MO)),
+            Err(Refusal::AlreadyHandles {
+                name: "Alex".into(),
+                reference: "C1".into()
+            })
+        );
+        let bo = Some(Named {
+            name: "Bo",
+            handles_complaints: true,
+        });
+        assert_eq!(
+            may_name_handler(&handled, 6, bo, officer(6)),
+            Err(Refusal::HasHandler("C1".into()))
+        );
+        assert_eq!(may_name_handler(&handled, 6, bo, manager(MO)), Ok(()));
+    }
+
+    #[test]
+    fn only_a_complaint_awaiting_its_response_is_extended_by_a_working_day_or_more() {
+        assert_eq!(may_extend("C1", "acknowledged", 1), Ok(()));
+        assert_eq!(
+            may_extend("C1", "responded", 5),
+            Err(Refusal::NothingToExtend("C1".into()))
+        );
+        assert_eq!(
+            may_extend("C1", "acknowledged", 0),
+            Err(Refusal::NoWorkingDays)
+        );
+    }
+
+    #[test]
+    fn a_definition_is_written_within_bounds_and_changes_until_the_case_is_settled() {
+        assert_eq!(definition("  No heating.  "), Ok("No heating."));
+        assert_eq!(definition(" "), Err(Refusal::NoDefinition));
+        let long = "x".repeat(LONGEST_DEFINITION + 1);
+        assert_eq!(
+            definition(&long).map_err(|r| r.to_string()),
+            Err(
+                "the definition is over 4000 characters; keep it to what the response will answer"
+                    .to_owned()
+            )
+        );
+        assert!(definition(&long[1..]).is_ok());
+        assert_eq!(
+            may_redefine("C1", "excluded").map_err(|r| r.to_string()),
+            Err("complaint C1 is excluded, so its definition can no longer change".to_owned())
+        );
+        assert_eq!(may_redefine("C1", "responded"), Ok(()));
+        assert_eq!(
+            redefines(" No heating. ", "No heating."),
+            Err(Refusal::SameDefinition)
+        );
+        assert_eq!(redefines("No heating.", "No hot water."), Ok(()));
+    }
+
+    #[test]
+    fn a_remedy_or_action_is_described_and_only_an_action_is_due() {
+        let due = NaiveDate::from_ymd_opt(2026, 12, 1);
+        assert_eq!(
+            case_action("action", " Fix the boiler ", due),
+            Ok("Fix the boiler")
+        );
+        assert_eq!(case_action("remedy", "An apology", None), Ok("An apology"));
+        assert_eq!(
+            case_action("refund", "£50", None).map_err(|r| r.to_string()),
+            Err("\"refund\" is neither a remedy nor an action".to_owned())
+        );
+        assert_eq!(
+            case_action("remedy", "  ", None).map_err(|r| r.to_string()),
+            Err("describe the remedy".to_owned())
+        );
+        assert_eq!(
+            case_action("action", &"x".repeat(LONGEST_ACTION + 1), None).map_err(|r| r.to_string()),
+            Err("the description is over 1000 characters".to_owned())
+        );
+        assert_eq!(
+            case_action("remedy", "An apology", due),
+            Err(Refusal::RemedyWithDueDate)
+        );
     }
 }

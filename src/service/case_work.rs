@@ -1,103 +1,258 @@
-//! Case work beyond responses and extensions: revising the complaint definition (5.6), naming
-//! who handles a complaint (6.13), remedies and outstanding actions (6.9, 6.19), and copies by
-//! email of what staff send, for residents who asked for replies by email (POLICY.md 7).
+//! Case work: every action staff take on a complaint. Stage responses (6.9, 6.19),
+//! extensions (6.4, 6.5, 6.15, 6.16), exclusion decisions (2.4), closing, revising the
+//! complaint definition (5.6), naming who handles a complaint (6.13), remedies and outstanding
+//! actions (6.9, 6.19). Each reads what the Code's rules look at, asks `core::case` (pure),
+//! and writes the action in one transaction, audited; what the resident is sent goes through
+//! their channel, with a copy by email when they asked for one.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 
-use super::{CaseError, Intake};
+use super::Intake;
+use crate::core::calendar::Deadlines;
+use crate::core::case::{self, Actor, Handling, Named, Refusal, StageResponse};
+use crate::core::dialog::{self, State};
 use crate::staff::{Role, StaffMember};
-use crate::store::{Conversation, Record, StoreError, email_address_in};
+use crate::store::{Conversation, Record, StoreError};
 
-/// The longest complaint definition staff may write, in characters.
-const LONGEST_DEFINITION: usize = 4000;
-/// The longest remedy or action description, in characters.
-const LONGEST_ACTION: usize = 1000;
-
-/// Where a copy by email of a message to the resident should go.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EmailCopy {
-    /// The resident did not ask for email.
-    NotWanted,
-    /// The resident asked for email, at this address.
-    To(String),
-    /// The resident asked for email, but what they gave is not an address: staff are told.
-    Unusable(String),
-    /// The resident asked for replies by phone or letter (`how`, at `detail`): staff are
-    /// told to send it that way too, as the chat message alone is not what they asked for.
-    AnotherWay { how: String, detail: String },
+/// A complaint staff can work on: its conversation, stage, status and due date, as read
+/// before the action's transaction.
+struct Complaint {
+    conversation: Conversation,
+    stage: i64,
+    status: String,
+    due_on: String,
 }
 
 impl Intake {
-    /// Where a copy by email of a message about complaint `reference` should go. Read before
-    /// the message's transaction (on SQLite the record holds the one connection).
-    pub async fn email_copy(&self, reference: &str) -> Result<EmailCopy, StoreError> {
-        Ok(match self.store.case_contact(reference).await? {
-            Some((contact, detail)) if contact == "email" => match email_address_in(&detail) {
-                Some(address) => EmailCopy::To(address),
-                None => EmailCopy::Unusable(detail),
-            },
-            Some((how, detail)) if how == "phone" || how == "letter" => {
-                EmailCopy::AnotherWay { how, detail }
-            }
-            _ => EmailCopy::NotWanted,
+    /// Sends a stage response written by staff, once it has every part the Code requires
+    /// (6.9, 6.19): through the resident's channel, recorded, the case marked responded.
+    pub async fn send_stage_response(
+        &self,
+        reference: &str,
+        response: &StageResponse,
+        staff: &StaffMember,
+        now: DateTime<Utc>,
+    ) -> Result<Conversation, CaseError> {
+        let complaint = self.case_work(reference).await?;
+        let stage = complaint.stage;
+        if i64::from(response.stage) != stage {
+            return Err(CaseError::Refused(format!(
+                "complaint {reference} is at stage {stage}, not stage {}",
+                response.stage
+            )));
+        }
+        let missing = response.missing();
+        let Some(text) = response.compose(reference, &self.profile) else {
+            return Err(CaseError::Missing(missing));
+        };
+        // Stage 2 is handled by someone other than the stage 1 handler (6.13), and by the
+        // person named to handle it, if anyone was.
+        self.may_act(reference, &complaint, staff).await?;
+        let copy = self.email_copy(reference).await?;
+        let mut record = self.store.begin().await?;
+        if !record.case_responded(reference, stage, now).await? {
+            return Err(CaseError::Refused(format!(
+                "complaint {reference} is not awaiting a stage {stage} response (it may have just been sent)"
+            )));
+        }
+        // The conversation as it is now, inside this transaction.
+        let conversation = record
+            .conversation_on(
+                &complaint.conversation.channel,
+                &complaint.conversation.chat,
+                now,
+            )
+            .await?;
+        let payload = json!({ "text": text });
+        record.outbound(
+            &conversation,
+            &format!("staff:{}", staff.id),
+            &text,
+            &payload,
+            now,
+        );
+        self.copy_by_email(&mut record, &conversation, reference, &copy, &text, now);
+        let detail = json!({ "response": response, "staff": staff.id });
+        let kind = if stage == 2 {
+            "stage2_response_sent"
+        } else {
+            "stage1_response_sent"
+        };
+        record.event(&conversation, Some(reference), kind, &detail, now);
+        // The resident can now ask for stage 2 (after stage 1) in the conversation.
+        mark_case(&mut record, &conversation, reference, now, |case| {
+            case.responded = true
         })
+        .await?;
+        record.audit(
+            staff.id,
+            kind,
+            Some(conversation.id),
+            Some(reference),
+            &json!({}),
+            now,
+        );
+        record.commit().await?;
+        Ok(conversation)
     }
 
-    /// Queues a copy by email of `text` when the resident asked for replies by email; when
-    /// the address they gave is unusable, or they asked for a phone call or a letter, staff
-    /// are alerted to reply that way.
-    pub fn copy_by_email(
+    /// Extends a complaint's response date, within the cap, with a reason, telling the
+    /// resident with the Ombudsman's details (6.4, 6.5, 6.15, 6.16).
+    pub async fn extend_deadline(
         &self,
-        record: &mut Record<'_>,
-        conversation: &Conversation,
         reference: &str,
-        copy: &EmailCopy,
-        text: &str,
+        days: u32,
+        reason: &str,
+        staff: &StaffMember,
         now: DateTime<Utc>,
-    ) {
-        match copy {
-            EmailCopy::NotWanted => {}
-            EmailCopy::To(address) => {
-                let values = std::collections::BTreeMap::from([
-                    ("landlord", self.profile.name.clone()),
-                    ("reference", reference.to_owned()),
-                ]);
-                let subject = self
-                    .dialogs
-                    .locale(&conversation.locale)
-                    .say("email_subject", &values)
-                    .text;
-                record.email_resident(
-                    conversation.id,
-                    Some(reference),
-                    address,
-                    &subject,
-                    text,
-                    now,
-                );
-            }
-            // Alerts may go to chats and mailboxes outside the record, so they name the
-            // complaint and not the resident's contact details, which are on the case.
-            EmailCopy::Unusable(_) => {
-                let detail = format!(
-                    "The resident asked for replies to complaint {reference} by email, but what they gave is not an email address (see the case). The message went to the chat only: send it another way."
-                );
-                record.alert(conversation, "email_unusable", false, &detail, now);
-            }
-            EmailCopy::AnotherWay { how, .. } => {
-                let by = if how == "phone" { "phone" } else { "letter" };
-                let detail = format!(
-                    "The resident asked for replies to complaint {reference} by {by} (the details are on the case). The message went to the chat; {} as well.",
-                    if by == "phone" {
-                        "phone them to go through it"
-                    } else {
-                        "send it by post"
-                    }
-                );
-                record.alert(conversation, "reply_another_way", false, &detail, now);
-            }
+    ) -> Result<Conversation, CaseError> {
+        let complaint = self.case_work(reference).await?;
+        self.may_act(reference, &complaint, staff).await?;
+        case::may_extend(reference, &complaint.status, days)?;
+        let Complaint {
+            conversation,
+            stage,
+            due_on,
+            ..
+        } = complaint;
+        let due: chrono::NaiveDate = due_on
+            .parse()
+            .map_err(|_| CaseError::Refused(format!("the due date {due_on:?} cannot be read")))?;
+        let deadlines = Deadlines {
+            calendar: &self.calendar,
+            timescales: &self.profile.timescales,
+        };
+        let stage = u8::try_from(stage).unwrap_or(1);
+        let already = self.store.extended_days(reference, stage).await?;
+        let extension = case::Extension {
+            reference,
+            stage,
+            due_on: due,
+            already,
+            days,
+            reason,
+        };
+        let (new_due, text) = case::extend(&deadlines, &self.profile, &extension)
+            .map_err(|e| CaseError::Refused(e.to_string()))?;
+        let copy = self.email_copy(reference).await?;
+        let mut record = self.store.begin().await?;
+        self.copy_by_email(&mut record, &conversation, reference, &copy, &text, now);
+        record.outbound(
+            &conversation,
+            &format!("staff:{}", staff.id),
+            &text,
+            &json!({ "text": text }),
+            now,
+        );
+        let detail = json!({ "stage": stage, "from": due, "to": new_due, "working_days": days, "reason": reason, "staff": staff.id });
+        record.event(&conversation, Some(reference), "extension", &detail, now);
+        record.case_due(reference, new_due, now);
+        record.audit(
+            staff.id,
+            "extend",
+            Some(conversation.id),
+            Some(reference),
+            &detail,
+            now,
+        );
+        record.commit().await?;
+        Ok(conversation)
+    }
+
+    /// Staff accept or reject a suggested exclusion, with reasons the resident receives (and,
+    /// when the complaint is not taken on, the right to go to the Ombudsman; 2.4).
+    pub async fn decide_exclusion(
+        &self,
+        reference: &str,
+        accept: bool,
+        reasons: &str,
+        staff: &StaffMember,
+        now: DateTime<Utc>,
+    ) -> Result<Conversation, CaseError> {
+        let complaint = self.case_work(reference).await?;
+        self.may_act(reference, &complaint, staff).await?;
+        let conversation = complaint.conversation;
+        let Some(text) = case::exclusion_message(&self.profile, reference, accept, reasons) else {
+            return Err(CaseError::Refused(
+                "give the resident the reasons for the decision (Complaint Handling Code 2.4)"
+                    .to_owned(),
+            ));
+        };
+        let copy = self.email_copy(reference).await?;
+        let mut record = self.store.begin().await?;
+        // Only a route the engine suggested, on a complaint still awaiting its response, is
+        // decided here; the check and the decision are one statement, so two officers
+        // cannot both decide (2.5).
+        if !record.decide_route(reference, accept, now).await? {
+            return Err(CaseError::Refused(format!(
+                "complaint {reference} has no suggested route awaiting a decision, or it is no longer awaiting a response"
+            )));
         }
+        self.copy_by_email(&mut record, &conversation, reference, &copy, &text, now);
+        record.outbound(
+            &conversation,
+            &format!("staff:{}", staff.id),
+            &text,
+            &json!({ "text": text }),
+            now,
+        );
+        let detail = json!({ "accepted": accept, "reasons": reasons, "staff": staff.id });
+        record.event(
+            &conversation,
+            Some(reference),
+            "exclusion_decision",
+            &detail,
+            now,
+        );
+        record.audit(
+            staff.id,
+            "exclusion_decision",
+            Some(conversation.id),
+            Some(reference),
+            &detail,
+            now,
+        );
+        record.commit().await?;
+        Ok(conversation)
+    }
+
+    /// Closes a complaint once it has had its final word: a response, or a decision not to
+    /// take it on. The retention period runs from here.
+    pub async fn close_case(
+        &self,
+        reference: &str,
+        reason: &str,
+        staff: &StaffMember,
+        now: DateTime<Utc>,
+    ) -> Result<Conversation, CaseError> {
+        let complaint = self.case_work(reference).await?;
+        self.may_act(reference, &complaint, staff).await?;
+        let conversation = complaint.conversation;
+        let mut record = self.store.begin().await?;
+        if !record.close_case(reference, now).await? {
+            return Err(CaseError::Refused(format!(
+                "complaint {reference} can be closed once it has been responded to or excluded"
+            )));
+        }
+        let detail = json!({ "reason": reason.trim(), "staff": staff.id });
+        record.event(&conversation, Some(reference), "closed", &detail, now);
+        // The conversation knows: "status" says it is closed.
+        mark_case(&mut record, &conversation, reference, now, |case| {
+            case.closed = true
+        })
+        .await?;
+        record.audit(
+            staff.id,
+            "close",
+            Some(conversation.id),
+            Some(reference),
+            &detail,
+            now,
+        );
+        record.touch(&conversation, now);
+        record.commit().await?;
+        Ok(conversation)
     }
 
     /// Staff revise the complaint definition; the resident sees the new wording and can say if
@@ -109,34 +264,21 @@ impl Intake {
         staff: &StaffMember,
         now: DateTime<Utc>,
     ) -> Result<Conversation, CaseError> {
-        let definition = definition.trim();
-        if definition.is_empty() {
-            return Err(CaseError::Refused(
-                "write the complaint definition: what went wrong and what the resident wants (Complaint Handling Code 5.6)".to_owned(),
-            ));
-        }
-        if definition.chars().count() > LONGEST_DEFINITION {
-            return Err(CaseError::Refused(format!(
-                "the definition is over {LONGEST_DEFINITION} characters; keep it to what the response will answer"
-            )));
-        }
-        let (conversation, stage, status, _) = self.case_work(reference).await?;
-        self.may_act(reference, stage, staff).await?;
-        if matches!(status.as_str(), "closed" | "excluded") {
-            return Err(CaseError::Refused(format!(
-                "complaint {reference} is {status}, so its definition can no longer change"
-            )));
-        }
+        let definition = case::definition(definition)?;
+        let complaint = self.case_work(reference).await?;
+        self.may_act(reference, &complaint, staff).await?;
+        let Complaint {
+            conversation,
+            status,
+            ..
+        } = complaint;
+        case::may_redefine(reference, &status)?;
         let Some(before) = self.store.case(reference).await?.map(|c| c.definition) else {
             return Err(CaseError::Refused(format!(
                 "there is no complaint {reference}"
             )));
         };
-        if before.trim() == definition {
-            return Err(CaseError::Refused(
-                "the definition is the same as before".to_owned(),
-            ));
-        }
+        case::redefines(&before, definition)?;
         let copy = self.email_copy(reference).await?;
         let values = std::collections::BTreeMap::from([
             ("landlord", self.profile.name.clone()),
@@ -187,48 +329,27 @@ impl Intake {
         staff: &StaffMember,
         now: DateTime<Utc>,
     ) -> Result<Conversation, CaseError> {
-        let (conversation, stage, status, _) = self.case_work(reference).await?;
-        if status != "acknowledged" {
-            return Err(CaseError::Refused(format!(
-                "complaint {reference} is {status}, not awaiting a response, so it needs no handler"
-            )));
-        }
-        let Some(named) = self.store.staff_account(handler).await? else {
-            return Err(CaseError::Refused(format!(
-                "there is no member of staff {handler}"
-            )));
+        let Complaint {
+            conversation,
+            stage,
+            status,
+            ..
+        } = self.case_work(reference).await?;
+        let account = self.store.staff_account(handler).await?;
+        let named = account.as_ref().map(|named| Named {
+            name: &named.name,
+            handles_complaints: Role::parse(&named.role).is_some_and(Role::sees_adjustments),
+        });
+        let stage_one = self.stage_one_handlers(reference, stage).await?;
+        let case = Handling {
+            reference,
+            stage,
+            status: &status,
+            stage_one: &stage_one,
+            handler: self.store.case_handler(reference).await?,
         };
-        let name = named.name;
-        if !Role::parse(&named.role).is_some_and(Role::sees_adjustments) {
-            return Err(CaseError::Refused(format!(
-                "{name} is an agent; complaints are handled by complaints officers and managers"
-            )));
-        }
-        if stage == 2
-            && self
-                .store
-                .stage_one_handlers(reference)
-                .await?
-                .contains(&handler)
-        {
-            return Err(CaseError::Refused(format!(
-                "{name} handled stage 1 of {reference}, so someone else must handle stage 2 (Complaint Handling Code 6.13)"
-            )));
-        }
-        match self.store.case_handler(reference).await? {
-            Some(current) if current == handler => {
-                return Err(CaseError::Refused(format!(
-                    "{name} already handles {reference}"
-                )));
-            }
-            // Taking a complaint from its handler is a manager's decision.
-            Some(_) if !staff.role.is_manager() => {
-                return Err(CaseError::Refused(format!(
-                    "{reference} already has a handler; a manager can reassign it"
-                )));
-            }
-            _ => {}
-        }
+        case::may_name_handler(&case, handler, named, actor(staff))?;
+        let name = named.map(|n| n.name).unwrap_or_default();
         let mut record = self.store.begin().await?;
         // Only if the complaint is still at this stage and awaiting a response: an escalation
         // to stage 2 committed meanwhile clears the handler, and must not be undone (6.13).
@@ -257,48 +378,6 @@ impl Intake {
         Ok(conversation)
     }
 
-    /// At stage 2, nobody who handled stage 1 works on the complaint: not its response, its
-    /// definition, its deadline, its remedies or a decision not to take it on (6.13).
-    pub(super) async fn not_stage_one_handler(
-        &self,
-        reference: &str,
-        stage: i64,
-        staff: &StaffMember,
-    ) -> Result<(), CaseError> {
-        if stage == 2
-            && self
-                .store
-                .stage_one_handlers(reference)
-                .await?
-                .contains(&staff.id)
-        {
-            return Err(CaseError::Refused(
-                "you handled stage 1, so someone else must handle stage 2 (Complaint Handling Code 6.13)".to_owned(),
-            ));
-        }
-        Ok(())
-    }
-
-    /// Who may act on a complaint (its response, extension, exclusion decision, closure,
-    /// definition, remedies and actions): not a stage 1 handler at stage 2 (6.13), and, once
-    /// someone is named, that person (or a manager).
-    pub(super) async fn may_act(
-        &self,
-        reference: &str,
-        stage: i64,
-        staff: &StaffMember,
-    ) -> Result<(), CaseError> {
-        self.not_stage_one_handler(reference, stage, staff).await?;
-        match self.store.case_handler(reference).await? {
-            Some(handler) if handler != staff.id && !staff.role.is_manager() => {
-                Err(CaseError::Refused(format!(
-                    "complaint {reference} is assigned to someone else; a manager can reassign it"
-                )))
-            }
-            _ => Ok(()),
-        }
-    }
-
     /// Records a remedy offered or an action promised; an action may carry the date it is
     /// promised by, and is chased once that passes.
     pub async fn record_case_action(
@@ -310,27 +389,14 @@ impl Intake {
         staff: &StaffMember,
         now: DateTime<Utc>,
     ) -> Result<Conversation, CaseError> {
-        let description = description.trim();
-        if !matches!(kind, "remedy" | "action") {
-            return Err(CaseError::Refused(format!(
-                "{kind:?} is neither a remedy nor an action"
-            )));
-        }
-        if description.is_empty() {
-            return Err(CaseError::Refused(format!("describe the {kind}")));
-        }
-        if description.chars().count() > LONGEST_ACTION {
-            return Err(CaseError::Refused(format!(
-                "the description is over {LONGEST_ACTION} characters"
-            )));
-        }
-        if kind == "remedy" && due_on.is_some() {
-            return Err(CaseError::Refused(
-                "a remedy has no due date; record what is still to be done as an action".to_owned(),
-            ));
-        }
-        let (conversation, stage, ..) = self.case_work(reference).await?;
-        self.may_act(reference, stage, staff).await?;
+        let description = case::case_action(kind, description, due_on)?;
+        let complaint = self.case_work(reference).await?;
+        self.may_act(reference, &complaint, staff).await?;
+        let Complaint {
+            conversation,
+            stage,
+            ..
+        } = complaint;
         let mut record = self.store.begin().await?;
         record.case_action(reference, kind, description, due_on, staff.id, now);
         let detail = json!({ "stage": stage, "description": description, "due_on": due_on, "staff": staff.id });
@@ -364,8 +430,8 @@ impl Intake {
             return Err(CaseError::Refused(format!("there is no action {action}")));
         };
         let (conversation, reference) = (found.conversation, found.case_reference);
-        let (_, stage, ..) = self.case_work(&reference).await?;
-        self.may_act(&reference, stage, staff).await?;
+        let complaint = self.case_work(&reference).await?;
+        self.may_act(&reference, &complaint, staff).await?;
         let conversation = self
             .store
             .conversation_by_id(conversation)
@@ -390,4 +456,121 @@ impl Intake {
         record.commit().await?;
         Ok(conversation)
     }
+
+    /// A complaint staff can work on: its conversation, stage, status and due date.
+    async fn case_work(&self, reference: &str) -> Result<Complaint, CaseError> {
+        let case = self
+            .store
+            .case_of(reference)
+            .await?
+            .ok_or_else(|| CaseError::Refused(format!("there is no complaint {reference}")))?;
+        let conversation = self
+            .store
+            .conversation_by_id(case.conversation)
+            .await?
+            .ok_or_else(|| {
+                CaseError::Refused(format!("complaint {reference} has no conversation"))
+            })?;
+        Ok(Complaint {
+            conversation,
+            stage: case.stage,
+            status: case.status,
+            due_on: case.due_on,
+        })
+    }
+
+    /// Who may act on a complaint (its response, extension, exclusion decision, closure,
+    /// definition, remedies and actions): not a stage 1 handler at stage 2 (6.13), and, once
+    /// someone is named, that person (or a manager). The rule is `case::may_act`; this reads
+    /// what it looks at.
+    async fn may_act(
+        &self,
+        reference: &str,
+        complaint: &Complaint,
+        staff: &StaffMember,
+    ) -> Result<(), CaseError> {
+        let stage_one = self.stage_one_handlers(reference, complaint.stage).await?;
+        let case = Handling {
+            reference,
+            stage: complaint.stage,
+            status: &complaint.status,
+            stage_one: &stage_one,
+            handler: self.store.case_handler(reference).await?,
+        };
+        Ok(case::may_act(&case, actor(staff))?)
+    }
+
+    /// Everyone who handled stage 1 of a complaint, read only once it is at stage 2: before
+    /// that, 6.13 has nothing to say.
+    async fn stage_one_handlers(
+        &self,
+        reference: &str,
+        stage: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        if stage == 2 {
+            self.store.stage_one_handlers(reference).await
+        } else {
+            Ok(Vec::new())
+        }
+    }
+}
+
+/// A member of staff as the rules on who may act read them.
+fn actor(staff: &StaffMember) -> Actor {
+    Actor {
+        id: staff.id,
+        manager: staff.role.is_manager(),
+    }
+}
+
+/// Why case work could not be done.
+#[derive(Debug, thiserror::Error)]
+pub enum CaseError {
+    #[error("the response lacks parts the Code requires")]
+    Missing(Vec<case::Missing>),
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<serde_json::Error> for CaseError {
+    fn from(e: serde_json::Error) -> CaseError {
+        CaseError::Store(StoreError::from(e))
+    }
+}
+
+impl From<Refusal> for CaseError {
+    fn from(refusal: Refusal) -> CaseError {
+        CaseError::Refused(refusal.to_string())
+    }
+}
+
+/// Changes what the conversation's dialog state holds about one complaint. The state is
+/// read inside `record`'s transaction: a resident's message committed since the
+/// conversation was first read must not be overwritten.
+async fn mark_case(
+    record: &mut Record<'_>,
+    conversation: &Conversation,
+    reference: &str,
+    now: DateTime<Utc>,
+    change: impl Fn(&mut dialog::CaseSummary),
+) -> Result<(), StoreError> {
+    let current = record
+        .conversation(
+            &conversation.channel,
+            &conversation.chat,
+            "{}",
+            &conversation.locale,
+            now,
+        )
+        .await?;
+    let mut state: State = serde_json::from_str(&current.state).unwrap_or_default();
+    state
+        .cases
+        .iter_mut()
+        .filter(|c| c.reference == reference)
+        .for_each(change);
+    record.save_state(&current, &serde_json::to_string(&state)?, now);
+    Ok(())
 }

@@ -16,9 +16,10 @@
 use std::path::Path;
 
 use chrono::{DateTime, Duration, Utc};
-use intake::core::dialog::{Input, Reply};
+use intake::core::dialog::{Input, Reply, State};
 use intake::service::Intake;
-use intake::store::Inbound;
+use intake::store::{Conversation, Inbound, Store, StoreError};
+use serde_json::json;
 use sqlx::Row;
 
 use crate::helpers::{intake, on_both};
@@ -41,6 +42,35 @@ fn scripts() -> Vec<(String, String)> {
         .collect();
     out.sort();
     out
+}
+
+/// Staff sent the stage 1 response (what the console records; 6.9): the resident can now
+/// ask for stage 2. Only what the scripts need of it: the event, the case responded, and the
+/// conversation's state knowing it.
+async fn stage_one_response_sent(
+    store: &Store,
+    conversation: &Conversation,
+    reference: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let mut record = store.begin().await?;
+    let current = record
+        .conversation_on(&conversation.channel, &conversation.chat, now)
+        .await?;
+    let mut state: State = serde_json::from_str(&current.state).unwrap_or_default();
+    for case in state.cases.iter_mut().filter(|c| c.reference == reference) {
+        case.responded = true;
+    }
+    record.event(
+        &current,
+        Some(reference),
+        "stage1_response_sent",
+        &json!({}),
+        now,
+    );
+    record.case_status(reference, "responded", now);
+    record.save_state(&current, &serde_json::to_string(&state)?, now);
+    record.commit().await
 }
 
 async fn run_script(name: &str, script: &str, intake: &Intake) {
@@ -140,19 +170,18 @@ async fn run_script(name: &str, script: &str, intake: &Intake) {
                 let id = conversation.expect("a conversation");
                 let row = sqlx::query("SELECT reference FROM cases WHERE conversation_id = $1 ORDER BY created_at DESC")
                     .bind(id)
-                    .fetch_one(intake.store.pool_for_tests())
+                    .fetch_one(intake.store().pool_for_tests())
                     .await
                     .unwrap_or_else(|e| panic!("{at}: no case: {e}"));
                 let reference: String = row.try_get("reference").expect("reference");
-                let mut record = intake.store.begin().await.expect("begin");
+                let mut record = intake.store().begin().await.expect("begin");
                 let conv = record
                     .conversation("script", &chat, "{}", "en-GB", now)
                     .await
                     .expect("conversation");
                 record.commit().await.expect("commit");
                 now += Duration::minutes(1);
-                intake
-                    .stage_one_response_sent(&conv, &reference, now)
+                stage_one_response_sent(intake.store(), &conv, &reference, now)
                     .await
                     .expect("response sent");
             }
@@ -170,7 +199,7 @@ async fn run_script(name: &str, script: &str, intake: &Intake) {
                     ["case", "stage", n] => {
                         let row = sqlx::query("SELECT stage FROM cases WHERE conversation_id = $1")
                             .bind(id)
-                            .fetch_one(intake.store.pool_for_tests())
+                            .fetch_one(intake.store().pool_for_tests())
                             .await
                             .unwrap_or_else(|e| panic!("{at}: no case: {e}"));
                         let stage: i64 = row.try_get("stage").expect("stage");
@@ -181,7 +210,7 @@ async fn run_script(name: &str, script: &str, intake: &Intake) {
                             "SELECT COUNT(*) AS n FROM cases WHERE conversation_id = $1",
                         )
                         .bind(id)
-                        .fetch_one(intake.store.pool_for_tests())
+                        .fetch_one(intake.store().pool_for_tests())
                         .await
                         .expect("count")
                         .try_get("n")
@@ -189,7 +218,7 @@ async fn run_script(name: &str, script: &str, intake: &Intake) {
                         assert_eq!(n, 0, "{at}: a case was opened");
                     }
                     [kind @ ("alert" | "urgent"), what] => {
-                        let alerts = intake.store.alerts(id).await.expect("alerts");
+                        let alerts = intake.store().alerts(id).await.expect("alerts");
                         assert!(
                             alerts
                                 .iter()
@@ -198,7 +227,7 @@ async fn run_script(name: &str, script: &str, intake: &Intake) {
                         );
                     }
                     ["event", what] | ["no", "event", what] => {
-                        let events = intake.store.events(id).await.expect("events");
+                        let events = intake.store().events(id).await.expect("events");
                         let found = events.iter().any(|(k, _)| k == what);
                         assert_eq!(
                             found,
@@ -215,7 +244,7 @@ async fn run_script(name: &str, script: &str, intake: &Intake) {
     }
     // Every reply went through the outbox in the same transaction as its message.
     let id = conversation.expect("a conversation");
-    let transcript = intake.store.transcript(id).await.expect("transcript");
+    let transcript = intake.store().transcript(id).await.expect("transcript");
     assert_eq!(
         transcript.iter().filter(|m| m.direction == "in").count(),
         sent,

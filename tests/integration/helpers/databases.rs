@@ -136,15 +136,13 @@ pub fn at(s: &str) -> DateTime<Utc> {
 
 /// The service over `store`, with the shipped policy, wording and landlord profile.
 pub fn intake(store: Store) -> Intake {
-    let profile = LandlordProfile::default();
-    Intake {
+    Intake::new(
         store,
-        policy: Policy::shipped().expect("policy").into(),
-        dialogs: Dialogs::shipped().expect("dialogs").into(),
-        calendar: profile.calendar().into(),
-        profile: profile.into(),
-        resume_after: Duration::hours(12),
-    }
+        Policy::shipped().expect("policy"),
+        Dialogs::shipped().expect("dialogs"),
+        LandlordProfile::default(),
+        Duration::hours(12),
+    )
 }
 
 /// A complaint awaiting its stage 1 response, due on `due_on`.

@@ -1,0 +1,450 @@
+//! The writer: a resident's message in, everything it causes recorded in one transaction,
+//! replies out through the outbox; messages arriving together share a commit (group commit).
+//! Also what the record takes in without a step of the dialog: an edited message, and the
+//! half-finished sweep.
+//!
+//! For each message: record it (once per platform message id), load the conversation, assess
+//! the message with what is known of the resident's case, take one dialog step, and write the
+//! assessment, the replies (and their outbox rows), the effects (cases, events, alerts) and the
+//! new state. Only after the commit does a channel deliver the outbox.
+
+use chrono::{DateTime, Datelike, Utc};
+use serde_json::json;
+use std::sync::Arc;
+
+use super::Intake;
+use crate::core::calendar::Deadlines;
+use crate::core::dialog::{self, Effect, Env, Input, Outcome, Reply, State};
+use crate::store::{Conversation, Inbound, Record, StoreError};
+use tokio::sync::{mpsc, oneshot};
+
+/// How far back, beyond the half-finished cutoff, the sweep looks for quiet conversations.
+const HALF_FINISHED_LOOKBACK_DAYS: i64 = 30;
+
+/// The longest message the bot takes in, in bytes. Longer ones are kept whole in the record,
+/// assessed on their first part, and the resident is told (no message is ever lost).
+pub const LONGEST_READ: usize = crate::core::policy::MAX_ASSESSED_BYTES;
+
+/// What handling one message produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handled {
+    pub conversation: i64,
+    /// The platform had delivered this message before: nothing was done again.
+    pub duplicate: bool,
+    pub replies: Vec<Reply>,
+    pub effects: Vec<Effect>,
+}
+
+impl Intake {
+    /// Handles one inbound message in one transaction.
+    pub async fn handle(&self, inbound: &Inbound, input: &Input) -> Result<Handled, StoreError> {
+        let mut record = self.store.begin().await?;
+        let handled = self.process(&mut record, inbound, input).await?;
+        record.commit().await?;
+        Ok(handled)
+    }
+
+    /// Everything one message causes, written into `record` (committed by the caller).
+    pub async fn process(
+        &self,
+        record: &mut Record<'_>,
+        inbound: &Inbound,
+        input: &Input,
+    ) -> Result<Handled, StoreError> {
+        let inbound = &recordable(inbound);
+        let now = inbound.at;
+        let conversation = record
+            .conversation_on(&inbound.channel, &inbound.chat, now)
+            .await?;
+        let Some(message_id) = record.inbound(&conversation, inbound).await? else {
+            return Ok(Handled {
+                conversation: conversation.id,
+                duplicate: true,
+                replies: Vec::new(),
+                effects: Vec::new(),
+            });
+        };
+        let state: State = serde_json::from_str(&conversation.state).unwrap_or_default();
+        let today = self.calendar.local_date(now);
+        let assessment = self
+            .policy
+            .assess(&inbound.body, &state.policy_context(today));
+        record.assessment(message_id, &assessment, now)?;
+
+        if conversation.claimed_by.is_some() {
+            // A person holds this conversation: the bot stays silent, but safety still comes
+            // first (emergency numbers and urgent alerts), and the inbox sees the message.
+            let env = self.env(&conversation.locale, now);
+            let (replies, effects) = dialog::safety_only(&assessment, &env);
+            self.write(&mut *record, &conversation, &replies, &effects, now)?;
+            record.save_state(&conversation, &conversation.state, now);
+            return Ok(Handled {
+                conversation: conversation.id,
+                duplicate: false,
+                replies,
+                effects,
+            });
+        }
+
+        let env = self.env(&conversation.locale, now);
+        let mut step = match dialog::step(&state, &assessment, input, &env) {
+            Outcome::Done(step) => step,
+            // A reference is handed out only when a complaint is opened, so residents see
+            // references without gaps.
+            Outcome::OpensCase(opening) => {
+                opening.open(record.allocate_reference(today.year()).await?)
+            }
+        };
+        // A photo with a caption: the caption is read as words, and the resident is still told
+        // the file was received and kept.
+        if !inbound.attachments.is_empty() && matches!(input, Input::Text(_)) {
+            let locale = self.dialogs.locale(&conversation.locale);
+            step.replies.insert(0, locale.text("attachment"));
+        }
+        if inbound.body.len() > LONGEST_READ {
+            step.replies.push(self.dialogs_note_too_long(&conversation));
+        }
+
+        self.write(
+            &mut *record,
+            &conversation,
+            &step.replies,
+            &step.effects,
+            now,
+        )?;
+        let state_json = serde_json::to_string(&step.state)?;
+        record.save_state(&conversation, &state_json, now);
+        Ok(Handled {
+            conversation: conversation.id,
+            duplicate: false,
+            replies: step.replies,
+            effects: step.effects,
+        })
+    }
+
+    /// A resident edited a message they sent before. The new version is recorded beside the
+    /// original, never over it (5.12), with its own assessment. The conversation does not move
+    /// on (the bot may already have asked its next question), but an emergency or a
+    /// safeguarding concern in the new words still alerts managers at once. Returns false when
+    /// this version was recorded before.
+    pub async fn record_edit(&self, inbound: &Inbound, original: &str) -> Result<bool, StoreError> {
+        let inbound = &recordable(inbound);
+        let now = inbound.at;
+        // Read before the transaction: on SQLite the record has one connection.
+        let before = self
+            .store
+            .assessment_of_platform_message(&inbound.channel, original)
+            .await?;
+        let mut record = self.store.begin().await?;
+        let conversation = record
+            .conversation_on(&inbound.channel, &inbound.chat, now)
+            .await?;
+        let Some(message_id) = record.inbound(&conversation, inbound).await? else {
+            return Ok(false);
+        };
+        let state: State = serde_json::from_str(&conversation.state).unwrap_or_default();
+        let assessment = self.policy.assess(
+            &inbound.body,
+            &state.policy_context(self.calendar.local_date(now)),
+        );
+        record.assessment(message_id, &assessment, now)?;
+        record.event(
+            &conversation,
+            None,
+            "message_edited",
+            &json!({ "original": original, "version": inbound.platform_message_id }),
+            now,
+        );
+        let env = self.env(&conversation.locale, now);
+        // Only what the edit adds: a typo fixed in a message about gas does not raise the
+        // alarm a second time.
+        let mut new_only = assessment.clone();
+        if let Some(before) = before {
+            new_only.risks.retain(|r| {
+                !before["risks"]
+                    .as_array()
+                    .is_some_and(|old| old.iter().any(|o| o.as_str() == Some(r.as_str())))
+            });
+        }
+        let (replies, effects) = dialog::safety_only(&new_only, &env);
+        self.write(&mut record, &conversation, &replies, &effects, now)?;
+        record.commit().await?;
+        Ok(true)
+    }
+
+    /// One run of the half-finished sweep: a resident who stopped part way through making a
+    /// complaint more than `after` ago is still recorded as an expression of dissatisfaction,
+    /// and staff are told, so nothing is lost. Each is logged once; returns how many.
+    pub async fn sweep_half_finished(
+        &self,
+        now: DateTime<Utc>,
+        after: chrono::Duration,
+    ) -> Result<usize, StoreError> {
+        let mut logged = 0;
+        // The sweep runs at least daily, so a conversation is looked at within a day of going
+        // quiet; looking back a month, not over the whole record, keeps each run's cost to
+        // the recently active (the index on updated_at answers it), and still covers a
+        // scheduler that was down for weeks.
+        let since = now - after - chrono::Duration::days(HALF_FINISHED_LOOKBACK_DAYS);
+        for idle in self.store.idle_conversations(since, now - after).await? {
+            let mut state: State = serde_json::from_str(&idle.state).unwrap_or_default();
+            if !state.half_finished() || state.half_finished_logged_at.is_some() {
+                continue;
+            }
+            let mut record = self.store.begin().await?;
+            let detail = json!({
+                "heard": state.heard,
+                "answers": state.answers,
+                "phase": serde_json::to_value(&state.phase)?,
+                "declined": false,
+                "half_finished": true,
+            });
+            record.event(&idle, None, "dissatisfaction", &detail, now);
+            record.alert(&idle, "half_finished", false, &state.heard, now);
+            state.half_finished_logged_at = Some(now);
+            // Keep the conversation's place so the resident can still pick up where they
+            // left off; updated_at moves on, so the sweep does not look at it again.
+            record.save_state(&idle, &serde_json::to_string(&state)?, now);
+            record.commit().await?;
+            logged += 1;
+        }
+        Ok(logged)
+    }
+
+    /// Queues the bot's replies (each with its outbox row) and what the effects change.
+    fn write(
+        &self,
+        record: &mut Record<'_>,
+        conversation: &Conversation,
+        replies: &[Reply],
+        effects: &[Effect],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        for reply in replies {
+            let payload = json!({ "text": reply.text, "choices": reply.choices });
+            record.outbound(conversation, "bot", &reply.text, &payload, now);
+        }
+        for effect in effects {
+            self.apply(record, conversation, effect, now)?;
+        }
+        Ok(())
+    }
+
+    /// What the dialog step needs to know of the world.
+    fn env<'a>(&'a self, locale: &'a str, now: DateTime<Utc>) -> Env<'a> {
+        Env {
+            dialogs: &self.dialogs,
+            locale,
+            profile: &self.profile,
+            deadlines: Deadlines {
+                calendar: &self.calendar,
+                timescales: &self.profile.timescales,
+            },
+            now,
+            resume_after: self.resume_after,
+        }
+    }
+
+    fn dialogs_note_too_long(&self, conversation: &Conversation) -> Reply {
+        let locale = self.dialogs.locale(&conversation.locale);
+        locale.text("too_long")
+    }
+
+    /// Queues what an effect changes (a case, an alert) and its event in the record.
+    fn apply(
+        &self,
+        record: &mut Record<'_>,
+        conversation: &Conversation,
+        effect: &Effect,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let detail = serde_json::to_value(effect)?;
+        let kind = detail["effect"].as_str().unwrap_or("effect").to_owned();
+        let case = match effect {
+            Effect::OpenCase(case) => {
+                record.open_case(conversation, case, now)?;
+                Some(case.reference.as_str())
+            }
+            Effect::Escalate {
+                reference,
+                acknowledged_on,
+                due_on,
+                ..
+            } => {
+                record.escalate(reference, *acknowledged_on, *due_on, now);
+                Some(reference.as_str())
+            }
+            Effect::JoinCase { reference, .. } => Some(reference.as_str()),
+            Effect::UrgentAlert { risk, words } => {
+                record.alert(conversation, risk.as_str(), true, &words.join(", "), now);
+                None
+            }
+            Effect::Alert { kind, detail } => {
+                record.alert(conversation, kind, false, detail, now);
+                None
+            }
+            Effect::HandOver => {
+                record.alert(conversation, "person_requested", false, "", now);
+                None
+            }
+            _ => None,
+        };
+        record.event(conversation, case, &kind, &detail, now);
+        Ok(())
+    }
+}
+
+/// The message as it is kept: a NUL character (which PostgreSQL cannot store in text) is
+/// shown as the replacement character rather than refused, so nothing a resident sends is lost.
+fn recordable(inbound: &Inbound) -> std::borrow::Cow<'_, Inbound> {
+    if inbound.body.contains('\0') {
+        let mut clean = inbound.clone();
+        clean.body = clean.body.replace('\0', "\u{FFFD}");
+        std::borrow::Cow::Owned(clean)
+    } else {
+        std::borrow::Cow::Borrowed(inbound)
+    }
+}
+
+/// One message waiting for the writer.
+struct Job {
+    inbound: Inbound,
+    input: Input,
+    done: oneshot::Sender<Result<Handled, StoreError>>,
+}
+
+/// A message counted as in flight while its sender still holds it.
+struct Taken<'a> {
+    count: &'a std::sync::atomic::AtomicUsize,
+    held: bool,
+}
+
+impl<'a> Taken<'a> {
+    fn count(count: &'a std::sync::atomic::AtomicUsize) -> Taken<'a> {
+        count.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        Taken { count, held: true }
+    }
+
+    /// The writer has it, and uncounts it once committed.
+    fn handed_over(mut self) {
+        self.held = false;
+    }
+}
+
+impl Drop for Taken<'_> {
+    fn drop(&mut self) {
+        if self.held {
+            self.count.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+        }
+    }
+}
+
+/// Group commit: messages arriving together are handled one after another in one database
+/// transaction, each in its own savepoint, and committed with a single sync to disk. Each
+/// message is still all-or-nothing, and no reply is released before the commit.
+#[derive(Debug, Clone)]
+pub struct Writer {
+    jobs: mpsc::Sender<Job>,
+    /// Messages taken and not yet committed (or refused).
+    in_flight: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job")
+            .field("inbound", &self.inbound)
+            .finish()
+    }
+}
+
+impl Writer {
+    /// Starts the writer; up to `max_batch` messages share a commit.
+    pub fn start(intake: Intake, max_batch: usize) -> Writer {
+        let (jobs, mut queue) = mpsc::channel::<Job>(max_batch.max(1) * 4);
+        let in_flight = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let done = in_flight.clone();
+        tokio::spawn(async move {
+            while let Some(first) = queue.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < max_batch {
+                    match queue.try_recv() {
+                        Ok(job) => batch.push(job),
+                        Err(_) => break,
+                    }
+                }
+                let n = batch.len();
+                commit_together(&intake, batch).await;
+                done.fetch_sub(n, std::sync::atomic::Ordering::AcqRel);
+            }
+        });
+        Writer { jobs, in_flight }
+    }
+
+    /// Waits (at most `within`) until every message taken is committed or refused; false if
+    /// some were still being written. Called at shutdown, once nothing new is coming in.
+    pub async fn drained(&self, within: std::time::Duration) -> bool {
+        let until = tokio::time::Instant::now() + within;
+        while self.in_flight.load(std::sync::atomic::Ordering::Acquire) > 0 {
+            if tokio::time::Instant::now() >= until {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        true
+    }
+
+    /// Handles one message; returns once it is durably recorded.
+    pub async fn handle(&self, inbound: Inbound, input: Input) -> Result<Handled, StoreError> {
+        let (done, result) = oneshot::channel();
+        // Counted from now; until the writer has the job, a dropped or failed send uncounts it.
+        let taken = Taken::count(&self.in_flight);
+        self.jobs
+            .send(Job {
+                inbound,
+                input,
+                done,
+            })
+            .await
+            .map_err(|_| StoreError::WriterStopped)?;
+        taken.handed_over();
+        result.await.map_err(|_| StoreError::WriterStopped)?
+    }
+}
+
+async fn commit_together(intake: &Intake, batch: Vec<Job>) {
+    let mut outer = match intake.store.begin().await {
+        Ok(record) => record,
+        Err(e) => {
+            let reason = e.to_string();
+            for job in batch {
+                let _ = job.done.send(Err(StoreError::Group(reason.clone())));
+            }
+            return;
+        }
+    };
+    let mut results = Vec::with_capacity(batch.len());
+    for job in batch {
+        let result = match outer.nested().await {
+            Ok(mut inner) => match intake.process(&mut inner, &job.inbound, &job.input).await {
+                Ok(handled) => inner.commit().await.map(|()| handled),
+                // Dropping the savepoint undoes this message alone.
+                Err(e) => Err(e),
+            },
+            Err(e) => Err(e),
+        };
+        results.push((job.done, result));
+    }
+    match outer.commit().await {
+        Ok(()) => {
+            for (done, result) in results {
+                let _ = done.send(result);
+            }
+        }
+        Err(e) => {
+            let reason = e.to_string();
+            for (done, _) in results {
+                let _ = done.send(Err(StoreError::Group(reason.clone())));
+            }
+        }
+    }
+}
