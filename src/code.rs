@@ -22,8 +22,8 @@
 //! |---|---|---|
 //! | 2.2 | A matter already through the whole process is suggested for exclusion, never refused by the bot. | [`core::policy`] (rules) |
 //! | 2.3 | The 12-month limit, counted from when the resident became aware: only ever a suggestion for staff. | [`core::policy`] (rules, `out_of_time`) |
-//! | 2.4 | An exclusion decision gives the reasons and the right to take it to the Ombudsman; a decision without reasons is refused. | [`core::case::exclusion_message`], [`crate::service`] (`decide_exclusion`) |
-//! | 2.5 | No blanket exclusions: other routes (ASB, insurers, tribunal) are suggestions a member of staff confirms, one complaint at a time. | [`Route`], [`crate::service`] (`decide_exclusion`) |
+//! | 2.4 | An exclusion decision gives the reasons and the right to take it to the Ombudsman; a decision without reasons is refused. | [`core::case::exclusion_message`], [`Intake::decide_exclusion`] |
+//! | 2.5 | No blanket exclusions: other routes (ASB, insurers, tribunal) are suggestions a member of staff confirms, one complaint at a time. | [`Route`], [`Intake::decide_exclusion`] |
 //!
 //! # Access and the record (sections 3 and 5)
 //!
@@ -31,7 +31,7 @@
 //! |---|---|---|
 //! | 3.2 | A private message on any channel is a complaint made the proper way; group chats are asked to move to a private one. | [`crate::channels`] |
 //! | 3.x | Reasonable adjustments: another language gets the interpreter offer. | [`core::policy`] (language), [`core::dialog`] |
-//! | 5.6 | The complaint definition (what went wrong, what the resident wants) is read back and confirmed before it is logged; staff revisions keep the old wording. | `core::dialog::complaint::confirm`, [`crate::service`] (`edit_definition`) |
+//! | 5.6 | The complaint definition (what went wrong, what the resident wants) is read back and confirmed before it is logged; staff revisions keep the old wording. | `core::dialog::complaint::confirm`, [`core::case::definition`], [`core::case::redefines`], [`Intake::edit_definition`] |
 //! | 5.9 | A response that will be late is told to the resident, and again at the agreed interval. | [`crate::scheduler`] |
 //! | 5.10 | Support needs and vulnerabilities are seen only by the roles that need them; alerts outside the console name the kind, not the words. | [`crate::console`] (`restrict`), [`crate::staff`] |
 //! | 5.12 | The full record: every message both ways, never edited over, decisions, dates; exported whole by `intake case export`. | [`crate::store`] |
@@ -42,11 +42,11 @@
 //! |---|---|---|
 //! | 6.1 | Emergencies, hazards and safeguarding concerns are answered with the emergency numbers first and alerted to a manager; a vulnerable resident or a child in a hazard raises the priority. | [`core::dialog::safety_only`], [`crate::scheduler`] |
 //! | 6.2, 6.3 | Stage 1 acknowledged at once with its reference and the working-day date of the response. | [`Deadlines::stage1_acknowledgement_due`], [`Deadlines::stage1_response_due`], `core::dialog::complaint::acknowledge` |
-//! | 6.4, 6.5 | A stage 1 extension needs reasons, stays within 10 more working days in total, and gives the Ombudsman's details. | [`core::case::extend`] |
+//! | 6.4, 6.5 | A stage 1 extension needs reasons, stays within 10 more working days in total, and gives the Ombudsman's details. | [`core::case::may_extend`], [`core::case::extend`] |
 //! | 6.8 | A related issue before the stage 1 response joins the complaint; otherwise it is a new one. | `core::dialog::phases::relating` |
-//! | 6.9, 6.19 | A stage response is sent only with every part the Code lists; promised actions are tracked until done. | [`StageResponse::missing`], [`crate::scheduler`] |
+//! | 6.9, 6.19 | A stage response is sent only with every part the Code lists; promised actions are tracked until done. | [`StageResponse::missing`], [`Intake::send_stage_response`], [`crate::scheduler`] (overdue actions) |
 //! | 6.11, 6.12 | Stage 2 on request, without reasons, acknowledged at once. | `core::dialog::complaint::escalate`, [`Deadlines::stage2_acknowledgement_due`] |
-//! | 6.13 | The stage 2 handler is never the stage 1 handler. | [`crate::service`] (case work) |
+//! | 6.13 | The stage 2 handler is never the stage 1 handler, whether named by a manager or acting. | [`core::case::not_stage_one_handler`], [`core::case::may_act`], [`core::case::may_name_handler`] |
 //! | 6.14 | The stage 2 response is due 20 working days from its acknowledgement. | [`Deadlines::stage2_response_due`] |
 //! | 6.15, 6.16 | A stage 2 extension: reasons, at most 20 more working days, the Ombudsman's details. | [`core::case::extend`] |
 //!
@@ -66,6 +66,15 @@
 //! [`core::dialog::safety_only`]: crate::core::dialog::safety_only
 //! [`core::case::exclusion_message`]: crate::core::case::exclusion_message
 //! [`core::case::extend`]: crate::core::case::extend
+//! [`core::case::may_extend`]: crate::core::case::may_extend
+//! [`core::case::definition`]: crate::core::case::definition
+//! [`core::case::redefines`]: crate::core::case::redefines
+//! [`core::case::not_stage_one_handler`]: crate::core::case::not_stage_one_handler
+//! [`core::case::may_act`]: crate::core::case::may_act
+//! [`core::case::may_name_handler`]: crate::core::case::may_name_handler
+//! [`Intake::decide_exclusion`]: crate::service::Intake::decide_exclusion
+//! [`Intake::edit_definition`]: crate::service::Intake::edit_definition
+//! [`Intake::send_stage_response`]: crate::service::Intake::send_stage_response
 //! [`Intent::ServiceRequest`]: crate::core::policy::Intent::ServiceRequest
 //! [`Route`]: crate::core::policy::Route
 //! [`Deadlines::stage1_acknowledgement_due`]: crate::core::calendar::Deadlines::stage1_acknowledgement_due

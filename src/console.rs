@@ -128,6 +128,12 @@ impl Console {
         self.intake.store()
     }
 
+    /// After an action on a conversation: its channel's sender is woken and staff go back to it.
+    fn action_done(&self, done: crate::store::Conversation) -> Response {
+        self.wakers.wake(&done.channel);
+        axum::response::Redirect::to(&format!("/console/conversations/{}", done.id)).into_response()
+    }
+
     /// The landlord's name, as every page shows it.
     fn landlord(&self) -> String {
         self.intake.profile().name.clone()

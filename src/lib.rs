@@ -36,7 +36,7 @@
 //! [`code`] lists each Code provision the product enforces with the function that enforces it.
 //! The binary's commands are in [`cli`]; `intake serve` ([`serve`]) runs it all; [`config`] is
 //! layered (defaults, a TOML file, `INTAKE_` variables; secrets only from the environment);
-//! [`bench`] and [`soak`] measure the whole pipeline and check nothing is lost across restarts;
+//! [`bench`](mod@bench) and [`soak`] measure the whole pipeline and check nothing is lost across restarts;
 //! [`secrets`] keeps tokens out of error text and compares secrets in constant time.
 
 pub mod bench;

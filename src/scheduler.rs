@@ -231,7 +231,7 @@ impl Scheduler {
 
     /// The retention purge: conversations whose complaints all closed more than
     /// `erase_after` ago, with nothing said since, lose their personal data; anonymised counts
-    /// are kept (POLICY.md 7).
+    /// are kept (consent and privacy: see [`crate::code`]).
     async fn retention(&self, now: DateTime<Utc>, run: &mut Run) -> Result<(), StoreError> {
         let cutoff = millis(now - self.erase_after);
         for conversation in self.intake.store().erasable_conversations(cutoff).await? {

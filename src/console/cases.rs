@@ -11,7 +11,6 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::auth::{CsrfForm, form_token};
-use super::conversation::action_done;
 use super::{Caseworker, Console, Error};
 use crate::core::case::StageResponse;
 use crate::service::CaseError;
@@ -205,7 +204,7 @@ pub(super) async fn respond(
         .intake
         .send_stage_response(&reference, &response, &session.staff, Utc::now())
         .await?;
-    Ok(action_done(&console, done))
+    Ok(console.action_done(done))
 }
 
 pub(super) async fn extend(
@@ -223,7 +222,7 @@ pub(super) async fn extend(
             Utc::now(),
         )
         .await?;
-    Ok(action_done(&console, done))
+    Ok(console.action_done(done))
 }
 
 pub(super) async fn exclusion(
@@ -241,7 +240,7 @@ pub(super) async fn exclusion(
             Utc::now(),
         )
         .await?;
-    Ok(action_done(&console, done))
+    Ok(console.action_done(done))
 }
 
 pub(super) async fn close(
@@ -253,7 +252,7 @@ pub(super) async fn close(
         .intake
         .close_case(&reference, &form.reason, &session.staff, Utc::now())
         .await?;
-    Ok(action_done(&console, done))
+    Ok(console.action_done(done))
 }
 
 pub(super) async fn edit_definition(
@@ -265,7 +264,7 @@ pub(super) async fn edit_definition(
         .intake
         .edit_definition(&reference, &form.definition, &session.staff, Utc::now())
         .await?;
-    Ok(action_done(&console, done))
+    Ok(console.action_done(done))
 }
 
 pub(super) async fn assign_handler(
@@ -277,7 +276,7 @@ pub(super) async fn assign_handler(
         .intake
         .assign_handler(&reference, form.handler, &session.staff, Utc::now())
         .await?;
-    Ok(action_done(&console, done))
+    Ok(console.action_done(done))
 }
 
 pub(super) async fn add_case_action(
@@ -308,7 +307,7 @@ pub(super) async fn add_case_action(
             Utc::now(),
         )
         .await?;
-    Ok(action_done(&console, done))
+    Ok(console.action_done(done))
 }
 
 pub(super) async fn mark_action_done(
@@ -320,5 +319,5 @@ pub(super) async fn mark_action_done(
         .intake
         .complete_action(id, &session.staff, Utc::now())
         .await?;
-    Ok(action_done(&console, done))
+    Ok(console.action_done(done))
 }

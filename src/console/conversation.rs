@@ -205,12 +205,6 @@ pub(super) async fn correct_assessment(
     }
 }
 
-/// After an action on a conversation: its channel's sender is woken and staff go back to it.
-pub(super) fn action_done(console: &Console, done: crate::store::Conversation) -> Response {
-    console.wakers.wake(&done.channel);
-    Redirect::to(&format!("/console/conversations/{}", done.id)).into_response()
-}
-
 pub(super) async fn claim(
     State(console): State<Console>,
     Path(id): Path<i64>,
@@ -220,7 +214,7 @@ pub(super) async fn claim(
         .intake
         .take_over(id, &session.staff, Utc::now())
         .await?;
-    Ok(action_done(&console, done))
+    Ok(console.action_done(done))
 }
 
 pub(super) async fn reply(
@@ -241,7 +235,7 @@ pub(super) async fn reply(
         .intake
         .staff_reply(id, &session.staff, text, Utc::now())
         .await?;
-    Ok(action_done(&console, done))
+    Ok(console.action_done(done))
 }
 
 pub(super) async fn release(
@@ -253,7 +247,7 @@ pub(super) async fn release(
         .intake
         .hand_back(id, &session.staff, Utc::now())
         .await?;
-    Ok(action_done(&console, done))
+    Ok(console.action_done(done))
 }
 
 /// An internal note: any member of staff may add one; residents never see them.

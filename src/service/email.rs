@@ -1,5 +1,5 @@
 //! Copies by email of what staff send, for residents who asked for replies by email
-//! (POLICY.md 7); when the address is unusable, or they asked for a phone call or a letter,
+//! (consent and privacy: see [`crate::code`]); when the address is unusable, or they asked for a phone call or a letter,
 //! staff are alerted to reply that way. Used by case work and by the scheduler's reminders.
 
 use chrono::{DateTime, Utc};

@@ -1,6 +1,7 @@
 //! The one integration-test binary (so the heavy crates link once). Each module is a suite,
 //! but `helpers`: the harness the suites share.
 
+mod architecture;
 mod browser;
 mod channels;
 mod cli;
