@@ -4,6 +4,7 @@
 //! - `case`: stage responses, extensions and exclusion decisions as the Code requires them,
 //!   and who may work on a complaint (6.13, its named handler).
 //! - `calendar`: working days, bank holidays in England and Wales, the Code's deadlines.
+//! - `ids`: the record's identifiers, a complaint's stage and status, typed.
 //! - `dialog`: the resident's conversation, step by step, with its wording as data.
 //! - `policy`: what a resident's message means under the Code, with reasons and provisions.
 //! - `profile`: the landlord's profile and its validation against the Code.
@@ -11,5 +12,6 @@
 pub mod calendar;
 pub mod case;
 pub mod dialog;
+pub mod ids;
 pub mod policy;
 pub mod profile;

@@ -19,6 +19,7 @@ use serde_json::json;
 
 use crate::channels::alerts::{Alert, Sinks};
 use crate::config::{AlertsConfig, Secret};
+use crate::core::ids::{ConversationId, Stage};
 use crate::service::Intake;
 use crate::store::{RecentAlert, StoreError, from_millis, millis};
 
@@ -293,7 +294,7 @@ impl Scheduler {
             }
             if self.intake.store().escalate_alert(id, level).await? {
                 tracing::warn!(
-                    alert = id,
+                    alert = id.0,
                     level = level + 1,
                     "an urgent alert was not acknowledged; escalated"
                 );
@@ -369,7 +370,7 @@ impl Scheduler {
                     run.delivered += 1;
                 }
                 Err(e) => {
-                    tracing::warn!(sink = %sink.name, alert = alert_id, error = %e, "an alert was not delivered; it will be tried again");
+                    tracing::warn!(sink = %sink.name, alert = alert_id.0, error = %e, "an alert was not delivered; it will be tried again");
                     let wait = crate::channels::backoff(attempts);
                     store
                         .alert_delivery_failed(
@@ -570,8 +571,8 @@ fn lease_end(now: DateTime<Utc>) -> DateTime<Utc> {
 /// A response that is late, as [`Scheduler::update_resident`] tells the resident of it.
 struct Late<'a> {
     reference: &'a str,
-    conversation: i64,
-    stage: i64,
+    conversation: ConversationId,
+    stage: Stage,
     due: NaiveDate,
     today: NaiveDate,
 }

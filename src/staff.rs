@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sha2::Digest as _;
 
+use crate::core::ids::{AlertId, ConversationId, MessageId, StaffId};
 use crate::core::policy::Risk;
 use crate::core::policy::train::Correction;
 pub use crate::store::{Note, OpenAlert, Platform};
@@ -73,7 +74,7 @@ impl Role {
 /// A member of staff, as the console knows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StaffMember {
-    pub id: i64,
+    pub id: StaffId,
     pub name: String,
     pub email: String,
     pub role: Role,
@@ -356,7 +357,7 @@ pub async fn log_out(store: &Store, token: &str) -> Result<(), StoreError> {
 /// if it was already acknowledged.
 pub async fn acknowledge(
     store: &Store,
-    alert: i64,
+    alert: AlertId,
     staff: &StaffMember,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
@@ -366,7 +367,7 @@ pub async fn acknowledge(
 /// Acknowledges an alert from the console or a chat (`from`), audited with where from.
 async fn acknowledge_from(
     store: &Store,
-    alert: i64,
+    alert: AlertId,
     staff: &StaffMember,
     from: &str,
     now: DateTime<Utc>,
@@ -441,7 +442,7 @@ pub async fn acknowledge_from_chat(
     store: &Store,
     platform: Platform,
     user_id: &str,
-    alert: i64,
+    alert: AlertId,
     now: DateTime<Utc>,
 ) -> Result<ChatAcknowledgement, StoreError> {
     let Some(staff) = store.staff_linked_to(platform, user_id).await?.map(member) else {
@@ -459,7 +460,7 @@ pub async fn acknowledge_from_chat(
 }
 
 /// The words a chat shows after an Acknowledge button is pressed.
-pub fn acknowledgement_words(outcome: &ChatAcknowledgement, alert: i64) -> String {
+pub fn acknowledgement_words(outcome: &ChatAcknowledgement, alert: AlertId) -> String {
     match outcome {
         ChatAcknowledgement::Done(name) => format!("Alert {alert} acknowledged by {name}."),
         ChatAcknowledgement::Already => format!("Alert {alert} was already acknowledged."),
@@ -470,7 +471,7 @@ pub fn acknowledgement_words(outcome: &ChatAcknowledgement, alert: i64) -> Strin
 /// Adds an internal note to a conversation (audited).
 pub async fn add_note(
     store: &Store,
-    conversation: i64,
+    conversation: ConversationId,
     staff: &StaffMember,
     body: &str,
     now: DateTime<Utc>,
@@ -501,8 +502,8 @@ pub enum Corrected {
 /// Records a member of staff's correction of a resident message's assessment.
 pub async fn add_correction(
     store: &Store,
-    conversation: i64,
-    message: i64,
+    conversation: ConversationId,
+    message: MessageId,
     staff: &StaffMember,
     correction: &Correction,
     now: DateTime<Utc>,

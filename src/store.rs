@@ -33,6 +33,7 @@ mod bench;
 mod case_work;
 mod cases;
 mod conversations;
+mod ids;
 mod inbox;
 mod messages;
 mod outbox;
@@ -102,6 +103,24 @@ pub enum StoreError {
     WriterStopped,
     #[error("a stored value is not valid JSON: {0}")]
     Json(#[from] serde_json::Error),
+    /// A complaint's stage in the database that the Code does not have: an error, never
+    /// read as stage 1.
+    #[error("a stored complaint is at an unknown stage: {0}")]
+    Stage(#[from] crate::core::ids::UnknownStage),
+    #[error("a stored complaint has an unknown status: {0}")]
+    Status(#[from] crate::core::ids::UnknownStatus),
+}
+
+/// A complaint's stage as a row has it: 1 or 2, anything else an error (never stage 1).
+fn stage(row: &sqlx::any::AnyRow) -> Result<crate::core::ids::Stage, StoreError> {
+    Ok(crate::core::ids::Stage::try_from(
+        row.try_get::<i64, _>("stage")?,
+    )?)
+}
+
+/// A complaint's status as a row has it, one of the stored strings.
+fn status(row: &sqlx::any::AnyRow) -> Result<crate::core::ids::CaseStatus, StoreError> {
+    Ok(row.try_get::<String, _>("status")?.parse()?)
 }
 
 /// How to open the store.

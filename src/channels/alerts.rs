@@ -18,6 +18,7 @@ use serde_json::json;
 use sha2::Sha256;
 
 use crate::config::{Secret, SinkConfig, SinkKind, SmtpConfig};
+use crate::core::ids::{AlertId, ConversationId};
 use crate::store::{RecentAlert, Store, StoreError};
 
 /// The data of an alert's acknowledge button: this and the alert's id.
@@ -30,12 +31,12 @@ const LONGEST_CHAT_DETAIL: usize = 300;
 /// An alert as a sink receives it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Alert {
-    pub id: i64,
+    pub id: AlertId,
     pub kind: String,
     pub urgent: bool,
     pub level: i64,
     pub detail: String,
-    pub conversation: i64,
+    pub conversation: ConversationId,
     pub channel: String,
     pub at: DateTime<Utc>,
     pub link: String,

@@ -23,6 +23,7 @@ use super::alerts::ACKNOWLEDGE;
 use super::{Bucket, ChannelStates, Deliver, DeliveryError, Throttle, Wakers, split_text};
 use crate::config::Secret;
 use crate::core::dialog::{DEFAULT_LOCALE, Input, Reply};
+use crate::core::ids::AlertId;
 use crate::secrets::scrub;
 use crate::service::{Intake, Writer};
 use crate::store::{Attachment, Inbound, OutboxItem};
@@ -205,7 +206,7 @@ impl Handler {
 
     /// The Acknowledge button on an alert in a managers' channel: it counts only from a
     /// manager whose account is linked to their Discord user id.
-    async fn acknowledge(&self, ctx: &Context, press: &ComponentInteraction, alert: i64) {
+    async fn acknowledge(&self, ctx: &Context, press: &ComponentInteraction, alert: AlertId) {
         let outcome = crate::staff::acknowledge_from_chat(
             self.intake.store(),
             crate::staff::Platform::Discord,
@@ -217,7 +218,7 @@ impl Handler {
         let words = match &outcome {
             Ok(outcome) => crate::staff::acknowledgement_words(outcome, alert),
             Err(e) => {
-                tracing::error!(error = %e, alert, "Discord: an alert could not be acknowledged");
+                tracing::error!(error = %e, alert = alert.0, "Discord: an alert could not be acknowledged");
                 "The alert could not be acknowledged just now: the record is not answering. Press the button again, or use the console.".to_owned()
             }
         };
@@ -244,7 +245,7 @@ impl Handler {
             .data
             .custom_id
             .strip_prefix(ACKNOWLEDGE)
-            .and_then(|id| id.parse::<i64>().ok())
+            .and_then(|id| id.parse::<AlertId>().ok())
         {
             self.acknowledge(ctx, press, alert).await;
             return;

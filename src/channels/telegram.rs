@@ -29,6 +29,7 @@ use super::alerts::ACKNOWLEDGE;
 use super::{Bucket, Deliver, DeliveryError, Throttle, Wakers, split_text};
 use crate::config::Secret;
 use crate::core::dialog::{Input, Reply};
+use crate::core::ids::AlertId;
 use crate::secrets::{constant_time_eq, scrub};
 use crate::service::{Intake, Writer};
 use crate::store::{Attachment, Inbound, OutboxItem, StoreError};
@@ -270,7 +271,7 @@ impl Telegram {
         };
         if let Some(alert) = data
             .strip_prefix(ACKNOWLEDGE)
-            .and_then(|id| id.parse::<i64>().ok())
+            .and_then(|id| id.parse::<AlertId>().ok())
         {
             return self.acknowledge(query, chat, alert).await;
         }
@@ -313,7 +314,7 @@ impl Telegram {
         &self,
         query: &CallbackQuery,
         chat: i64,
-        alert: i64,
+        alert: AlertId,
     ) -> Result<(), StoreError> {
         let outcome = match crate::staff::acknowledge_from_chat(
             self.intake.store(),

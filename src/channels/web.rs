@@ -37,6 +37,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Bucket, Deliver, DeliveryError, Throttle, Wakers};
 use crate::core::dialog::{Choice, Input, Reply};
+use crate::core::ids::MessageId;
 use crate::service::{Intake, Writer};
 use crate::store::{ChatLine, Inbound, OutboxItem};
 
@@ -228,7 +229,7 @@ fn time_days(days: i64) -> time::Duration {
 /// One line as the page shows it.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ChatEvent {
-    pub id: i64,
+    pub id: MessageId,
     /// `resident`, `bot` or `staff`.
     pub from: String,
     pub text: String,
@@ -550,7 +551,12 @@ async fn history(State(chat): State<WebChat>, jar: PrivateCookieJar) -> Response
     let Some(session) = session_of(&jar) else {
         return no_session();
     };
-    match chat.intake.store().chat_lines(CHANNEL, &session, 0).await {
+    match chat
+        .intake
+        .store()
+        .chat_lines(CHANNEL, &session, MessageId(0))
+        .await
+    {
         Ok(lines) => {
             mark_shown(&chat, &lines).await;
             let messages: Vec<ChatEvent> = lines.iter().map(ChatEvent::of_line).collect();
@@ -586,7 +592,7 @@ async fn events(
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<i64>().ok());
-    let after = last_event.max(after.after).unwrap_or(0).max(0);
+    let after = MessageId(last_event.max(after.after).unwrap_or(0).max(0));
     // Subscribe before reading the record, so nothing falls between the two.
     let live = chat.hub.subscribe(&session);
     let lines = match chat
@@ -632,7 +638,7 @@ async fn mark_shown(chat: &WebChat, lines: &[ChatLine]) {
 fn event_stream(
     caught_up: Vec<ChatEvent>,
     live: broadcast::Receiver<ChatEvent>,
-    seen: i64,
+    seen: MessageId,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
     let live = BroadcastStream::new(live)
         .filter_map(move |event| async move { event.ok().filter(|e| e.id > seen) });

@@ -250,7 +250,7 @@ pub(super) async fn log_in(
     .await;
     Ok(match checked {
         Ok(Some((token, session))) => {
-            tracing::info!(staff = session.staff.id, "console: signed in");
+            tracing::info!(staff = session.staff.id.0, "console: signed in");
             let jar = jar.remove(Cookie::build(LOGIN_COOKIE).path("/console/login"));
             (jar.add(console.cookie(token)), Redirect::to("/console")).into_response()
         }

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::auth::{CsrfForm, form_token};
 use super::{Caseworker, Console, Error};
 use crate::core::case::StageResponse;
+use crate::core::ids::{ActionId, CaseStatus, StaffId, Stage};
 use crate::service::CaseError;
 use crate::store::{CaseAction, ResidentEmail, StoreError};
 
@@ -21,14 +22,14 @@ use crate::store::{CaseAction, ResidentEmail, StoreError};
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub(super) struct CaseRow {
     pub reference: String,
-    pub stage: i64,
-    pub status: String,
+    pub stage: Stage,
+    pub status: CaseStatus,
     pub due_on: String,
     pub definition: String,
     /// The resident's answers, by question (`support` among them, restricted by 5.10).
     pub answers: serde_json::Value,
     pub suggested_route: Option<String>,
-    pub handler_id: Option<i64>,
+    pub handler_id: Option<StaffId>,
     /// The handler's name.
     pub handler: Option<String>,
 }
@@ -61,7 +62,7 @@ pub(super) struct CaseView {
 /// A member of staff who could be named to handle a complaint.
 #[derive(Debug, Serialize)]
 struct Handler {
-    id: i64,
+    id: StaffId,
     name: String,
     /// They handled it at stage 1, so may not at stage 2 (6.13).
     handled_stage_one: bool,
@@ -75,8 +76,8 @@ impl CaseView {
         case: CaseRow,
         actions: &[CaseAction],
         emails: &[ResidentEmail],
-        workers: &[(i64, String)],
-        excluded: &[i64],
+        workers: &[(StaffId, String)],
+        excluded: &[StaffId],
     ) -> CaseView {
         let reference = case.reference.as_str();
         let mine: Vec<CaseAction> = actions
@@ -163,7 +164,7 @@ pub(super) struct DefinitionForm {
 #[derive(Debug, Deserialize)]
 pub(super) struct HandlerForm {
     csrf: String,
-    handler: i64,
+    handler: StaffId,
 }
 
 #[derive(Debug, Deserialize)]
@@ -312,7 +313,7 @@ pub(super) async fn add_case_action(
 
 pub(super) async fn mark_action_done(
     State(console): State<Console>,
-    Path(id): Path<i64>,
+    Path(id): Path<ActionId>,
     Caseworker(session, _): Caseworker<CsrfForm>,
 ) -> Result<Response, Error> {
     let done = console

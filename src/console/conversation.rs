@@ -16,6 +16,7 @@ use super::cases::{CaseView, case_rows};
 use super::restrict::{restrict_cases, restrict_lines};
 use super::standard::{self, StandardMessage};
 use super::{Console, Error, Staff, StaffForm, sse};
+use crate::core::ids::{ConversationId, MessageId, Stage};
 use crate::core::policy::train::Correction;
 use crate::staff::{self, Note, StaffLine, StaffMember};
 
@@ -41,7 +42,7 @@ struct ConversationPage<'a> {
     caseworker: bool,
     lines: Vec<StaffLine>,
     /// The last line shown, from which the live stream goes on.
-    last_id: i64,
+    last_id: MessageId,
     events: Vec<RecordEvent>,
     /// The record's consent and privacy-request events.
     consent: Vec<RecordEvent>,
@@ -57,21 +58,21 @@ struct ConversationPage<'a> {
 /// Which conversation the page is about.
 #[derive(Serialize)]
 struct Heading {
-    id: i64,
+    id: ConversationId,
     channel: String,
     chat: String,
 }
 
 pub(super) async fn conversation(
     State(console): State<Console>,
-    Path(id): Path<i64>,
+    Path(id): Path<ConversationId>,
     Staff(session): Staff,
 ) -> Result<Response, Error> {
     let store = console.store();
     let Some(found) = store.conversation_by_id(id).await? else {
         return Err(Error::NotFound("There is no such conversation.".into()));
     };
-    let mut lines = staff::lines(store, id, 0).await?;
+    let mut lines = staff::lines(store, id, MessageId(0)).await?;
     let events = staff::events(store, id).await?;
     let rows = case_rows(staff::cases(store, id).await?)?;
     let audit = staff::audit(store, id).await?;
@@ -86,7 +87,7 @@ pub(super) async fn conversation(
     let workers = staff::caseworkers(store).await?;
     let mut cases = Vec::with_capacity(rows.len());
     for case in rows {
-        let excluded = if case.stage == 2 {
+        let excluded = if case.stage == Stage::Two {
             store.stage_one_handlers(&case.reference).await?
         } else {
             Vec::new()
@@ -135,7 +136,7 @@ pub(super) async fn conversation(
         mine: found.claimed_by == Some(session.staff.id),
         manager: session.staff.role.is_manager(),
         caseworker: session.staff.role.sees_adjustments(),
-        last_id: lines.last().map_or(0, |l| l.id),
+        last_id: lines.last().map_or(MessageId(0), |l| l.id),
         lines,
         events,
         consent,
@@ -174,7 +175,7 @@ form_token!(CorrectionForm, ReplyForm);
 /// landlord's own model (`intake policy train --with-corrections`).
 pub(super) async fn correct_assessment(
     State(console): State<Console>,
-    Path((id, message)): Path<(i64, i64)>,
+    Path((id, message)): Path<(ConversationId, MessageId)>,
     StaffForm(session, form): StaffForm<CorrectionForm>,
 ) -> Result<Response, Error> {
     let Some(correction) = Correction::from_key(&form.correction) else {
@@ -207,7 +208,7 @@ pub(super) async fn correct_assessment(
 
 pub(super) async fn claim(
     State(console): State<Console>,
-    Path(id): Path<i64>,
+    Path(id): Path<ConversationId>,
     StaffForm(session, _): StaffForm<CsrfForm>,
 ) -> Result<Response, Error> {
     let done = console
@@ -219,7 +220,7 @@ pub(super) async fn claim(
 
 pub(super) async fn reply(
     State(console): State<Console>,
-    Path(id): Path<i64>,
+    Path(id): Path<ConversationId>,
     StaffForm(session, form): StaffForm<ReplyForm>,
 ) -> Result<Response, Error> {
     let text = form.text.trim();
@@ -240,7 +241,7 @@ pub(super) async fn reply(
 
 pub(super) async fn release(
     State(console): State<Console>,
-    Path(id): Path<i64>,
+    Path(id): Path<ConversationId>,
     StaffForm(session, _): StaffForm<CsrfForm>,
 ) -> Result<Response, Error> {
     let done = console
@@ -253,7 +254,7 @@ pub(super) async fn release(
 /// An internal note: any member of staff may add one; residents never see them.
 pub(super) async fn add_note(
     State(console): State<Console>,
-    Path(id): Path<i64>,
+    Path(id): Path<ConversationId>,
     StaffForm(session, form): StaffForm<ReplyForm>,
 ) -> Result<Response, Error> {
     let body = form.text.trim();
@@ -280,42 +281,43 @@ pub(super) struct After {
 pub(super) async fn conversation_events(
     State(console): State<Console>,
     jar: CookieJar,
-    Path(id): Path<i64>,
+    Path(id): Path<ConversationId>,
     Query(after): Query<After>,
     Staff(session): Staff,
 ) -> Response {
     let restricted = !session.staff.role.sees_adjustments();
     let token = auth::token(&jar).unwrap_or_default();
     let store = console.store().clone();
-    let stream = futures::stream::unfold((store, after.after), move |(store, mut last)| {
-        let token = token.clone();
-        async move {
-            loop {
-                // The stream ends with the session (signed out, or expired).
-                if !auth::signed_in(&store, &token).await {
-                    return None;
-                }
-                match staff::lines(&store, id, last).await {
-                    Ok(mut lines) if !lines.is_empty() => {
-                        last = lines.last().map_or(last, |l| l.id);
-                        if restricted {
-                            let mut cases = staff::cases(&store, id)
-                                .await
-                                .and_then(case_rows)
-                                .unwrap_or_default();
-                            let disclosed = restrict_cases(&mut cases);
-                            restrict_lines(&disclosed, &mut lines);
-                        }
-                        let data = serde_json::to_string(&lines).unwrap_or_default();
-                        let event = Event::default().id(last.to_string()).data(data);
-                        return Some((Ok::<_, std::convert::Infallible>(event), (store, last)));
+    let stream =
+        futures::stream::unfold((store, MessageId(after.after)), move |(store, mut last)| {
+            let token = token.clone();
+            async move {
+                loop {
+                    // The stream ends with the session (signed out, or expired).
+                    if !auth::signed_in(&store, &token).await {
+                        return None;
                     }
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "console: reading new lines failed"),
+                    match staff::lines(&store, id, last).await {
+                        Ok(mut lines) if !lines.is_empty() => {
+                            last = lines.last().map_or(last, |l| l.id);
+                            if restricted {
+                                let mut cases = staff::cases(&store, id)
+                                    .await
+                                    .and_then(case_rows)
+                                    .unwrap_or_default();
+                                let disclosed = restrict_cases(&mut cases);
+                                restrict_lines(&disclosed, &mut lines);
+                            }
+                            let data = serde_json::to_string(&lines).unwrap_or_default();
+                            let event = Event::default().id(last.to_string()).data(data);
+                            return Some((Ok::<_, std::convert::Infallible>(event), (store, last)));
+                        }
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "console: reading new lines failed"),
+                    }
+                    tokio::time::sleep(Duration::from_secs(1)).await;
                 }
-                tokio::time::sleep(Duration::from_secs(1)).await;
             }
-        }
-    });
+        });
     sse(stream, &console.shutdown)
 }

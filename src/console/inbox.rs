@@ -13,6 +13,7 @@ use serde::Serialize;
 use super::auth::{self, CsrfForm};
 use super::restrict::{RESTRICTED, restrict_alerts};
 use super::{Console, Error, Staff, StaffForm, sse};
+use crate::core::ids::AlertId;
 use crate::staff::{self, InboxFilter, InboxRow, OpenAlert, StaffMember};
 
 /// What the inbox page shows.
@@ -71,7 +72,7 @@ pub(super) async fn inbox(
 /// A manager acknowledges an alert (it stops moving up the escalation chain).
 pub(super) async fn acknowledge(
     State(console): State<Console>,
-    Path(id): Path<i64>,
+    Path(id): Path<AlertId>,
     StaffForm(session, _): StaffForm<CsrfForm>,
 ) -> Result<Response, Error> {
     if !session.staff.role.is_manager() {

@@ -13,6 +13,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::calendar::{Deadlines, ExtensionTooLong};
+use super::ids::{CaseStatus, StaffId, Stage};
 use super::profile::LandlordProfile;
 
 /// A stage response as staff write it.
@@ -116,7 +117,7 @@ pub enum ExtensionError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Extension<'a> {
     pub reference: &'a str,
-    pub stage: u8,
+    pub stage: Stage,
     pub due_on: NaiveDate,
     /// The working days this stage has been extended before: the cap is on the total, not on
     /// each extension.
@@ -140,12 +141,12 @@ pub fn extend(
         days,
         reason,
     } = *extension;
-    let provision = if stage == 2 { "6.16" } else { "6.5" };
+    let provision = if stage == Stage::Two { "6.16" } else { "6.5" };
     if reason.trim().is_empty() {
         return Err(ExtensionError::NoReason(provision));
     }
-    deadlines.extended(stage, due_on, already.saturating_add(days))?;
-    let new_due = deadlines.extended(stage, due_on, days)?;
+    deadlines.extended(stage.number(), due_on, already.saturating_add(days))?;
+    let new_due = deadlines.extended(stage.number(), due_on, days)?;
     let o = &profile.ombudsman;
     let message = format!(
         "We need more time to respond to your complaint {reference} (stage {stage}). {reason}\n\
@@ -207,7 +208,7 @@ pub enum Refusal {
     #[error("complaint {reference} is {status}, not awaiting a response, so it needs no handler")]
     NeedsNoHandler { reference: String, status: String },
     #[error("there is no member of staff {0}")]
-    NoSuchStaff(i64),
+    NoSuchStaff(StaffId),
     #[error("{0} is an agent; complaints are handled by complaints officers and managers")]
     Agent(String),
     #[error(
@@ -247,7 +248,7 @@ pub enum Refusal {
 /// A member of staff asking to work on a complaint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Actor {
-    pub id: i64,
+    pub id: StaffId,
     /// Managers (and admins) may act on a complaint someone else handles, and reassign it.
     pub manager: bool,
 }
@@ -257,13 +258,13 @@ pub struct Actor {
 pub struct Handling<'a> {
     pub reference: &'a str,
     /// Its current stage.
-    pub stage: i64,
+    pub stage: Stage,
     /// Its status: only a complaint awaiting a response ("acknowledged") needs a handler.
-    pub status: &'a str,
+    pub status: CaseStatus,
     /// Everyone who handled its stage 1: only looked at once it is at stage 2.
-    pub stage_one: &'a [i64],
+    pub stage_one: &'a [StaffId],
     /// Who is named to handle the current stage, if anyone.
-    pub handler: Option<i64>,
+    pub handler: Option<StaffId>,
 }
 
 /// A member of staff as the rules on handlers read them.
@@ -276,8 +277,12 @@ pub struct Named<'a> {
 
 /// At stage 2, nobody who handled stage 1 works on the complaint: not its response, its
 /// definition, its deadline, its remedies or a decision not to take it on (6.13).
-pub fn not_stage_one_handler(stage: i64, stage_one: &[i64], staff: i64) -> Result<(), Refusal> {
-    if stage == 2 && stage_one.contains(&staff) {
+pub fn not_stage_one_handler(
+    stage: Stage,
+    stage_one: &[StaffId],
+    staff: StaffId,
+) -> Result<(), Refusal> {
+    if stage == Stage::Two && stage_one.contains(&staff) {
         return Err(Refusal::HandledStageOne);
     }
     Ok(())
@@ -302,15 +307,15 @@ pub fn may_act(case: &Handling<'_>, actor: Actor) -> Result<(), Refusal> {
 /// `handler` as the record has them, None if there is no such member of staff.
 pub fn may_name_handler(
     case: &Handling<'_>,
-    handler: i64,
+    handler: StaffId,
     named: Option<Named<'_>>,
     by: Actor,
 ) -> Result<(), Refusal> {
     let reference = case.reference.to_owned();
-    if case.status != "acknowledged" {
+    if case.status != CaseStatus::Acknowledged {
         return Err(Refusal::NeedsNoHandler {
             reference,
-            status: case.status.to_owned(),
+            status: case.status.as_str().to_owned(),
         });
     }
     let Some(named) = named else {
@@ -320,7 +325,7 @@ pub fn may_name_handler(
     if !named.handles_complaints {
         return Err(Refusal::Agent(name));
     }
-    if case.stage == 2 && case.stage_one.contains(&handler) {
+    if case.stage == Stage::Two && case.stage_one.contains(&handler) {
         return Err(Refusal::NamedHandledStageOne { name, reference });
     }
     match case.handler {
@@ -333,8 +338,8 @@ pub fn may_name_handler(
 
 /// Whether a complaint's response date can be extended at all: only while it awaits a
 /// response, and by at least one working day. The reason and the cap are `extend`'s.
-pub fn may_extend(reference: &str, status: &str, days: u32) -> Result<(), Refusal> {
-    if status != "acknowledged" {
+pub fn may_extend(reference: &str, status: CaseStatus, days: u32) -> Result<(), Refusal> {
+    if status != CaseStatus::Acknowledged {
         return Err(Refusal::NothingToExtend(reference.to_owned()));
     }
     if days == 0 {
@@ -357,11 +362,11 @@ pub fn definition(text: &str) -> Result<&str, Refusal> {
 }
 
 /// Whether a complaint's definition may still be revised: not once it is closed or excluded.
-pub fn may_redefine(reference: &str, status: &str) -> Result<(), Refusal> {
-    if matches!(status, "closed" | "excluded") {
+pub fn may_redefine(reference: &str, status: CaseStatus) -> Result<(), Refusal> {
+    if matches!(status, CaseStatus::Closed | CaseStatus::Excluded) {
         return Err(Refusal::DefinitionSettled {
             reference: reference.to_owned(),
-            status: status.to_owned(),
+            status: status.as_str().to_owned(),
         });
     }
     Ok(())
@@ -467,13 +472,21 @@ mod tests {
                 },
             )
         };
-        assert_eq!(ask(1, 0, 5, " "), Err(ExtensionError::NoReason("6.5")));
+        assert_eq!(
+            ask(Stage::One, 0, 5, " "),
+            Err(ExtensionError::NoReason("6.5"))
+        );
         assert!(matches!(
-            ask(1, 0, 11, "waiting for a contractor"),
+            ask(Stage::One, 0, 11, "waiting for a contractor"),
             Err(ExtensionError::TooLong(_))
         ));
-        let (new_due, message) =
-            ask(1, 0, 5, "We are waiting for a contractor's report.").expect("allowed");
+        let (new_due, message) = ask(
+            Stage::One,
+            0,
+            5,
+            "We are waiting for a contractor's report.",
+        )
+        .expect("allowed");
         // Five working days after Wednesday 23 December, across Christmas: Thursday 24, then
         // Tuesday 29, Wednesday 30, Thursday 31 December and Friday 1 January... which is New
         // Year's Day, so Monday 4 January.
@@ -483,12 +496,12 @@ mod tests {
             message.contains("contractor's report") && message.contains(&profile.ombudsman.phone)
         );
         // Stage 2 allows up to 20.
-        assert!(ask(2, 0, 20, "complex").is_ok());
-        assert!(ask(2, 0, 21, "complex").is_err());
+        assert!(ask(Stage::Two, 0, 20, "complex").is_ok());
+        assert!(ask(Stage::Two, 0, 21, "complex").is_err());
         // Two extensions may not together pass the cap.
-        assert!(ask(1, 6, 4, "again").is_ok());
+        assert!(ask(Stage::One, 6, 4, "again").is_ok());
         assert!(matches!(
-            ask(1, 6, 5, "again"),
+            ask(Stage::One, 6, 5, "again"),
             Err(ExtensionError::TooLong(_))
         ));
     }
@@ -502,24 +515,26 @@ mod tests {
         assert!(m.contains("insurer") && m.contains("Housing Ombudsman"));
     }
 
-    const ALEX: i64 = 1;
-    const CY: i64 = 2;
-    const MO: i64 = 3;
+    const ALEX: StaffId = StaffId(1);
+    const CY: StaffId = StaffId(2);
+    const MO: StaffId = StaffId(3);
+    const ONE: Stage = Stage::One;
+    const TWO: Stage = Stage::Two;
 
-    fn officer(id: i64) -> Actor {
+    fn officer(id: StaffId) -> Actor {
         Actor { id, manager: false }
     }
 
-    fn manager(id: i64) -> Actor {
+    fn manager(id: StaffId) -> Actor {
         Actor { id, manager: true }
     }
 
     /// A complaint awaiting its response at `stage`, whose stage 1 Cy handled.
-    fn at_stage(stage: i64, handler: Option<i64>) -> Handling<'static> {
+    fn at_stage(stage: Stage, handler: Option<StaffId>) -> Handling<'static> {
         Handling {
             reference: "C1",
             stage,
-            status: "acknowledged",
+            status: CaseStatus::Acknowledged,
             stage_one: &[CY],
             handler,
         }
@@ -528,13 +543,13 @@ mod tests {
     #[test]
     fn at_stage_two_nobody_who_handled_stage_one_acts_not_even_a_manager() {
         assert_eq!(
-            not_stage_one_handler(2, &[CY], CY),
+            not_stage_one_handler(TWO, &[CY], CY),
             Err(Refusal::HandledStageOne)
         );
-        assert_eq!(not_stage_one_handler(1, &[CY], CY), Ok(()));
-        assert_eq!(not_stage_one_handler(2, &[CY], ALEX), Ok(()));
+        assert_eq!(not_stage_one_handler(ONE, &[CY], CY), Ok(()));
+        assert_eq!(not_stage_one_handler(TWO, &[CY], ALEX), Ok(()));
         assert_eq!(
-            may_act(&at_stage(2, None), manager(CY)),
+            may_act(&at_stage(TWO, None), manager(CY)),
             Err(Refusal::HandledStageOne)
         );
         assert!(
@@ -546,15 +561,15 @@ mod tests {
 
     #[test]
     fn once_a_handler_is_named_only_they_or_a_manager_act() {
-        let case = at_stage(2, Some(ALEX));
+        let case = at_stage(TWO, Some(ALEX));
         assert_eq!(may_act(&case, officer(ALEX)), Ok(()));
         assert_eq!(may_act(&case, manager(MO)), Ok(()));
         assert_eq!(
-            may_act(&case, officer(4)),
+            may_act(&case, officer(StaffId(4))),
             Err(Refusal::AssignedToAnother("C1".into()))
         );
         // Before anyone is named, any officer may act (bar 6.13).
-        assert_eq!(may_act(&at_stage(1, None), officer(CY)), Ok(()));
+        assert_eq!(may_act(&at_stage(ONE, None), officer(CY)), Ok(()));
     }
 
     #[test]
@@ -563,30 +578,30 @@ mod tests {
             name: "Alex",
             handles_complaints: true,
         });
-        let case = at_stage(2, None);
+        let case = at_stage(TWO, None);
         assert_eq!(may_name_handler(&case, ALEX, alex, officer(ALEX)), Ok(()));
         // Only a complaint awaiting its response needs a handler; that is said first.
         let closed = Handling {
-            status: "closed",
+            status: CaseStatus::Closed,
             ..case
         };
         assert_eq!(
-            may_name_handler(&closed, 9, None, manager(MO)),
+            may_name_handler(&closed, StaffId(9), None, manager(MO)),
             Err(Refusal::NeedsNoHandler {
                 reference: "C1".into(),
                 status: "closed".into()
             })
         );
         assert_eq!(
-            may_name_handler(&case, 9, None, manager(MO)),
-            Err(Refusal::NoSuchStaff(9))
+            may_name_handler(&case, StaffId(9), None, manager(MO)),
+            Err(Refusal::NoSuchStaff(StaffId(9)))
         );
         let agent = Some(Named {
             name: "Ash",
             handles_complaints: false,
         });
         assert_eq!(
-            may_name_handler(&case, 5, agent, manager(MO)),
+            may_name_handler(&case, StaffId(5), agent, manager(MO)),
             Err(Refusal::Agent("Ash".into()))
         );
         let cy = Some(Named {
@@ -600,10 +615,10 @@ mod tests {
         );
         // At stage 1, Cy may handle it.
         assert_eq!(
-            may_name_handler(&at_stage(1, None), CY, cy, officer(CY)),
+            may_name_handler(&at_stage(ONE, None), CY, cy, officer(CY)),
             Ok(())
         );
-        let handled = at_stage(2, Some(ALEX));
+        let handled = at_stage(TWO, Some(ALEX));
         assert_eq!(
             may_name_handler(&handled, ALEX, alex, manager(MO)),
             Err(Refusal::AlreadyHandles {
@@ -616,21 +631,24 @@ mod tests {
             handles_complaints: true,
         });
         assert_eq!(
-            may_name_handler(&handled, 6, bo, officer(6)),
+            may_name_handler(&handled, StaffId(6), bo, officer(StaffId(6))),
             Err(Refusal::HasHandler("C1".into()))
         );
-        assert_eq!(may_name_handler(&handled, 6, bo, manager(MO)), Ok(()));
+        assert_eq!(
+            may_name_handler(&handled, StaffId(6), bo, manager(MO)),
+            Ok(())
+        );
     }
 
     #[test]
     fn only_a_complaint_awaiting_its_response_is_extended_by_a_working_day_or_more() {
-        assert_eq!(may_extend("C1", "acknowledged", 1), Ok(()));
+        assert_eq!(may_extend("C1", CaseStatus::Acknowledged, 1), Ok(()));
         assert_eq!(
-            may_extend("C1", "responded", 5),
+            may_extend("C1", CaseStatus::Responded, 5),
             Err(Refusal::NothingToExtend("C1".into()))
         );
         assert_eq!(
-            may_extend("C1", "acknowledged", 0),
+            may_extend("C1", CaseStatus::Acknowledged, 0),
             Err(Refusal::NoWorkingDays)
         );
     }
@@ -649,10 +667,10 @@ mod tests {
         );
         assert!(definition(&long[1..]).is_ok());
         assert_eq!(
-            may_redefine("C1", "excluded").map_err(|r| r.to_string()),
+            may_redefine("C1", CaseStatus::Excluded).map_err(|r| r.to_string()),
             Err("complaint C1 is excluded, so its definition can no longer change".to_owned())
         );
-        assert_eq!(may_redefine("C1", "responded"), Ok(()));
+        assert_eq!(may_redefine("C1", CaseStatus::Responded), Ok(()));
         assert_eq!(
             redefines(" No heating. ", "No heating."),
             Err(Refusal::SameDefinition)

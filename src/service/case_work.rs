@@ -12,6 +12,7 @@ use super::Intake;
 use crate::core::calendar::Deadlines;
 use crate::core::case::{self, Actor, Handling, Named, Refusal, StageResponse};
 use crate::core::dialog::{self, State};
+use crate::core::ids::{ActionId, CaseStatus, StaffId, Stage};
 use crate::staff::{Role, StaffMember};
 use crate::store::{Conversation, Record, StoreError};
 
@@ -19,8 +20,8 @@ use crate::store::{Conversation, Record, StoreError};
 /// before the action's transaction.
 struct Complaint {
     conversation: Conversation,
-    stage: i64,
-    status: String,
+    stage: Stage,
+    status: CaseStatus,
     due_on: String,
 }
 
@@ -36,7 +37,7 @@ impl Intake {
     ) -> Result<Conversation, CaseError> {
         let complaint = self.case_work(reference).await?;
         let stage = complaint.stage;
-        if i64::from(response.stage) != stage {
+        if response.stage != stage.number() {
             return Err(CaseError::Refused(format!(
                 "complaint {reference} is at stage {stage}, not stage {}",
                 response.stage
@@ -74,7 +75,7 @@ impl Intake {
         );
         self.copy_by_email(&mut record, &conversation, reference, &copy, &text, now);
         let detail = json!({ "response": response, "staff": staff.id });
-        let kind = if stage == 2 {
+        let kind = if stage == Stage::Two {
             "stage2_response_sent"
         } else {
             "stage1_response_sent"
@@ -109,7 +110,7 @@ impl Intake {
     ) -> Result<Conversation, CaseError> {
         let complaint = self.case_work(reference).await?;
         self.may_act(reference, &complaint, staff).await?;
-        case::may_extend(reference, &complaint.status, days)?;
+        case::may_extend(reference, complaint.status, days)?;
         let Complaint {
             conversation,
             stage,
@@ -123,7 +124,6 @@ impl Intake {
             calendar: &self.calendar,
             timescales: &self.profile.timescales,
         };
-        let stage = u8::try_from(stage).unwrap_or(1);
         let already = self.store.extended_days(reference, stage).await?;
         let extension = case::Extension {
             reference,
@@ -272,7 +272,7 @@ impl Intake {
             status,
             ..
         } = complaint;
-        case::may_redefine(reference, &status)?;
+        case::may_redefine(reference, status)?;
         let Some(before) = self.store.case(reference).await?.map(|c| c.definition) else {
             return Err(CaseError::Refused(format!(
                 "there is no complaint {reference}"
@@ -325,7 +325,7 @@ impl Intake {
     pub async fn assign_handler(
         &self,
         reference: &str,
-        handler: i64,
+        handler: StaffId,
         staff: &StaffMember,
         now: DateTime<Utc>,
     ) -> Result<Conversation, CaseError> {
@@ -344,7 +344,7 @@ impl Intake {
         let case = Handling {
             reference,
             stage,
-            status: &status,
+            status,
             stage_one: &stage_one,
             handler: self.store.case_handler(reference).await?,
         };
@@ -421,7 +421,7 @@ impl Intake {
     /// Marks an outstanding action done.
     pub async fn complete_action(
         &self,
-        action: i64,
+        action: ActionId,
         staff: &StaffMember,
         now: DateTime<Utc>,
     ) -> Result<Conversation, CaseError> {
@@ -493,7 +493,7 @@ impl Intake {
         let case = Handling {
             reference,
             stage: complaint.stage,
-            status: &complaint.status,
+            status: complaint.status,
             stage_one: &stage_one,
             handler: self.store.case_handler(reference).await?,
         };
@@ -505,9 +505,9 @@ impl Intake {
     async fn stage_one_handlers(
         &self,
         reference: &str,
-        stage: i64,
-    ) -> Result<Vec<i64>, StoreError> {
-        if stage == 2 {
+        stage: Stage,
+    ) -> Result<Vec<StaffId>, StoreError> {
+        if stage == Stage::Two {
             self.store.stage_one_handlers(reference).await
         } else {
             Ok(Vec::new())

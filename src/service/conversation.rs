@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::Intake;
+use crate::core::ids::ConversationId;
 use crate::staff::StaffMember;
 use crate::store::{Conversation, Record, StoreError};
 
@@ -14,7 +15,7 @@ impl Intake {
     /// resident is told a person has joined. Fails if someone else holds it.
     pub async fn take_over(
         &self,
-        conversation: i64,
+        conversation: ConversationId,
         staff: &StaffMember,
         now: DateTime<Utc>,
     ) -> Result<Conversation, ActionError> {
@@ -43,7 +44,7 @@ impl Intake {
     /// resident's channel.
     pub async fn staff_reply(
         &self,
-        conversation: i64,
+        conversation: ConversationId,
         staff: &StaffMember,
         text: &str,
         now: DateTime<Utc>,
@@ -82,7 +83,7 @@ impl Intake {
     /// Hands the conversation back to the bot, which carries on from the state it was in.
     pub async fn hand_back(
         &self,
-        conversation: i64,
+        conversation: ConversationId,
         staff: &StaffMember,
         now: DateTime<Utc>,
     ) -> Result<Conversation, ActionError> {
@@ -108,7 +109,7 @@ impl Intake {
         Ok(conversation)
     }
 
-    async fn held_conversation(&self, id: i64) -> Result<Conversation, ActionError> {
+    async fn held_conversation(&self, id: ConversationId) -> Result<Conversation, ActionError> {
         self.store
             .conversation_by_id(id)
             .await?

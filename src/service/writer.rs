@@ -15,6 +15,7 @@ use std::sync::Arc;
 use super::Intake;
 use crate::core::calendar::Deadlines;
 use crate::core::dialog::{self, Effect, Env, Input, Outcome, Reply, State};
+use crate::core::ids::ConversationId;
 use crate::store::{Conversation, Inbound, Record, StoreError};
 use tokio::sync::{mpsc, oneshot};
 
@@ -28,7 +29,7 @@ pub const LONGEST_READ: usize = crate::core::policy::MAX_ASSESSED_BYTES;
 /// What handling one message produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Handled {
-    pub conversation: i64,
+    pub conversation: ConversationId,
     /// The platform had delivered this message before: nothing was done again.
     pub duplicate: bool,
     pub replies: Vec<Reply>,

@@ -5,13 +5,14 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::core::ids::{ConversationId, MessageId, StaffId};
 use crate::core::policy::train::Correction;
 use crate::store::{Note, OpenAlert, Store, StoreError};
 
 /// A conversation as the inbox lists it.
 #[derive(Debug, Clone, Serialize)]
 pub struct InboxRow {
-    pub id: i64,
+    pub id: ConversationId,
     pub channel: String,
     pub chat: String,
     pub updated_at: DateTime<Utc>,
@@ -26,9 +27,9 @@ pub struct InboxRow {
     /// Who handles the latest complaint, if someone was named.
     pub handler: Option<String>,
     #[serde(skip)]
-    pub handler_id: Option<i64>,
+    pub handler_id: Option<StaffId>,
     #[serde(skip)]
-    pub held_by_id: Option<i64>,
+    pub held_by_id: Option<StaffId>,
 }
 
 /// What the inbox may be narrowed to.
@@ -48,7 +49,7 @@ pub struct InboxFilter {
     pub due_by: Option<String>,
     /// The member of staff looking (for `mine`); set by the console, never from the query.
     #[serde(skip)]
-    pub viewer: Option<i64>,
+    pub viewer: Option<StaffId>,
 }
 
 /// The inbox: the conversations needing a person first (urgent alerts, then a request for a
@@ -113,7 +114,7 @@ pub async fn inbox_restricted(
     // these rows' conversations (the ids are integers from the record). Fails safe: a finding
     // the learned layer doubted counts.
     if !rows.is_empty() {
-        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let ids: Vec<ConversationId> = rows.iter().map(|r| r.id).collect();
         for d in store.disclosures(&ids).await? {
             let body = d.body.trim().to_lowercase();
             for row in rows.iter_mut().filter(|r| r.id == d.conversation) {
@@ -184,7 +185,7 @@ fn keep(row: &InboxRow, filter: &InboxFilter) -> bool {
 /// engine's assessment with its reasons and provisions.
 #[derive(Debug, Clone, Serialize)]
 pub struct StaffLine {
-    pub id: i64,
+    pub id: MessageId,
     /// `resident`, `bot` or `staff`.
     pub from: String,
     pub author: String,
@@ -199,8 +200,8 @@ pub struct StaffLine {
 /// The lines of a conversation after message `after`, oldest first.
 pub async fn lines(
     store: &Store,
-    conversation: i64,
-    after: i64,
+    conversation: ConversationId,
+    after: MessageId,
 ) -> Result<Vec<StaffLine>, StoreError> {
     Ok(store
         .staff_lines(conversation, after)
@@ -235,7 +236,7 @@ pub async fn lines(
 /// The events of a conversation (consent, offers, cases, privacy requests...), oldest first.
 pub async fn events(
     store: &Store,
-    conversation: i64,
+    conversation: ConversationId,
 ) -> Result<Vec<(String, Option<String>, serde_json::Value, DateTime<Utc>)>, StoreError> {
     Ok(store
         .conversation_events(conversation)
@@ -246,7 +247,10 @@ pub async fn events(
 }
 
 /// The complaints of a conversation: reference, stage, status, due date, definition, answers.
-pub async fn cases(store: &Store, conversation: i64) -> Result<Vec<serde_json::Value>, StoreError> {
+pub async fn cases(
+    store: &Store,
+    conversation: ConversationId,
+) -> Result<Vec<serde_json::Value>, StoreError> {
     Ok(store
         .conversation_cases(conversation)
         .await?
@@ -268,7 +272,7 @@ pub async fn cases(store: &Store, conversation: i64) -> Result<Vec<serde_json::V
 }
 
 /// Staff who can handle complaints (complaints officers, managers, admins): (id, name).
-pub async fn caseworkers(store: &Store) -> Result<Vec<(i64, String)>, StoreError> {
+pub async fn caseworkers(store: &Store) -> Result<Vec<(StaffId, String)>, StoreError> {
     Ok(store
         .caseworkers()
         .await?
@@ -280,7 +284,7 @@ pub async fn caseworkers(store: &Store) -> Result<Vec<(i64, String)>, StoreError
 /// The audit of a conversation: who did what, when.
 pub async fn audit(
     store: &Store,
-    conversation: i64,
+    conversation: ConversationId,
 ) -> Result<Vec<(String, String, DateTime<Utc>)>, StoreError> {
     Ok(store
         .audit_lines(conversation)
@@ -291,7 +295,7 @@ pub async fn audit(
 }
 
 /// Who holds a conversation, by name.
-pub async fn holder(store: &Store, staff: i64) -> Result<Option<String>, StoreError> {
+pub async fn holder(store: &Store, staff: StaffId) -> Result<Option<String>, StoreError> {
     store.staff_name(staff).await
 }
 
@@ -304,8 +308,8 @@ pub async fn open_alerts(store: &Store) -> Result<Vec<OpenAlert>, StoreError> {
 /// oldest first.
 pub async fn corrections(
     store: &Store,
-    conversation: i64,
-) -> Result<Vec<(i64, String)>, StoreError> {
+    conversation: ConversationId,
+) -> Result<Vec<(MessageId, String)>, StoreError> {
     let mut out = Vec::new();
     for c in store.correction_lines(conversation).await? {
         if let Some(correction) = Correction::parse(&c.field, &c.value) {
@@ -316,6 +320,6 @@ pub async fn corrections(
 }
 
 /// A conversation's internal notes, oldest first.
-pub async fn notes(store: &Store, conversation: i64) -> Result<Vec<Note>, StoreError> {
+pub async fn notes(store: &Store, conversation: ConversationId) -> Result<Vec<Note>, StoreError> {
     store.notes(conversation).await
 }

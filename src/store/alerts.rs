@@ -7,12 +7,13 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::{Conversation, Record, Store, StoreError, Value, from_millis, millis};
+use crate::core::ids::{AlertId, ConversationId, StaffId};
 
 /// An alert not yet acknowledged, for the console.
 #[derive(Debug, Clone, Serialize)]
 pub struct OpenAlert {
-    pub id: i64,
-    pub conversation: i64,
+    pub id: AlertId,
+    pub conversation: ConversationId,
     pub kind: String,
     pub urgent: bool,
     pub level: i64,
@@ -23,7 +24,7 @@ pub struct OpenAlert {
 /// An urgent alert nobody has acknowledged, below the top of the escalation chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UrgentAlert {
-    pub id: i64,
+    pub id: AlertId,
     pub level: i64,
     /// When it was raised (Unix milliseconds).
     pub at: i64,
@@ -32,12 +33,12 @@ pub struct UrgentAlert {
 /// A recent alert, as its deliveries to the sinks need it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecentAlert {
-    pub id: i64,
+    pub id: AlertId,
     pub kind: String,
     pub urgent: bool,
     pub level: i64,
     pub detail: String,
-    pub conversation: i64,
+    pub conversation: ConversationId,
     /// The channel of the alert's conversation.
     pub channel: String,
     pub at: DateTime<Utc>,
@@ -48,7 +49,7 @@ pub struct RecentAlert {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AlertDelivery {
     pub id: i64,
-    pub alert: i64,
+    pub alert: AlertId,
     /// The sink's name in the configuration.
     pub sink: String,
     pub attempts: i64,
@@ -56,7 +57,10 @@ pub struct AlertDelivery {
 
 impl Store {
     /// Alerts raised for a conversation: (kind, urgent).
-    pub async fn alerts(&self, conversation: i64) -> Result<Vec<(String, bool)>, StoreError> {
+    pub async fn alerts(
+        &self,
+        conversation: ConversationId,
+    ) -> Result<Vec<(String, bool)>, StoreError> {
         let rows =
             sqlx::query("SELECT kind, urgent FROM alerts WHERE conversation_id = $1 ORDER BY id")
                 .bind(conversation)
@@ -112,7 +116,7 @@ impl Store {
     /// Moves an alert from `level` one level up the escalation chain: one conditional update,
     /// so with several replicas only one moves it (false for the others, or if it has moved
     /// already).
-    pub async fn escalate_alert(&self, alert: i64, level: i64) -> Result<bool, StoreError> {
+    pub async fn escalate_alert(&self, alert: AlertId, level: i64) -> Result<bool, StoreError> {
         let moved = sqlx::query("UPDATE alerts SET level = $1 WHERE id = $2 AND level = $3")
             .bind(level + 1)
             .bind(alert)
@@ -176,7 +180,7 @@ impl Store {
     /// is queued already.
     pub async fn queue_alert_delivery(
         &self,
-        alert: i64,
+        alert: AlertId,
         sink: &str,
         level: i64,
         first_try: DateTime<Utc>,
@@ -313,7 +317,7 @@ impl Record<'_> {
         self.queue(
             "INSERT INTO alerts (conversation_id, kind, urgent, detail, at) VALUES ($1, $2, $3, $4, $5)",
             vec![
-                Value::Int(conversation.id),
+                Value::Int(conversation.id.0),
                 Value::Text(kind.to_owned()),
                 Value::Int(i64::from(urgent)),
                 Value::Text(detail.to_owned()),
@@ -325,7 +329,7 @@ impl Record<'_> {
     /// Raises an alert about a conversation known only by its id.
     pub fn alert_on(
         &mut self,
-        conversation: i64,
+        conversation: ConversationId,
         kind: &str,
         urgent: bool,
         detail: &str,
@@ -334,7 +338,7 @@ impl Record<'_> {
         self.queue(
             "INSERT INTO alerts (conversation_id, kind, urgent, detail, at) VALUES ($1, $2, $3, $4, $5)",
             vec![
-                Value::Int(conversation),
+                Value::Int(conversation.0),
                 Value::Text(kind.to_owned()),
                 Value::Int(i64::from(urgent)),
                 Value::Text(detail.to_owned()),
@@ -346,8 +350,8 @@ impl Record<'_> {
     /// Marks an alert acknowledged by `staff`; false if it already was.
     pub async fn acknowledge_alert(
         &mut self,
-        alert: i64,
-        staff: i64,
+        alert: AlertId,
+        staff: StaffId,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         self.flush().await?;

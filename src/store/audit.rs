@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::{Conversation, Record, Store, StoreError, Value, from_millis, millis};
+use crate::core::ids::{ConversationId, StaffId};
 
 /// An event of a conversation's record.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,7 +29,7 @@ impl Store {
     /// The kinds of event recorded for a conversation, oldest first.
     pub async fn events(
         &self,
-        conversation: i64,
+        conversation: ConversationId,
     ) -> Result<Vec<(String, serde_json::Value)>, StoreError> {
         let rows =
             sqlx::query("SELECT kind, detail FROM events WHERE conversation_id = $1 ORDER BY id")
@@ -46,7 +47,10 @@ impl Store {
     }
 
     /// The events of a conversation, oldest first, each with its complaint and time.
-    pub async fn conversation_events(&self, conversation: i64) -> Result<Vec<Event>, StoreError> {
+    pub async fn conversation_events(
+        &self,
+        conversation: ConversationId,
+    ) -> Result<Vec<Event>, StoreError> {
         let rows = sqlx::query(
             "SELECT kind, case_reference, detail, at FROM events WHERE conversation_id = $1 ORDER BY id",
         )
@@ -66,7 +70,10 @@ impl Store {
     }
 
     /// The audit of a conversation: who did what, when, oldest first.
-    pub async fn audit_lines(&self, conversation: i64) -> Result<Vec<AuditLine>, StoreError> {
+    pub async fn audit_lines(
+        &self,
+        conversation: ConversationId,
+    ) -> Result<Vec<AuditLine>, StoreError> {
         let rows = sqlx::query(
             "SELECT s.name, a.action, a.at FROM audit a JOIN staff s ON s.id = a.staff_id \
              WHERE a.conversation_id = $1 ORDER BY a.id",
@@ -100,7 +107,7 @@ impl Record<'_> {
             "INSERT INTO events (conversation_id, case_reference, kind, detail, at) \
              VALUES ($1, $2, $3, $4, $5)",
             vec![
-                Value::Int(conversation.id),
+                Value::Int(conversation.id.0),
                 Value::MaybeText(case_reference.map(str::to_owned)),
                 Value::Text(kind.to_owned()),
                 Value::Text(detail.to_string()),
@@ -112,9 +119,9 @@ impl Record<'_> {
     /// Records a staff action: who, when, what.
     pub fn audit(
         &mut self,
-        staff: i64,
+        staff: StaffId,
         action: &str,
-        conversation: Option<i64>,
+        conversation: Option<ConversationId>,
         case: Option<&str>,
         detail: &serde_json::Value,
         now: DateTime<Utc>,
@@ -123,9 +130,9 @@ impl Record<'_> {
             "INSERT INTO audit (staff_id, action, conversation_id, case_reference, detail, at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
             vec![
-                Value::Int(staff),
+                Value::Int(staff.0),
                 Value::Text(action.to_owned()),
-                Value::MaybeInt(conversation),
+                Value::MaybeInt(conversation.map(|c| c.0)),
                 Value::MaybeText(case.map(str::to_owned)),
                 Value::Text(detail.to_string()),
                 Value::Int(millis(now)),

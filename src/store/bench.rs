@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::{Store, StoreError, millis};
+use crate::core::ids::ConversationId;
 
 /// How many times a resident message was recorded, by its platform message id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,7 +92,7 @@ impl Store {
     /// is generated in the database.
     pub async fn outbox_backlog(
         &self,
-        conversation: i64,
+        conversation: ConversationId,
         channel: &str,
         pending: i64,
         sent: i64,

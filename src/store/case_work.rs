@@ -7,11 +7,12 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::{Record, Store, StoreError, Value, from_millis, millis};
+use crate::core::ids::{ActionId, ConversationId, StaffId, Stage};
 
 /// A remedy offered or an action promised on a complaint.
 #[derive(Debug, Clone, Serialize)]
 pub struct CaseAction {
-    pub id: i64,
+    pub id: ActionId,
     pub case_reference: String,
     /// `remedy` or `action`.
     pub kind: String,
@@ -27,15 +28,15 @@ pub struct CaseAction {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionCase {
     pub case_reference: String,
-    pub conversation: i64,
+    pub conversation: ConversationId,
 }
 
 /// An outstanding action whose promised date has passed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OverdueAction {
-    pub id: i64,
+    pub id: ActionId,
     pub case_reference: String,
-    pub conversation: i64,
+    pub conversation: ConversationId,
     pub description: String,
     /// The date it was promised by (YYYY-MM-DD).
     pub due_on: String,
@@ -45,7 +46,7 @@ pub struct OverdueAction {
 #[derive(Debug, Clone, Serialize)]
 pub struct ResidentEmail {
     pub id: i64,
-    pub conversation_id: i64,
+    pub conversation_id: ConversationId,
     pub case_reference: Option<String>,
     pub to_address: String,
     pub subject: String,
@@ -79,7 +80,7 @@ impl Store {
     }
 
     /// Who handles a complaint now, if someone was named.
-    pub async fn case_handler(&self, reference: &str) -> Result<Option<i64>, StoreError> {
+    pub async fn case_handler(&self, reference: &str) -> Result<Option<StaffId>, StoreError> {
         let row = sqlx::query("SELECT handler_id FROM cases WHERE reference = $1")
             .bind(reference)
             .fetch_optional(&self.pool)
@@ -92,7 +93,7 @@ impl Store {
 
     /// Everyone who handled a complaint at stage 1: whoever was named its handler and whoever
     /// sent its stage 1 response. None of them may handle stage 2 (6.13).
-    pub async fn stage_one_handlers(&self, reference: &str) -> Result<Vec<i64>, StoreError> {
+    pub async fn stage_one_handlers(&self, reference: &str) -> Result<Vec<StaffId>, StoreError> {
         let rows = sqlx::query(
             "SELECT kind, detail FROM events WHERE case_reference = $1 \
              AND kind IN ('handler_assigned', 'stage1_response_sent') ORDER BY id",
@@ -111,7 +112,8 @@ impl Store {
                 detail["handler"].as_i64()
             } else {
                 detail["staff"].as_i64()
-            };
+            }
+            .map(StaffId);
             if let (true, Some(who)) = (at_stage_one, who)
                 && !handlers.contains(&who)
             {
@@ -122,7 +124,10 @@ impl Store {
     }
 
     /// The remedies and actions recorded on a conversation's complaints, oldest first.
-    pub async fn case_actions(&self, conversation: i64) -> Result<Vec<CaseAction>, StoreError> {
+    pub async fn case_actions(
+        &self,
+        conversation: ConversationId,
+    ) -> Result<Vec<CaseAction>, StoreError> {
         let rows = sqlx::query(
             "SELECT a.id, a.case_reference, a.kind, a.description, a.due_on, a.created_at, \
              a.done_at, s.name AS created_by, d.name AS done_by \
@@ -153,7 +158,7 @@ impl Store {
     /// The copies by email sent, or waiting to be sent, for a conversation.
     pub async fn resident_emails(
         &self,
-        conversation: i64,
+        conversation: ConversationId,
     ) -> Result<Vec<ResidentEmail>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, conversation_id, case_reference, to_address, subject, body, created_at, attempts, sent_at, \
@@ -263,7 +268,7 @@ impl Store {
     }
 
     /// The complaint a remedy or action was recorded on, with the complaint's conversation.
-    pub async fn action_case(&self, action: i64) -> Result<Option<ActionCase>, StoreError> {
+    pub async fn action_case(&self, action: ActionId) -> Result<Option<ActionCase>, StoreError> {
         let row = sqlx::query(
             "SELECT a.case_reference, c.conversation_id FROM case_actions a \
              JOIN cases c ON c.reference = a.case_reference WHERE a.id = $1",
@@ -324,8 +329,8 @@ impl Record<'_> {
     pub async fn case_handler(
         &mut self,
         reference: &str,
-        stage: i64,
-        handler: i64,
+        stage: Stage,
+        handler: StaffId,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         self.flush().await?;
@@ -336,7 +341,7 @@ impl Record<'_> {
         .bind(handler)
         .bind(millis(now))
         .bind(reference)
-        .bind(stage)
+        .bind(i64::from(stage))
         .execute(self.conn().await?)
         .await?;
         Ok(done.rows_affected() == 1)
@@ -349,7 +354,7 @@ impl Record<'_> {
         kind: &str,
         description: &str,
         due_on: Option<NaiveDate>,
-        staff: i64,
+        staff: StaffId,
         now: DateTime<Utc>,
     ) {
         self.queue(
@@ -360,7 +365,7 @@ impl Record<'_> {
                 Value::Text(kind.to_owned()),
                 Value::Text(description.to_owned()),
                 Value::MaybeText(due_on.map(|d| d.to_string())),
-                Value::Int(staff),
+                Value::Int(staff.0),
                 Value::Int(millis(now)),
             ],
         );
@@ -370,8 +375,8 @@ impl Record<'_> {
     /// outstanding action.
     pub async fn action_done(
         &mut self,
-        action: i64,
-        staff: i64,
+        action: ActionId,
+        staff: StaffId,
         now: DateTime<Utc>,
     ) -> Result<Option<String>, StoreError> {
         self.flush().await?;
@@ -401,7 +406,7 @@ impl Record<'_> {
     /// Queues a copy by email of a message to a resident, sent by the scheduler.
     pub fn email_resident(
         &mut self,
-        conversation: i64,
+        conversation: ConversationId,
         reference: Option<&str>,
         to: &str,
         subject: &str,
@@ -412,7 +417,7 @@ impl Record<'_> {
             "INSERT INTO resident_emails (conversation_id, case_reference, to_address, subject, body, \
              created_at, attempts, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $6)",
             vec![
-                Value::Int(conversation),
+                Value::Int(conversation.0),
                 Value::MaybeText(reference.map(str::to_owned)),
                 Value::Text(to.to_owned()),
                 Value::Text(subject.to_owned()),

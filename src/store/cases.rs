@@ -6,12 +6,13 @@ use sqlx::Row;
 
 use super::{Conversation, Record, Store, StoreError, Value, from_millis, millis};
 use crate::core::dialog::NewCase;
+use crate::core::ids::{CaseStatus, ConversationId, Stage};
 
 /// A complaint's stage, status, response date and definition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaseDefinition {
-    pub stage: i64,
-    pub status: String,
+    pub stage: Stage,
+    pub status: CaseStatus,
     /// The date the response is due (YYYY-MM-DD).
     pub due_on: String,
     pub definition: String,
@@ -20,9 +21,9 @@ pub struct CaseDefinition {
 /// Where a complaint stands, with its conversation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaseStanding {
-    pub conversation: i64,
-    pub stage: i64,
-    pub status: String,
+    pub conversation: ConversationId,
+    pub stage: Stage,
+    pub status: CaseStatus,
     /// The date the response is due (YYYY-MM-DD).
     pub due_on: String,
 }
@@ -31,8 +32,8 @@ pub struct CaseStanding {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenCase {
     pub reference: String,
-    pub conversation: i64,
-    pub stage: i64,
+    pub conversation: ConversationId,
+    pub stage: Stage,
     /// The date the response is due (YYYY-MM-DD).
     pub due_on: String,
 }
@@ -47,8 +48,8 @@ impl Store {
                 .await?;
         match row {
             Some(r) => Ok(Some(CaseDefinition {
-                stage: r.try_get("stage")?,
-                status: r.try_get("status")?,
+                stage: super::stage(&r)?,
+                status: super::status(&r)?,
                 due_on: r.try_get("due_on")?,
                 definition: r.try_get("definition")?,
             })),
@@ -66,9 +67,9 @@ impl Store {
         .await?;
         match row {
             Some(r) => Ok(Some(CaseStanding {
-                conversation: r.try_get("conversation_id")?,
-                stage: r.try_get("stage")?,
-                status: r.try_get("status")?,
+                conversation: ConversationId(r.try_get("conversation_id")?),
+                stage: super::stage(&r)?,
+                status: super::status(&r)?,
                 due_on: r.try_get("due_on")?,
             })),
             None => Ok(None),
@@ -76,7 +77,7 @@ impl Store {
     }
 
     /// Working days a complaint's stage has been extended by so far.
-    pub async fn extended_days(&self, reference: &str, stage: u8) -> Result<u32, StoreError> {
+    pub async fn extended_days(&self, reference: &str, stage: Stage) -> Result<u32, StoreError> {
         let rows = sqlx::query(
             "SELECT detail FROM events WHERE case_reference = $1 AND kind = 'extension'",
         )
@@ -87,7 +88,7 @@ impl Store {
         for r in rows {
             let detail: serde_json::Value =
                 serde_json::from_str(&r.try_get::<String, _>("detail")?)?;
-            if detail["stage"].as_u64() == Some(u64::from(stage)) {
+            if detail["stage"].as_u64() == Some(u64::from(stage.number())) {
                 let days = detail["working_days"].as_u64().unwrap_or(0);
                 total = total.saturating_add(u32::try_from(days).unwrap_or(u32::MAX));
             }
@@ -107,8 +108,8 @@ impl Store {
             .map(|r| {
                 Ok(OpenCase {
                     reference: r.try_get("reference")?,
-                    conversation: r.try_get("conversation_id")?,
-                    stage: r.try_get("stage")?,
+                    conversation: ConversationId(r.try_get("conversation_id")?),
+                    stage: super::stage(r)?,
                     due_on: r.try_get("due_on")?,
                 })
             })
@@ -131,7 +132,7 @@ impl Store {
         else {
             return Ok(None);
         };
-        let conversation: i64 = case.try_get("conversation_id")?;
+        let conversation: ConversationId = case.try_get("conversation_id")?;
         let conv = sqlx::query("SELECT channel, chat, locale FROM conversations WHERE id = $1")
             .bind(conversation)
             .fetch_one(&self.pool)
@@ -234,7 +235,7 @@ impl Record<'_> {
              VALUES ($1, $2, 1, 'acknowledged', $3, $4, $5, $6, $7, $8, $9, $9)",
             vec![
                 Value::Text(case.reference.clone()),
-                Value::Int(conversation.id),
+                Value::Int(conversation.id.0),
                 Value::Int(millis(case.received_at)),
                 Value::Text(case.acknowledged_on.to_string()),
                 Value::Text(case.due_on.to_string()),
@@ -252,7 +253,7 @@ impl Record<'_> {
     pub async fn case_responded(
         &mut self,
         reference: &str,
-        stage: i64,
+        stage: Stage,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         self.flush().await?;
@@ -262,7 +263,7 @@ impl Record<'_> {
         )
         .bind(millis(now))
         .bind(reference)
-        .bind(stage)
+        .bind(i64::from(stage))
         .execute(self.conn().await?)
         .await?;
         Ok(done.rows_affected() == 1)
@@ -294,11 +295,11 @@ impl Record<'_> {
     }
 
     /// Where a complaint stands: `acknowledged` (awaiting a response) or `responded`.
-    pub fn case_status(&mut self, reference: &str, status: &str, now: DateTime<Utc>) {
+    pub fn case_status(&mut self, reference: &str, status: CaseStatus, now: DateTime<Utc>) {
         self.queue(
             "UPDATE cases SET status = $1, updated_at = $2 WHERE reference = $3",
             vec![
-                Value::Text(status.to_owned()),
+                Value::Text(status.as_str().to_owned()),
                 Value::Int(millis(now)),
                 Value::Text(reference.to_owned()),
             ],
@@ -327,12 +328,16 @@ impl Record<'_> {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         self.flush().await?;
-        let status = if exclude { "excluded" } else { "acknowledged" };
+        let status = if exclude {
+            CaseStatus::Excluded
+        } else {
+            CaseStatus::Acknowledged
+        };
         let done = sqlx::query(
             "UPDATE cases SET suggested_route = NULL, status = $1, updated_at = $2 \
              WHERE reference = $3 AND suggested_route IS NOT NULL AND status = 'acknowledged'",
         )
-        .bind(status)
+        .bind(status.as_str())
         .bind(millis(now))
         .bind(reference)
         .execute(self.conn().await?)

@@ -6,25 +6,26 @@ use sqlx::Row;
 
 use super::{Record, Store, StoreError, Value, millis};
 use crate::core::dialog::DEFAULT_LOCALE;
+use crate::core::ids::{ConversationId, StaffId};
 
 /// A conversation, keyed by channel and chat.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conversation {
-    pub id: i64,
+    pub id: ConversationId,
     pub channel: String,
     pub chat: String,
     /// The dialog state as JSON.
     pub state: String,
     pub locale: String,
     /// The member of staff who has taken the conversation over: the bot is silent.
-    pub claimed_by: Option<i64>,
+    pub claimed_by: Option<StaffId>,
 }
 
 /// A conversation a member of staff holds, with a resident's message waiting since they last
 /// acted in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdleClaim {
-    pub conversation: i64,
+    pub conversation: ConversationId,
     /// When the holder last acted in the conversation (Unix milliseconds).
     pub last_activity_at: i64,
     /// The holder's name.
@@ -76,7 +77,10 @@ impl Store {
     }
 
     /// The conversation with this id, if there is one.
-    pub async fn conversation_by_id(&self, id: i64) -> Result<Option<Conversation>, StoreError> {
+    pub async fn conversation_by_id(
+        &self,
+        id: ConversationId,
+    ) -> Result<Option<Conversation>, StoreError> {
         let row = sqlx::query(
             "SELECT c.id, c.channel, c.chat, c.state, c.locale, k.staff_id AS claimed_by \
              FROM conversations c LEFT JOIN claims k ON k.conversation_id = c.id WHERE c.id = $1",
@@ -202,7 +206,7 @@ impl Record<'_> {
             vec![
                 Value::Text(state.to_owned()),
                 Value::Int(millis(now)),
-                Value::Int(conversation.id),
+                Value::Int(conversation.id.0),
             ],
         );
     }
@@ -212,7 +216,7 @@ impl Record<'_> {
     pub fn touch(&mut self, conversation: &Conversation, now: DateTime<Utc>) {
         self.queue(
             "UPDATE conversations SET updated_at = $1 WHERE id = $2",
-            vec![Value::Int(millis(now)), Value::Int(conversation.id)],
+            vec![Value::Int(millis(now)), Value::Int(conversation.id.0)],
         );
     }
 
@@ -221,7 +225,7 @@ impl Record<'_> {
     pub async fn claim(
         &mut self,
         conversation: &Conversation,
-        staff: i64,
+        staff: StaffId,
         now: DateTime<Utc>,
     ) -> Result<Option<bool>, StoreError> {
         self.flush().await?;
@@ -236,7 +240,7 @@ impl Record<'_> {
         .await?
         .rows_affected()
             == 1;
-        let holder: i64 = sqlx::query("SELECT staff_id FROM claims WHERE conversation_id = $1")
+        let holder: StaffId = sqlx::query("SELECT staff_id FROM claims WHERE conversation_id = $1")
             .bind(conversation.id)
             .fetch_one(self.conn().await?)
             .await?
@@ -249,7 +253,7 @@ impl Record<'_> {
     pub fn claim_active(&mut self, conversation: &Conversation, now: DateTime<Utc>) {
         self.queue(
             "UPDATE claims SET last_activity_at = $1 WHERE conversation_id = $2",
-            vec![Value::Int(millis(now)), Value::Int(conversation.id)],
+            vec![Value::Int(millis(now)), Value::Int(conversation.id.0)],
         );
     }
 
@@ -257,17 +261,23 @@ impl Record<'_> {
     pub fn release(&mut self, conversation: &Conversation) {
         self.queue(
             "DELETE FROM claims WHERE conversation_id = $1",
-            vec![Value::Int(conversation.id)],
+            vec![Value::Int(conversation.id.0)],
         );
     }
 
     /// An internal note on a conversation, for staff only.
-    pub fn note(&mut self, conversation: i64, staff: i64, body: &str, now: DateTime<Utc>) {
+    pub fn note(
+        &mut self,
+        conversation: ConversationId,
+        staff: StaffId,
+        body: &str,
+        now: DateTime<Utc>,
+    ) {
         self.queue(
             "INSERT INTO notes (conversation_id, staff_id, body, at) VALUES ($1, $2, $3, $4)",
             vec![
-                Value::Int(conversation),
-                Value::Int(staff),
+                Value::Int(conversation.0),
+                Value::Int(staff.0),
                 Value::Text(body.to_owned()),
                 Value::Int(millis(now)),
             ],

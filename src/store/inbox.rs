@@ -7,11 +7,12 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::{Attachment, Store, StoreError, from_millis};
+use crate::core::ids::{CaseStatus, ConversationId, MessageId, StaffId, Stage};
 
 /// A conversation as the inbox reads it, most recently active first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InboxConversation {
-    pub id: i64,
+    pub id: ConversationId,
     pub channel: String,
     pub chat: String,
     pub updated_at: DateTime<Utc>,
@@ -19,17 +20,17 @@ pub struct InboxConversation {
     pub last_message: Option<String>,
     /// Who holds it, by name and id.
     pub held_by: Option<String>,
-    pub held_by_id: Option<i64>,
+    pub held_by_id: Option<StaffId>,
     /// Its latest complaint: reference, due date and handler.
     pub reference: Option<String>,
     pub due_on: Option<String>,
-    pub handler_id: Option<i64>,
+    pub handler_id: Option<StaffId>,
 }
 
 /// An alert nobody has acknowledged: its conversation and kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AlertKind {
-    pub conversation: i64,
+    pub conversation: ConversationId,
     pub kind: String,
     pub urgent: bool,
 }
@@ -37,14 +38,14 @@ pub struct AlertKind {
 /// A resident message read as disclosing a vulnerability.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Disclosure {
-    pub conversation: i64,
+    pub conversation: ConversationId,
     pub body: String,
 }
 
 /// A complaint's answers (what the resident said when it was opened), by conversation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CaseAnswers {
-    pub conversation: i64,
+    pub conversation: ConversationId,
     pub answers: serde_json::Value,
 }
 
@@ -52,7 +53,7 @@ pub struct CaseAnswers {
 /// member of staff, their name.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StaffLineRecord {
-    pub id: i64,
+    pub id: MessageId,
     /// `in` or `out`.
     pub direction: String,
     /// `resident`, `bot` or `staff:<id>`.
@@ -68,20 +69,20 @@ pub struct StaffLineRecord {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CaseListing {
     pub reference: String,
-    pub stage: i64,
-    pub status: String,
+    pub stage: Stage,
+    pub status: CaseStatus,
     pub due_on: String,
     pub definition: String,
     pub answers: serde_json::Value,
     pub suggested_route: Option<String>,
-    pub handler_id: Option<i64>,
+    pub handler_id: Option<StaffId>,
     pub handler: Option<String>,
 }
 
 /// A correction of an assessment: the message, the field and value as stored, and who.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CorrectionLine {
-    pub message: i64,
+    pub message: MessageId,
     pub field: String,
     pub value: String,
     pub staff: String,
@@ -149,12 +150,18 @@ impl Store {
 
     /// Resident messages in these conversations that the engine read, or staff marked, as
     /// disclosing a vulnerability. Fails safe: a finding the learned layer doubted counts.
-    pub async fn disclosures(&self, conversations: &[i64]) -> Result<Vec<Disclosure>, StoreError> {
+    pub async fn disclosures(
+        &self,
+        conversations: &[ConversationId],
+    ) -> Result<Vec<Disclosure>, StoreError> {
         if conversations.is_empty() {
             return Ok(Vec::new());
         }
         // The ids are integers, so they can be written into the statement.
-        let ids: Vec<String> = conversations.iter().map(i64::to_string).collect();
+        let ids: Vec<String> = conversations
+            .iter()
+            .map(ConversationId::to_string)
+            .collect();
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT m.conversation_id, m.body FROM messages m \
              JOIN assessments a ON a.message_id = m.id \
@@ -195,8 +202,8 @@ impl Store {
     /// them.
     pub async fn staff_lines(
         &self,
-        conversation: i64,
-        after: i64,
+        conversation: ConversationId,
+        after: MessageId,
     ) -> Result<Vec<StaffLineRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT m.id, m.direction, m.author, m.body, m.attachments, m.at, a.assessment, s.name AS staff_name \
@@ -228,7 +235,7 @@ impl Store {
     /// The complaints of a conversation, oldest first, with their handlers' names.
     pub async fn conversation_cases(
         &self,
-        conversation: i64,
+        conversation: ConversationId,
     ) -> Result<Vec<CaseListing>, StoreError> {
         let rows = sqlx::query(
             "SELECT k.reference, k.stage, k.status, k.due_on, k.definition, k.answers, k.suggested_route, \
@@ -242,8 +249,8 @@ impl Store {
             .map(|r| {
                 Ok(CaseListing {
                     reference: r.try_get("reference")?,
-                    stage: r.try_get("stage")?,
-                    status: r.try_get("status")?,
+                    stage: super::stage(r)?,
+                    status: super::status(r)?,
                     due_on: r.try_get("due_on")?,
                     definition: r.try_get("definition")?,
                     answers: serde_json::from_str(&r.try_get::<String, _>("answers")?)?,
@@ -258,7 +265,7 @@ impl Store {
     /// The corrections of a conversation's assessments, oldest first, with who made each.
     pub async fn correction_lines(
         &self,
-        conversation: i64,
+        conversation: ConversationId,
     ) -> Result<Vec<CorrectionLine>, StoreError> {
         let rows = sqlx::query(
             "SELECT c.message_id, c.field, c.value, s.name FROM assessment_corrections c \
@@ -281,7 +288,7 @@ impl Store {
     }
 
     /// A conversation's internal notes, oldest first.
-    pub async fn notes(&self, conversation: i64) -> Result<Vec<Note>, StoreError> {
+    pub async fn notes(&self, conversation: ConversationId) -> Result<Vec<Note>, StoreError> {
         let rows = sqlx::query(
             "SELECT s.name, n.body, n.at FROM notes n JOIN staff s ON s.id = n.staff_id \
              WHERE n.conversation_id = $1 ORDER BY n.id",

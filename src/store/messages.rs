@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use super::{Backend, Conversation, Record, Store, StoreError, Value, from_millis, millis};
+use crate::core::ids::{ConversationId, MessageId, StaffId};
 use crate::core::policy::Assessment;
 use crate::core::policy::train::{CorpusContext, Correction};
 
@@ -34,7 +35,7 @@ pub struct Attachment {
 /// One line of the transcript.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Message {
-    pub id: i64,
+    pub id: MessageId,
     pub direction: String,
     pub author: String,
     pub body: String,
@@ -55,7 +56,7 @@ pub struct ChatLine {
 /// A resident message staff corrected the assessment of.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CorrectedMessage {
-    pub message: i64,
+    pub message: MessageId,
     pub text: String,
     /// What was known of the case when the message was assessed.
     pub context: CorpusContext,
@@ -65,7 +66,10 @@ pub struct CorrectedMessage {
 
 impl Store {
     /// Every message of a conversation, oldest first.
-    pub async fn transcript(&self, conversation: i64) -> Result<Vec<Message>, StoreError> {
+    pub async fn transcript(
+        &self,
+        conversation: ConversationId,
+    ) -> Result<Vec<Message>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, direction, author, body, attachments, at FROM messages \
              WHERE conversation_id = $1 ORDER BY id",
@@ -90,7 +94,7 @@ impl Store {
     /// The stored assessment of an inbound message, as JSON.
     pub async fn assessment_of(
         &self,
-        message: i64,
+        message: MessageId,
     ) -> Result<Option<serde_json::Value>, StoreError> {
         let row = sqlx::query("SELECT assessment FROM assessments WHERE message_id = $1")
             .bind(message)
@@ -142,7 +146,7 @@ impl Store {
         .await?;
         let mut out: Vec<CorrectedMessage> = Vec::new();
         for r in &rows {
-            let message: i64 = r.try_get("message_id")?;
+            let message: MessageId = r.try_get("message_id")?;
             let field: String = r.try_get("field")?;
             let value: String = r.try_get("value")?;
             let Some(correction) = Correction::parse(&field, &value) else {
@@ -184,7 +188,7 @@ impl Store {
         &self,
         channel: &str,
         chat: &str,
-        after: i64,
+        after: MessageId,
     ) -> Result<Vec<ChatLine>, StoreError> {
         let rows = sqlx::query(
             "SELECT m.id, m.direction, m.author, m.body, m.attachments, m.at, \
@@ -250,8 +254,8 @@ impl Store {
     /// `conversation`; `None` if there is no such assessed inbound message there.
     pub async fn inbound_assessment(
         &self,
-        conversation: i64,
-        message: i64,
+        conversation: ConversationId,
+        message: MessageId,
     ) -> Result<Option<String>, StoreError> {
         let row = sqlx::query(
             "SELECT a.assessment FROM messages m JOIN assessments a ON a.message_id = m.id \
@@ -266,7 +270,7 @@ impl Store {
     }
 
     /// How many times staff marked a message as disclosing a vulnerability.
-    pub async fn vulnerability_marks(&self, message: i64) -> Result<i64, StoreError> {
+    pub async fn vulnerability_marks(&self, message: MessageId) -> Result<i64, StoreError> {
         let row = sqlx::query(
             "SELECT COUNT(*) AS n FROM assessment_corrections \
              WHERE message_id = $1 AND field = 'vulnerability' AND value = 'true'",
@@ -285,7 +289,7 @@ impl Record<'_> {
         &mut self,
         conversation: &Conversation,
         message: &Inbound,
-    ) -> Result<Option<i64>, StoreError> {
+    ) -> Result<Option<MessageId>, StoreError> {
         let row = sqlx::query(
             "INSERT INTO messages \
              (conversation_id, channel, direction, author, platform_message_id, body, attachments, at) \
@@ -309,14 +313,14 @@ impl Record<'_> {
     /// Records the policy engine's assessment of an inbound message, with its reasons.
     pub fn assessment(
         &mut self,
-        message: i64,
+        message: MessageId,
         assessment: &Assessment,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         self.queue(
             "INSERT INTO assessments (message_id, assessment, at) VALUES ($1, $2, $3)",
             vec![
-                Value::Int(message),
+                Value::Int(message.0),
                 Value::Text(serde_json::to_string(assessment)?),
                 Value::Int(millis(now)),
             ],
@@ -338,7 +342,7 @@ impl Record<'_> {
              (conversation_id, channel, direction, author, platform_message_id, body, attachments, at) \
              VALUES ($1, $2, 'out', $3, NULL, $4, '[]', $5)",
             vec![
-                Value::Int(conversation.id),
+                Value::Int(conversation.id.0),
                 Value::Text(conversation.channel.clone()),
                 Value::Text(author.to_owned()),
                 Value::Text(body.to_owned()),
@@ -371,8 +375,8 @@ impl Record<'_> {
     /// A member of staff marks one field of a message's assessment wrong.
     pub fn correction(
         &mut self,
-        message: i64,
-        staff: i64,
+        message: MessageId,
+        staff: StaffId,
         correction: &Correction,
         now: DateTime<Utc>,
     ) {
@@ -380,8 +384,8 @@ impl Record<'_> {
             "INSERT INTO assessment_corrections (message_id, staff_id, field, value, at) \
              VALUES ($1, $2, $3, $4, $5)",
             vec![
-                Value::Int(message),
-                Value::Int(staff),
+                Value::Int(message.0),
+                Value::Int(staff.0),
                 Value::Text(correction.field().to_owned()),
                 Value::Text(correction.value()),
                 Value::Int(millis(now)),

@@ -6,12 +6,13 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::{Backend, Store, StoreError, millis};
+use crate::core::ids::MessageId;
 
 /// A reply waiting to be delivered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxItem {
     pub id: i64,
-    pub message_id: i64,
+    pub message_id: MessageId,
     pub channel: String,
     pub chat: String,
     pub payload: String,

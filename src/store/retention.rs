@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::{Record, Store, StoreError, Value, from_millis, millis};
+use crate::core::ids::ConversationId;
 
 /// A complaint as the anonymised counts keep it once its conversation is erased.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,10 +33,13 @@ const ERASABLE: &str = "SELECT DISTINCT c.conversation_id FROM cases c \
 impl Store {
     /// Conversations the retention purge may erase now, with `cutoff` (Unix milliseconds) the
     /// moment before which their complaints must all have closed (see `ERASABLE`).
-    pub async fn erasable_conversations(&self, cutoff: i64) -> Result<Vec<i64>, StoreError> {
+    pub async fn erasable_conversations(
+        &self,
+        cutoff: i64,
+    ) -> Result<Vec<ConversationId>, StoreError> {
         let rows = sqlx::query(ERASABLE)
             .bind(cutoff)
-            .bind(None::<i64>)
+            .bind(None::<ConversationId>)
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
@@ -44,7 +48,10 @@ impl Store {
     }
 
     /// A conversation's complaints as the anonymised counts will keep them.
-    pub async fn case_counts(&self, conversation: i64) -> Result<Vec<CaseCount>, StoreError> {
+    pub async fn case_counts(
+        &self,
+        conversation: ConversationId,
+    ) -> Result<Vec<CaseCount>, StoreError> {
         let cases = sqlx::query(
             "SELECT k.stage, k.status, k.received_at, v.channel FROM cases k \
              JOIN conversations v ON v.id = k.conversation_id WHERE k.conversation_id = $1",
@@ -85,7 +92,11 @@ impl Record<'_> {
     /// Whether a conversation may be erased now (checked inside the erasing transaction, so
     /// a message or an escalation committed since the purge looked cannot be erased with
     /// it): every complaint closed before `cutoff`, none open, nothing said since.
-    pub async fn erasable(&mut self, conversation: i64, cutoff: i64) -> Result<bool, StoreError> {
+    pub async fn erasable(
+        &mut self,
+        conversation: ConversationId,
+        cutoff: i64,
+    ) -> Result<bool, StoreError> {
         self.flush().await?;
         let found = sqlx::query(ERASABLE)
             .bind(cutoff)
@@ -101,7 +112,7 @@ impl Record<'_> {
     /// anonymised counts. The staff audit stays (it holds who did what, not what was said).
     pub fn erase_conversation(
         &mut self,
-        conversation: i64,
+        conversation: ConversationId,
         counts: &[CaseCount],
         now: DateTime<Utc>,
     ) {
@@ -120,12 +131,12 @@ impl Record<'_> {
             "UPDATE conversations SET state = '{}', chat = 'erased:' || CAST(id AS TEXT) WHERE id = $1",
         ];
         for statement in ERASE {
-            self.queue(statement, vec![Value::Int(conversation)]);
+            self.queue(statement, vec![Value::Int(conversation.0)]);
         }
         self.queue(
             "UPDATE cases SET definition = '', answers = '{}', suggested_route = NULL, erased_at = $1 \
              WHERE conversation_id = $2",
-            vec![Value::Int(millis(now)), Value::Int(conversation)],
+            vec![Value::Int(millis(now)), Value::Int(conversation.0)],
         );
         for CaseCount {
             month,

@@ -6,11 +6,12 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::{Store, StoreError, millis};
+use crate::core::ids::StaffId;
 
 /// A staff account as the record holds it; `crate::staff` reads the role.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffAccount {
-    pub id: i64,
+    pub id: StaffId,
     pub name: String,
     pub email: String,
     pub role: String,
@@ -34,7 +35,7 @@ pub struct StaffSession {
 /// A member of staff by id and name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffName {
-    pub id: i64,
+    pub id: StaffId,
     pub name: String,
 }
 
@@ -79,7 +80,7 @@ fn account(r: &sqlx::any::AnyRow) -> Result<StaffAccount, StoreError> {
 
 impl Store {
     /// The id of the account with this email (as stored: trimmed, lower case), if any.
-    pub async fn staff_id_by_email(&self, email: &str) -> Result<Option<i64>, StoreError> {
+    pub async fn staff_id_by_email(&self, email: &str) -> Result<Option<StaffId>, StoreError> {
         let row = sqlx::query("SELECT id FROM staff WHERE email = $1")
             .bind(email)
             .fetch_optional(&self.pool)
@@ -96,7 +97,7 @@ impl Store {
         role: &str,
         password_hash: &str,
         now: DateTime<Utc>,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<StaffId, StoreError> {
         let row = sqlx::query(
             "INSERT INTO staff (name, email, role, password_hash, created_at) \
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -134,7 +135,7 @@ impl Store {
     pub async fn open_session(
         &self,
         token_hash: &str,
-        staff: i64,
+        staff: StaffId,
         csrf: &str,
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
@@ -186,7 +187,7 @@ impl Store {
     }
 
     /// The account with this id, if any.
-    pub async fn staff_account(&self, staff: i64) -> Result<Option<StaffAccount>, StoreError> {
+    pub async fn staff_account(&self, staff: StaffId) -> Result<Option<StaffAccount>, StoreError> {
         let row = sqlx::query("SELECT id, name, email, role FROM staff WHERE id = $1")
             .bind(staff)
             .fetch_optional(&self.pool)
@@ -195,7 +196,7 @@ impl Store {
     }
 
     /// The name of the member of staff with this id, if any.
-    pub async fn staff_name(&self, staff: i64) -> Result<Option<String>, StoreError> {
+    pub async fn staff_name(&self, staff: StaffId) -> Result<Option<String>, StoreError> {
         let row = sqlx::query("SELECT name FROM staff WHERE id = $1")
             .bind(staff)
             .fetch_optional(&self.pool)
@@ -205,7 +206,9 @@ impl Store {
     }
 
     /// Every member of staff's name, by id.
-    pub async fn staff_names(&self) -> Result<std::collections::HashMap<i64, String>, StoreError> {
+    pub async fn staff_names(
+        &self,
+    ) -> Result<std::collections::HashMap<StaffId, String>, StoreError> {
         sqlx::query("SELECT id, name FROM staff")
             .fetch_all(&self.pool)
             .await?

@@ -68,7 +68,7 @@ async fn stage_one_response_sent(
         &json!({}),
         now,
     );
-    record.case_status(reference, "responded", now);
+    record.case_status(reference, intake::core::ids::CaseStatus::Responded, now);
     record.save_state(&current, &serde_json::to_string(&state)?, now);
     record.commit().await
 }
@@ -77,7 +77,7 @@ async fn run_script(name: &str, script: &str, intake: &Intake) {
     let mut now: DateTime<Utc> = "2026-11-23T10:00:00Z".parse().expect("start");
     let chat = name.trim_end_matches(".txt").to_owned();
     let mut last: Vec<Reply> = Vec::new();
-    let mut conversation: Option<i64> = None;
+    let mut conversation: Option<intake::core::ids::ConversationId> = None;
     let mut sent = 0;
     let mut reference: Option<String> = None;
     for (n, line) in script.lines().enumerate() {

@@ -344,12 +344,14 @@ fn alerts_go_to_email_and_a_signed_webhook_and_escalate_when_nobody_acknowledges
         }
 
         // Acknowledged: no further escalation, and nothing is sent twice.
-        let emergency: i64 = sqlx::query("SELECT id FROM alerts WHERE kind = 'emergency'")
-            .fetch_one(store.pool_for_tests())
-            .await
-            .expect("alert")
-            .try_get("id")
-            .expect("id");
+        let emergency = intake::core::ids::AlertId(
+            sqlx::query("SELECT id FROM alerts WHERE kind = 'emergency'")
+                .fetch_one(store.pool_for_tests())
+                .await
+                .expect("alert")
+                .try_get("id")
+                .expect("id"),
+        );
         assert!(
             intake::staff::acknowledge(&store, emergency, &manager, night + Duration::hours(2))
                 .await
@@ -879,18 +881,22 @@ fn staff_messages_follow_the_residents_choice_of_reply() {
 /// Marks the first resident message's assessment "not a complaint", as staff would; returns the
 /// number of corrected messages the store then holds.
 async fn staff_correction(store: &intake::store::Store) -> usize {
-    let message: i64 = sqlx::query("SELECT MIN(id) AS id FROM messages WHERE direction = 'in'")
-        .fetch_one(store.pool_for_tests())
-        .await
-        .expect("message")
-        .try_get("id")
-        .expect("id");
-    let staff: i64 = sqlx::query("SELECT MIN(id) AS id FROM staff")
-        .fetch_one(store.pool_for_tests())
-        .await
-        .expect("staff")
-        .try_get("id")
-        .expect("id");
+    let message = intake::core::ids::MessageId(
+        sqlx::query("SELECT MIN(id) AS id FROM messages WHERE direction = 'in'")
+            .fetch_one(store.pool_for_tests())
+            .await
+            .expect("message")
+            .try_get("id")
+            .expect("id"),
+    );
+    let staff = intake::core::ids::StaffId(
+        sqlx::query("SELECT MIN(id) AS id FROM staff")
+            .fetch_one(store.pool_for_tests())
+            .await
+            .expect("staff")
+            .try_get("id")
+            .expect("id"),
+    );
     let mut record = store.begin().await.expect("begin");
     record.correction(
         message,

@@ -295,7 +295,7 @@ fn messages_committed_together_each_stay_whole() {
         for resident in 0..12 {
             let writer = writer.clone();
             tasks.push(tokio::spawn(async move {
-                let mut conversation = 0;
+                let mut conversation = intake::core::ids::ConversationId(0);
                 for (n, line) in lines.iter().enumerate() {
                     // Every message is delivered twice, as a platform may.
                     for _ in 0..2 {
@@ -367,7 +367,7 @@ fn a_failed_message_in_a_group_is_undone_alone() {
             let mut failing = outer.nested().await.expect("savepoint");
             // A conversation that does not exist: the database refuses the message.
             let ghost = intake::store::Conversation {
-                id: 999_999,
+                id: intake::core::ids::ConversationId(999_999),
                 ..good.clone()
             };
             assert!(
