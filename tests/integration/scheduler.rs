@@ -117,6 +117,41 @@ fn deadline_warnings_count_working_days_across_christmas_and_fire_once() {
 }
 
 #[test]
+fn a_complaint_with_a_stage_the_code_does_not_have_does_not_stop_the_others() {
+    on_both(|store| async move {
+        // A hand edit or an import leaves one complaint at "stage 3". The scheduler names it in
+        // the log and goes on watching every other complaint's deadlines.
+        open_case(
+            &store,
+            "C2026-00050",
+            "2026-12-30",
+            at("2026-12-14T10:00:00Z"),
+        )
+        .await;
+        open_case(
+            &store,
+            "C2026-00051",
+            "2026-12-30",
+            at("2026-12-14T10:00:00Z"),
+        )
+        .await;
+        sqlx::query("UPDATE cases SET stage = 3 WHERE reference = 'C2026-00050'")
+            .execute(store.pool_for_tests())
+            .await
+            .expect("a stage the Code does not have");
+        let s = scheduler(intake(store.clone()), AlertsConfig::default(), None);
+        let run = s
+            .run_once(at("2026-12-31T09:00:00Z"))
+            .await
+            .expect("the run goes on past the odd row");
+        assert_eq!(
+            run.deadline_breaches, 1,
+            "the other complaint is still watched"
+        );
+    });
+}
+
+#[test]
 fn non_urgent_alerts_wait_for_working_hours() {
     on_both(|store| async move {
         let s = scheduler(intake(store), AlertsConfig::default(), None);
