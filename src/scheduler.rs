@@ -45,7 +45,9 @@ pub struct Run {
 #[derive(Clone)]
 pub struct Scheduler {
     pub intake: Intake,
-    pub alerts: AlertsConfig,
+    /// Fixed when the scheduler is built: the sinks took their SMTP settings from it then, so
+    /// a later change here would reach the alert rules but not the mail server.
+    alerts: AlertsConfig,
     pub half_finished_after: chrono::Duration,
     /// Personal data is erased this long after a complaint closes (and its conversation
     /// has gone quiet); anonymised counts are kept.

@@ -288,8 +288,9 @@ pub(super) async fn conversation_events(
     let restricted = !session.staff.role.sees_adjustments();
     let token = auth::token(&jar).unwrap_or_default();
     let store = console.store().clone();
-    let stream =
-        futures::stream::unfold((store, MessageId(after.after)), move |(store, mut last)| {
+    let stream = futures::stream::unfold(
+        (store, MessageId(after.after)),
+        move |(store, mut last)| {
             let token = token.clone();
             async move {
                 loop {
@@ -299,15 +300,22 @@ pub(super) async fn conversation_events(
                     }
                     match staff::lines(&store, id, last).await {
                         Ok(mut lines) if !lines.is_empty() => {
-                            last = lines.last().map_or(last, |l| l.id);
                             if restricted {
-                                let mut cases = staff::cases(&store, id)
-                                    .await
-                                    .and_then(case_rows)
-                                    .unwrap_or_default();
-                                let disclosed = restrict_cases(&mut cases);
-                                restrict_lines(&disclosed, &mut lines);
+                                // Support needs stay hidden (5.10) or the lines wait: when the
+                                // case's answers cannot be read, nothing is sent this time.
+                                match staff::cases(&store, id).await.and_then(case_rows) {
+                                    Ok(mut cases) => {
+                                        let disclosed = restrict_cases(&mut cases);
+                                        restrict_lines(&disclosed, &mut lines);
+                                    }
+                                    Err(e) => {
+                                        tracing::warn!(error = %e, "console: the case could not be read to hide support needs; new lines wait");
+                                        tokio::time::sleep(Duration::from_secs(1)).await;
+                                        continue;
+                                    }
+                                }
                             }
+                            last = lines.last().map_or(last, |l| l.id);
                             let data = serde_json::to_string(&lines).unwrap_or_default();
                             let event = Event::default().id(last.to_string()).data(data);
                             return Some((Ok::<_, std::convert::Infallible>(event), (store, last)));
@@ -318,6 +326,7 @@ pub(super) async fn conversation_events(
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
             }
-        });
+        },
+    );
     sse(stream, &console.shutdown)
 }
