@@ -65,15 +65,14 @@ impl Intake {
                 now,
             )
             .await?;
-        let payload = json!({ "text": text });
-        record.outbound(
-            &conversation,
-            &format!("staff:{}", staff.id),
+        self.tell_resident(
+            &mut record,
+            (&conversation, reference),
+            staff,
+            &copy,
             &text,
-            &payload,
             now,
         );
-        self.copy_by_email(&mut record, &conversation, reference, &copy, &text, now);
         let detail = json!({ "response": response, "staff": staff.id });
         let kind = if stage == Stage::Two {
             "stage2_response_sent"
@@ -137,12 +136,12 @@ impl Intake {
             .map_err(|e| CaseError::Refused(e.to_string()))?;
         let copy = self.email_copy(reference).await?;
         let mut record = self.store.begin().await?;
-        self.copy_by_email(&mut record, &conversation, reference, &copy, &text, now);
-        record.outbound(
-            &conversation,
-            &format!("staff:{}", staff.id),
+        self.tell_resident(
+            &mut record,
+            (&conversation, reference),
+            staff,
+            &copy,
             &text,
-            &json!({ "text": text }),
             now,
         );
         let detail = json!({ "stage": stage, "from": due, "to": new_due, "working_days": days, "reason": reason, "staff": staff.id });
@@ -189,12 +188,12 @@ impl Intake {
                 "complaint {reference} has no suggested route awaiting a decision, or it is no longer awaiting a response"
             )));
         }
-        self.copy_by_email(&mut record, &conversation, reference, &copy, &text, now);
-        record.outbound(
-            &conversation,
-            &format!("staff:{}", staff.id),
+        self.tell_resident(
+            &mut record,
+            (&conversation, reference),
+            staff,
+            &copy,
             &text,
-            &json!({ "text": text }),
             now,
         );
         let detail = json!({ "accepted": accept, "reasons": reasons, "staff": staff.id });
@@ -292,14 +291,14 @@ impl Intake {
             .text;
         let mut record = self.store.begin().await?;
         record.case_definition(reference, definition, now);
-        record.outbound(
-            &conversation,
-            &format!("staff:{}", staff.id),
+        self.tell_resident(
+            &mut record,
+            (&conversation, reference),
+            staff,
+            &copy,
             &text,
-            &json!({ "text": text }),
             now,
         );
-        self.copy_by_email(&mut record, &conversation, reference, &copy, &text, now);
         let detail = json!({ "from": before, "to": definition, "staff": staff.id });
         record.event(
             &conversation,

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::Intake;
+use crate::staff::StaffMember;
 use crate::store::{Conversation, Record, StoreError, email_address_in};
 
 /// Where a copy by email of a message to the resident should go.
@@ -35,6 +36,29 @@ impl Intake {
             }
             _ => EmailCopy::NotWanted,
         })
+    }
+
+    /// Staff's words on a complaint, told to the resident in its chat as a staff line, and
+    /// copied by email when they asked for that (or staff alerted to send it another way),
+    /// in the caller's transaction. `complaint` is its conversation and reference.
+    pub fn tell_resident(
+        &self,
+        record: &mut Record<'_>,
+        complaint: (&Conversation, &str),
+        staff: &StaffMember,
+        copy: &EmailCopy,
+        text: &str,
+        now: DateTime<Utc>,
+    ) {
+        let (conversation, reference) = complaint;
+        record.outbound(
+            conversation,
+            &format!("staff:{}", staff.id),
+            text,
+            &serde_json::json!({ "text": text }),
+            now,
+        );
+        self.copy_by_email(record, conversation, reference, copy, text, now);
     }
 
     /// Queues a copy by email of `text` when the resident asked for replies by email; when
