@@ -477,6 +477,9 @@ fn check_config(config: &Config) -> anyhow::Result<ExitCode> {
     for w in config.landlord.warnings() {
         println!("# Warning: {w}");
     }
+    for w in config.unkept_promises() {
+        println!("# Warning: a promise the bot cannot keep: {w}");
+    }
     print!("{}", config.to_display_toml());
     if ok {
         println!("# The configuration is valid.");

@@ -6,8 +6,10 @@
 //! - `load`: the layering (defaults, file, environment), and the policy engine's files.
 //! - `validate`: everything that would stop the bot starting.
 //! - `secrets`: secret values, from the environment only, never shown.
+//! - `promises`: what the configuration lets the bot promise, and the warnings when it cannot.
 
 mod load;
+mod promises;
 mod secrets;
 mod sections;
 mod validate;

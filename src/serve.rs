@@ -43,6 +43,9 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
         crate::console::load_standard_messages(config.console.standard_messages.as_deref())
             .map_err(anyhow::Error::msg)?;
     let intake = Intake::from_config(&config, policy).await?;
+    for promise in config.unkept_promises() {
+        tracing::warn!("a promise the bot cannot keep: {promise}");
+    }
     let writer = Writer::start(intake.clone(), GROUP_COMMIT);
     let wakers = Wakers::default();
     let key = session_key(config.secrets.session_key.as_ref());

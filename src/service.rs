@@ -18,7 +18,7 @@ use anyhow::Context as _;
 
 use crate::config::Config;
 use crate::core::calendar::Calendar;
-use crate::core::dialog::Dialogs;
+use crate::core::dialog::{Dialogs, Reach};
 use crate::core::policy::Policy;
 use crate::core::profile::LandlordProfile;
 use crate::store::Store;
@@ -44,6 +44,8 @@ pub struct Intake {
     calendar: Arc<Calendar>,
     /// A half-finished complaint is resumed with a reminder after this long.
     resume_after: chrono::Duration,
+    /// What the configuration lets the bot promise.
+    reach: Reach,
 }
 
 impl Intake {
@@ -65,7 +67,15 @@ impl Intake {
             calendar: profile.calendar().into(),
             profile,
             resume_after,
+            reach: Reach::default(),
         }
+    }
+
+    /// The service with what its configuration lets the bot promise (`Config::reach`); by
+    /// default, nothing: no alert reaches a manager and nothing is sent by email.
+    pub fn with_reach(mut self, reach: Reach) -> Intake {
+        self.reach = reach;
+        self
     }
 
     /// Builds the intake service: the record, the dialogs, the policy and the calendar.
@@ -80,7 +90,8 @@ impl Intake {
             dialogs,
             config.landlord.clone(),
             chrono::Duration::hours(i64::from(config.conversation.resume_after_hours)),
-        ))
+        )
+        .with_reach(config.reach()))
     }
 
     /// The record.

@@ -49,6 +49,7 @@ fuzz_target!(|data: &[u8]| {
         },
         now: "2026-12-01T10:00:00Z".parse().expect("now"),
         resume_after: chrono::Duration::hours(12),
+        reach: intake::core::dialog::Reach::default(),
     };
     let assessment = world.policy.assess(said, &Context::default());
     let next = match step(&state, &assessment, &input, &env) {

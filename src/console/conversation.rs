@@ -120,7 +120,7 @@ pub(super) async fn conversation(
     );
     let consent: Vec<_> = events
         .iter()
-        .filter(|(kind, ..)| kind == "consent" || kind == "privacy_request")
+        .filter(|(kind, ..)| kind == "consent" || kind == "tracked_request")
         .cloned()
         .collect();
     let page = ConversationPage {

@@ -24,6 +24,14 @@ pub use holidays::{Holiday, HolidayKind, bank_holidays, easter_sunday, holiday_d
 
 use holidays::date;
 
+/// `months` calendar months after `from`: the same day of the month, or the month's last day
+/// when it has no such day. This is how the ICO reads "one month" in UK GDPR art. 12(3): a
+/// request received on 31 January is due on 28 (or 29) February.
+pub fn calendar_months_after(from: NaiveDate, months: u32) -> NaiveDate {
+    from.checked_add_months(chrono::Months::new(months))
+        .unwrap_or(from)
+}
+
 /// The landlord's working calendar: bank holidays plus configured extra holidays and closures.
 #[derive(Debug, Clone)]
 pub struct Calendar {

@@ -36,7 +36,7 @@ use super::policy::Assessment;
 use super::profile::LandlordProfile;
 
 pub use complaint::Opening;
-pub use types::{CaseSummary, Choice, Effect, Input, NewCase, Phase, PrivacyKind, Reply, State};
+pub use types::{CaseSummary, Choice, Effect, Input, NewCase, Phase, Reply, RequestKind, State};
 pub use wording::{
     AskIf, DEFAULT_LOCALE, DialogError, Dialogs, Locale, PRIVACY_VERSION, Question, QuestionKind,
 };
@@ -54,7 +54,24 @@ pub struct Env<'a> {
     /// After this long without a message, a half-finished complaint is resumed with a
     /// reminder of where it was.
     pub resume_after: chrono::Duration,
+    /// What the configuration lets the bot promise.
+    pub reach: Reach,
 }
+
+/// Who the bot's words can honestly say were told. The bot says "I have told a manager
+/// straight away" only when something makes that true, and offers replies by email only when
+/// it can send them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reach {
+    /// An alert reaches a person at any hour: a sink to a managers' chat, an email address or
+    /// a pager webhook is configured, or a manager is signed in to the console now.
+    pub manager: bool,
+    /// Replies can be copied by email (SMTP is configured).
+    pub email: bool,
+}
+
+/// Working days staff have to arrange an interpreter (Code 5.10).
+pub const INTERPRETER_WORKING_DAYS: u32 = 2;
 
 /// The outcome of one step.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,6 +112,11 @@ impl Turn<'_> {
     /// The message `key` with the placeholders every message may use.
     fn say(&self, key: &str) -> Reply {
         self.locale.say(key, &self.values)
+    }
+
+    /// Today, in the landlord's time zone.
+    fn today(&self) -> chrono::NaiveDate {
+        self.env.deadlines.calendar.local_date(self.env.now)
     }
 }
 
@@ -185,27 +207,13 @@ fn interrupted(turn: &Turn<'_>, out: &mut Step) -> bool {
         out.replies.push(turn.say("human"));
         return true;
     }
+    if let Some(kind) = command(&turn.text).and_then(RequestKind::parse) {
+        phases::privacy_request(turn, kind, out);
+        return true;
+    }
     match command(&turn.text) {
         Some("status") => {
             phases::status(turn, out);
-            true
-        }
-        Some(kind @ ("withdraw" | "erase" | "access")) => {
-            let kind = match kind {
-                "withdraw" => PrivacyKind::Withdraw,
-                "erase" => PrivacyKind::Erase,
-                _ => PrivacyKind::Access,
-            };
-            out.effects.push(Effect::PrivacyRequest { kind });
-            out.replies.push(turn.say(match kind {
-                PrivacyKind::Withdraw => "withdraw",
-                PrivacyKind::Erase => "erase",
-                PrivacyKind::Access => "access",
-            }));
-            if kind == PrivacyKind::Withdraw {
-                out.state.consent_at = None;
-                out.state.phase = Phase::Listening;
-            }
             true
         }
         _ => false,

@@ -32,7 +32,7 @@ use std::sync::{Arc, OnceLock};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-pub use language::ENGLISH;
+pub use language::{ENGLISH, language_name};
 pub use learned::{Decisions, Model, ModelError, Scores};
 pub use lexicon::{Lexicon, LexiconError, SHIPPED as SHIPPED_LEXICON, Scope, Signal};
 pub use normalise::{Normalised, normalise};

@@ -243,6 +243,7 @@ impl Intake {
             },
             now,
             resume_after: self.resume_after,
+            reach: self.reach,
         }
     }
 
@@ -286,6 +287,20 @@ impl Intake {
             }
             Effect::HandOver => {
                 record.alert(conversation, "person_requested", false, "", now);
+                None
+            }
+            Effect::TrackedRequest {
+                kind,
+                detail,
+                due_on,
+            } => {
+                let alert = if kind.is_privacy() {
+                    "privacy_request"
+                } else {
+                    "interpreter"
+                };
+                let said = format!("{}: {detail} (due {due_on})", kind.as_str());
+                record.alert(conversation, alert, false, &said, now);
                 None
             }
             _ => None,

@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 
 use super::complaint::{acknowledge, add_correction, ask_next, confirm, escalate, start_complaint};
 use super::reading::{command, mentions_complaint, pick};
-use super::types::{Effect, Phase, Reply};
+use super::types::{Effect, Phase, Reply, RequestKind};
 use super::wording::{Locale, PRIVACY_VERSION, QuestionKind, date};
-use super::{Outcome, Step, Turn};
+use super::{INTERPRETER_WORKING_DAYS, Outcome, Step, Turn};
+use crate::core::calendar::calendar_months_after;
 use crate::core::policy::{self, Assessment, Intent, Risk, Route};
 
 /// Listening: what the resident says is read for what they want.
@@ -25,8 +26,12 @@ pub(super) fn listen(turn: &Turn<'_>, out: &mut Step) {
         return;
     }
     if assessment.language != policy::ENGLISH {
-        out.effects.push(Effect::Interpreter {
-            language: assessment.language.to_owned(),
+        // Staff arrange the interpreter; the request is tracked with the language named.
+        let calendar = env.deadlines.calendar;
+        out.effects.push(Effect::TrackedRequest {
+            kind: RequestKind::Interpreter,
+            detail: policy::language_name(assessment.language).to_owned(),
+            due_on: calendar.add_working_days(turn.today(), INTERPRETER_WORKING_DAYS),
         });
         out.replies.push(turn.say("language"));
         return;
@@ -390,6 +395,25 @@ pub(super) fn safety(
                 detail: words(&format!("risk.{kind}")).join(", "),
             });
         }
+    }
+}
+
+/// A request about the resident's personal data: tracked for staff with its statutory month
+/// (UK GDPR art. 12(3)), and the date told to the resident. Withdrawing consent also stops the
+/// complaint being made here, since its details need consent.
+pub(super) fn privacy_request(turn: &Turn<'_>, kind: RequestKind, out: &mut Step) {
+    let due_on = calendar_months_after(turn.today(), 1);
+    out.effects.push(Effect::TrackedRequest {
+        kind,
+        detail: turn.text.clone(),
+        due_on,
+    });
+    let mut v = turn.values.clone();
+    v.insert("due", date(due_on));
+    out.replies.push(turn.locale.say(kind.as_str(), &v));
+    if kind == RequestKind::Objection {
+        out.state.consent_at = None;
+        out.state.phase = Phase::Listening;
     }
 }
 

@@ -1,7 +1,7 @@
 //! What the resident's words mean to the dialog, whatever the policy engine made of them: a
 //! request for a person, a command, a request about their data, the answer to a choice.
 
-use super::types::{Choice, Input, PrivacyKind};
+use super::types::{Choice, Input, RequestKind};
 
 /// Words that ask for a person, whatever else is going on.
 pub(super) fn asks_for_person(text: &str) -> bool {
@@ -25,11 +25,7 @@ pub(super) fn command(text: &str) -> Option<&'static str> {
         .trim_start_matches('/')
         .trim_matches(|c: char| c == '.' || c == '!' || c == '?');
     if let Some(kind) = privacy_request(t) {
-        return Some(match kind {
-            PrivacyKind::Withdraw => "withdraw",
-            PrivacyKind::Erase => "erase",
-            PrivacyKind::Access => "access",
-        });
+        return Some(kind.as_str());
     }
     Some(match t {
         "complaint" | "complain" | "make a complaint" | "i want to make a complaint" => "complain",
@@ -40,10 +36,10 @@ pub(super) fn command(text: &str) -> Option<&'static str> {
 }
 
 /// Requests about the resident's data (consent and privacy: see [`crate::code`]), in the words people use.
-fn privacy_request(t: &str) -> Option<PrivacyKind> {
+fn privacy_request(t: &str) -> Option<RequestKind> {
     let has = |words: &[&str]| words.iter().any(|w| t.contains(w));
     if t == "stop" || has(&["withdraw my consent", "withdraw consent", "stop using my"]) {
-        return Some(PrivacyKind::Withdraw);
+        return Some(RequestKind::Objection);
     }
     if t == "forget me"
         || has(&[
@@ -56,7 +52,7 @@ fn privacy_request(t: &str) -> Option<PrivacyKind> {
             "right to be forgotten",
         ])
     {
-        return Some(PrivacyKind::Erase);
+        return Some(RequestKind::Erasure);
     }
     if t == "privacy"
         || has(&[
@@ -71,7 +67,7 @@ fn privacy_request(t: &str) -> Option<PrivacyKind> {
             "information you have on me",
         ])
     {
-        return Some(PrivacyKind::Access);
+        return Some(RequestKind::Access);
     }
     None
 }

@@ -123,6 +123,7 @@ fn only_a_confirmed_complaint_waits_for_a_reference_and_opens_under_it() {
         },
         now: "2026-11-23T10:00:00Z".parse().expect("now"),
         resume_after: chrono::Duration::hours(12),
+        reach: crate::core::dialog::Reach::default(),
     };
     let says = |state: &State, text: &str| {
         let assessment = policy.assess(text, &Context::default());

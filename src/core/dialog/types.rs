@@ -199,11 +199,14 @@ pub enum Effect {
         acknowledged_on: NaiveDate,
         due_on: NaiveDate,
     },
-    Interpreter {
-        language: String,
-    },
-    PrivacyRequest {
-        kind: PrivacyKind,
+    /// A request staff must answer by a date, tracked until they record the answer: a
+    /// request about the resident's personal data (UK GDPR arts. 15 to 21; one calendar month,
+    /// art. 12(3)) or an interpreter (Code 5.10: reasonable adjustments). An alert goes with it.
+    TrackedRequest {
+        kind: RequestKind,
+        /// What the resident asked, in their words; for an interpreter, the language named.
+        detail: String,
+        due_on: NaiveDate,
     },
 }
 
@@ -219,10 +222,48 @@ pub struct NewCase {
     pub suggested_route: Option<Route>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// What a tracked request asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum PrivacyKind {
-    Withdraw,
-    Erase,
+pub enum RequestKind {
+    /// A copy of the personal data held (UK GDPR art. 15: subject access).
     Access,
+    /// The personal data deleted (art. 17).
+    Erasure,
+    /// Personal data that is wrong put right (art. 16).
+    Rectification,
+    /// Stop using the data, or consent withdrawn (arts. 7(3), 21).
+    Objection,
+    /// An interpreter, in the language named in the detail (Code 5.10).
+    Interpreter,
+}
+
+impl RequestKind {
+    pub const ALL: [RequestKind; 5] = [
+        RequestKind::Access,
+        RequestKind::Erasure,
+        RequestKind::Rectification,
+        RequestKind::Objection,
+        RequestKind::Interpreter,
+    ];
+
+    /// The name in the record and the console's filters.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestKind::Access => "access",
+            RequestKind::Erasure => "erasure",
+            RequestKind::Rectification => "rectification",
+            RequestKind::Objection => "objection",
+            RequestKind::Interpreter => "interpreter",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RequestKind> {
+        RequestKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Whether it is a request about personal data, with the statutory month.
+    pub fn is_privacy(self) -> bool {
+        self != RequestKind::Interpreter
+    }
 }

@@ -66,6 +66,15 @@ pub fn recognise(message: &str, norm: &Normalised, english: &WordSet) -> &'stati
     iso_639_1(info.lang())
 }
 
+/// The language's English name, for staff arranging an interpreter ("Polish"), from the code
+/// `detect` gives.
+pub fn language_name(code: &str) -> &'static str {
+    whatlang::Lang::all()
+        .iter()
+        .find(|l| iso_639_1(**l) == code)
+        .map_or("a language the bot did not recognise", |l| l.eng_name())
+}
+
 /// The two-letter code where there is one, else the three-letter code.
 fn iso_639_1(lang: whatlang::Lang) -> &'static str {
     use whatlang::Lang::*;
