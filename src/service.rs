@@ -31,7 +31,7 @@ mod writer;
 pub use case_work::CaseError;
 pub use conversation::ActionError;
 pub use email::EmailCopy;
-pub use writer::{Handled, LONGEST_READ, Writer};
+pub use writer::{Handled, LONGEST_READ, SAFE_CONTACT_RULE, Writer};
 
 /// The intake service. Cloning it is cheap: every channel, route and connection shares one
 /// policy engine, one set of dialogs and one profile (a copy per connection cost about 17 MB).

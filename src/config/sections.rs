@@ -184,9 +184,11 @@ pub struct SinkConfig {
     /// The webhook URL; email addresses separated by commas, where `role:manager` means every
     /// staff account with that role; the Telegram chat id; or the Discord channel id.
     pub to: String,
-    /// The alert kinds it takes (emergency, safeguarding, health_safety, vulnerability,
-    /// person_requested, stage2_request, deadline_near, deadline_passed, claim_idle,
-    /// half_finished, action_overdue, email_unusable, reply_another_way); empty for all.
+    /// The alert kinds it takes (emergency, emergency_contact, safeguarding, safe_contact,
+    /// health_safety, vulnerability, person_requested, question, service_request,
+    /// contact_details, privacy_request, interpreter, definition_disputed, stage2_request,
+    /// deadline_near, deadline_passed, claim_idle, half_finished, action_overdue,
+    /// email_unusable, reply_another_way); empty for all.
     #[serde(default)]
     pub alerts: Vec<String>,
     /// 0: told at once. 1, 2...: told when an urgent alert is still unacknowledged after

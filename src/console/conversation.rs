@@ -73,7 +73,7 @@ pub(super) async fn conversation(
         return Err(Error::NotFound("There is no such conversation.".into()));
     };
     let mut lines = staff::lines(store, id, MessageId(0)).await?;
-    let events = staff::events(store, id).await?;
+    let mut events = staff::events(store, id).await?;
     let rows = case_rows(staff::cases(store, id).await?)?;
     let audit = staff::audit(store, id).await?;
     let notes = staff::notes(store, id).await?;
@@ -104,6 +104,8 @@ pub(super) async fn conversation(
     if !session.staff.role.sees_adjustments() {
         let disclosed = restrict_cases(cases.iter_mut().map(|c| &mut c.case));
         restrict_lines(&disclosed, &mut lines);
+        // When it is safe to contact a resident at risk (5.10).
+        events.retain(|(kind, ..)| kind != "safe_contact");
     }
     // Standard messages filled in for this conversation's latest complaint.
     let latest = cases.last().map(|c| &c.case);

@@ -63,8 +63,10 @@ fn line_discloses(line: &staff::StaffLine) -> bool {
     discloses_vulnerability(line.assessment.as_ref())
         || line.assessment.as_ref().is_some_and(|a| {
             a["reasons"].as_array().is_some_and(|rs| {
-                rs.iter()
-                    .any(|r| r["rule"] == "learned.doubts.vulnerability")
+                rs.iter().any(|r| {
+                    r["rule"] == "learned.doubts.vulnerability"
+                        || r["rule"] == crate::service::SAFE_CONTACT_RULE
+                })
             })
         })
         || line.corrections.iter().any(|c| c.ends_with(&vulnerable))
@@ -80,9 +82,13 @@ fn discloses_vulnerability(assessment: Option<&serde_json::Value>) -> bool {
 }
 
 /// Open alerts as a role that does not see support needs is shown them: a vulnerability
-/// alert says what it is, not what was disclosed (5.10).
+/// alert, or a resident's answer about when it is safe to contact them, says what it is, not
+/// what was disclosed (5.10).
 pub(super) fn restrict_alerts(alerts: &mut [staff::OpenAlert]) {
-    for alert in alerts.iter_mut().filter(|a| a.kind == "vulnerability") {
+    for alert in alerts
+        .iter_mut()
+        .filter(|a| matches!(a.kind.as_str(), "vulnerability" | "safe_contact"))
+    {
         alert.detail = RESTRICTED.to_owned();
     }
 }

@@ -18,7 +18,9 @@
 //! the shell allocates the reference (only then, so references have no gaps) and
 //! `Opening::open` finishes the step with it.
 
+mod checks;
 mod complaint;
+mod contact;
 mod phases;
 mod reading;
 mod types;
@@ -32,16 +34,21 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use super::calendar::Deadlines;
-use super::policy::Assessment;
+use super::policy::{self, Assessment};
 use super::profile::LandlordProfile;
 
+pub use checks::{PhoneProblem, email, has_postcode, uk_phone};
 pub use complaint::Opening;
-pub use types::{CaseSummary, Choice, Effect, Input, NewCase, Phase, Reply, RequestKind, State};
+pub use types::{
+    CaseSummary, Choice, Effect, HandOverWhy, Input, NewCase, Phase, Promise, Reply, RequestKind,
+    State,
+};
 pub use wording::{
     AskIf, DEFAULT_LOCALE, DialogError, Dialogs, Locale, PRIVACY_VERSION, Question, QuestionKind,
 };
 
 use phases::safety;
+use policy::Risk;
 use reading::{asks_for_person, command};
 
 /// Everything `step` needs besides the state and the message.
@@ -79,6 +86,18 @@ pub struct Step {
     pub state: State,
     pub replies: Vec<Reply>,
     pub effects: Vec<Effect>,
+}
+
+impl Step {
+    /// The promises this step's replies make that none of its effects keep. Always empty for
+    /// a step the dialog takes; the promise test holds it to that.
+    pub fn unkept_promises(&self) -> Vec<Promise> {
+        self.replies
+            .iter()
+            .filter_map(|r| r.promise)
+            .filter(|p| !self.effects.iter().any(|e| p.kept_by(e)))
+            .collect()
+    }
 }
 
 /// What one message does: a finished step, or one that opens a complaint once the shell has
@@ -128,7 +147,7 @@ pub fn step(state: &State, assessment: &Assessment, input: &Input, env: &Env<'_>
         effects: Vec::new(),
     };
     let locale = env.dialogs.locale(env.locale);
-    let values = base_values(env);
+    let values = base_values(env, locale);
     let text = match input {
         Input::Text(t) => t.trim().to_owned(),
         Input::Choice(k) => k.clone(),
@@ -168,8 +187,52 @@ pub fn step(state: &State, assessment: &Assessment, input: &Input, env: &Env<'_>
         Phase::Asking { index } => phases::asking(&turn, *index, &mut out),
         Phase::Confirming => return phases::confirming(&turn, out),
         Phase::Correcting => phases::correcting(&turn, &mut out),
+        Phase::Contact { urgent, then_offer } => {
+            let answer = contact::answered(&turn, *urgent, *then_offer, &mut out);
+            after_contact(&turn, answer, &mut out);
+        }
+        Phase::ContactCheck { urgent, then_offer } => {
+            let answer = contact::checked(&turn, *urgent, *then_offer, &mut out);
+            after_contact(&turn, answer, &mut out);
+        }
+        Phase::SafeContact => contact::safe_contact(&turn, &mut out),
     }
+    after_safety(&turn, &mut out);
     Outcome::Done(out)
+}
+
+/// After a question about contact details: the choice to complain when the resident was
+/// unhappy (1.3), or, when the words were about something else, what they said is listened to.
+fn after_contact(turn: &Turn<'_>, answer: contact::Answer, out: &mut Step) {
+    match answer {
+        contact::Answer::Taken { then_offer } => {
+            if then_offer && !out.state.heard.is_empty() {
+                let heard = out.state.heard.clone();
+                phases::offer(turn, &heard, out);
+            }
+        }
+        contact::Answer::Other => {
+            out.state.phase = Phase::Listening;
+            phases::listen(turn, out);
+        }
+    }
+}
+
+/// After the emergency numbers and whatever the message asked, while nothing else is being
+/// asked: whether it is safe to contact someone who raised a safeguarding concern (asked
+/// once, before anyone contacts them), and how the emergency team can reach the resident.
+fn after_safety(turn: &Turn<'_>, out: &mut Step) {
+    if out.state.phase != Phase::Listening {
+        return;
+    }
+    let assessment = turn.assessment;
+    if assessment.has_risk(Risk::Safeguarding) && out.state.safe_contact_at.is_none() {
+        out.replies.push(turn.say("safe_contact"));
+        out.state.phase = Phase::SafeContact;
+    } else if assessment.has_risk(Risk::Emergency) {
+        let then_offer = assessment.dissatisfied && !out.state.heard.is_empty();
+        contact::ask(turn, true, then_offer, out);
+    }
 }
 
 /// What is answered the same in every phase, before the phase: an empty message, safety,
@@ -181,6 +244,14 @@ fn interrupted(turn: &Turn<'_>, out: &mut Step) -> bool {
         return true;
     }
 
+    // The answer to "is it safe to contact you?" talks of the danger just reported, which
+    // managers were alerted to one message ago: it is recorded as the answer, not alerted
+    // again. A new emergency in it still comes first.
+    let answering_safe_contact =
+        state.phase == Phase::SafeContact && !turn.assessment.has_risk(Risk::Emergency);
+    if answering_safe_contact {
+        return false;
+    }
     // Safety first, in every phase: emergency numbers before any other question.
     safety(
         turn.assessment,
@@ -194,16 +265,39 @@ fn interrupted(turn: &Turn<'_>, out: &mut Step) -> bool {
     // the numbers come first, then the question again, so the complaint can carry on.
     if turn.assessment.is_urgent() && state.phase != Phase::Listening {
         match &state.phase {
-            Phase::Asking { index } => out.replies.push(turn.locale.ask(*index)),
+            Phase::Asking { index } => {
+                out.replies
+                    .push(complaint::question(turn, *index, &state.answers));
+            }
             Phase::Confirming => out.replies.push(complaint::confirm(turn, state)),
             Phase::Consent => out.replies.push(turn.say("privacy")),
+            Phase::SafeContact => out.replies.push(turn.say("safe_contact")),
+            Phase::Contact { .. } | Phase::ContactCheck { .. } => {
+                // The details are what the emergency team needs now: asked again.
+                out.replies.push(turn.say("contact_ask"));
+                out.state.phase = match state.phase {
+                    Phase::Contact { then_offer, .. } | Phase::ContactCheck { then_offer, .. } => {
+                        Phase::Contact {
+                            urgent: true,
+                            then_offer,
+                        }
+                    }
+                    _ => Phase::Listening,
+                };
+            }
             _ => {}
         }
         return true;
     }
 
-    if asks_for_person(&turn.text) {
-        out.effects.push(Effect::HandOver);
+    // A long answer to a question that also asks for a person is kept as the answer and
+    // handed over too (see `phases::asking`); anything else asking for one hands over now.
+    let answering =
+        matches!(state.phase, Phase::Asking { .. }) && turn.text.split_whitespace().count() > 8;
+    if !answering && asks_for_person(&turn.text) {
+        out.effects.push(Effect::HandOver {
+            why: HandOverWhy::Asked,
+        });
         out.replies.push(turn.say("human"));
         return true;
     }
@@ -221,9 +315,16 @@ fn interrupted(turn: &Turn<'_>, out: &mut Step) -> bool {
 }
 
 /// The placeholders every message may use.
-fn base_values(env: &Env<'_>) -> BTreeMap<&'static str, String> {
+fn base_values(env: &Env<'_>, locale: &Locale) -> BTreeMap<&'static str, String> {
     let p = env.profile;
+    // Only what is true: a manager told at once when an alert reaches one.
+    let told = if env.reach.manager {
+        "manager_told"
+    } else {
+        "manager_not_reached"
+    };
     BTreeMap::from([
+        ("manager_told", locale.text(told).text),
         ("landlord", p.name.clone()),
         ("out_of_hours", p.out_of_hours_repairs_phone.clone()),
         ("ombudsman_phone", p.ombudsman.phone.clone()),
@@ -242,7 +343,7 @@ pub fn safety_only(assessment: &Assessment, env: &Env<'_>) -> (Vec<Reply>, Vec<E
     safety(
         assessment,
         locale,
-        &base_values(env),
+        &base_values(env, locale),
         &mut replies,
         &mut effects,
     );

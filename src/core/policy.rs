@@ -39,6 +39,7 @@ pub use normalise::{Normalised, normalise};
 pub use routes::{ExclusionRoutes, RouteSetting};
 
 use hits::Hits;
+pub use rules::ASB_TOO;
 use rules::{Learned, Reading};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -291,6 +291,15 @@ impl Intake {
             .text;
         let mut record = self.store.begin().await?;
         record.case_definition(reference, definition, now);
+        // The resident's next words are taken as a correction to it (5.6): the promise in
+        // `definition_updated` that a member of staff will see them. Read inside the
+        // transaction, so a message arriving meanwhile is not overwritten.
+        let current = record
+            .conversation_on(&conversation.channel, &conversation.chat, now)
+            .await?;
+        let mut state: State = serde_json::from_str(&current.state).unwrap_or_default();
+        state.definition_revised = Some(reference.to_owned());
+        record.save_state(&current, &serde_json::to_string(&state)?, now);
         self.tell_resident(
             &mut record,
             (&conversation, reference),

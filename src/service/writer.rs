@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use super::Intake;
 use crate::core::calendar::Deadlines;
-use crate::core::dialog::{self, Effect, Env, Input, Outcome, Reply, State};
+use crate::core::dialog::{self, Effect, Env, HandOverWhy, Input, Outcome, Reply, State};
 use crate::core::ids::ConversationId;
 use crate::store::{Conversation, Inbound, Record, StoreError};
 use tokio::sync::{mpsc, oneshot};
@@ -25,6 +25,9 @@ const HALF_FINISHED_LOOKBACK_DAYS: i64 = 30;
 /// The longest message the bot takes in, in bytes. Longer ones are kept whole in the record,
 /// assessed on their first part, and the resident is told (no message is ever lost).
 pub const LONGEST_READ: usize = crate::core::policy::MAX_ASSESSED_BYTES;
+
+/// The reason that marks a resident's answer about safe contact (5.10).
+pub const SAFE_CONTACT_RULE: &str = "dialog.safe_contact";
 
 /// What handling one message produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,9 +73,8 @@ impl Intake {
         let assessment = self
             .policy
             .assess(&inbound.body, &state.policy_context(today));
-        record.assessment(message_id, &assessment, now)?;
-
         if conversation.claimed_by.is_some() {
+            record.assessment(message_id, &assessment, now)?;
             // A person holds this conversation: the bot stays silent, but safety still comes
             // first (emergency numbers and urgent alerts), and the inbox sees the message.
             let env = self.env(&conversation.locale, now);
@@ -96,6 +98,23 @@ impl Intake {
                 opening.open(record.allocate_reference(today.year()).await?)
             }
         };
+        // Whether, how and when it is safe to contact a resident at risk is seen only by staff
+        // who may see support needs (5.10): the console hides lines the record marks so.
+        if step
+            .effects
+            .iter()
+            .any(|e| matches!(e, Effect::SafeContact { .. }))
+        {
+            let mut marked = assessment.clone();
+            marked.reasons.push(crate::core::policy::Reason {
+                rule: SAFE_CONTACT_RULE,
+                provision: Some("5.10"),
+                words: Vec::new(),
+            });
+            record.assessment(message_id, &marked, now)?;
+        } else {
+            record.assessment(message_id, &assessment, now)?;
+        }
         // A photo with a caption: the caption is read as words, and the resident is still told
         // the file was received and kept.
         if !inbound.attachments.is_empty() && matches!(input, Input::Text(_)) {
@@ -225,8 +244,13 @@ impl Intake {
             let payload = json!({ "text": reply.text, "choices": reply.choices });
             record.outbound(conversation, "bot", &reply.text, &payload, now);
         }
+        // An emergency's repair is the urgent alert's to deal with, at once: no second,
+        // morning alert for the same report.
+        let urgent = effects
+            .iter()
+            .any(|e| matches!(e, Effect::UrgentAlert { .. }));
         for effect in effects {
-            self.apply(record, conversation, effect, now)?;
+            self.apply(record, conversation, (effect, urgent), now)?;
         }
         Ok(())
     }
@@ -253,11 +277,15 @@ impl Intake {
     }
 
     /// Queues what an effect changes (a case, an alert) and its event in the record.
+    /// Alerts name what happened, not the resident's words, except where a person must act on
+    /// them at once (an emergency's contact details): the words are on the conversation's
+    /// page, where what a role may not see is hidden (5.10), and not in every inbox row and
+    /// alert sink.
     fn apply(
         &self,
         record: &mut Record<'_>,
         conversation: &Conversation,
-        effect: &Effect,
+        (effect, urgent_too): (&Effect, bool),
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let detail = serde_json::to_value(effect)?;
@@ -285,21 +313,57 @@ impl Intake {
                 record.alert(conversation, kind, false, detail, now);
                 None
             }
-            Effect::HandOver => {
-                record.alert(conversation, "person_requested", false, "", now);
+            Effect::HandOver { why } => {
+                let kind = match why {
+                    HandOverWhy::Asked => "person_requested",
+                    HandOverWhy::Question => "question",
+                };
+                record.alert(conversation, kind, false, "", now);
                 None
+            }
+            // Passed to the team the signpost names, for staff to confirm (2.5).
+            Effect::OtherRoute { route, .. } => {
+                record.alert(conversation, "other_route", false, route.as_str(), now);
+                None
+            }
+            // The repairs team hears of it where staff look: the inbox.
+            Effect::ServiceRequest { .. } => {
+                if !urgent_too {
+                    record.alert(conversation, "service_request", false, "", now);
+                }
+                None
+            }
+            // Seen by those who may see support needs (5.10): the console restricts it.
+            Effect::SafeContact { .. } => {
+                record.alert(conversation, "safe_contact", false, "", now);
+                None
+            }
+            Effect::ContactDetails { text, urgent } => {
+                if *urgent {
+                    record.alert(conversation, "emergency_contact", true, text, now);
+                } else {
+                    record.alert(conversation, "contact_details", false, "", now);
+                }
+                None
+            }
+            Effect::CaseCorrection { reference, .. } => {
+                record.alert(conversation, "definition_disputed", false, reference, now);
+                Some(reference.as_str())
             }
             Effect::TrackedRequest {
                 kind,
                 detail,
                 due_on,
             } => {
-                let alert = if kind.is_privacy() {
-                    "privacy_request"
+                let (alert, said) = if kind.is_privacy() {
+                    (
+                        "privacy_request",
+                        format!("{} (due {due_on})", kind.as_str()),
+                    )
                 } else {
-                    "interpreter"
+                    // The language named, so staff book the right interpreter.
+                    ("interpreter", format!("{detail} (due {due_on})"))
                 };
-                let said = format!("{}: {detail} (due {due_on})", kind.as_str());
                 record.alert(conversation, alert, false, &said, now);
                 None
             }

@@ -74,7 +74,9 @@ pub async fn inbox(store: &Store, filter: &InboxFilter) -> Result<Vec<InboxRow>,
             chat: r.chat,
             updated_at: r.updated_at,
             last_message: shorten(&r.last_message.unwrap_or_default(), 120),
-            wants_person: kinds.iter().any(|k| k == "person_requested"),
+            wants_person: kinds
+                .iter()
+                .any(|k| k == "person_requested" || k == "question"),
             held_by: r.held_by,
             alerts: kinds,
             urgent,

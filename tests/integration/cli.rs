@@ -156,23 +156,19 @@ fn check_config_refuses_a_timescale_beyond_the_code_and_hides_secrets() {
 fn a_landlord_lexicon_extends_the_engine_and_a_broken_one_is_named() {
     let dir = tempfile::tempdir().expect("tempdir");
     let lexicon = dir.path().join("local.toml");
-    std::fs::write(
-        &lexicon,
-        "[signals]\nemergency = [\"zephyr block is swaying\"]\n",
-    )
-    .expect("write");
+    std::fs::write(&lexicon, "[signals]\nemergency = [\"code zephyr\"]\n").expect("write");
     let config = dir.path().join("intake.toml");
     std::fs::write(&config, format!("[policy]\nlexicon = {:?}\n", lexicon)).expect("write");
     let (code, stdout, stderr) = run(
         intake().arg("assess").arg("--config").arg(&config),
-        "{\"id\": 1, \"text\": \"the Zephyr block is swaying\"}\n",
+        "{\"id\": 1, \"text\": \"code zephyr in the bin store\"}\n",
     );
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("\"risks\":[\"emergency\"]"), "{stdout}");
     // Without the landlord's lexicon, the shipped one does not know the phrase.
     let (_, stdout, _) = run(
         intake().arg("assess"),
-        "{\"id\": 1, \"text\": \"the Zephyr block is swaying\"}\n",
+        "{\"id\": 1, \"text\": \"code zephyr in the bin store\"}\n",
     );
     assert!(stdout.contains("\"risks\":[]"), "{stdout}");
 

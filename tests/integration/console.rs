@@ -717,7 +717,10 @@ async fn case_work_definition_handlers_remedies_and_copies_by_email() {
     let at = steps.len() - 1;
     steps.insert(
         at,
-        (Said::Press("By email"), "What email address, phone number"),
+        (
+            Said::Press("By email"),
+            "What email address should we write to",
+        ),
     );
     steps.insert(
         at + 1,

@@ -11,6 +11,10 @@
 //! - `@ +N minutes|hours|days`: the clock moves on;
 //! - `! stage 1 response sent`: staff send the stage 1 response (what the console will do);
 //! - `~ sweep`: the half-finished sweep runs (48 hours);
+//! - `% reach email` / `% reach manager`: a mail server / an alert sink reaching a manager is
+//!   configured for this script (by default neither, so the bot promises neither);
+//! - `! definition edited`: a complaints officer revises the complaint's definition;
+//! - `= request KIND`: a tracked request of that kind (access, erasure, interpreter...);
 //! - `# ...`: a comment.
 
 use std::path::Path;
@@ -22,7 +26,8 @@ use intake::store::{Conversation, Inbound, Store, StoreError};
 use serde_json::json;
 use sqlx::Row;
 
-use crate::helpers::{intake, on_both};
+use crate::helpers::{intake, on_both, staff_member};
+use intake::staff::Role;
 
 fn scripts() -> Vec<(String, String)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conversations");
@@ -74,6 +79,17 @@ async fn stage_one_response_sent(
 }
 
 async fn run_script(name: &str, script: &str, intake: &Intake) {
+    // `% reach email`, `% reach manager`: what this script's configuration lets the bot
+    // promise (a mail server, an alert sink that reaches a manager); by default, nothing.
+    let mut reach = intake::core::dialog::Reach::default();
+    for line in script.lines().filter_map(|l| l.strip_prefix("% reach ")) {
+        match line.trim() {
+            "email" => reach.email = true,
+            "manager" => reach.manager = true,
+            other => panic!("{name}: unknown reach {other:?}"),
+        }
+    }
+    let intake = &intake.clone().with_reach(reach);
     let mut now: DateTime<Utc> = "2026-11-23T10:00:00Z".parse().expect("start");
     let chat = name.trim_end_matches(".txt").to_owned();
     let mut last: Vec<Reply> = Vec::new();
@@ -83,7 +99,7 @@ async fn run_script(name: &str, script: &str, intake: &Intake) {
     for (n, line) in script.lines().enumerate() {
         let at = format!("{name}:{}", n + 1);
         let line = line.trim_end();
-        if line.is_empty() || line.starts_with('#') {
+        if line.is_empty() || line.starts_with('#') || line.starts_with('%') {
             continue;
         }
         let (op, arg) = line.split_once(' ').unwrap_or((line, ""));
@@ -119,6 +135,17 @@ async fn run_script(name: &str, script: &str, intake: &Intake) {
                     .await
                     .unwrap_or_else(|e| panic!("{at}: {e}"));
                 assert!(!handled.duplicate, "{at}: recorded as a duplicate");
+                // No promise without its effect (the promise test, end to end).
+                for reply in &handled.replies {
+                    if let Some(promise) = reply.promise {
+                        assert!(
+                            handled.effects.iter().any(|e| promise.kept_by(e)),
+                            "{at}: {:?} promises {promise:?} with no effect that keeps it: {:?}",
+                            reply.text,
+                            handled.effects
+                        );
+                    }
+                }
                 conversation = Some(handled.conversation);
                 last = handled.replies;
             }
@@ -164,6 +191,27 @@ async fn run_script(name: &str, script: &str, intake: &Intake) {
                     Some("days") => Duration::days(n),
                     other => panic!("{at}: unknown unit {other:?}"),
                 };
+            }
+            "!" if arg == "definition edited" => {
+                let reference = reference.clone().expect("a complaint first");
+                now += Duration::minutes(1);
+                let officer = staff_member(
+                    intake.store(),
+                    "Alex Officer",
+                    &format!("alex-{chat}@example.org"),
+                    Role::ComplaintsOfficer,
+                    now,
+                )
+                .await;
+                intake
+                    .edit_definition(
+                        &reference,
+                        "- What went wrong: the bathroom ceiling repair on 10 November was not finished.",
+                        &officer,
+                        now,
+                    )
+                    .await
+                    .unwrap_or_else(|e| panic!("{at}: {e}"));
             }
             "!" => {
                 assert_eq!(arg, "stage 1 response sent", "{at}");
@@ -226,6 +274,15 @@ async fn run_script(name: &str, script: &str, intake: &Intake) {
                             "{at}: no {kind} {what}; alerts: {alerts:?}"
                         );
                     }
+                    ["request", kind] => {
+                        let events = intake.store().events(id).await.expect("events");
+                        assert!(
+                            events.iter().any(
+                                |(k, detail)| k == "tracked_request" && detail["kind"] == *kind
+                            ),
+                            "{at}: no tracked {kind} request; events: {events:?}"
+                        );
+                    }
                     ["event", what] | ["no", "event", what] => {
                         let events = intake.store().events(id).await.expect("events");
                         let found = events.iter().any(|(k, _)| k == what);
@@ -263,6 +320,97 @@ fn scripted_conversations_on_sqlite_and_postgresql() {
             for (name, script) in &scripts {
                 run_script(name, script, &intake).await;
             }
+        }
+    });
+}
+
+/// A phrasing list from `tests/conversations/phrasings/`: (label, words).
+fn phrasings(name: &str) -> Vec<(String, String)> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/conversations/phrasings")
+        .join(name);
+    std::fs::read_to_string(&path)
+        .expect("phrasings")
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once('\t'))
+        .map(|(label, words)| (label.to_owned(), words.to_owned()))
+        .collect()
+}
+
+/// Each everyday request for a person, each privacy request and each question a person must
+/// answer, said first in a fresh conversation, leaves the record a person will see: the
+/// conversation needs a person, or the request is tracked with its due date.
+#[test]
+fn every_request_for_a_person_privacy_or_answer_reaches_staff_on_both_databases() {
+    let person = phrasings("person.txt");
+    let privacy = phrasings("privacy.txt");
+    let questions = phrasings("questions.txt");
+    assert!(person.len() >= 30 && privacy.len() >= 15 && questions.len() >= 20);
+    on_both(|store| {
+        let (person, privacy, questions) = (person.clone(), privacy.clone(), questions.clone());
+        async move {
+            let intake = intake(store);
+            let at: DateTime<Utc> = "2026-11-23T10:00:00Z".parse().expect("now");
+            let mut n = 0;
+            let mut say = async |words: &str| {
+                n += 1;
+                let inbound = Inbound {
+                    channel: "phrasing".to_owned(),
+                    chat: format!("resident-{n}"),
+                    platform_message_id: Some(format!("m-{n}")),
+                    body: words.to_owned(),
+                    attachments: Vec::new(),
+                    at,
+                };
+                let handled = intake
+                    .handle(&inbound, &Input::Text(words.to_owned()))
+                    .await
+                    .expect("handled");
+                let alerts = intake
+                    .store()
+                    .alerts(handled.conversation)
+                    .await
+                    .expect("alerts");
+                let events = intake
+                    .store()
+                    .events(handled.conversation)
+                    .await
+                    .expect("events");
+                let said: Vec<String> = handled.replies.iter().map(|r| r.text.clone()).collect();
+                (alerts, events, said.join("\n"))
+            };
+            let mut wrong = Vec::new();
+            for (_, words) in &person {
+                let (alerts, _, said) = say(words).await;
+                if !alerts.iter().any(|(k, _)| k == "person_requested")
+                    || !said.contains("asked a member of staff to join")
+                {
+                    wrong.push(format!("person\t{words}\t{alerts:?}\t{said}"));
+                }
+            }
+            for (kind, words) in &privacy {
+                let (alerts, events, said) = say(words).await;
+                let tracked = events
+                    .iter()
+                    .any(|(k, d)| k == "tracked_request" && d["kind"] == kind.as_str());
+                if !tracked
+                    || !alerts.iter().any(|(k, _)| k == "privacy_request")
+                    || !said.contains("by Wednesday 23 December 2026")
+                {
+                    wrong.push(format!("{kind}\t{words}\t{alerts:?}\t{said}"));
+                }
+            }
+            for (_, words) in &questions {
+                let (alerts, _, said) = say(words).await;
+                let passed_on = alerts
+                    .iter()
+                    .any(|(k, _)| k == "question" || k == "person_requested");
+                if !passed_on || !said.contains("member of staff") {
+                    wrong.push(format!("question\t{words}\t{alerts:?}\t{said}"));
+                }
+            }
+            assert!(wrong.is_empty(), "not passed on:\n{}", wrong.join("\n"));
         }
     });
 }

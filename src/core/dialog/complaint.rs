@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
-use super::types::{CaseSummary, Effect, NewCase, Phase, Reply, State};
-use super::wording::{Template, date, fill};
+use super::checks::{PhoneProblem, email, has_postcode, uk_phone};
+use super::types::{CaseSummary, Choice, Effect, NewCase, Phase, Reply, State};
+use super::wording::{QuestionKind, Template, date, fill};
 use super::{Step, Turn};
 
 /// Starts a complaint: the privacy notice first, unless consent was given before; then the
@@ -47,7 +48,8 @@ pub(super) fn ask_next(turn: &Turn<'_>, from: usize, out: &mut Step) {
             continue;
         }
         next.phase = Phase::Asking { index };
-        out.replies.push(locale.ask(index));
+        let asked = question(turn, index, &next.answers);
+        out.replies.push(asked);
         return;
     }
     next.phase = Phase::Confirming;
@@ -73,11 +75,80 @@ fn definition(turn: &Turn<'_>, state: &State) -> String {
     fill(&locale.definition.text, &values)
 }
 
-/// The definition read back for the resident to confirm (5.6).
+/// The definition read back for the resident to confirm (5.6), with how they will be
+/// answered, so a wrong number or address is caught now.
 pub(super) fn confirm(turn: &Turn<'_>, state: &State) -> Reply {
     let mut v = turn.values.clone();
     v.insert("definition", definition(turn, state));
+    let answer = |id: &str| state.answers.get(id).map(String::as_str).unwrap_or("");
+    let (key, detail) = match answer("contact") {
+        "email" => ("reply_by_email", answer("contact_detail")),
+        "phone" => ("reply_by_phone", answer("contact_detail")),
+        "letter" => ("reply_by_letter", answer("contact_detail")),
+        _ => ("reply_by_chat", ""),
+    };
+    let mut how = turn.values.clone();
+    how.insert("contact", detail.to_owned());
+    let mut said = turn.locale.say(key, &how).text;
+    if let Some(times) = state
+        .answers
+        .get("contact_times")
+        .filter(|_| key == "reply_by_phone")
+    {
+        how.insert("contact", times.clone());
+        said.push_str(&turn.locale.say("reply_times", &how).text);
+    }
+    v.insert("reply_by", said);
     turn.locale.say("confirm", &v)
+}
+
+/// Question `index` as the resident is asked it, given the answers so far: the contact detail
+/// asked for in the way they chose to be answered, and choices the bot can keep (no "By
+/// email" when nothing can send email).
+pub(super) fn question(turn: &Turn<'_>, index: usize, answers: &BTreeMap<String, String>) -> Reply {
+    let q = &turn.locale.questions[index];
+    if q.kind == QuestionKind::ContactDetail {
+        let key = match answers.get("contact").map(String::as_str) {
+            Some("phone") => "ask_phone",
+            Some("email") => "ask_email",
+            Some("letter") => "ask_letter",
+            _ => return turn.locale.ask(index),
+        };
+        return turn.say(key);
+    }
+    Reply {
+        choices: choices(turn, index),
+        ..turn.locale.ask(index)
+    }
+}
+
+/// The choices question `index` offers: replies by email only when they can be sent.
+pub(super) fn choices(turn: &Turn<'_>, index: usize) -> Vec<Choice> {
+    turn.locale.questions[index]
+        .choices
+        .iter()
+        .filter(|c| c.key != "email" || turn.env.reach.email)
+        .cloned()
+        .collect()
+}
+
+/// The contact detail in the resident's words, checked for the way they chose to be
+/// answered: a UK phone number, an email address, or a postal address with its postcode.
+/// Otherwise the reply that says why and asks again.
+pub(super) fn contact_detail(turn: &Turn<'_>) -> Result<String, Reply> {
+    let text = turn.text.trim();
+    match turn.state.answers.get("contact").map(String::as_str) {
+        Some("phone") => uk_phone(text).map_err(|problem| {
+            turn.say(match problem {
+                PhoneProblem::Missing => "phone_missing",
+                PhoneProblem::NotUk => "phone_not_uk",
+                PhoneProblem::NotValid => "phone_not_valid",
+            })
+        }),
+        Some("email") => email(text).ok_or_else(|| turn.say("email_not_valid")),
+        Some("letter") if !has_postcode(text) => Err(turn.say("address_no_postcode")),
+        _ => Ok(text.to_owned()),
+    }
 }
 
 /// Adds what the resident said to the definition, as a correction when there is one already.
@@ -172,8 +243,12 @@ pub(super) fn acknowledge(turn: &Turn<'_>, mut out: Step) -> Opening {
     next.phase = Phase::Listening;
     // Who they are and how they want replies carry over to a later complaint; the rest is
     // this complaint's own.
-    next.answers
-        .retain(|id, _| matches!(id.as_str(), "name" | "contact" | "contact_detail"));
+    next.answers.retain(|id, _| {
+        matches!(
+            id.as_str(),
+            "name" | "contact" | "contact_detail" | "contact_times"
+        )
+    });
     next.heard.clear();
     next.suggested_route = None;
     next.received_at = None;

@@ -4,8 +4,10 @@
 use std::collections::BTreeMap;
 
 use super::complaint::{acknowledge, add_correction, ask_next, confirm, escalate, start_complaint};
-use super::reading::{command, mentions_complaint, pick};
-use super::types::{Effect, Phase, Reply, RequestKind};
+use super::reading::{
+    asks_for_person, command, gist, is_question, mentions_complaint, pick, says_complain,
+};
+use super::types::{Effect, HandOverWhy, Phase, Reply, RequestKind};
 use super::wording::{Locale, PRIVACY_VERSION, QuestionKind, date};
 use super::{INTERPRETER_WORKING_DAYS, Outcome, Step, Turn};
 use crate::core::calendar::calendar_months_after;
@@ -25,15 +27,46 @@ pub(super) fn listen(turn: &Turn<'_>, out: &mut Step) {
         out.replies.push(turn.say("greeting"));
         return;
     }
+    // Staff revised the complaint's definition and sent it: what the resident says next,
+    // unless it only agrees, corrects it (5.6), and the handler is told.
+    if let Some(reference) = &state.definition_revised {
+        out.state.definition_revised = None;
+        let agrees = super::reading::yes_or_no(text) == Some(true)
+            || matches!(assessment.intent, Intent::Thanks | Intent::Compliment);
+        // Only while that definition is still the one being answered: after the response,
+        // more unhappiness is a stage 2 request (6.12), below.
+        let being_answered = state
+            .cases
+            .iter()
+            .any(|c| c.reference == *reference && !c.responded && !c.closed);
+        if being_answered && !agrees && !assessment.is_urgent() {
+            out.effects.push(Effect::CaseCorrection {
+                reference: reference.clone(),
+                text: text.to_owned(),
+            });
+            let mut v = turn.values.clone();
+            v.insert("reference", reference.clone());
+            out.replies
+                .push(turn.locale.say("definition_corrected", &v));
+            return;
+        }
+    }
     if assessment.language != policy::ENGLISH {
         // Staff arrange the interpreter; the request is tracked with the language named.
-        let calendar = env.deadlines.calendar;
+        let language = policy::language_name(assessment.language);
+        let due_on = env
+            .deadlines
+            .calendar
+            .add_working_days(turn.today(), INTERPRETER_WORKING_DAYS);
         out.effects.push(Effect::TrackedRequest {
             kind: RequestKind::Interpreter,
-            detail: policy::language_name(assessment.language).to_owned(),
-            due_on: calendar.add_working_days(turn.today(), INTERPRETER_WORKING_DAYS),
+            detail: language.to_owned(),
+            due_on,
         });
-        out.replies.push(turn.say("language"));
+        let mut v = turn.values.clone();
+        v.insert("language", language.to_owned());
+        v.insert("due", date(due_on));
+        out.replies.push(turn.locale.say("language", &v));
         return;
     }
     let urgent = assessment.is_urgent();
@@ -46,7 +79,23 @@ pub(super) fn listen(turn: &Turn<'_>, out: &mut Step) {
         escalate(turn, out);
         return;
     }
+    // Said in so many words: straight to the complaint, no offer (1.3 is for those who have
+    // not said what they want). With a complaint already in this chat, ask whether it is the
+    // same one first (6.8), below.
+    if says_complain(text) && state.cases.is_empty() {
+        out.state.heard = text.to_owned();
+        out.state.received_at = Some(env.now);
+        out.state.suggested_route =
+            (assessment.route != Route::Complaints).then_some(assessment.route);
+        start_complaint(turn, out);
+        return;
+    }
     if assessment.dissatisfied {
+        // An unhappy question ("why has my rent gone up?") is passed to a person to answer,
+        // and the choice to complain is offered as well (1.3).
+        if is_question(text) && !urgent {
+            hand_over_question(turn, out);
+        }
         out.state.heard = text.to_owned();
         out.state.received_at = Some(env.now);
         // 6.8: a related issue before the stage 1 response joins the complaint; after the
@@ -61,6 +110,11 @@ pub(super) fn listen(turn: &Turn<'_>, out: &mut Step) {
             };
             return;
         }
+        // After an emergency the team needs to reach them first; the offer follows.
+        if assessment.has_risk(Risk::Emergency) {
+            out.state.heard = text.to_owned();
+            return;
+        }
         offer(turn, text, out);
         return;
     }
@@ -72,6 +126,7 @@ pub(super) fn listen(turn: &Turn<'_>, out: &mut Step) {
             out.state.open_service_request = true;
             if !urgent {
                 out.replies.push(turn.say("service_request"));
+                super::contact::ask(turn, false, false, out);
             }
         }
         Intent::Compliment => {
@@ -98,19 +153,18 @@ pub(super) fn listen(turn: &Turn<'_>, out: &mut Step) {
                 });
                 status(turn, out);
             } else {
-                out.effects.push(Effect::Enquiry {
-                    text: text.to_owned(),
-                });
-                out.replies.push(turn.say("enquiry"));
+                hand_over_question(turn, out);
             }
         }
         Intent::ReportOther => {
-            if let Some(setting) = env.profile.routes.setting(assessment.route) {
+            let setting = env.profile.routes.setting(assessment.route);
+            if let Some(setting) = setting {
                 let mut v = turn.values.clone();
                 v.insert("signpost", setting.signpost.clone());
                 out.replies.push(turn.locale.say("other_route", &v));
-            } else {
-                out.replies.push(turn.say("enquiry"));
+            }
+            if setting.is_none() || is_question(text) {
+                hand_over_question(turn, out);
             }
             out.effects.push(Effect::OtherRoute {
                 route: assessment.route,
@@ -118,6 +172,8 @@ pub(super) fn listen(turn: &Turn<'_>, out: &mut Step) {
             });
         }
         Intent::Complaint | Intent::Escalation => start_complaint(turn, out),
+        // A question the bot cannot answer is passed to a person, honestly.
+        Intent::Other if !urgent && is_question(text) => hand_over_question(turn, out),
         Intent::Other => {
             if !urgent {
                 out.replies.push(turn.say("other"));
@@ -126,27 +182,54 @@ pub(super) fn listen(turn: &Turn<'_>, out: &mut Step) {
     }
 }
 
+/// A question only a person can answer: a member of staff is asked to reply, the
+/// conversation shows as needing a person, and the resident is told so.
+fn hand_over_question(turn: &Turn<'_>, out: &mut Step) {
+    out.effects.push(Effect::Enquiry {
+        text: turn.text.clone(),
+    });
+    out.effects.push(Effect::HandOver {
+        why: HandOverWhy::Question,
+    });
+    out.replies.push(turn.say("enquiry"));
+}
+
 /// Offers the choice to complain (1.3); with a request still open, says it carries on (1.5).
-/// `text` is what the resident said they are unhappy about.
-fn offer(turn: &Turn<'_>, text: &str, out: &mut Step) {
+/// `text` is what the resident said they are unhappy about. A matter with a route of its own
+/// (anti-social behaviour reported with "you never do anything") gets that route's signpost
+/// and the choice to complain about the landlord's handling.
+pub(super) fn offer(turn: &Turn<'_>, text: &str, out: &mut Step) {
     let (assessment, env) = (turn.assessment, turn.env);
     out.state.heard = text.to_owned();
     out.state.received_at = out.state.received_at.or(Some(env.now));
     out.state.suggested_route = (assessment.route != Route::Complaints).then_some(assessment.route);
-    if matches!(assessment.intent, Intent::ReportOther)
-        && let Some(setting) = env.profile.routes.setting(assessment.route)
+    let route = if assessment.route == Route::Complaints
+        && assessment.reasons.iter().any(|r| r.rule == policy::ASB_TOO)
+    {
+        Route::Asb
+    } else {
+        assessment.route
+    };
+    if route != Route::Complaints
+        && let Some(setting) = env.profile.routes.setting(route)
     {
         let mut v = turn.values.clone();
         v.insert("signpost", setting.signpost.clone());
         out.replies.push(turn.locale.say("other_route", &v));
         out.effects.push(Effect::OtherRoute {
-            route: assessment.route,
+            route,
             text: text.to_owned(),
         });
     }
     let open_request = turn.state.open_service_request;
     let mut v = turn.values.clone();
-    v.insert("heard", reflect(text));
+    let found: Vec<String> = turn
+        .assessment
+        .reasons
+        .iter()
+        .flat_map(|r| r.words.clone())
+        .collect();
+    v.insert("heard", gist(text, &found, 160));
     out.replies.push(turn.locale.say(
         if open_request {
             "offer_open_request"
@@ -157,20 +240,6 @@ fn offer(turn: &Turn<'_>, text: &str, out: &mut Step) {
     ));
     out.state.phase = Phase::Offered { open_request };
     out.effects.push(Effect::Offered);
-}
-
-/// The resident's words, shortened for the offer, so they see they were heard.
-fn reflect(text: &str) -> String {
-    const MAX: usize = 160;
-    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one_line.chars().count() <= MAX {
-        return one_line;
-    }
-    let cut: String = one_line.chars().take(MAX).collect();
-    match cut.rfind(' ') {
-        Some(i) => format!("{}…", &cut[..i]),
-        None => format!("{cut}…"),
-    }
 }
 
 /// Offered the choice to complain (1.3): a complaint, a service request, or neither.
@@ -204,6 +273,7 @@ pub(super) fn offered(turn: &Turn<'_>, open_request: bool, out: &mut Step) {
             out.state.open_service_request = true;
             out.state.phase = Phase::Listening;
             out.replies.push(turn.say("service_request"));
+            super::contact::ask(turn, false, false, out);
         }
         _ => {
             // Seed 000: still logged as an expression of dissatisfaction.
@@ -280,7 +350,8 @@ pub(super) fn consent(turn: &Turn<'_>, out: &mut Step) {
             out.state.phase = Phase::Listening;
             out.replies.push(turn.say("privacy_refused"));
         }
-        None => out.replies.push(turn.say("privacy")),
+        // Neither yes nor no: a short hint, not the whole notice again.
+        None => out.replies.push(turn.say("privacy_hint")),
     }
 }
 
@@ -289,17 +360,35 @@ pub(super) fn asking(turn: &Turn<'_>, index: usize, out: &mut Step) {
     let q = &turn.locale.questions[index];
     if turn.idle {
         let mut v = turn.values.clone();
-        v.insert("question", q.text.clone());
+        let question = super::complaint::question(turn, index, &turn.state.answers);
+        v.insert("question", question.text);
         out.replies.push(turn.locale.say("resume", &v));
         if let Some(last) = out.replies.last_mut() {
-            last.choices = q.choices.clone();
+            last.choices = question.choices;
         }
         return;
     }
     let answer = match q.kind {
         QuestionKind::Text => Some(turn.text.clone()),
-        QuestionKind::Choice => pick(&q.choices, turn.input).map(|c| c.key.clone()),
+        QuestionKind::Choice => {
+            pick(&super::complaint::choices(turn, index), turn.input).map(|c| c.key.clone())
+        }
+        QuestionKind::ContactDetail => match super::complaint::contact_detail(turn) {
+            Ok(detail) => Some(detail),
+            Err(problem) => {
+                out.replies.push(problem);
+                return;
+            }
+        },
     };
+    // A long answer that also asks for a person is kept as the answer, and a person is
+    // asked to join as well.
+    if answer.is_some() && q.kind == QuestionKind::Text && asks_for_person(&turn.text) {
+        out.effects.push(Effect::HandOver {
+            why: HandOverWhy::Asked,
+        });
+        out.replies.push(turn.say("human"));
+    }
     match answer {
         Some(a) => {
             let assessment = turn.assessment;
@@ -319,7 +408,9 @@ pub(super) fn asking(turn: &Turn<'_>, index: usize, out: &mut Step) {
                 out.replies.push(confirm(turn, &out.state));
             }
         }
-        None => out.replies.push(turn.locale.ask(index)),
+        None => out
+            .replies
+            .push(super::complaint::question(turn, index, &turn.state.answers)),
     }
 }
 

@@ -173,3 +173,437 @@ fn only_a_confirmed_complaint_waits_for_a_reference_and_opens_under_it() {
         ["C2026-00042"]
     );
 }
+
+/// Words that promise the resident an action. A message saying any of them must declare what
+/// it promises, so the promise test can hold every step to it.
+const PROMISING: &[&str] = &[
+    "passed",
+    "will contact",
+    "will reply",
+    "will be in touch",
+    "i have told",
+    "has been told",
+    "will send",
+    "will deal",
+    "will confirm",
+    "will see it",
+    "asked a member of staff",
+    "will look into",
+    "will review",
+    "will answer",
+    "will put",
+    "will check",
+    "will call",
+    "marked this as urgent",
+];
+
+#[test]
+fn every_sentence_that_promises_an_action_declares_it() {
+    let dialogs = Dialogs::shipped().expect("dialogs");
+    let locale = dialogs.locale(DEFAULT_LOCALE);
+    // Sent by the scheduler or from staff actions, where the case itself is the record;
+    // or fragments of a declared message.
+    let outside_a_step = [
+        "late_update",
+        "exclusion_note",
+        "staff_joined",
+        "manager_told",
+        "manager_not_reached",
+        "reply_by_chat",
+        "reply_by_email",
+        "reply_by_phone",
+        "reply_by_letter",
+        // Read from a case already in the record.
+        "status",
+    ];
+    for (key, template) in &locale.messages {
+        let lower = template.text.to_lowercase();
+        if let Some(word) = PROMISING.iter().find(|w| lower.contains(*w))
+            && !outside_a_step.contains(&key.as_str())
+        {
+            assert!(
+                template.promise.is_some(),
+                "[{key}] says {word:?} but declares no promise"
+            );
+        }
+    }
+}
+
+/// Everything residents said in the scripted conversations and the phrasing lists.
+fn sayings() -> Vec<String> {
+    let files = [
+        include_str!("../../../tests/conversations/phrasings/person.txt"),
+        include_str!("../../../tests/conversations/phrasings/privacy.txt"),
+        include_str!("../../../tests/conversations/phrasings/questions.txt"),
+        include_str!("../../../tests/conversations/phrasings/want_to_complain.txt"),
+        include_str!("../../../tests/conversations/phrasings/yes_no.txt"),
+        include_str!("../../../tests/conversations/phrasings/phones.txt"),
+    ];
+    let scripts = [
+        include_str!("../../../tests/conversations/everything_else.txt"),
+        include_str!("../../../tests/conversations/emergency_gas.txt"),
+        include_str!("../../../tests/conversations/safety_during_a_complaint.txt"),
+        include_str!("../../../tests/conversations/complaint_to_stage_two.txt"),
+        include_str!("../../../tests/conversations/questions_privacy_and_oddities.txt"),
+        include_str!("../../../tests/conversations/service_request_then_unhappy.txt"),
+    ];
+    let mut out: Vec<String> = files
+        .iter()
+        .flat_map(|f| f.lines())
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once('\t').map(|(_, t)| t.to_owned()))
+        .collect();
+    out.extend(
+        scripts
+            .iter()
+            .flat_map(|s| s.lines())
+            .filter_map(|l| l.strip_prefix("> ").map(str::to_owned)),
+    );
+    out.extend(
+        [
+            "yes",
+            "no",
+            "1",
+            "2",
+            "3",
+            "4",
+            "same",
+            "new",
+            "there is a strong smell of gas in my kitchen",
+            "my partner hits me and I am scared to go home",
+            "3rd of November, not the 10th",
+            "still no hot water and you never do anything",
+        ]
+        .map(str::to_owned),
+    );
+    out
+}
+
+/// Every phase a conversation can be in, with what an earlier message left in the state.
+fn states(now: chrono::DateTime<chrono::Utc>, questions: usize) -> Vec<State> {
+    let case = |responded| CaseSummary {
+        reference: "C2026-00001".to_owned(),
+        stage: 1,
+        received_on: now.date_naive(),
+        acknowledged_on: now.date_naive(),
+        due_on: now.date_naive(),
+        responded,
+        closed: false,
+    };
+    let base = State {
+        heard: "the boiler has been broken for a week".to_owned(),
+        received_at: Some(now),
+        last_message_at: Some(now),
+        ..State::default()
+    };
+    let mut out = vec![
+        State::default(),
+        State {
+            cases: vec![case(false)],
+            ..base.clone()
+        },
+        State {
+            cases: vec![case(true)],
+            ..base.clone()
+        },
+        State {
+            open_service_request: true,
+            contact: Some("Sam, 4 Rowan Close AN1 2BC, 07700 900123".to_owned()),
+            ..base.clone()
+        },
+        State {
+            cases: vec![case(false)],
+            definition_revised: Some("C2026-00001".to_owned()),
+            ..base.clone()
+        },
+    ];
+    for phase in [
+        Phase::Offered {
+            open_request: false,
+        },
+        Phase::Offered { open_request: true },
+        Phase::Relating {
+            reference: "C2026-00001".to_owned(),
+        },
+        Phase::Consent,
+        Phase::Confirming,
+        Phase::Correcting,
+        Phase::Contact {
+            urgent: true,
+            then_offer: true,
+        },
+        Phase::ContactCheck {
+            urgent: false,
+            then_offer: false,
+        },
+        Phase::SafeContact,
+    ] {
+        out.push(State {
+            phase,
+            consent_at: Some(now),
+            cases: vec![case(true)],
+            contact: Some("Sam, 07700 900123".to_owned()),
+            ..base.clone()
+        });
+    }
+    for index in 0..questions {
+        for how in ["phone", "email", "letter", "chat"] {
+            let mut state = State {
+                phase: Phase::Asking { index },
+                consent_at: Some(now),
+                ..base.clone()
+            };
+            state.answers.insert("contact".to_owned(), how.to_owned());
+            state
+                .answers
+                .insert("for_whom".to_owned(), "someone_else".to_owned());
+            out.push(state);
+        }
+    }
+    out
+}
+
+#[test]
+fn no_step_promises_what_its_effects_do_not_make_happen() {
+    let dialogs = Dialogs::shipped().expect("dialogs");
+    let profile = LandlordProfile::default();
+    let calendar = profile.calendar();
+    let policy = Policy::shipped().expect("policy");
+    let now = "2026-11-23T10:00:00Z".parse().expect("now");
+    let questions = dialogs.locale(DEFAULT_LOCALE).questions.len();
+    let states = states(now, questions);
+    let mut steps = 0;
+    for text in sayings() {
+        let assessment = policy.assess(&text, &Context::default());
+        let inputs = [
+            Input::Text(text.clone()),
+            Input::Choice(text.trim().to_lowercase().replace(' ', "_")),
+        ];
+        for reach in [
+            Reach::default(),
+            Reach {
+                manager: true,
+                email: true,
+            },
+        ] {
+            let env = Env {
+                dialogs: &dialogs,
+                locale: DEFAULT_LOCALE,
+                profile: &profile,
+                deadlines: Deadlines {
+                    calendar: &calendar,
+                    timescales: &profile.timescales,
+                },
+                now,
+                resume_after: chrono::Duration::hours(12),
+                reach,
+            };
+            for state in &states {
+                for input in &inputs {
+                    let done = match step(state, &assessment, input, &env) {
+                        Outcome::Done(done) => done,
+                        Outcome::OpensCase(opening) => opening.open("C2026-00002".to_owned()),
+                    };
+                    steps += 1;
+                    assert!(
+                        done.unkept_promises().is_empty(),
+                        "{text:?} in {:?} promised {:?} without the effect; replies {:?}, effects {:?}",
+                        state.phase,
+                        done.unkept_promises(),
+                        done.replies.iter().map(|r| &r.text).collect::<Vec<_>>(),
+                        done.effects
+                    );
+                    let said: String = done.replies.iter().map(|r| r.text.as_str()).collect();
+                    assert!(
+                        reach.manager || !said.contains("told a manager"),
+                        "{text:?}: says a manager was told when no alert reaches one: {said}"
+                    );
+                    let offers_email = done
+                        .replies
+                        .iter()
+                        .any(|r| r.choices.iter().any(|c| c.key == "email"));
+                    assert!(
+                        reach.email || !offers_email,
+                        "{text:?}: offers replies by email with no way to send them"
+                    );
+                }
+            }
+        }
+    }
+    assert!(steps > 10_000, "only {steps} steps");
+}
+
+#[test]
+fn the_promise_check_fails_a_step_that_promises_without_the_effect() {
+    let dialogs = Dialogs::shipped().expect("dialogs");
+    let locale = dialogs.locale(DEFAULT_LOCALE);
+    let mut promised = Step {
+        state: State::default(),
+        replies: vec![locale.text("human"), locale.text("access")],
+        effects: vec![Effect::Offered],
+    };
+    assert_eq!(
+        promised.unkept_promises(),
+        [Promise::Person, Promise::Request]
+    );
+    promised.effects.push(Effect::HandOver {
+        why: HandOverWhy::Asked,
+    });
+    assert_eq!(promised.unkept_promises(), [Promise::Request]);
+}
+
+/// Reads a phrasing list: (label, words).
+fn phrasings(text: &str) -> Vec<(&str, &str)> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once('\t'))
+        .collect()
+}
+
+#[test]
+fn everyday_yes_and_no_are_understood_and_anything_else_is_neither() {
+    let mut wrong = Vec::new();
+    for (label, words) in phrasings(include_str!(
+        "../../../tests/conversations/phrasings/yes_no.txt"
+    )) {
+        let expected = match label {
+            "yes" => Some(true),
+            "no" => Some(false),
+            _ => None,
+        };
+        if super::reading::yes_or_no(words) != expected {
+            wrong.push(format!("{label}\t{words}"));
+        }
+    }
+    assert!(wrong.is_empty(), "read wrongly:\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn plausible_uk_phone_numbers_are_taken_and_others_refused() {
+    let mut wrong = Vec::new();
+    for (label, words) in phrasings(include_str!(
+        "../../../tests/conversations/phrasings/phones.txt"
+    )) {
+        let took = uk_phone(words);
+        if took.is_ok() != (label == "valid") {
+            wrong.push(format!("{label}\t{words}\t{took:?}"));
+        }
+    }
+    assert!(wrong.is_empty(), "read wrongly:\n{}", wrong.join("\n"));
+    assert_eq!(
+        uk_phone("+44 (0)20 7946 0321").as_deref(),
+        Ok("020 7946 0321")
+    );
+    assert_eq!(uk_phone("0044 7700900123").as_deref(), Ok("07700 900123"));
+    assert_eq!(uk_phone("0161 496 0000").as_deref(), Ok("0161 496 0000"));
+    assert_eq!(uk_phone("+1 555 123 4567"), Err(PhoneProblem::NotUk));
+    assert_eq!(uk_phone("dunno"), Err(PhoneProblem::Missing));
+}
+
+#[test]
+fn emails_and_postcodes_are_checked() {
+    assert_eq!(
+        email("it's sam.jones@example.org thanks").as_deref(),
+        Some("sam.jones@example.org")
+    );
+    assert_eq!(email("sam@localhost"), None);
+    assert_eq!(email("sam at example dot org"), None);
+    for good in [
+        "4 Rowan Close, Anytown AN1 2BC",
+        "flat 2 m1 1ae",
+        "SW1A1AA",
+        "CF10 3NQ",
+    ] {
+        assert!(has_postcode(good), "{good}");
+    }
+    for bad in [
+        "4 Rowan Close, Anytown",
+        "flat 12",
+        "07700 900123",
+        "ABC 123",
+    ] {
+        assert!(!has_postcode(bad), "{bad}");
+    }
+}
+
+#[test]
+fn a_resident_who_says_they_want_to_complain_is_not_offered_the_choice_again() {
+    let mut wrong = Vec::new();
+    for (label, words) in phrasings(include_str!(
+        "../../../tests/conversations/phrasings/want_to_complain.txt"
+    )) {
+        if super::reading::says_complain(words) != (label == "complain") {
+            wrong.push(format!("{label}\t{words}"));
+        }
+    }
+    assert!(wrong.is_empty(), "read wrongly:\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn the_gist_leaves_out_greetings_and_keeps_what_is_wrong() {
+    use super::reading::gist;
+    assert_eq!(
+        gist("hi, my boiler has broken again", &[], 160),
+        "my boiler has broken again"
+    );
+    assert_eq!(
+        gist(
+            "Good morning. Sorry to bother you. The damp in the bedroom is back and my son's asthma is worse. Thanks",
+            &["damp".to_owned()],
+            160
+        ),
+        "The damp in the bedroom is back and my son's asthma is worse"
+    );
+    assert!(gist(&"word ".repeat(100), &[], 40).ends_with('…'));
+}
+
+#[test]
+fn everyday_requests_for_a_person_are_heard_and_complaints_are_not_taken_for_them() {
+    use super::reading::asks_for_person;
+    let mut wrong = Vec::new();
+    for (label, words) in phrasings(include_str!(
+        "../../../tests/conversations/phrasings/person.txt"
+    )) {
+        if !asks_for_person(words) {
+            wrong.push(format!("{label}\t{words}"));
+        }
+    }
+    // Unhappy residents and everyday answers that ask for no one.
+    for (label, words) in phrasings(include_str!(
+        "../../../tests/conversations/phrasings/want_to_complain.txt"
+    ))
+    .into_iter()
+    .chain(phrasings(include_str!(
+        "../../../tests/conversations/phrasings/yes_no.txt"
+    ))) {
+        if asks_for_person(words) {
+            wrong.push(format!("taken for a person: {label}\t{words}"));
+        }
+    }
+    assert!(wrong.is_empty(), "read wrongly:\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn requests_about_personal_data_are_told_apart_by_kind() {
+    let mut wrong = Vec::new();
+    for (label, words) in phrasings(include_str!(
+        "../../../tests/conversations/phrasings/privacy.txt"
+    )) {
+        let read = super::reading::command(words).and_then(RequestKind::parse);
+        if read.map(RequestKind::as_str) != Some(label) {
+            wrong.push(format!("{label}\t{words}\t{read:?}"));
+        }
+    }
+    for (label, words) in phrasings(include_str!(
+        "../../../tests/conversations/phrasings/questions.txt"
+    ))
+    .into_iter()
+    .chain(phrasings(include_str!(
+        "../../../tests/conversations/phrasings/want_to_complain.txt"
+    ))) {
+        if let Some(kind) = super::reading::command(words).and_then(RequestKind::parse) {
+            wrong.push(format!("taken for {kind:?}: {label}\t{words}"));
+        }
+    }
+    assert!(wrong.is_empty(), "read wrongly:\n{}", wrong.join("\n"));
+}

@@ -14,6 +14,50 @@ pub struct Reply {
     pub text: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub choices: Vec<Choice>,
+    /// What the words promise will happen, from the message's `promise` in the dialogs.
+    #[serde(skip)]
+    pub promise: Option<Promise>,
+}
+
+/// An action a reply promises the resident, and so a record a person will see that must be
+/// written in the same transaction. Each message in `dialogs/` that promises one declares it
+/// (`promise = "person"`), and `Step::unkept_promises` finds a step that says it without
+/// the effect: a resident told "I have passed it to our team" must never hear nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Promise {
+    /// A member of staff will reply or join: the conversation needs a person (an alert).
+    Person,
+    /// A manager was told at once: an urgent alert.
+    Manager,
+    /// Someone will deal with a request by a date: a tracked request.
+    Request,
+    /// The repairs team will be in touch: a service request, with an alert.
+    Repairs,
+    /// The complaints team will answer by a date: a case opened, escalated or added to.
+    Case,
+}
+
+impl Promise {
+    /// Whether `effect` is a record that keeps this promise.
+    pub fn kept_by(self, effect: &Effect) -> bool {
+        match self {
+            Promise::Person => matches!(effect, Effect::HandOver { .. }),
+            Promise::Manager => matches!(effect, Effect::UrgentAlert { .. }),
+            Promise::Request => matches!(effect, Effect::TrackedRequest { .. }),
+            Promise::Repairs => matches!(
+                effect,
+                Effect::ServiceRequest { .. } | Effect::ContactDetails { .. }
+            ),
+            Promise::Case => matches!(
+                effect,
+                Effect::OpenCase(_)
+                    | Effect::Escalate { .. }
+                    | Effect::JoinCase { .. }
+                    | Effect::CaseCorrection { .. }
+            ),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,6 +97,13 @@ pub enum Phase {
     Confirming,
     /// The resident is correcting the definition.
     Correcting,
+    /// Asked how the repairs or emergency team can reach the resident; `urgent` after an
+    /// emergency, `then_offer` when the choice to complain (1.3) comes after.
+    Contact { urgent: bool, then_offer: bool },
+    /// Asked whether the contact details this chat already has are still right.
+    ContactCheck { urgent: bool, then_offer: bool },
+    /// After a safeguarding concern: asked whether, how and when it is safe to contact them.
+    SafeContact,
 }
 
 /// A complaint this conversation made, as the resident can ask about it.
@@ -96,6 +147,17 @@ pub struct State {
     /// When a complaint left half-finished was logged for staff, so it is logged once.
     #[serde(default)]
     pub half_finished_logged_at: Option<DateTime<Utc>>,
+    /// How the team can reach the resident, as they gave it in this chat.
+    #[serde(default)]
+    pub contact: Option<String>,
+    /// When the resident said whether it is safe to contact them (after a safeguarding
+    /// concern), so they are asked once.
+    #[serde(default)]
+    pub safe_contact_at: Option<DateTime<Utc>>,
+    /// A complaint whose definition staff revised and sent to the resident: their next
+    /// words are taken as a correction to it (5.6).
+    #[serde(default)]
+    pub definition_revised: Option<String>,
 }
 
 impl State {
@@ -153,8 +215,11 @@ pub enum Effect {
         kind: String,
         detail: String,
     },
-    /// The resident asked for a person.
-    HandOver,
+    /// The conversation needs a person: the resident asked for one, or asked what only a
+    /// person can answer. An alert puts it at the top of the inbox.
+    HandOver {
+        why: HandOverWhy,
+    },
     /// The choice to complain was offered (1.3), and later what was chosen.
     Offered,
     OfferAnswered {
@@ -187,6 +252,23 @@ pub enum Effect {
         wording_version: String,
     },
     OpenCase(NewCase),
+    /// The resident's reply to a revised complaint definition, taken as a correction to it
+    /// and put before the handler (5.6).
+    CaseCorrection {
+        reference: String,
+        text: String,
+    },
+    /// Whether, how and when it is safe to contact a resident who raised a safeguarding
+    /// concern or domestic abuse; seen only by those who may see support needs (5.10).
+    SafeContact {
+        text: String,
+    },
+    /// How the repairs or emergency team can reach the resident: name, address, phone;
+    /// `urgent` after an emergency, so a manager gets it at once.
+    ContactDetails {
+        text: String,
+        urgent: bool,
+    },
     /// A related issue joining a complaint before its stage 1 response (6.8).
     JoinCase {
         reference: String,
@@ -220,6 +302,16 @@ pub struct NewCase {
     pub answers: BTreeMap<String, String>,
     /// A route other than complaints that staff should confirm or reject (2.4, 2.5).
     pub suggested_route: Option<Route>,
+}
+
+/// Why a conversation was handed to a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandOverWhy {
+    /// The resident asked for a person.
+    Asked,
+    /// The resident asked something only a person can answer.
+    Question,
 }
 
 /// What a tracked request asks for.

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use super::types::{Choice, Reply};
+use super::types::{Choice, Promise, Reply};
 
 /// The shipped locales: (locale, file name, text).
 pub(super) const SHIPPED: &[(&str, &str, &str)] = &[
@@ -38,6 +38,9 @@ pub(super) struct Template {
     pub(super) text: String,
     #[serde(default)]
     pub(super) choices: Vec<Choice>,
+    /// What the words promise will happen (see `Promise`).
+    #[serde(default)]
+    pub(super) promise: Option<Promise>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -59,6 +62,9 @@ pub struct Question {
 pub enum QuestionKind {
     Text,
     Choice,
+    /// How to reach the resident, checked for the way they chose (`contact`): a UK phone
+    /// number, an email address, or a postal address with a postcode.
+    ContactDetail,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -155,6 +161,29 @@ pub(super) const REQUIRED: &[&str] = &[
     "late_update",
     "definition_updated",
     "email_subject",
+    "manager_told",
+    "manager_not_reached",
+    "safe_contact",
+    "safe_contact_recorded",
+    "contact_ask",
+    "contact_check",
+    "contact_recorded",
+    "contact_declined",
+    "privacy_hint",
+    "definition_corrected",
+    "ask_phone",
+    "ask_email",
+    "ask_letter",
+    "phone_missing",
+    "phone_not_uk",
+    "phone_not_valid",
+    "email_not_valid",
+    "address_no_postcode",
+    "reply_by_chat",
+    "reply_by_email",
+    "reply_by_phone",
+    "reply_by_letter",
+    "reply_times",
 ];
 
 /// Placeholders the bot fills in.
@@ -178,6 +207,10 @@ const PLACEHOLDERS: &[&str] = &[
     "question",
     "staff",
     "next_update",
+    "manager_told",
+    "contact",
+    "language",
+    "reply_by",
 ];
 
 impl Dialogs {
@@ -403,6 +436,7 @@ impl Locale {
         Reply {
             text: q.text.clone(),
             choices: q.choices.clone(),
+            promise: None,
         }
     }
 }
@@ -420,6 +454,7 @@ impl Template {
                     label: fill(&c.label, values),
                 })
                 .collect(),
+            promise: self.promise,
         }
     }
 }

@@ -3,6 +3,10 @@
 
 use chrono::Datelike;
 
+/// The reason naming an anti-social behaviour matter in a complaint about the landlord's
+/// handling of it: the ASB team's route as well as the choice to complain.
+pub const ASB_TOO: &str = "route.asb_too";
+
 use super::hits::Hits;
 use super::{
     Assessment, Context, Decisions, ExclusionRoutes, Intent, Model, Normalised, Reason, Risk,
@@ -362,6 +366,12 @@ impl Reading<'_> {
             self.because("route.asb", None, &[S::Asb, S::Nuisance, S::ThirdParty]);
             self.suggestion_only();
             return;
+        }
+        if self.routes.enabled(Route::Asb) && asb && landlord_handling {
+            // Unhappy with how the landlord handles a neighbour matter ("you never do
+            // anything"): a complaint, and the matter is still one for the ASB team, so the
+            // dialog gives both.
+            self.because(ASB_TOO, None, &[S::Asb, S::Nuisance, S::ThirdParty]);
         }
         if safeguarding_only {
             // A disclosure: staff are alerted; there is nothing to route. A question in it
