@@ -301,6 +301,7 @@ impl Intake {
                 };
                 let said = format!("{}: {detail} (due {due_on})", kind.as_str());
                 record.alert(conversation, alert, false, &said, now);
+                record.tracked_request(conversation, *kind, detail, *due_on, now);
                 None
             }
             _ => None,
