@@ -45,6 +45,14 @@ struct Found {
     copy: Option<(String, EmailCopy)>,
 }
 
+/// An action done on a request: its name in the record and the audit, what it changed, and
+/// what the resident is told.
+struct Done {
+    action: &'static str,
+    detail: serde_json::Value,
+    told: String,
+}
+
 impl Intake {
     /// Records what was done about a request, closing it: its alerts are acknowledged and
     /// the resident is told.
@@ -75,19 +83,12 @@ impl Intake {
             ));
         }
         record.acknowledge_request_alerts(&found.request, staff.id, now);
-        let detail = json!({ "request": request, "kind": found.request.kind, "staff": staff.id });
-        self.tell_about_request(&mut record, &found, staff, &text, now);
-        record.event(&found.conversation, None, "request_answered", &detail, now);
-        record.audit(
-            staff.id,
-            "request_answered",
-            Some(found.conversation.id),
-            None,
-            &detail,
-            now,
-        );
-        record.commit().await?;
-        Ok(found.conversation)
+        let done = Done {
+            action: "request_answered",
+            detail: json!({ "request": request, "kind": found.request.kind, "staff": staff.id }),
+            told: text,
+        };
+        self.finish(record, found, staff, done, now).await
     }
 
     /// Extends a request about personal data once, by one or two calendar months, with the
@@ -119,26 +120,19 @@ impl Intake {
                     .to_owned(),
             ));
         }
-        let detail = json!({
-            "request": request,
-            "kind": found.request.kind,
-            "from": found.request.due_on,
-            "to": to,
-            "reason": reason,
-            "staff": staff.id,
-        });
-        self.tell_about_request(&mut record, &found, staff, &text, now);
-        record.event(&found.conversation, None, "request_extended", &detail, now);
-        record.audit(
-            staff.id,
-            "request_extended",
-            Some(found.conversation.id),
-            None,
-            &detail,
-            now,
-        );
-        record.commit().await?;
-        Ok(found.conversation)
+        let done = Done {
+            action: "request_extended",
+            detail: json!({
+                "request": request,
+                "kind": found.request.kind,
+                "from": found.request.due_on,
+                "to": to,
+                "reason": reason,
+                "staff": staff.id,
+            }),
+            told: text,
+        };
+        self.finish(record, found, staff, done, now).await
     }
 
     /// The request, if it belongs to `conversation`, with what telling the resident needs.
@@ -170,33 +164,47 @@ impl Intake {
         })
     }
 
-    /// Tells the resident in their chat, as a staff line, and copies it the way their latest
-    /// complaint asked for replies, if they made one.
-    fn tell_about_request(
+    /// Ends an action on a request: the resident is told in their chat, as a staff line (and
+    /// copied the way their latest complaint asked for replies, if they made one), and the
+    /// action is recorded as an event and audited, in the action's transaction.
+    async fn finish(
         &self,
-        record: &mut Record<'_>,
-        found: &Found,
+        mut record: Record<'_>,
+        found: Found,
         staff: &StaffMember,
-        text: &str,
+        done: Done,
         now: DateTime<Utc>,
-    ) {
+    ) -> Result<Conversation, RequestError> {
+        let Done {
+            action,
+            detail,
+            told,
+        } = done;
+        let conversation = &found.conversation;
         match &found.copy {
             Some((reference, copy)) => self.tell_resident(
-                record,
-                (&found.conversation, reference),
+                &mut record,
+                (conversation, reference),
                 staff,
                 copy,
-                text,
+                &told,
                 now,
             ),
             None => record.outbound(
-                &found.conversation,
+                conversation,
                 &format!("staff:{}", staff.id),
-                text,
-                &json!({ "text": text }),
+                &told,
+                &json!({ "text": told }),
                 now,
             ),
         }
+        record.event(conversation, None, action, &detail, now);
+        // The audit outlives the retention purge, so it names the request, not what was
+        // written about it (that goes with the conversation's events).
+        let audited = json!({ "request": detail["request"], "kind": detail["kind"] });
+        record.audit(staff.id, action, Some(conversation.id), None, &audited, now);
+        record.commit().await?;
+        Ok(found.conversation)
     }
 }
 

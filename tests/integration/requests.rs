@@ -19,7 +19,7 @@ use intake::store::{Inbound, Store, TrackedRequest};
 use sqlx::Row;
 use tokio_util::sync::CancellationToken;
 
-use crate::helpers::staff::{act, csrf_of, no_redirects, page, sign_in};
+use crate::helpers::staff::{act, csrf_of, no_redirects, page, refusal, sign_in};
 use crate::helpers::{PASSWORD, at, intake, on_both, open_case, staff_member};
 
 const ERASURE: &str = "please delete my data, all of it";
@@ -468,20 +468,6 @@ fn service_local(moment: DateTime<Utc>) -> NaiveDate {
     intake::core::profile::LandlordProfile::default()
         .calendar()
         .local_date(moment)
-}
-
-async fn refusal(base: &str, cookie: &str, path: &str, form: &[(&str, &str)]) -> (u16, String) {
-    let response = no_redirects()
-        .post(format!("{base}{path}"))
-        .header("Cookie", cookie)
-        .form(form)
-        .send()
-        .await
-        .expect("post");
-    (
-        response.status().as_u16(),
-        response.text().await.expect("text"),
-    )
 }
 
 #[test]
