@@ -15,6 +15,8 @@
 //!   corrections of assessments, and its live stream of new lines;
 //! - [`cases`]: case work on a complaint (stage responses, extensions, exclusions, closing,
 //!   the definition, the handler, remedies and actions);
+//! - [`requests`]: tracked requests (privacy requests, interpreters): a conversation's, the
+//!   page of every open one, recording the answer and extending (UK GDPR art. 12(3));
 //! - [`restrict`]: what roles that do not see support needs are shown instead (5.10);
 //! - [`standard`]: the standard messages a reply may start from;
 //! - [`files`]: templates, scripts and styles built into the binary;
@@ -26,6 +28,7 @@ mod conversation;
 mod error;
 mod files;
 mod inbox;
+mod requests;
 mod restrict;
 mod router;
 mod standard;

@@ -1,6 +1,7 @@
 //! The scheduler: deadline warnings and breaches, late-response updates to residents, claims
 //! left idle, escalation of urgent alerts nobody acknowledged, outstanding actions past their
-//! date, half-finished conversations, the retention purge, delivery of alerts to their sinks
+//! date, tracked requests (privacy, interpreters) near or past their date, half-finished
+//! conversations, the retention purge, delivery of alerts to their sinks
 //! (a Telegram chat, a Discord channel, email, signed webhooks; only urgent ones outside
 //! working hours) and of copies by email to residents who asked for them. The scheduler
 //! decides what is due and when; the sinks themselves, which know the platforms, are in
@@ -34,6 +35,9 @@ pub struct Run {
     pub escalations: usize,
     pub half_finished: usize,
     pub overdue_actions: usize,
+    /// Tracked requests (privacy, interpreters) due within a few days, and past due.
+    pub requests_due: usize,
+    pub requests_overdue: usize,
     pub erased: usize,
     pub delivered: usize,
     /// Copies by email sent to residents who asked for replies by email.
@@ -96,6 +100,7 @@ impl Scheduler {
         self.idle_claims(now, &mut run).await?;
         self.escalate(now, &mut run).await?;
         self.overdue_actions(now, &mut run).await?;
+        self.tracked_requests(now, &mut run).await?;
         run.half_finished = self
             .intake
             .sweep_half_finished(now, self.half_finished_after)
@@ -411,6 +416,55 @@ impl Scheduler {
         Ok(())
     }
 
+    /// Tracked requests not answered: one alert when one falls due within
+    /// [`REQUEST_WARNING_DAYS`], and one once its date has passed (UK GDPR art. 12(3) for
+    /// personal data; Code 5.10 for an interpreter). The due date is part of the key, so an
+    /// extended request is reminded again. The alerts name the request, not the resident's
+    /// words: sinks may be outside the record.
+    async fn tracked_requests(&self, now: DateTime<Utc>, run: &mut Run) -> Result<(), StoreError> {
+        let today = self.intake.calendar().local_date(now);
+        // Most overdue first, so the first one not yet near its date ends the scan.
+        for request in self.intake.store().open_requests().await? {
+            let due = request.due();
+            let received = self.intake.calendar().local_date(request.received_at);
+            let (job, detail) = if today > due {
+                (
+                    "request_overdue",
+                    format!(
+                        "The {} request received on {received} (request {}) was due on {due} and has not been answered.",
+                        request.kind.as_str(),
+                        request.id
+                    ),
+                )
+            } else if (due - today).num_days() <= REQUEST_WARNING_DAYS {
+                (
+                    "request_due",
+                    format!(
+                        "The {} request received on {received} (request {}) is due on {due}.",
+                        request.kind.as_str(),
+                        request.id
+                    ),
+                )
+            } else {
+                break;
+            };
+            let mut record = self.intake.store().begin().await?;
+            if record
+                .once(job, &format!("{}/{due}", request.id), now)
+                .await?
+            {
+                record.alert_on(request.conversation, job, false, &detail, now);
+                record.commit().await?;
+                if job == "request_overdue" {
+                    run.requests_overdue += 1;
+                } else {
+                    run.requests_due += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Sends the copies by email due now to residents who asked for replies by email; a
     /// failure is kept with its reason and tried again with backoff, never dropped.
     async fn email_residents(&self, now: DateTime<Utc>, run: &mut Run) -> Result<(), StoreError> {
@@ -556,6 +610,9 @@ impl Scheduler {
         }
     }
 }
+
+/// Calendar days before a tracked request's date when staff are reminded of it.
+const REQUEST_WARNING_DAYS: i64 = 5;
 
 /// Failed tries of a copy by email before staff are alerted.
 const EMAIL_TRIES_BEFORE_ALERT: i64 = 5;

@@ -7,6 +7,8 @@
 //! - `case_work`: staff on a complaint, every stage action, with the Code's rules on who may act
 //!   (6.13, the named handler) and on what they write decided in `core::case`.
 //! - `email`: copies by email of what staff send, for residents who asked for them.
+//! - `requests`: staff on a tracked request (privacy requests, interpreters): the answer, and
+//!   the one extension UK GDPR art. 12(3) allows.
 //!
 //! `Intake` holds what they share: the record, the policy engine, the dialogs, the landlord's
 //! profile and calendar. Only the service writes through them; others read what they need
@@ -26,11 +28,13 @@ use crate::store::Store;
 mod case_work;
 mod conversation;
 mod email;
+mod requests;
 mod writer;
 
 pub use case_work::CaseError;
 pub use conversation::ActionError;
 pub use email::EmailCopy;
+pub use requests::{LONGEST_REQUEST_TEXT, RequestError, may_act as may_act_on_request};
 pub use writer::{Handled, LONGEST_READ, SAFE_CONTACT_RULE, Writer};
 
 /// The intake service. Cloning it is cheap: every channel, route and connection shares one

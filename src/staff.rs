@@ -339,13 +339,16 @@ pub async fn session(
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<Session>, StoreError> {
-    Ok(store
-        .session(&token_hash(token), now)
-        .await?
-        .map(|found| Session {
-            staff: member(found.account),
-            csrf: found.csrf,
-        }))
+    let hash = token_hash(token);
+    let Some(found) = store.session(&hash, now).await? else {
+        return Ok(None);
+    };
+    // The console is watched while a session is in use (at most one write a minute).
+    store.session_seen(&hash, now).await?;
+    Ok(Some(Session {
+        staff: member(found.account),
+        csrf: found.csrf,
+    }))
 }
 
 /// Ends a session.

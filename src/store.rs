@@ -13,8 +13,9 @@
 //! file of its own below, with its reads (on `Store`) and its writes (on `Record`):
 //! conversations (and claims, notes), messages (both ways, assessments, corrections), cases,
 //! case work, outbox, alerts (and their deliveries), audit (events, staff actions, jobs done
-//! once), retention, staff (accounts, sessions, linked chat accounts), inbox (what the console
-//! reads across them) and bench (the benchmark's baseline and the soak's checks).
+//! once), retention, staff (accounts, sessions, linked chat accounts), tracked requests
+//! (privacy requests and interpreters), whether a manager is watching the console, inbox (what
+//! the console reads across them) and bench (the benchmark's baseline and the soak's checks).
 
 use std::path::Path;
 use std::str::FromStr;
@@ -37,8 +38,10 @@ mod ids;
 mod inbox;
 mod messages;
 mod outbox;
+mod requests;
 mod retention;
 mod staff;
+mod watching;
 
 pub use alerts::{AlertDelivery, OpenAlert, RecentAlert, UrgentAlert};
 pub use audit::{AuditLine, Event};
@@ -52,6 +55,7 @@ pub use inbox::{
 };
 pub use messages::{Attachment, ChatLine, CorrectedMessage, Inbound, Message};
 pub use outbox::OutboxItem;
+pub use requests::{RequestId, TrackedRequest};
 pub use retention::CaseCount;
 pub use staff::{Platform, StaffAccount, StaffCredentials, StaffName, StaffSession};
 

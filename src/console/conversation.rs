@@ -53,6 +53,8 @@ struct ConversationPage<'a> {
     standard: Vec<StandardMessage>,
     /// The corrections offered on an assessment, as (key, label).
     corrections: Vec<(String, String)>,
+    /// Its tracked requests (privacy requests, interpreters).
+    requests: Vec<super::requests::RequestView>,
 }
 
 /// Which conversation the page is about.
@@ -147,6 +149,7 @@ pub(super) async fn conversation(
         notes,
         standard,
         corrections: correction_choices(),
+        requests: super::requests::panel(&console, id, &session.staff).await?,
     };
     Ok(console.render("conversation.html", &page))
 }

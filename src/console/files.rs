@@ -39,4 +39,6 @@ pub(super) const TEMPLATES: &[(&str, &str)] = &[
     ("login.html", include_str!("login.html")),
     ("inbox.html", include_str!("inbox.html")),
     ("conversation.html", include_str!("conversation.html")),
+    ("requests.html", include_str!("requests.html")),
+    ("requests_panel.html", include_str!("requests_panel.html")),
 ];

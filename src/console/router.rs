@@ -4,7 +4,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
-use super::{Console, auth, cases, conversation, files, inbox};
+use super::{Console, auth, cases, conversation, files, inbox, requests};
 
 impl Console {
     pub fn router(self) -> Router {
@@ -41,6 +41,15 @@ impl Console {
                 "/console/conversations/{id}/messages/{message}/correction",
                 post(conversation::correct_assessment),
             )
+            .route(
+                "/console/conversations/{id}/requests/{request}/answer",
+                post(requests::answer),
+            )
+            .route(
+                "/console/conversations/{id}/requests/{request}/extend",
+                post(requests::extend),
+            )
+            .route("/console/requests", get(requests::open_requests))
             .route("/console/alerts/{id}/acknowledge", post(inbox::acknowledge))
             .route("/console/cases/{reference}/respond", post(cases::respond))
             .route("/console/cases/{reference}/extend", post(cases::extend))

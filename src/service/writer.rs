@@ -365,6 +365,7 @@ impl Intake {
                     ("interpreter", format!("{detail} (due {due_on})"))
                 };
                 record.alert(conversation, alert, false, &said, now);
+                record.tracked_request(conversation, *kind, detail, *due_on, now);
                 None
             }
             _ => None,

@@ -26,6 +26,8 @@ pub struct InboxRow {
     pub due_on: Option<String>,
     /// Who handles the latest complaint, if someone was named.
     pub handler: Option<String>,
+    /// When its earliest open tracked request (privacy, interpreter) is due.
+    pub request_due: Option<String>,
     #[serde(skip)]
     pub handler_id: Option<StaffId>,
     #[serde(skip)]
@@ -37,8 +39,9 @@ pub struct InboxRow {
 pub struct InboxFilter {
     #[serde(default)]
     pub channel: Option<String>,
-    /// `needs_person`, `held`, `bot`, `complaint`, or `mine` (complaints the viewer handles
-    /// and conversations they hold).
+    /// `needs_person`, `held`, `bot`, `complaint`, `requests` (an open tracked request,
+    /// the most overdue first), or `mine` (complaints the viewer handles and conversations
+    /// they hold).
     #[serde(default)]
     pub status: Option<String>,
     /// An alert kind: emergency, safeguarding, health_safety, vulnerability...
@@ -85,13 +88,19 @@ pub async fn inbox(store: &Store, filter: &InboxFilter) -> Result<Vec<InboxRow>,
             handler: r.handler_id.and_then(|h| names.get(&h).cloned()),
             handler_id: r.handler_id,
             held_by_id: r.held_by_id,
+            request_due: r.request_due,
         };
         if keep(&row, filter) {
             out.push(row);
         }
     }
-    // Those needing a person first; the sort is stable, so recent first within each.
-    out.sort_by_key(|r| (!r.urgent, !(r.wants_person && r.held_by.is_none())));
+    if filter.status.as_deref() == Some("requests") {
+        // The statutory month runs out first for the earliest date (UK GDPR art. 12(3)).
+        out.sort_by(|a, b| a.request_due.cmp(&b.request_due));
+    } else {
+        // Those needing a person first; the sort is stable, so recent first within each.
+        out.sort_by_key(|r| (!r.urgent, !(r.wants_person && r.held_by.is_none())));
+    }
     Ok(out)
 }
 
@@ -159,6 +168,7 @@ fn keep(row: &InboxRow, filter: &InboxFilter) -> bool {
             "held" => row.held_by.is_some(),
             "bot" => row.held_by.is_none(),
             "complaint" => row.case.is_some(),
+            "requests" => row.request_due.is_some(),
             "needs_person" => row.wants_person || row.urgent,
             "mine" => {
                 filter.viewer.is_some()

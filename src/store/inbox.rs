@@ -25,6 +25,8 @@ pub struct InboxConversation {
     pub reference: Option<String>,
     pub due_on: Option<String>,
     pub handler_id: Option<StaffId>,
+    /// When its earliest open tracked request is due (YYYY-MM-DD), if it has one.
+    pub request_due: Option<String>,
 }
 
 /// An alert nobody has acknowledged: its conversation and kind.
@@ -98,14 +100,16 @@ pub struct Note {
 
 impl Store {
     /// The 500 most recently active conversations, most recent first, each with its latest
-    /// message, holder and latest complaint.
+    /// message, holder, latest complaint and the due date of its earliest open request.
     pub async fn inbox_conversations(&self) -> Result<Vec<InboxConversation>, StoreError> {
         let rows = sqlx::query(
             "SELECT c.id, c.channel, c.chat, c.updated_at, s.name AS held_by, h.staff_id AS held_by_id, \
                (SELECT k.handler_id FROM cases k WHERE k.conversation_id = c.id ORDER BY k.created_at DESC LIMIT 1) AS handler_id, \
                (SELECT m.body FROM messages m WHERE m.conversation_id = c.id ORDER BY m.id DESC LIMIT 1) AS last_message, \
                (SELECT k.reference FROM cases k WHERE k.conversation_id = c.id ORDER BY k.created_at DESC LIMIT 1) AS reference, \
-               (SELECT k.due_on FROM cases k WHERE k.conversation_id = c.id ORDER BY k.created_at DESC LIMIT 1) AS due_on \
+               (SELECT k.due_on FROM cases k WHERE k.conversation_id = c.id ORDER BY k.created_at DESC LIMIT 1) AS due_on, \
+               (SELECT MIN(COALESCE(r.extended_due_on, r.due_on)) FROM requests r \
+                WHERE r.conversation_id = c.id AND r.answered_at IS NULL) AS request_due \
              FROM conversations c LEFT JOIN claims h ON h.conversation_id = c.id \
              LEFT JOIN staff s ON s.id = h.staff_id \
              ORDER BY c.updated_at DESC LIMIT 500",
@@ -125,6 +129,7 @@ impl Store {
                     reference: r.try_get("reference")?,
                     due_on: r.try_get("due_on")?,
                     handler_id: r.try_get("handler_id")?,
+                    request_due: r.try_get("request_due")?,
                 })
             })
             .collect()

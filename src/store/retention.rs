@@ -107,9 +107,10 @@ impl Record<'_> {
     }
 
     /// The retention purge for one conversation: every message, assessment, reply, event,
-    /// alert, note and claim is deleted, the complaints keep only their reference, stage and
-    /// dates, the platform's chat id is replaced, and each complaint is added to the
-    /// anonymised counts. The staff audit stays (it holds who did what, not what was said).
+    /// alert, note and claim is deleted, tracked requests lose their words, the complaints
+    /// keep only their reference, stage and dates, the platform's chat id is replaced, and
+    /// each complaint is added to the anonymised counts. The staff audit stays (it holds who
+    /// did what, not what was said).
     pub fn erase_conversation(
         &mut self,
         conversation: ConversationId,
@@ -127,6 +128,11 @@ impl Record<'_> {
             "DELETE FROM notes WHERE conversation_id = $1",
             "DELETE FROM claims WHERE conversation_id = $1",
             "DELETE FROM resident_emails WHERE conversation_id = $1",
+            // The request's record stays (kind and dates, for the ICO); its words go.
+            "UPDATE requests SET detail = '', \
+             answer = CASE WHEN answer IS NULL THEN NULL ELSE '' END, \
+             extension_reason = CASE WHEN extension_reason IS NULL THEN NULL ELSE '' END \
+             WHERE conversation_id = $1",
             "UPDATE case_actions SET description = '' WHERE case_reference IN (SELECT reference FROM cases WHERE conversation_id = $1)",
             "UPDATE conversations SET state = '{}', chat = 'erased:' || CAST(id AS TEXT) WHERE id = $1",
         ];

@@ -12,5 +12,6 @@ mod deadlines;
 mod delivery;
 mod hardening;
 mod helpers;
+mod requests;
 mod scheduler;
 mod store;

@@ -165,3 +165,19 @@ pub async fn act(base: &str, cookie: &str, path: &str, form: &[(&str, &str)]) ->
         .status()
         .as_u16()
 }
+
+/// Posts a console form as the member of staff with `cookie`; the status and the words
+/// shown (a refusal says why).
+pub async fn refusal(base: &str, cookie: &str, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+    let response = no_redirects()
+        .post(format!("{base}{path}"))
+        .header("Cookie", cookie)
+        .form(form)
+        .send()
+        .await
+        .expect("post");
+    (
+        response.status().as_u16(),
+        response.text().await.expect("text"),
+    )
+}

@@ -1,0 +1,392 @@
+//! Staff on a tracked request: recording the answer (which closes it and acknowledges its
+//! alerts) and, for a request about personal data, the one extension UK GDPR art. 12(3)
+//! allows. Each is one transaction with its event and audit line, and the resident is told
+//! in their chat (with a copy by email when their complaint asked for replies that way).
+//!
+//! Who may act: a request about personal data is for complaints officers, managers and
+//! admins, who see what residents disclose (Code 5.10); any member of staff may arrange an
+//! interpreter.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::json;
+
+use super::{EmailCopy, Intake};
+use crate::core::calendar::calendar_months_after;
+use crate::core::dialog::RequestKind;
+use crate::core::ids::ConversationId;
+use crate::staff::{Role, StaffMember};
+use crate::store::{Conversation, Record, RequestId, StoreError, TrackedRequest};
+
+/// The longest answer or reason staff may write.
+pub const LONGEST_REQUEST_TEXT: usize = 4000;
+
+/// Art. 12(3): the month may be extended "by two further months".
+const MOST_EXTRA_MONTHS: u32 = 2;
+
+/// Why an action on a request was not done; nothing was changed.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    #[error("there is no such request in this conversation")]
+    NotFound,
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A request with its conversation, and where a copy by email of what the resident is told
+/// goes (the latest complaint's reference and the resident's choice), read before the
+/// action's transaction: on SQLite the record holds the one connection.
+struct Found {
+    request: TrackedRequest,
+    conversation: Conversation,
+    copy: Option<(String, EmailCopy)>,
+}
+
+/// An action done on a request: its name in the record and the audit, what it changed, and
+/// what the resident is told.
+struct Done {
+    action: &'static str,
+    detail: serde_json::Value,
+    told: String,
+}
+
+impl Intake {
+    /// Records what was done about a request, closing it: its alerts are acknowledged and
+    /// the resident is told.
+    pub async fn answer_request(
+        &self,
+        conversation: ConversationId,
+        request: RequestId,
+        answer: &str,
+        staff: &StaffMember,
+        now: DateTime<Utc>,
+    ) -> Result<Conversation, RequestError> {
+        let answer = written(answer, "write what was done about the request")?;
+        let found = self.request_in(conversation, request).await?;
+        may_act(found.request.kind, staff.role)?;
+        if !found.request.is_open() {
+            return Err(RequestError::Refused(
+                "this request has already been answered".to_owned(),
+            ));
+        }
+        let text = answered_text(found.request.kind, answer);
+        let mut record = self.store.begin().await?;
+        if !record
+            .answer_request(request, staff.id, answer, now)
+            .await?
+        {
+            return Err(RequestError::Refused(
+                "this request has just been answered by someone else".to_owned(),
+            ));
+        }
+        record.acknowledge_request_alerts(&found.request, staff.id, now);
+        let done = Done {
+            action: "request_answered",
+            detail: json!({ "request": request, "kind": found.request.kind, "staff": staff.id }),
+            told: text,
+        };
+        self.finish(record, found, staff, done, now).await
+    }
+
+    /// Extends a request about personal data once, by one or two calendar months, with the
+    /// reason the resident is told (UK GDPR art. 12(3)).
+    pub async fn extend_request(
+        &self,
+        conversation: ConversationId,
+        request: RequestId,
+        months: u32,
+        reason: &str,
+        staff: &StaffMember,
+        now: DateTime<Utc>,
+    ) -> Result<Conversation, RequestError> {
+        let reason = written(
+            reason,
+            "give the reason for the extension (the resident sees it)",
+        )?;
+        let found = self.request_in(conversation, request).await?;
+        may_act(found.request.kind, staff.role)?;
+        let today = self.calendar.local_date(now);
+        let received_on = self.calendar.local_date(found.request.received_at);
+        let to = extended_due(&found.request, received_on, today, months)
+            .map_err(RequestError::Refused)?;
+        let text = extended_text(found.request.kind, reason, to);
+        let mut record = self.store.begin().await?;
+        if !record.extend_request(request, to, reason, today).await? {
+            return Err(RequestError::Refused(
+                "this request changed while you were extending it (answered or extended by someone else); look again"
+                    .to_owned(),
+            ));
+        }
+        let done = Done {
+            action: "request_extended",
+            detail: json!({
+                "request": request,
+                "kind": found.request.kind,
+                "from": found.request.due_on,
+                "to": to,
+                "reason": reason,
+                "staff": staff.id,
+            }),
+            told: text,
+        };
+        self.finish(record, found, staff, done, now).await
+    }
+
+    /// The request, if it belongs to `conversation`, with what telling the resident needs.
+    async fn request_in(
+        &self,
+        conversation: ConversationId,
+        request: RequestId,
+    ) -> Result<Found, RequestError> {
+        let Some(found) = self.store.tracked_request(request).await? else {
+            return Err(RequestError::NotFound);
+        };
+        if found.conversation != conversation {
+            return Err(RequestError::NotFound);
+        }
+        let Some(chat) = self.store.conversation_by_id(conversation).await? else {
+            return Err(RequestError::NotFound);
+        };
+        let copy = match self.store.conversation_cases(conversation).await?.pop() {
+            Some(case) => {
+                let copy = self.email_copy(&case.reference).await?;
+                Some((case.reference, copy))
+            }
+            None => None,
+        };
+        Ok(Found {
+            request: found,
+            conversation: chat,
+            copy,
+        })
+    }
+
+    /// Ends an action on a request: the resident is told in their chat, as a staff line (and
+    /// copied the way their latest complaint asked for replies, if they made one), and the
+    /// action is recorded as an event and audited, in the action's transaction.
+    async fn finish(
+        &self,
+        mut record: Record<'_>,
+        found: Found,
+        staff: &StaffMember,
+        done: Done,
+        now: DateTime<Utc>,
+    ) -> Result<Conversation, RequestError> {
+        let Done {
+            action,
+            detail,
+            told,
+        } = done;
+        let conversation = &found.conversation;
+        match &found.copy {
+            Some((reference, copy)) => self.tell_resident(
+                &mut record,
+                (conversation, reference),
+                staff,
+                copy,
+                &told,
+                now,
+            ),
+            None => record.outbound(
+                conversation,
+                &format!("staff:{}", staff.id),
+                &told,
+                &json!({ "text": told }),
+                now,
+            ),
+        }
+        record.event(conversation, None, action, &detail, now);
+        // The audit outlives the retention purge, so it names the request, not what was
+        // written about it (that goes with the conversation's events).
+        let audited = json!({ "request": detail["request"], "kind": detail["kind"] });
+        record.audit(staff.id, action, Some(conversation.id), None, &audited, now);
+        record.commit().await?;
+        Ok(found.conversation)
+    }
+}
+
+/// Whether this member of staff may act on a request of this kind.
+pub fn may_act(kind: RequestKind, role: Role) -> Result<(), RequestError> {
+    if kind.is_privacy() && !role.sees_adjustments() {
+        return Err(RequestError::Forbidden(
+            "Requests about a resident's personal data are answered by complaints officers and managers.",
+        ));
+    }
+    Ok(())
+}
+
+/// The text staff wrote, trimmed; refused when empty (with `ask`) or too long.
+fn written<'a>(text: &'a str, ask: &str) -> Result<&'a str, RequestError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(RequestError::Refused(ask.to_owned()));
+    }
+    if text.chars().count() > LONGEST_REQUEST_TEXT {
+        return Err(RequestError::Refused(format!(
+            "keep it to {LONGEST_REQUEST_TEXT} characters"
+        )));
+    }
+    Ok(text)
+}
+
+/// The date a request about personal data is due once extended by `months` (art. 12(3):
+/// once, by up to two further months, and only while the first month is still running,
+/// since the resident must be told of it within that month). Counted from the day it was
+/// received, like the first month, so 31 January extended by two is due on 30 April.
+pub fn extended_due(
+    request: &TrackedRequest,
+    received_on: NaiveDate,
+    today: NaiveDate,
+    months: u32,
+) -> Result<NaiveDate, String> {
+    if !request.kind.is_privacy() {
+        return Err(
+            "only a request about personal data has a statutory month to extend".to_owned(),
+        );
+    }
+    if !request.is_open() {
+        return Err("this request has already been answered".to_owned());
+    }
+    if let Some(extended) = request.extended_due_on {
+        return Err(format!(
+            "this request was already extended, to {extended}; UK GDPR art. 12(3) allows one extension"
+        ));
+    }
+    if !(1..=MOST_EXTRA_MONTHS).contains(&months) {
+        return Err(format!(
+            "a request can be extended by 1 or {MOST_EXTRA_MONTHS} months (UK GDPR art. 12(3))"
+        ));
+    }
+    if today > request.due_on {
+        return Err(format!(
+            "the request was due on {}; an extension must be told to the resident within the first month (UK GDPR art. 12(3)), so answer it now",
+            request.due_on
+        ));
+    }
+    Ok(calendar_months_after(received_on, 1 + months).max(request.due_on))
+}
+
+/// What the resident's request asked for, as the resident is told about it.
+fn asked_for(kind: RequestKind) -> &'static str {
+    match kind {
+        RequestKind::Access => "your request to see your information",
+        RequestKind::Erasure => "your request to delete your information",
+        RequestKind::Rectification => "your request to correct your information",
+        RequestKind::Objection => "your request that we stop using your information",
+        RequestKind::Interpreter => "your request for an interpreter",
+    }
+}
+
+/// What the resident is told when their request is answered.
+fn answered_text(kind: RequestKind, answer: &str) -> String {
+    if kind == RequestKind::Interpreter {
+        format!("We have arranged an interpreter for you: {answer}")
+    } else {
+        format!("We have answered {}: {answer}", asked_for(kind))
+    }
+}
+
+/// What the resident is told when their request is extended.
+fn extended_text(kind: RequestKind, reason: &str, to: NaiveDate) -> String {
+    let reason = reason.trim_end_matches('.');
+    format!(
+        "We need more time for {} because {reason}; we will answer by {}.",
+        asked_for(kind),
+        to.format("%A %-d %B %Y")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().expect("date")
+    }
+
+    fn request(kind: RequestKind, due_on: &str) -> TrackedRequest {
+        TrackedRequest {
+            id: RequestId(1),
+            conversation: ConversationId(1),
+            kind,
+            detail: "please delete all the data you hold about me".to_owned(),
+            received_at: DateTime::<Utc>::default(),
+            due_on: day(due_on),
+            extended_due_on: None,
+            extension_reason: None,
+            answered_at: None,
+            answered_by: None,
+            answer: None,
+        }
+    }
+
+    #[test]
+    fn extended_by_further_months_counted_from_receipt() {
+        let r = request(RequestKind::Access, "2027-02-28");
+        let received = day("2027-01-31");
+        assert_eq!(
+            extended_due(&r, received, day("2027-02-10"), 2),
+            Ok(day("2027-04-30"))
+        );
+        assert_eq!(
+            extended_due(&r, received, day("2027-02-28"), 1),
+            Ok(day("2027-03-31"))
+        );
+    }
+
+    #[test]
+    fn extension_refused_once_extended_late_for_interpreters_or_out_of_range() {
+        let received = day("2027-01-31");
+        let mut r = request(RequestKind::Erasure, "2027-02-28");
+        assert!(
+            extended_due(&r, received, day("2027-03-01"), 1)
+                .is_err_and(|e| e.contains("due on 2027-02-28"))
+        );
+        assert!(extended_due(&r, received, day("2027-02-01"), 3).is_err());
+        assert!(extended_due(&r, received, day("2027-02-01"), 0).is_err());
+        r.extended_due_on = Some(day("2027-03-31"));
+        assert!(
+            extended_due(&r, received, day("2027-02-01"), 1)
+                .is_err_and(|e| e.contains("one extension"))
+        );
+        let interpreter = request(RequestKind::Interpreter, "2027-02-02");
+        assert!(extended_due(&interpreter, received, day("2027-02-01"), 1).is_err());
+    }
+
+    #[test]
+    fn agents_arrange_interpreters_but_not_privacy_requests() {
+        assert!(may_act(RequestKind::Interpreter, Role::Agent).is_ok());
+        for kind in RequestKind::ALL.into_iter().filter(|k| k.is_privacy()) {
+            assert!(matches!(
+                may_act(kind, Role::Agent),
+                Err(RequestError::Forbidden(_))
+            ));
+            for role in [Role::ComplaintsOfficer, Role::Manager, Role::Admin] {
+                assert!(may_act(kind, role).is_ok());
+            }
+        }
+    }
+
+    #[test]
+    fn the_resident_is_told_in_plain_words() {
+        assert_eq!(
+            extended_text(
+                RequestKind::Access,
+                "you asked for ten years of records.",
+                day("2027-04-30")
+            ),
+            "We need more time for your request to see your information because you asked for ten years of records; we will answer by Friday 30 April 2027."
+        );
+        assert_eq!(
+            answered_text(RequestKind::Erasure, "we deleted it on 3 March."),
+            "We have answered your request to delete your information: we deleted it on 3 March."
+        );
+        assert!(
+            answered_text(RequestKind::Interpreter, "Polish, Tuesday at 10")
+                .starts_with("We have arranged an interpreter")
+        );
+    }
+}
