@@ -65,6 +65,10 @@ impl Intake {
                 effects: Vec::new(),
             });
         };
+        // A web chat upload's bytes are written with its message (5.12), or not at all.
+        record
+            .attach_staged(message_id, &conversation, inbound)
+            .await?;
         let state: State = serde_json::from_str(&conversation.state).unwrap_or_default();
         let today = self.calendar.local_date(now);
         let assessment = self

@@ -12,7 +12,7 @@ use crate::helpers::resident::{session, session_cookie};
 use crate::helpers::{Bot, Resident, Said, TO_ACKNOWLEDGEMENT, WAIT, client, count, sqlite_in};
 
 /// Opens the event stream and forwards each event's JSON.
-async fn listen(base: &str, cookie: &str) -> mpsc::UnboundedReceiver<Value> {
+pub(super) async fn listen(base: &str, cookie: &str) -> mpsc::UnboundedReceiver<Value> {
     let mut response = client()
         .get(format!("{base}/chat/api/events"))
         .header("Cookie", cookie)
@@ -50,7 +50,10 @@ async fn listen(base: &str, cookie: &str) -> mpsc::UnboundedReceiver<Value> {
 }
 
 /// Waits for a reply containing `expect`; returns every reply seen meanwhile.
-async fn replies_until(events: &mut mpsc::UnboundedReceiver<Value>, expect: &str) -> Vec<Value> {
+pub(super) async fn replies_until(
+    events: &mut mpsc::UnboundedReceiver<Value>,
+    expect: &str,
+) -> Vec<Value> {
     let mut seen = Vec::new();
     loop {
         let event = tokio::time::timeout(WAIT, events.recv())
