@@ -290,3 +290,80 @@ async fn a_staff_reply_arrives_on_the_live_stream_labelled_staff() {
         (&line["from"], &line["name"])
     );
 }
+
+#[test]
+fn a_file_is_written_with_its_message_and_erased_with_the_conversation() {
+    use intake::core::dialog::Input;
+    use intake::store::{Attachment, Inbound, Upload};
+    crate::helpers::on_both(|store| async move {
+        let service = crate::helpers::intake(store.clone());
+        let now = crate::helpers::at("2026-12-02T10:00:00Z");
+        let upload = Upload::new("damp.png".to_owned(), "image/png", png());
+        let sha256 = upload.sha256.clone();
+        let photo = Inbound {
+            channel: "web".to_owned(),
+            chat: "resident-1".to_owned(),
+            platform_message_id: Some("resident-1:photo".to_owned()),
+            body: String::new(),
+            attachments: vec![upload.attachment()],
+            at: now,
+        };
+        let staged = upload.stage();
+        let handled = service
+            .handle(&photo, &Input::Attachment)
+            .await
+            .expect("handled");
+        drop(staged);
+        assert!(handled.replies[0].text.contains("received your file"));
+        let conversation = handled.conversation;
+        let files = store.conversation_files(conversation).await.expect("files");
+        assert_eq!(files.len(), 1);
+        assert_eq!(
+            (files[0].size, files[0].sha256.as_str()),
+            (70, sha256.as_str())
+        );
+        let kept = store
+            .file(&files[0].token)
+            .await
+            .expect("read")
+            .expect("kept");
+        assert_eq!(kept.bytes, png());
+
+        // A file a platform names (not staged here) is only named on its message.
+        let named = Inbound {
+            platform_message_id: Some("resident-1:named".to_owned()),
+            attachments: vec![Attachment {
+                kind: "photo".to_owned(),
+                platform_file_id: "AgADBAADq6cxG".to_owned(),
+                name: None,
+                size: Some(70),
+            }],
+            ..photo.clone()
+        };
+        service
+            .handle(&named, &Input::Attachment)
+            .await
+            .expect("handled");
+        assert_eq!(
+            store
+                .conversation_files(conversation)
+                .await
+                .expect("files")
+                .len(),
+            1
+        );
+
+        // The retention purge takes the file with the conversation's personal data.
+        let mut record = store.begin().await.expect("begin");
+        record.erase_conversation(conversation, &[], now);
+        record.commit().await.expect("erase");
+        assert!(
+            store
+                .conversation_files(conversation)
+                .await
+                .expect("files")
+                .is_empty()
+        );
+        assert!(store.file(&files[0].token).await.expect("read").is_none());
+    });
+}
