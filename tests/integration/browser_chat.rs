@@ -142,6 +142,13 @@ async fn the_web_chat_on_a_phone_keeps_the_newest_line_in_view_and_takes_a_photo
         mine.iter().any(|l| l.contains("damp wall.png")),
         "the file's name on the resident's line: {mine:?}"
     );
+    // Every line of the resident's is marked sent: none still says "Sending…".
+    browser
+        .until("the resident's lines to be sent", async || {
+            let states = browser.texts("#log .line.resident .state").await.ok()?;
+            states.iter().all(|s| !s.contains("Sending")).then_some(())
+        })
+        .await;
     let layout = browser.execute(LAYOUT).await;
     let layout = browser.must("read the layout", layout).await;
     check(&layout, "lastInView");

@@ -50,6 +50,26 @@ async fn upload(
     request.send().await.expect("upload")
 }
 
+/// A console path fetched as a browser would, signed in with `cookie` or not, without
+/// following a redirect.
+async fn fetch(base: &str, cookie: Option<&str>, path: &str) -> reqwest::Response {
+    let mut request = no_redirects().get(format!("{base}{path}"));
+    if let Some(c) = cookie {
+        request = request.header("Cookie", c);
+    }
+    request.send().await.expect("get")
+}
+
+/// A response's header, or "" without it.
+fn header(response: &reqwest::Response, name: &str) -> String {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// The refusal's status and words.
 async fn refusal(response: reqwest::Response) -> (u16, String) {
     let status = response.status().as_u16();
@@ -134,40 +154,18 @@ async fn files_are_checked_kept_and_served_to_staff_only(database: &str, dir: &s
         )),
         "a thumbnail on the conversation page"
     );
-    let file = no_redirects()
-        .get(format!("{}/console/files/{token}", bot.base))
-        .header("Cookie", &staff)
-        .send()
-        .await
-        .expect("the file");
+    let file = fetch(&bot.base, Some(&staff), &format!("/console/files/{token}")).await;
     assert_eq!(file.status(), 200);
-    let header = |name: &str| {
-        file.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned()
-    };
-    assert_eq!(header("content-type"), "image/png");
-    assert_eq!(header("x-content-type-options"), "nosniff");
-    assert_eq!(header("content-security-policy"), "sandbox");
-    assert!(header("content-disposition").starts_with("inline;"));
+    assert_eq!(header(&file, "content-type"), "image/png");
+    assert_eq!(header(&file, "x-content-type-options"), "nosniff");
+    assert_eq!(header(&file, "content-security-policy"), "sandbox");
+    assert!(header(&file, "content-disposition").starts_with("inline;"));
     assert_eq!(file.bytes().await.expect("bytes").to_vec(), png());
 
     // Nobody else: anonymous is sent to sign in; an unknown token is not found.
-    let anonymous = no_redirects()
-        .get(format!("{}/console/files/{token}", bot.base))
-        .send()
-        .await
-        .expect("anonymous");
+    let anonymous = fetch(&bot.base, None, &format!("/console/files/{token}")).await;
     assert_eq!(anonymous.status(), 303);
-    assert_eq!(
-        anonymous
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok()),
-        Some("/console/login")
-    );
+    assert_eq!(header(&anonymous, "location"), "/console/login");
     for missing in ["0123456789abcdef0123456789abcdef", "not-a-token"] {
         let (status, _) = page(&bot.base, &staff, &format!("/console/files/{missing}")).await;
         assert_eq!(status, 404, "{missing}");
@@ -180,24 +178,9 @@ async fn files_are_checked_kept_and_served_to_staff_only(database: &str, dir: &s
     let (_, html) = page(&bot.base, &staff, "/console/conversations/1").await;
     let at = html.find(">letter.pdf</a>").expect("a link to the PDF");
     let href = &html[html[..at].rfind("href=\"").expect("href") + 6..at - 1];
-    let file = no_redirects()
-        .get(format!("{}{href}", bot.base))
-        .header("Cookie", &staff)
-        .send()
-        .await
-        .expect("the PDF");
-    assert_eq!(
-        file.headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok()),
-        Some("application/pdf")
-    );
-    assert!(
-        file.headers()
-            .get("content-disposition")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("attachment;"))
-    );
+    let file = fetch(&bot.base, Some(&staff), href).await;
+    assert_eq!(header(&file, "content-type"), "application/pdf");
+    assert!(header(&file, "content-disposition").starts_with("attachment;"));
 
     // Twenty files a day: the next is refused with the reason, and not written.
     for n in 2..20 {
