@@ -37,6 +37,18 @@ async fn upload(
     id: &str,
     bytes: Vec<u8>,
 ) -> reqwest::Response {
+    upload_with(base, cookie, name, id, bytes, &[]).await
+}
+
+/// The same with more headers (a caption).
+async fn upload_with(
+    base: &str,
+    cookie: Option<&str>,
+    name: &str,
+    id: &str,
+    bytes: Vec<u8>,
+    headers: &[(&str, &str)],
+) -> reqwest::Response {
     let mut request = client()
         .post(format!("{base}/chat/api/attachments"))
         .header("Content-Type", "application/octet-stream")
@@ -46,6 +58,9 @@ async fn upload(
         .body(bytes);
     if let Some(c) = cookie {
         request = request.header("Cookie", c);
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
     }
     request.send().await.expect("upload")
 }
@@ -349,4 +364,57 @@ fn a_file_is_written_with_its_message_and_erased_with_the_conversation() {
         );
         assert!(store.file(&files[0].token).await.expect("read").is_none());
     });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_with_words_disclosing_a_disability_is_kept_from_roles_that_do_not_see_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = sqlite_in(dir.path());
+    let bot = Bot::start(&database, &dir.path().join("bot.log"), &[]).await;
+    add_account(&database, NAME, EMAIL, "complaints_officer");
+    add_account(&database, "Ash Agent", "ash@example.org", "agent");
+    let cookie = session(&bot.base).await;
+    // The caption is read as the message's words (percent-encoded, as the page sends it).
+    let caption =
+        "as%20I%20said%20I%20am%20deaf%20and%20registered%20blind%2C%20this%20is%20the%20damp";
+    let response = upload_with(
+        &bot.base,
+        Some(&cookie),
+        "bedroom.png",
+        "p1",
+        png(),
+        &[("X-Caption", caption)],
+    )
+    .await;
+    assert_eq!(response.status(), 202);
+    let resident = crate::helpers::Resident::in_session(&bot.base, &cookie);
+    resident.hears(0, "bot", "received your file").await;
+    let store = intake::store::Store::connect(&database)
+        .await
+        .expect("open");
+    let files = store
+        .conversation_files(intake::core::ids::ConversationId(1))
+        .await
+        .expect("files");
+    let path = format!("/console/files/{}", files[0].token);
+
+    // Support needs are for complaints officers and managers (5.10): the agent sees neither
+    // the words nor the file, and cannot fetch it by its address.
+    let agent = sign_in(&bot.base, "ash@example.org", PASSWORD)
+        .await
+        .expect("sign in");
+    let (_, html) = page(&bot.base, &agent, "/console/conversations/1").await;
+    assert!(
+        !html.contains(&files[0].token),
+        "the agent's page shows no file"
+    );
+    assert!(!html.contains("registered blind"));
+    assert_eq!(fetch(&bot.base, Some(&agent), &path).await.status(), 403);
+    let officer = sign_in(&bot.base, EMAIL, PASSWORD).await.expect("sign in");
+    let (_, html) = page(&bot.base, &officer, "/console/conversations/1").await;
+    assert!(
+        html.contains(&files[0].token),
+        "the officer's page shows the file"
+    );
+    assert_eq!(fetch(&bot.base, Some(&officer), &path).await.status(), 200);
 }
