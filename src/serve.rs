@@ -18,6 +18,7 @@ use crate::channels::telegram::Telegram;
 use crate::channels::web::WebChat;
 use crate::channels::{ChannelStates, Wakers, deliver_outbox, discord, telegram, web};
 use crate::config::{Config, Secret, TelegramMode};
+use crate::core::calendar::OfficeHours;
 use crate::core::policy::Policy;
 use crate::scheduler::{Run, Scheduler};
 use crate::service::{Intake, Writer};
@@ -61,6 +62,15 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
         key,
         config.secure_cookies(),
         shutdown.clone(),
+    )
+    // Each is checked to be a time at start-up; hours that close before they open read as
+    // the default, 09:00 to 17:00.
+    .with_office_hours(
+        OfficeHours::parse(
+            &config.alerts.working_hours_start,
+            &config.alerts.working_hours_end,
+        )
+        .unwrap_or_default(),
     );
     tokio::spawn(deliver_outbox(
         intake.store().clone(),

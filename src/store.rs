@@ -29,6 +29,7 @@ use sqlx::{Any, AnyConnection, AnyPool, Row};
 use crate::config::redact_url_password as redact;
 
 mod alerts;
+mod attachments;
 mod audit;
 mod bench;
 mod case_work;
@@ -44,6 +45,7 @@ mod staff;
 mod watching;
 
 pub use alerts::{AlertDelivery, OpenAlert, RecentAlert, UrgentAlert};
+pub use attachments::{FileContent, Staged, StoredFile, Upload};
 pub use audit::{AuditLine, Event};
 pub use bench::RecordedCount;
 pub use case_work::{ActionCase, CaseAction, OverdueAction, ResidentEmail, email_address_in};

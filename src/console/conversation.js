@@ -20,6 +20,21 @@
       who.textContent = (line.from === "resident" ? "Resident" : line.from === "staff" ? line.author : "Bot") + " · " + line.at;
       div.appendChild(who);
       div.appendChild(document.createTextNode(line.text));
+      // A web chat file is named "kind name (token)": a link to it; others as they are.
+      (line.attachments || []).forEach(function (a) {
+        var p = document.createElement("p");
+        p.className = "file";
+        var token = /\(([0-9a-f]{32})\)$/.exec(a);
+        if (token) {
+          var link = document.createElement("a");
+          link.href = "/console/files/" + token[1];
+          link.textContent = a.slice(0, token.index).trim();
+          p.appendChild(link);
+        } else {
+          p.textContent = "[" + a + "]";
+        }
+        div.appendChild(p);
+      });
       transcript.appendChild(div);
     });
   };

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::auth::{self, CsrfForm, form_token};
 use super::cases::{CaseView, case_rows};
+use super::files::{FileView, file_views};
 use super::restrict::{restrict_cases, restrict_lines};
 use super::standard::{self, StandardMessage};
 use super::{Console, Error, Staff, StaffForm, sse};
@@ -41,6 +42,8 @@ struct ConversationPage<'a> {
     /// Whether the viewer may do case work (and sees support needs, 5.10).
     caseworker: bool,
     lines: Vec<StaffLine>,
+    /// The resident's files (web chat uploads), by the id of the line they came with.
+    files: std::collections::BTreeMap<String, Vec<FileView>>,
     /// The last line shown, from which the live stream goes on.
     last_id: MessageId,
     events: Vec<RecordEvent>,
@@ -109,6 +112,8 @@ pub(super) async fn conversation(
         // When it is safe to contact a resident at risk (5.10).
         events.retain(|(kind, ..)| kind != "safe_contact");
     }
+    // After the restriction: a hidden line shows no files.
+    let files = file_views(&store.conversation_files(id).await?, &mut lines);
     // Standard messages filled in for this conversation's latest complaint.
     let latest = cases.last().map(|c| &c.case);
     let landlord = console.landlord();
@@ -142,6 +147,7 @@ pub(super) async fn conversation(
         caseworker: session.staff.role.sees_adjustments(),
         last_id: lines.last().map_or(MessageId(0), |l| l.id),
         lines,
+        files,
         events,
         consent,
         cases,

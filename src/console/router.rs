@@ -72,6 +72,7 @@ impl Console {
             )
             .route("/console/actions/{id}/done", post(cases::mark_action_done))
             .route("/console/static/{file}", get(files::static_file))
+            .route("/console/files/{token}", get(files::resident_file))
             .layer(DefaultBodyLimit::max(64 * 1024))
             .with_state(self)
     }

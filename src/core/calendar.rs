@@ -8,9 +8,11 @@
 //! - `holidays`: the bank holidays of England and Wales, by rule and by proclamation.
 //! - this module: the landlord's working calendar (bank holidays, extra holidays, closures).
 //! - `deadlines`: the Code's steps, the landlord's timescales and the deadlines they give.
+//! - `office`: whether the office is open at a moment, and when it next opens.
 
 mod deadlines;
 mod holidays;
+mod office;
 
 use std::collections::BTreeMap;
 
@@ -21,6 +23,7 @@ pub use deadlines::{
     DeadlinePlan, Deadlines, ExtensionTooLong, StageDates, Step, TimescaleError, Timescales,
 };
 pub use holidays::{Holiday, HolidayKind, bank_holidays, easter_sunday, holiday_dates};
+pub use office::{Office, OfficeHours, office_at};
 
 use holidays::date;
 

@@ -12,10 +12,11 @@ use serde_json::json;
 
 use super::{EmailCopy, Intake};
 use crate::core::calendar::calendar_months_after;
-use crate::core::dialog::RequestKind;
+use crate::core::dialog::{Locale, RequestKind};
 use crate::core::ids::ConversationId;
 use crate::staff::{Role, StaffMember};
 use crate::store::{Conversation, Record, RequestId, StoreError, TrackedRequest};
+use std::collections::BTreeMap;
 
 /// The longest answer or reason staff may write.
 pub const LONGEST_REQUEST_TEXT: usize = 4000;
@@ -72,7 +73,11 @@ impl Intake {
                 "this request has already been answered".to_owned(),
             ));
         }
-        let text = answered_text(found.request.kind, answer);
+        let text = answered_text(
+            self.dialogs.locale(&found.conversation.locale),
+            found.request.kind,
+            answer,
+        );
         let mut record = self.store.begin().await?;
         if !record
             .answer_request(request, staff.id, answer, now)
@@ -112,7 +117,12 @@ impl Intake {
         let received_on = self.calendar.local_date(found.request.received_at);
         let to = extended_due(&found.request, received_on, today, months)
             .map_err(RequestError::Refused)?;
-        let text = extended_text(found.request.kind, reason, to);
+        let text = extended_text(
+            self.dialogs.locale(&found.conversation.locale),
+            found.request.kind,
+            reason,
+            to,
+        );
         let mut record = self.store.begin().await?;
         if !record.extend_request(request, to, reason, today).await? {
             return Err(RequestError::Refused(
@@ -269,34 +279,33 @@ pub fn extended_due(
     Ok(calendar_months_after(received_on, 1 + months).max(request.due_on))
 }
 
-/// What the resident's request asked for, as the resident is told about it.
-fn asked_for(kind: RequestKind) -> &'static str {
-    match kind {
-        RequestKind::Access => "your request to see your information",
-        RequestKind::Erasure => "your request to delete your information",
-        RequestKind::Rectification => "your request to correct your information",
-        RequestKind::Objection => "your request that we stop using your information",
-        RequestKind::Interpreter => "your request for an interpreter",
-    }
+/// The resident's words for what they asked (`request_access`, `request_interpreter`...).
+fn asked_for(locale: &Locale, kind: RequestKind) -> String {
+    locale.text(&format!("request_{}", kind.as_str())).text
 }
 
-/// What the resident is told when their request is answered.
-fn answered_text(kind: RequestKind, answer: &str) -> String {
-    if kind == RequestKind::Interpreter {
-        format!("We have arranged an interpreter for you: {answer}")
+/// What the resident is told when their request is answered (the dialogs' wording).
+fn answered_text(locale: &Locale, kind: RequestKind, answer: &str) -> String {
+    let key = if kind == RequestKind::Interpreter {
+        "interpreter_arranged"
     } else {
-        format!("We have answered {}: {answer}", asked_for(kind))
-    }
+        "request_answered"
+    };
+    let values = BTreeMap::from([
+        ("request", asked_for(locale, kind)),
+        ("answer", answer.to_owned()),
+    ]);
+    locale.say(key, &values).text
 }
 
-/// What the resident is told when their request is extended.
-fn extended_text(kind: RequestKind, reason: &str, to: NaiveDate) -> String {
-    let reason = reason.trim_end_matches('.');
-    format!(
-        "We need more time for {} because {reason}; we will answer by {}.",
-        asked_for(kind),
-        to.format("%A %-d %B %Y")
-    )
+/// What the resident is told when their request is extended (the dialogs' wording).
+fn extended_text(locale: &Locale, kind: RequestKind, reason: &str, to: NaiveDate) -> String {
+    let values = BTreeMap::from([
+        ("request", asked_for(locale, kind)),
+        ("reason", reason.trim_end_matches('.').to_owned()),
+        ("due", to.format("%A %-d %B %Y").to_string()),
+    ]);
+    locale.say("request_extended", &values).text
 }
 
 #[cfg(test)]
@@ -372,8 +381,11 @@ mod tests {
 
     #[test]
     fn the_resident_is_told_in_plain_words() {
+        let dialogs = crate::core::dialog::Dialogs::shipped().expect("dialogs");
+        let locale = dialogs.locale(crate::core::dialog::DEFAULT_LOCALE);
         assert_eq!(
             extended_text(
+                locale,
                 RequestKind::Access,
                 "you asked for ten years of records.",
                 day("2027-04-30")
@@ -381,11 +393,11 @@ mod tests {
             "We need more time for your request to see your information because you asked for ten years of records; we will answer by Friday 30 April 2027."
         );
         assert_eq!(
-            answered_text(RequestKind::Erasure, "we deleted it on 3 March."),
+            answered_text(locale, RequestKind::Erasure, "we deleted it on 3 March."),
             "We have answered your request to delete your information: we deleted it on 3 March."
         );
         assert!(
-            answered_text(RequestKind::Interpreter, "Polish, Tuesday at 10")
+            answered_text(locale, RequestKind::Interpreter, "Polish, Tuesday at 10")
                 .starts_with("We have arranged an interpreter")
         );
     }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use super::Intake;
 use crate::core::calendar::Deadlines;
-use crate::core::dialog::{self, Effect, Env, HandOverWhy, Input, Outcome, Reply, State};
+use crate::core::dialog::{self, Effect, Env, HandOverWhy, Input, Outcome, Reach, Reply, State};
 use crate::core::ids::ConversationId;
 use crate::store::{Conversation, Inbound, Record, StoreError};
 use tokio::sync::{mpsc, oneshot};
@@ -25,6 +25,10 @@ const HALF_FINISHED_LOOKBACK_DAYS: i64 = 30;
 /// The longest message the bot takes in, in bytes. Longer ones are kept whole in the record,
 /// assessed on their first part, and the resident is told (no message is ever lost).
 pub const LONGEST_READ: usize = crate::core::policy::MAX_ASSESSED_BYTES;
+
+/// A manager active in the console within this long sees an urgent alert at once, so the bot
+/// may say a manager was told.
+const CONSOLE_WATCHED: chrono::Duration = chrono::Duration::minutes(5);
 
 /// The reason that marks a resident's answer about safe contact (5.10).
 pub const SAFE_CONTACT_RULE: &str = "dialog.safe_contact";
@@ -68,16 +72,21 @@ impl Intake {
                 effects: Vec::new(),
             });
         };
+        // A web chat upload's bytes are written with its message (5.12), or not at all.
+        record
+            .attach_staged(message_id, &conversation, inbound)
+            .await?;
         let state: State = serde_json::from_str(&conversation.state).unwrap_or_default();
         let today = self.calendar.local_date(now);
         let assessment = self
             .policy
             .assess(&inbound.body, &state.policy_context(today));
+        let reach = self.reach_now(record, &assessment, now).await?;
         if conversation.claimed_by.is_some() {
             record.assessment(message_id, &assessment, now)?;
             // A person holds this conversation: the bot stays silent, but safety still comes
             // first (emergency numbers and urgent alerts), and the inbox sees the message.
-            let env = self.env(&conversation.locale, now);
+            let env = self.env(&conversation.locale, now, reach);
             let (replies, effects) = dialog::safety_only(&assessment, &env);
             self.write(&mut *record, &conversation, &replies, &effects, now)?;
             record.save_state(&conversation, &conversation.state, now);
@@ -89,7 +98,7 @@ impl Intake {
             });
         }
 
-        let env = self.env(&conversation.locale, now);
+        let env = self.env(&conversation.locale, now, reach);
         let mut step = match dialog::step(&state, &assessment, input, &env) {
             Outcome::Done(step) => step,
             // A reference is handed out only when a complaint is opened, so residents see
@@ -175,7 +184,8 @@ impl Intake {
             &json!({ "original": original, "version": inbound.platform_message_id }),
             now,
         );
-        let env = self.env(&conversation.locale, now);
+        let reach = self.reach_now(&mut record, &assessment, now).await?;
+        let env = self.env(&conversation.locale, now, reach);
         // Only what the edit adds: a typo fixed in a message about gas does not raise the
         // alarm a second time.
         let mut new_only = assessment.clone();
@@ -255,8 +265,24 @@ impl Intake {
         Ok(())
     }
 
+    /// What the bot may promise for this message: as configured, and, for an emergency or a
+    /// safeguarding concern with no alert sink reaching a manager, whether a manager is
+    /// watching the console now (signed in and active within `CONSOLE_WATCHED`).
+    async fn reach_now(
+        &self,
+        record: &mut Record<'_>,
+        assessment: &crate::core::policy::Assessment,
+        now: DateTime<Utc>,
+    ) -> Result<Reach, StoreError> {
+        let mut reach = self.reach;
+        if !reach.manager && assessment.is_urgent() {
+            reach.manager = record.manager_watching(now - CONSOLE_WATCHED).await?;
+        }
+        Ok(reach)
+    }
+
     /// What the dialog step needs to know of the world.
-    fn env<'a>(&'a self, locale: &'a str, now: DateTime<Utc>) -> Env<'a> {
+    fn env<'a>(&'a self, locale: &'a str, now: DateTime<Utc>, reach: Reach) -> Env<'a> {
         Env {
             dialogs: &self.dialogs,
             locale,
@@ -267,7 +293,7 @@ impl Intake {
             },
             now,
             resume_after: self.resume_after,
-            reach: self.reach,
+            reach,
         }
     }
 

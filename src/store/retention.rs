@@ -106,11 +106,11 @@ impl Record<'_> {
         Ok(found.is_some())
     }
 
-    /// The retention purge for one conversation: every message, assessment, reply, event,
-    /// alert, note and claim is deleted, tracked requests lose their words, the complaints
-    /// keep only their reference, stage and dates, the platform's chat id is replaced, and
-    /// each complaint is added to the anonymised counts. The staff audit stays (it holds who
-    /// did what, not what was said).
+    /// The retention purge for one conversation: every message (and file), assessment, reply,
+    /// event, alert, note and claim is deleted, tracked requests lose their words, the
+    /// complaints keep only their reference, stage and dates, the platform's chat id is
+    /// replaced, and each complaint is added to the anonymised counts. The staff audit stays
+    /// (it holds who did what, not what was said).
     pub fn erase_conversation(
         &mut self,
         conversation: ConversationId,
@@ -123,6 +123,8 @@ impl Record<'_> {
             "DELETE FROM outbox WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = $1)",
             "DELETE FROM assessments WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = $1)",
             "DELETE FROM assessment_corrections WHERE message_id IN (SELECT id FROM messages WHERE conversation_id = $1)",
+            // The resident's photos and documents go with the messages they came with.
+            "DELETE FROM attachments WHERE conversation_id = $1",
             "DELETE FROM messages WHERE conversation_id = $1",
             "DELETE FROM events WHERE conversation_id = $1",
             "DELETE FROM notes WHERE conversation_id = $1",

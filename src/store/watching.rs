@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::{Store, StoreError, millis};
+use super::{Record, Store, StoreError, millis};
 
 /// A session's last use is written at most this often (milliseconds): a console page polls
 /// every second, and the question asked of it ("seen in the last few minutes?") does not
@@ -34,13 +34,26 @@ impl Store {
     /// Whether a manager or admin has a session used since `since` and not expired by then
     /// (a signed-out session is gone, and the session's last use is at most a minute old).
     pub async fn manager_watching(&self, since: DateTime<Utc>) -> Result<bool, StoreError> {
-        let row = sqlx::query(
-            "SELECT COUNT(*) AS n FROM staff_sessions x JOIN staff s ON s.id = x.staff_id \
-             WHERE s.role IN ('manager', 'admin') AND x.last_seen_at >= $1 AND x.expires_at > $1",
-        )
-        .bind(millis(since))
-        .fetch_one(&self.pool)
-        .await?;
+        let row = sqlx::query(WATCHING)
+            .bind(millis(since))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get::<i64, _>("n")? > 0)
+    }
+}
+
+/// Manager or admin sessions used since $1 and not expired then.
+const WATCHING: &str = "SELECT COUNT(*) AS n FROM staff_sessions x JOIN staff s ON s.id = x.staff_id \
+     WHERE s.role IN ('manager', 'admin') AND x.last_seen_at >= $1 AND x.expires_at > $1";
+
+impl Record<'_> {
+    /// `Store::manager_watching`, read in this transaction (on SQLite the record holds the
+    /// only connection), so the bot's words about who was told are decided with the message.
+    pub async fn manager_watching(&mut self, since: DateTime<Utc>) -> Result<bool, StoreError> {
+        let row = sqlx::query(WATCHING)
+            .bind(millis(since))
+            .fetch_one(self.conn().await?)
+            .await?;
         Ok(row.try_get::<i64, _>("n")? > 0)
     }
 }

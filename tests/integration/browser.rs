@@ -25,7 +25,7 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 /// The key under which W3C WebDriver gives an element's reference.
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
-const WAIT: Duration = Duration::from_secs(30);
+pub(crate) const WAIT: Duration = Duration::from_secs(30);
 
 const NAME: &str = "Alex Officer";
 const EMAIL: &str = "alex@example.org";
@@ -33,7 +33,7 @@ const EMAIL: &str = "alex@example.org";
 const CONVERSATION: &str = "a.conversation[data-chat^=\"web:\"]";
 
 /// chromedriver in its own process group, killed with every browser it started when dropped.
-struct ChromeDriver {
+pub(crate) struct ChromeDriver {
     child: Child,
     base: String,
     log: PathBuf,
@@ -42,7 +42,7 @@ struct ChromeDriver {
 impl ChromeDriver {
     /// Starts chromedriver on a fresh port, with its temporary files under `dir`, and waits
     /// until it is ready for sessions.
-    async fn start(dir: &Path) -> ChromeDriver {
+    pub(crate) async fn start(dir: &Path) -> ChromeDriver {
         for program in [CHROMEDRIVER, CHROMIUM] {
             assert!(
                 Path::new(program).exists(),
@@ -116,9 +116,9 @@ impl Drop for ChromeDriver {
 
 /// What chromedriver answered when a command failed.
 #[derive(Debug)]
-struct WebDriverError {
+pub(crate) struct WebDriverError {
     /// The W3C error code, such as "no such element" or "stale element reference".
-    error: String,
+    pub(crate) error: String,
     message: String,
 }
 
@@ -129,7 +129,7 @@ impl std::fmt::Display for WebDriverError {
 }
 
 /// One browser session: a small W3C WebDriver client.
-struct Browser {
+pub(crate) struct Browser {
     http: reqwest::Client,
     /// The session's URL, `{chromedriver}/session/{id}`.
     session: String,
@@ -137,7 +137,7 @@ struct Browser {
 
 impl Browser {
     /// A new headless Chromium, with its profile under `dir`.
-    async fn open(driver: &ChromeDriver, dir: &Path) -> Browser {
+    pub(crate) async fn open(driver: &ChromeDriver, dir: &Path) -> Browser {
         let http = client();
         let capabilities = json!({
             "capabilities": {
@@ -183,7 +183,7 @@ impl Browser {
     }
 
     /// One WebDriver command; gives the answer's `value`.
-    async fn call(
+    pub(crate) async fn call(
         &self,
         method: Method,
         path: &str,
@@ -226,24 +226,24 @@ impl Browser {
         })
     }
 
-    async fn go(&self, url: &str) -> Result<(), WebDriverError> {
+    pub(crate) async fn go(&self, url: &str) -> Result<(), WebDriverError> {
         self.call(Method::POST, "/url", Some(json!({"url": url})))
             .await
             .map(drop)
     }
 
-    async fn url(&self) -> Result<String, WebDriverError> {
+    pub(crate) async fn url(&self) -> Result<String, WebDriverError> {
         let value = self.call(Method::GET, "/url", None).await?;
         Ok(value.as_str().unwrap_or_default().to_owned())
     }
 
-    async fn source(&self) -> Result<String, WebDriverError> {
+    pub(crate) async fn source(&self) -> Result<String, WebDriverError> {
         let value = self.call(Method::GET, "/source", None).await?;
         Ok(value.as_str().unwrap_or_default().to_owned())
     }
 
     /// The first element matching a CSS selector.
-    async fn find(&self, css: &str) -> Result<String, WebDriverError> {
+    pub(crate) async fn find(&self, css: &str) -> Result<String, WebDriverError> {
         let value = self
             .call(
                 Method::POST,
@@ -255,7 +255,7 @@ impl Browser {
     }
 
     /// Every element matching a CSS selector, in document order.
-    async fn find_all(&self, css: &str) -> Result<Vec<String>, WebDriverError> {
+    pub(crate) async fn find_all(&self, css: &str) -> Result<Vec<String>, WebDriverError> {
         let value = self
             .call(
                 Method::POST,
@@ -272,7 +272,7 @@ impl Browser {
             .collect()
     }
 
-    async fn click(&self, element: &str) -> Result<(), WebDriverError> {
+    pub(crate) async fn click(&self, element: &str) -> Result<(), WebDriverError> {
         // chromedriver refuses a click without a body.
         self.call(
             Method::POST,
@@ -283,7 +283,7 @@ impl Browser {
         .map(drop)
     }
 
-    async fn type_into(&self, element: &str, text: &str) -> Result<(), WebDriverError> {
+    pub(crate) async fn type_into(&self, element: &str, text: &str) -> Result<(), WebDriverError> {
         self.call(
             Method::POST,
             &format!("/element/{element}/value"),
@@ -294,7 +294,7 @@ impl Browser {
     }
 
     /// The element's rendered text.
-    async fn text(&self, element: &str) -> Result<String, WebDriverError> {
+    pub(crate) async fn text(&self, element: &str) -> Result<String, WebDriverError> {
         let value = self
             .call(Method::GET, &format!("/element/{element}/text"), None)
             .await?;
@@ -302,7 +302,11 @@ impl Browser {
     }
 
     /// The attribute as written in the page (an `href` stays relative); None when absent.
-    async fn attribute(&self, element: &str, name: &str) -> Result<Option<String>, WebDriverError> {
+    pub(crate) async fn attribute(
+        &self,
+        element: &str,
+        name: &str,
+    ) -> Result<Option<String>, WebDriverError> {
         let value = self
             .call(
                 Method::GET,
@@ -315,25 +319,25 @@ impl Browser {
 
     /// The element's tag name: fails with "stale element reference" once the page it was
     /// found on has gone, so it tells whether the page was reloaded.
-    async fn tag_name(&self, element: &str) -> Result<String, WebDriverError> {
+    pub(crate) async fn tag_name(&self, element: &str) -> Result<String, WebDriverError> {
         let value = self
             .call(Method::GET, &format!("/element/{element}/name"), None)
             .await?;
         Ok(value.as_str().unwrap_or_default().to_owned())
     }
 
-    async fn find_and_click(&self, css: &str) -> Result<(), WebDriverError> {
+    pub(crate) async fn find_and_click(&self, css: &str) -> Result<(), WebDriverError> {
         let element = self.find(css).await?;
         self.click(&element).await
     }
 
-    async fn find_and_type(&self, css: &str, text: &str) -> Result<(), WebDriverError> {
+    pub(crate) async fn find_and_type(&self, css: &str, text: &str) -> Result<(), WebDriverError> {
         let element = self.find(css).await?;
         self.type_into(&element, text).await
     }
 
     /// The texts of every element matching a CSS selector.
-    async fn texts(&self, css: &str) -> Result<Vec<String>, WebDriverError> {
+    pub(crate) async fn texts(&self, css: &str) -> Result<Vec<String>, WebDriverError> {
         let mut texts = Vec::new();
         for element in self.find_all(css).await? {
             texts.push(self.text(&element).await?);
@@ -342,7 +346,7 @@ impl Browser {
     }
 
     /// Where the browser is and what it shows, for a failure message.
-    async fn page(&self) -> String {
+    pub(crate) async fn page(&self) -> String {
         let url = self
             .url()
             .await
@@ -356,7 +360,7 @@ impl Browser {
     }
 
     /// The value, or a failure naming `what` and showing the page.
-    async fn must<T>(&self, what: &str, result: Result<T, WebDriverError>) -> T {
+    pub(crate) async fn must<T>(&self, what: &str, result: Result<T, WebDriverError>) -> T {
         match result {
             Ok(value) => value,
             Err(e) => panic!("{what}: {e}\n{}", self.page().await),
@@ -364,7 +368,11 @@ impl Browser {
     }
 
     /// Waits until `check` gives a value, or fails with `what` and the page.
-    async fn until<T>(&self, what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
+    pub(crate) async fn until<T>(
+        &self,
+        what: &str,
+        mut check: impl AsyncFnMut() -> Option<T>,
+    ) -> T {
         let started = Instant::now();
         loop {
             if let Some(value) = check().await {
@@ -377,8 +385,48 @@ impl Browser {
         }
     }
 
+    /// Runs `script` (a function body) in the page and gives what it returns.
+    pub(crate) async fn execute(&self, script: &str) -> Result<Value, WebDriverError> {
+        self.call(
+            Method::POST,
+            "/execute/sync",
+            Some(json!({"script": script, "args": []})),
+        )
+        .await
+    }
+
+    /// Shows pages as a phone of this size does (390 by 844 for a common one): the viewport,
+    /// touch and the page's viewport meta, through Chromium's device emulation (a desktop
+    /// window may not shrink that far).
+    pub(crate) async fn phone(&self, width: u32, height: u32) -> Result<(), WebDriverError> {
+        let metrics = json!({
+            "cmd": "Emulation.setDeviceMetricsOverride",
+            "params": {"width": width, "height": height, "deviceScaleFactor": 3, "mobile": true},
+        });
+        self.call(Method::POST, "/goog/cdp/execute", Some(metrics))
+            .await
+            .map(drop)
+    }
+
+    /// Signs in to the console with the test password and waits for the inbox.
+    pub(crate) async fn sign_in(&self, base: &str, email: &str) {
+        let signing_in = self.go(&format!("{base}/console/login")).await;
+        self.must("open the sign-in page", signing_in).await;
+        let typed = self.find_and_type("#login #email", email).await;
+        self.must("type the email", typed).await;
+        let typed = self.find_and_type("#login #password", PASSWORD).await;
+        self.must("type the password", typed).await;
+        let sent = self.find_and_click("#login button[type=submit]").await;
+        self.must("press Sign in", sent).await;
+        self.until("the inbox after signing in", async || {
+            let url = self.url().await.ok()?;
+            (path_of(&url, base) == "/console").then_some(())
+        })
+        .await;
+    }
+
     /// Ends the session: chromedriver closes Chromium.
-    async fn close(self) {
+    pub(crate) async fn close(self) {
         self.call(Method::DELETE, "", None)
             .await
             .expect("close the browser");
@@ -398,7 +446,7 @@ fn element(value: &Value) -> Result<String, WebDriverError> {
 }
 
 /// The path of a URL on `base`, without its query.
-fn path_of<'a>(url: &'a str, base: &str) -> &'a str {
+pub(crate) fn path_of<'a>(url: &'a str, base: &str) -> &'a str {
     url.strip_prefix(base)
         .unwrap_or(url)
         .split(['?', '#'])
@@ -434,20 +482,7 @@ async fn staff_take_over_a_web_chat_in_the_console_and_the_bot_stays_silent() {
 
     // Staff sign in and see the inbox.
     let browser = Browser::open(&driver, dir.path()).await;
-    let signing_in = browser.go(&format!("{}/console/login", bot.base)).await;
-    browser.must("open the sign-in page", signing_in).await;
-    let typed = browser.find_and_type("#login #email", EMAIL).await;
-    browser.must("type the email", typed).await;
-    let typed = browser.find_and_type("#login #password", PASSWORD).await;
-    browser.must("type the password", typed).await;
-    let sent = browser.find_and_click("#login button[type=submit]").await;
-    browser.must("press Sign in", sent).await;
-    browser
-        .until("the inbox after signing in", async || {
-            let url = browser.url().await.ok()?;
-            (path_of(&url, &bot.base) == "/console").then_some(())
-        })
-        .await;
+    browser.sign_in(&bot.base, EMAIL).await;
 
     // The resident's conversation, opened from the inbox.
     let href = browser

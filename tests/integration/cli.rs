@@ -570,3 +570,74 @@ fn serve_keeps_secrets_out_of_human_and_json_logs() {
     }
     runtime.block_on(schema.drop());
 }
+
+/// `check-config` names, in plain words, each promise the configuration cannot keep: with the
+/// shipped example (no alert sink, no mail server) a manager told of an emergency or a
+/// safeguarding concern, and replies by email; with sinks reaching managers and SMTP, none.
+#[test]
+fn check_config_warns_of_each_promise_the_configuration_cannot_keep() {
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/intake.example.toml");
+    let (code, stdout, stderr) = run(
+        intake().arg("check-config").arg("--config").arg(&example),
+        "",
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let warnings: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("a promise the bot cannot keep"))
+        .collect();
+    assert_eq!(warnings.len(), 3, "{stdout}");
+    for needed in [
+        "\"emergency\"",
+        "\"safeguarding\"",
+        "not offered replies by email",
+    ] {
+        assert!(
+            warnings.iter().any(|w| w.contains(needed)),
+            "{needed}: {stdout}"
+        );
+    }
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("intake.toml");
+    std::fs::write(
+        &config,
+        "[alerts.smtp]\nhost = \"smtp.example-homes.org.uk\"\n\n\
+         [[alerts.sinks]]\nname = \"managers' chat\"\nkind = \"telegram\"\nto = \"-1001234567890\"\n\
+         alerts = [\"emergency\", \"safeguarding\"]\n",
+    )
+    .expect("write");
+    let (code, stdout, stderr) = run(
+        intake()
+            .arg("check-config")
+            .arg("--config")
+            .arg(&config)
+            .env("INTAKE_TELEGRAM_TOKEN", "123456:abcdef"),
+        "",
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        !stdout.contains("a promise the bot cannot keep"),
+        "{stdout}"
+    );
+
+    // A sink for emergencies only still leaves safeguarding concerns unreached.
+    std::fs::write(
+        &config,
+        "[alerts.smtp]\nhost = \"smtp.example-homes.org.uk\"\n\n\
+         [[alerts.sinks]]\nname = \"duty manager\"\nkind = \"email\"\nto = \"role:manager\"\n\
+         alerts = [\"emergency\"]\n",
+    )
+    .expect("write");
+    let (_, stdout, _) = run(
+        intake().arg("check-config").arg("--config").arg(&config),
+        "",
+    );
+    let warnings: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("a promise the bot cannot keep"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{stdout}");
+    assert!(warnings[0].contains("\"safeguarding\""), "{stdout}");
+}

@@ -414,3 +414,54 @@ fn every_request_for_a_person_privacy_or_answer_reaches_staff_on_both_databases(
         }
     });
 }
+
+/// With no alert sink that reaches a manager, the bot says a manager was told of an
+/// emergency only while one is watching the console (signed in and active in the last few
+/// minutes); otherwise it says what is true.
+#[test]
+fn a_manager_is_said_to_be_told_only_while_one_watches_the_console_on_both_databases() {
+    on_both(|store| async move {
+        let intake = intake(store.clone());
+        let t0: DateTime<Utc> = "2026-11-23T10:00:00Z".parse().expect("now");
+        let gas = async |chat: &str, at: DateTime<Utc>| {
+            let words = "I can smell gas really strongly in the hallway";
+            let inbound = Inbound {
+                channel: "script".to_owned(),
+                chat: chat.to_owned(),
+                platform_message_id: Some(format!("{chat}-1")),
+                body: words.to_owned(),
+                attachments: Vec::new(),
+                at,
+            };
+            let handled = intake
+                .handle(&inbound, &Input::Text(words.to_owned()))
+                .await
+                .expect("handled");
+            handled
+                .replies
+                .iter()
+                .map(|r| r.text.clone())
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let said = gas("nobody-watching", t0).await;
+        assert!(
+            said.contains("no one has been told yet") && !said.contains("told a manager"),
+            "{said}"
+        );
+        let mo = staff_member(&store, "Mo Manager", "mo@example.org", Role::Manager, t0).await;
+        store
+            .open_session("mo-session", mo.id, "csrf", t0, t0 + Duration::hours(8))
+            .await
+            .expect("session");
+        store.session_seen("mo-session", t0).await.expect("seen");
+        let said = gas("manager-watching", t0 + Duration::minutes(2)).await;
+        assert!(
+            said.contains("I have told a manager straight away"),
+            "{said}"
+        );
+        // An hour later, with the console left alone, it is no longer true.
+        let said = gas("manager-gone", t0 + Duration::hours(1)).await;
+        assert!(said.contains("no one has been told yet"), "{said}");
+    });
+}

@@ -3,6 +3,7 @@
 
 mod architecture;
 mod browser;
+mod browser_chat;
 mod channels;
 mod cli;
 mod console;

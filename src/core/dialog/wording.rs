@@ -184,6 +184,14 @@ pub(super) const REQUIRED: &[&str] = &[
     "reply_by_phone",
     "reply_by_letter",
     "reply_times",
+    "request_answered",
+    "interpreter_arranged",
+    "request_extended",
+    "request_access",
+    "request_erasure",
+    "request_rectification",
+    "request_objection",
+    "request_interpreter",
 ];
 
 /// Placeholders the bot fills in.
@@ -211,6 +219,9 @@ const PLACEHOLDERS: &[&str] = &[
     "contact",
     "language",
     "reply_by",
+    "request",
+    "answer",
+    "reason",
 ];
 
 impl Dialogs {

@@ -7,6 +7,7 @@ mod alert_chats;
 mod discord;
 mod telegram;
 mod web;
+pub(crate) mod web_files;
 
 use std::time::{Duration, Instant};
 

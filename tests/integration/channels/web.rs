@@ -12,7 +12,7 @@ use crate::helpers::resident::{session, session_cookie};
 use crate::helpers::{Bot, Resident, Said, TO_ACKNOWLEDGEMENT, WAIT, client, count, sqlite_in};
 
 /// Opens the event stream and forwards each event's JSON.
-async fn listen(base: &str, cookie: &str) -> mpsc::UnboundedReceiver<Value> {
+pub(super) async fn listen(base: &str, cookie: &str) -> mpsc::UnboundedReceiver<Value> {
     let mut response = client()
         .get(format!("{base}/chat/api/events"))
         .header("Cookie", cookie)
@@ -50,7 +50,10 @@ async fn listen(base: &str, cookie: &str) -> mpsc::UnboundedReceiver<Value> {
 }
 
 /// Waits for a reply containing `expect`; returns every reply seen meanwhile.
-async fn replies_until(events: &mut mpsc::UnboundedReceiver<Value>, expect: &str) -> Vec<Value> {
+pub(super) async fn replies_until(
+    events: &mut mpsc::UnboundedReceiver<Value>,
+    expect: &str,
+) -> Vec<Value> {
     let mut seen = Vec::new();
     loop {
         let event = tokio::time::timeout(WAIT, events.recv())
@@ -364,4 +367,59 @@ async fn a_database_that_goes_away_gets_a_clear_503_and_nothing_half_written() {
     );
     drop(bot);
     pg.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_opens_with_the_greeting_the_emergency_numbers_and_when_the_office_opens() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let database = sqlite_in(dir.path());
+    // Office hours of one minute a day: closed now, but for a minute after midnight on a
+    // working day, which the assertions allow for.
+    let config = dir.path().join("intake.toml");
+    std::fs::write(
+        &config,
+        "[landlord]\nname = \"Rowan Homes\"\nout_of_hours_repairs_phone = \"0300 555 0199\"\n\
+         [alerts]\nworking_hours_start = \"00:00\"\nworking_hours_end = \"00:01\"\n",
+    )
+    .expect("config");
+    let env = [("INTAKE_CONFIG", config.display().to_string())];
+    let bot = Bot::start(&database, &dir.path().join("bot.log"), &env).await;
+    let opening: Value = client()
+        .get(format!("{}/chat/api/opening", bot.base))
+        .send()
+        .await
+        .expect("opening")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(opening["landlord"], "Rowan Homes");
+    assert!(
+        opening["greeting"]
+            .as_str()
+            .is_some_and(|g| g.contains("this is Rowan Homes")),
+        "{opening}"
+    );
+    let phones: Vec<&str> = opening["emergency"]
+        .as_array()
+        .expect("emergency numbers")
+        .iter()
+        .filter_map(|e| e["phone"].as_str())
+        .collect();
+    assert_eq!(phones, ["999", "0800 111 999", "0300 555 0199"]);
+    if opening["open"] == false {
+        let note = opening["out_of_hours"].as_str().expect("the note");
+        assert!(
+            note.starts_with("Our office is closed now. It opens again on ")
+                && note.contains(" at 00:00. For an emergency repair call 0300 555 0199.")
+                && note.ends_with("a member of staff will read it when we open."),
+            "{note}"
+        );
+    } else {
+        assert!(opening.get("out_of_hours").is_none(), "{opening}");
+    }
+    assert_eq!(
+        count(&database, "messages").await,
+        0,
+        "opening writes nothing"
+    );
 }
