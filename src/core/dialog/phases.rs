@@ -24,7 +24,10 @@ pub(super) fn listen(turn: &Turn<'_>, out: &mut Step) {
         return;
     }
     if command(text) == Some("start") {
-        out.replies.push(turn.say("greeting"));
+        let mut hello = turn.say("greeting");
+        hello.text.push('\n');
+        hello.text.push_str(&turn.say("greeting_emergency").text);
+        out.replies.push(hello);
         return;
     }
     // Staff revised the complaint's definition and sent it: what the resident says next,

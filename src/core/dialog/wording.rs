@@ -121,6 +121,7 @@ pub enum DialogError {
 /// The message keys the bot uses; each locale must have them all.
 pub(super) const REQUIRED: &[&str] = &[
     "greeting",
+    "greeting_emergency",
     "emergency",
     "safeguarding",
     "offer",
