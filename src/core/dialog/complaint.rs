@@ -44,7 +44,9 @@ pub(super) fn ask_next(turn: &Turn<'_>, from: usize, out: &mut Step) {
             && next.heard.split_whitespace().count() >= 5
             && !next.answers.contains_key(&q.id)
         {
-            next.answers.insert(q.id.clone(), next.heard.clone());
+            // Their own words, without the "hiya," they opened with.
+            let words = super::reading::strip_greeting(next.heard.trim()).to_owned();
+            next.answers.insert(q.id.clone(), words);
             continue;
         }
         next.phase = Phase::Asking { index };

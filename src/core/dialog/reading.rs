@@ -617,8 +617,8 @@ pub(super) fn gist(text: &str, found: &[String], max: usize) -> String {
     }
 }
 
-/// The sentence without the greeting it opens with.
-fn strip_greeting(sentence: &str) -> &str {
+/// The sentence without the greeting it opens with ("hiya,", "Good morning.").
+pub(super) fn strip_greeting(sentence: &str) -> &str {
     const OPENINGS: &[&str] = &[
         "to whom it may concern",
         "dear sir or madam",
@@ -637,34 +637,37 @@ fn strip_greeting(sentence: &str) -> &str {
     ];
     let mut rest = sentence;
     loop {
-        let lower = rest.to_lowercase();
-        let Some(open) = OPENINGS.iter().find(|o| {
-            lower.starts_with(*o)
-                && lower[o.len()..]
-                    .chars()
-                    .next()
-                    .is_none_or(|c| !c.is_alphanumeric())
-        }) else {
+        let Some(after) = OPENINGS.iter().find_map(|o| after_word(rest, o)) else {
             return rest;
         };
-        rest = rest[open.len()..].trim_start_matches(|c: char| {
+        rest = after.trim_start_matches(|c: char| {
             c.is_whitespace() || matches!(c, ',' | '.' | '!' | '-' | ':')
         });
         // "Hi there," / "hello team,"
-        for filler in ["there", "team", "all"] {
-            let lower = rest.to_lowercase();
-            if lower.starts_with(filler)
-                && lower[filler.len()..]
-                    .chars()
-                    .next()
-                    .is_none_or(|c| !c.is_alphanumeric())
-            {
-                rest = rest[filler.len()..].trim_start_matches(|c: char| {
-                    c.is_whitespace() || matches!(c, ',' | '.' | '!')
-                });
-            }
+        if let Some(after) = ["there", "team", "all"]
+            .iter()
+            .find_map(|filler| after_word(rest, filler))
+        {
+            rest = after
+                .trim_start_matches(|c: char| c.is_whitespace() || matches!(c, ',' | '.' | '!'));
         }
     }
+}
+
+/// What follows `word` (ASCII, lower case) when `text` opens with it as a whole word, in any
+/// case. Compared byte for byte, so a letter whose lower case is ASCII ("İ", "K") never
+/// matches and the cut always falls between characters.
+fn after_word<'t>(text: &'t str, word: &str) -> Option<&'t str> {
+    let head = text.as_bytes().get(..word.len())?;
+    if !head.eq_ignore_ascii_case(word.as_bytes()) {
+        return None;
+    }
+    let after = text.get(word.len()..)?;
+    after
+        .chars()
+        .next()
+        .is_none_or(|c| !c.is_alphanumeric())
+        .then_some(after)
 }
 
 /// A sentence that says nothing about what happened: thanks, a sign-off.

@@ -273,9 +273,20 @@ fn sayings() -> Vec<String> {
             "my partner hits me and I am scared to go home",
             "3rd of November, not the 10th",
             "still no hot water and you never do anything",
+            // Odd input: letters whose lower case changes length, other scripts, emoji,
+            // direction overrides, a number with nothing else, nothing at all.
+            "hİ, my flat has damp",
+            "HİYA",
+            "\u{212A}eys lost, need new ones",
+            "Mae'r to yn gollwng ers wythnosau a does neb wedi dod",
+            "👋🏽😡🔥",
+            "\u{202E}tnialpmoc",
+            "07700 900123",
+            "   ",
         ]
         .map(str::to_owned),
     );
+    out.push("my boiler is broken again ".repeat(800));
     out
 }
 
@@ -555,6 +566,19 @@ fn the_gist_leaves_out_greetings_and_keeps_what_is_wrong() {
         "The damp in the bedroom is back and my son's asthma is worse"
     );
     assert!(gist(&"word ".repeat(100), &[], 40).ends_with('…'));
+    // Letters whose lower case is ASCII, and other scripts, are cut only between characters.
+    for odd in [
+        "hİ the damp is back",
+        "HİYA",
+        "\u{212A}eys lost",
+        "hi",
+        "Hi!",
+        "Привіт, тече дах",
+        "👋 hi, leak",
+    ] {
+        let _ = gist(odd, &["damp".to_owned()], 10);
+        assert_eq!(super::reading::strip_greeting("hİ x"), "hİ x");
+    }
 }
 
 #[test]
