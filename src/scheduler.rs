@@ -326,7 +326,7 @@ impl Scheduler {
             let alert = self.alert(r);
             let acknowledged = r.acknowledged_at.is_some();
             for sink in &self.alerts.sinks {
-                let takes = sink.alerts.is_empty() || sink.alerts.contains(&alert.kind);
+                let takes = sink.takes(&alert.kind);
                 if !takes || i64::from(sink.level) > alert.level || (sink.level > 0 && acknowledged)
                 {
                     continue;

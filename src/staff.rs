@@ -340,12 +340,31 @@ pub async fn session(
     now: DateTime<Utc>,
 ) -> Result<Option<Session>, StoreError> {
     let hash = token_hash(token);
-    let Some(found) = store.session(&hash, now).await? else {
+    let Some(found) = current(store, &hash, now).await? else {
         return Ok(None);
     };
-    // The console is watched while a session is in use (at most one write a minute).
+    // The console is watched while someone uses it: a page opened or an action taken (at
+    // most one write a minute). A live page left open does not count (`still_signed_in`).
     store.session_seen(&hash, now).await?;
-    Ok(Some(Session {
+    Ok(Some(found))
+}
+
+/// Whether the session is still current, without counting as use of the console: a live
+/// page left open overnight is not a manager watching it.
+pub async fn still_signed_in(
+    store: &Store,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    Ok(current(store, &token_hash(token), now).await?.is_some())
+}
+
+async fn current(
+    store: &Store,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Session>, StoreError> {
+    Ok(store.session(hash, now).await?.map(|found| Session {
         staff: member(found.account),
         csrf: found.csrf,
     }))

@@ -107,6 +107,11 @@ pub enum StoreError {
     NotReady(String),
     #[error("the writer has stopped")]
     WriterStopped,
+    /// A web chat upload named by its message was no longer waiting to be written (the
+    /// upload was abandoned before its message was recorded): nothing is written, so the
+    /// page's retry records the file and its message together.
+    #[error("the uploaded file was no longer waiting to be recorded; send it again")]
+    UploadGone,
     #[error("a stored value is not valid JSON: {0}")]
     Json(#[from] serde_json::Error),
     /// A complaint's stage in the database that the Code does not have: an error, never

@@ -2,7 +2,7 @@
 //! only when an alert reaches one, and offers replies by email only when it can send them;
 //! `serve` and `check-config` name, in plain words, each promise the configuration cannot keep.
 
-use super::{Config, SinkKind};
+use super::{Config, SinkConfig, SinkKind};
 use crate::core::dialog::Reach;
 
 /// The alerts a manager must hear of at any hour.
@@ -14,7 +14,7 @@ impl Config {
     fn reaches_a_person(&self, kind: &str) -> bool {
         self.alerts.sinks.iter().any(|s| {
             s.level == 0
-                && (s.alerts.is_empty() || s.alerts.iter().any(|a| a == kind))
+                && s.takes(kind)
                 && (s.kind != SinkKind::Email || self.alerts.smtp.host.is_some())
         })
     }
@@ -50,5 +50,23 @@ impl Config {
             );
         }
         out
+    }
+}
+
+impl SinkConfig {
+    /// Whether this sink takes alerts of `kind`: all when its list is empty. What follows an
+    /// alert belongs with it: a sink for emergencies also gets the resident's contact details
+    /// for the emergency team, and one for safeguarding whether it is safe to contact them.
+    pub fn takes(&self, kind: &str) -> bool {
+        let family = match kind {
+            "emergency_contact" => Some("emergency"),
+            "safe_contact" => Some("safeguarding"),
+            _ => None,
+        };
+        self.alerts.is_empty()
+            || self
+                .alerts
+                .iter()
+                .any(|a| a == kind || Some(a.as_str()) == family)
     }
 }

@@ -188,7 +188,8 @@ pub struct SinkConfig {
     /// health_safety, vulnerability, person_requested, question, service_request,
     /// contact_details, privacy_request, interpreter, definition_disputed, stage2_request,
     /// deadline_near, deadline_passed, claim_idle, half_finished, action_overdue,
-    /// email_unusable, reply_another_way); empty for all.
+    /// email_unusable, reply_another_way); empty for all. A sink taking emergency also gets
+    /// emergency_contact, and one taking safeguarding also gets safe_contact.
     #[serde(default)]
     pub alerts: Vec<String>,
     /// 0: told at once. 1, 2...: told when an urgent alert is still unacknowledged after

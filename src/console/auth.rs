@@ -133,7 +133,10 @@ async fn session(console: &Console, jar: &CookieJar) -> Result<Session, Error> {
 
 /// Whether the session behind a live stream is still current.
 pub(super) async fn signed_in(store: &Store, token: &str) -> bool {
-    matches!(staff::session(store, token, Utc::now()).await, Ok(Some(_)))
+    matches!(
+        staff::still_signed_in(store, token, Utc::now()).await,
+        Ok(true)
+    )
 }
 
 /// Checks a form's token against the session's, in constant time.

@@ -82,13 +82,16 @@ fn discloses_vulnerability(assessment: Option<&serde_json::Value>) -> bool {
 }
 
 /// Open alerts as a role that does not see support needs is shown them: a vulnerability
-/// alert, or a resident's answer about when it is safe to contact them, says what it is, not
-/// what was disclosed (5.10).
+/// alert, a resident's answer about when it is safe to contact them, or the contact details
+/// given after an emergency (in the resident's own words, which may say "I'm deaf, text
+/// only"), says what it is, not what was written (5.10).
 pub(super) fn restrict_alerts(alerts: &mut [staff::OpenAlert]) {
-    for alert in alerts
-        .iter_mut()
-        .filter(|a| matches!(a.kind.as_str(), "vulnerability" | "safe_contact"))
-    {
+    for alert in alerts.iter_mut().filter(|a| {
+        matches!(
+            a.kind.as_str(),
+            "vulnerability" | "safe_contact" | "emergency_contact"
+        )
+    }) {
         alert.detail = RESTRICTED.to_owned();
     }
 }

@@ -50,6 +50,7 @@ pub use wording::{
 use phases::safety;
 use policy::Risk;
 use reading::{asks_for_person, command};
+use wording::QuestionKind as Kind;
 
 /// Everything `step` needs besides the state and the message.
 pub struct Env<'a> {
@@ -164,6 +165,23 @@ pub fn step(state: &State, assessment: &Assessment, input: &Input, env: &Env<'_>
     let idle = state
         .last_message_at
         .is_some_and(|last| env.now - last > env.resume_after);
+    // A question about contact details, long unanswered, is not answered by whatever the
+    // resident says days later ("the kitchen tap is leaking" is not their address).
+    let stale = idle
+        && matches!(
+            state.phase,
+            Phase::Contact { .. } | Phase::ContactCheck { .. } | Phase::SafeContact
+        );
+    let fresh;
+    let state = if stale {
+        fresh = State {
+            phase: Phase::Listening,
+            ..state.clone()
+        };
+        &fresh
+    } else {
+        state
+    };
     out.state.last_message_at = Some(env.now);
     out.state.half_finished_logged_at = None;
     let turn = Turn {
@@ -226,9 +244,11 @@ fn after_safety(turn: &Turn<'_>, out: &mut Step) {
         return;
     }
     let assessment = turn.assessment;
-    if assessment.has_risk(Risk::Safeguarding) && out.state.safe_contact_at.is_none() {
+    let safeguarding = assessment.has_risk(Risk::Safeguarding) || out.state.safe_contact_pending;
+    if safeguarding && out.state.safe_contact_at.is_none() {
         out.replies.push(turn.say("safe_contact"));
         out.state.phase = Phase::SafeContact;
+        out.state.safe_contact_pending = false;
     } else if assessment.has_risk(Risk::Emergency) {
         let then_offer = assessment.dissatisfied && !out.state.heard.is_empty();
         contact::ask(turn, true, then_offer, out);
@@ -252,6 +272,13 @@ fn interrupted(turn: &Turn<'_>, out: &mut Step) -> bool {
     if answering_safe_contact {
         return false;
     }
+    // Contact details in answer to a question about them ("ring me on 07700 900987", "No 12
+    // High St") are the answer, not a request for a person or a "no".
+    let giving_details = match &state.phase {
+        Phase::Contact { .. } | Phase::ContactCheck { .. } => true,
+        Phase::Asking { index } => turn.locale.questions[*index].kind == Kind::ContactDetail,
+        _ => false,
+    } && contact::looks_like_details(&turn.text);
     // Safety first, in every phase: emergency numbers before any other question.
     safety(
         turn.assessment,
@@ -260,6 +287,11 @@ fn interrupted(turn: &Turn<'_>, out: &mut Step) -> bool {
         &mut out.replies,
         &mut out.effects,
     );
+    // A safeguarding concern raised while something else is asked: whether it is safe to
+    // contact them is asked as soon as nothing else is (`after_safety`).
+    if turn.assessment.has_risk(Risk::Safeguarding) && state.safe_contact_at.is_none() {
+        out.state.safe_contact_pending = true;
+    }
 
     // An emergency or a safeguarding concern is never taken as the answer to a question:
     // the numbers come first, then the question again, so the complaint can carry on.
@@ -294,6 +326,9 @@ fn interrupted(turn: &Turn<'_>, out: &mut Step) -> bool {
     // handed over too (see `phases::asking`); anything else asking for one hands over now.
     let answering =
         matches!(state.phase, Phase::Asking { .. }) && turn.text.split_whitespace().count() > 8;
+    if giving_details {
+        return false;
+    }
     if !answering && asks_for_person(&turn.text) {
         out.effects.push(Effect::HandOver {
             why: HandOverWhy::Asked,
@@ -301,7 +336,12 @@ fn interrupted(turn: &Turn<'_>, out: &mut Step) -> bool {
         out.replies.push(turn.say("human"));
         return true;
     }
-    if let Some(kind) = command(&turn.text).and_then(RequestKind::parse) {
+    // An answer to a question is not read as a request about their data unless it is short
+    // enough to be one ("what went wrong?" "they deleted my details..." is an answer).
+    if let Some(kind) = command(&turn.text)
+        .and_then(RequestKind::parse)
+        .filter(|_| !answering)
+    {
         phases::privacy_request(turn, kind, out);
         return true;
     }
@@ -332,6 +372,26 @@ fn base_values(env: &Env<'_>, locale: &Locale) -> BTreeMap<&'static str, String>
         ("ombudsman_website", p.ombudsman.website.clone()),
         ("privacy_version", PRIVACY_VERSION.to_owned()),
     ])
+}
+
+/// A message while a person holds the conversation: the bot says nothing, but an answer to
+/// "is it safe to contact you?", asked before they took it over, is still that answer (5.10).
+/// The state after it, and the effect that records the answer.
+pub fn held(state: &State, text: &str, now: DateTime<Utc>) -> (State, Vec<Effect>) {
+    let mut next = state.clone();
+    let text = text.trim();
+    if state.phase != Phase::SafeContact || text.is_empty() {
+        return (next, Vec::new());
+    }
+    next.phase = Phase::Listening;
+    next.safe_contact_at = Some(now);
+    next.safe_contact_pending = false;
+    (
+        next,
+        vec![Effect::SafeContact {
+            text: text.to_owned(),
+        }],
+    )
 }
 
 /// The safety replies and alerts for a message that does not move the conversation on (an

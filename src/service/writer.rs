@@ -33,6 +33,15 @@ const CONSOLE_WATCHED: chrono::Duration = chrono::Duration::minutes(5);
 /// The reason that marks a resident's answer about safe contact (5.10).
 pub const SAFE_CONTACT_RULE: &str = "dialog.safe_contact";
 
+/// The reason recorded with a resident's answer about safe contact (5.10).
+fn safe_contact_reason() -> crate::core::policy::Reason {
+    crate::core::policy::Reason {
+        rule: SAFE_CONTACT_RULE,
+        provision: Some("5.10"),
+        words: Vec::new(),
+    }
+}
+
 /// What handling one message produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Handled {
@@ -83,13 +92,16 @@ impl Intake {
             .assess(&inbound.body, &state.policy_context(today));
         let reach = self.reach_now(record, &assessment, now).await?;
         if conversation.claimed_by.is_some() {
-            record.assessment(message_id, &assessment, now)?;
             // A person holds this conversation: the bot stays silent, but safety still comes
-            // first (emergency numbers and urgent alerts), and the inbox sees the message.
+            // first (emergency numbers and urgent alerts), and the inbox sees the message. An
+            // answer to "is it safe to contact you?", asked before, is still that answer.
             let env = self.env(&conversation.locale, now, reach);
-            let (replies, effects) = dialog::safety_only(&assessment, &env);
+            let (replies, mut effects) = dialog::safety_only(&assessment, &env);
+            let (held, answered) = dialog::held(&state, &inbound.body, now);
+            effects.extend(answered);
+            self.mark_and_assess(record, message_id, &assessment, &effects, now)?;
             self.write(&mut *record, &conversation, &replies, &effects, now)?;
-            record.save_state(&conversation, &conversation.state, now);
+            record.save_state(&conversation, &serde_json::to_string(&held)?, now);
             return Ok(Handled {
                 conversation: conversation.id,
                 duplicate: false,
@@ -107,23 +119,7 @@ impl Intake {
                 opening.open(record.allocate_reference(today.year()).await?)
             }
         };
-        // Whether, how and when it is safe to contact a resident at risk is seen only by staff
-        // who may see support needs (5.10): the console hides lines the record marks so.
-        if step
-            .effects
-            .iter()
-            .any(|e| matches!(e, Effect::SafeContact { .. }))
-        {
-            let mut marked = assessment.clone();
-            marked.reasons.push(crate::core::policy::Reason {
-                rule: SAFE_CONTACT_RULE,
-                provision: Some("5.10"),
-                words: Vec::new(),
-            });
-            record.assessment(message_id, &marked, now)?;
-        } else {
-            record.assessment(message_id, &assessment, now)?;
-        }
+        self.mark_and_assess(record, message_id, &assessment, &step.effects, now)?;
         // A photo with a caption: the caption is read as words, and the resident is still told
         // the file was received and kept.
         if !inbound.attachments.is_empty() && matches!(input, Input::Text(_)) {
@@ -176,7 +172,19 @@ impl Intake {
             &inbound.body,
             &state.policy_context(self.calendar.local_date(now)),
         );
-        record.assessment(message_id, &assessment, now)?;
+        // An edited answer about safe contact stays hidden as the original is (5.10).
+        let was_marked = before.as_ref().is_some_and(|b| {
+            b["reasons"]
+                .as_array()
+                .is_some_and(|rs| rs.iter().any(|r| r["rule"] == SAFE_CONTACT_RULE))
+        });
+        if was_marked {
+            let mut marked = assessment.clone();
+            marked.reasons.push(safe_contact_reason());
+            record.assessment(message_id, &marked, now)?;
+        } else {
+            record.assessment(message_id, &assessment, now)?;
+        }
         record.event(
             &conversation,
             None,
@@ -263,6 +271,29 @@ impl Intake {
             self.apply(record, conversation, (effect, urgent), now)?;
         }
         Ok(())
+    }
+
+    /// Records the message's assessment. Whether, how and when it is safe to contact a
+    /// resident at risk is seen only by staff who may see support needs (5.10): an answer to
+    /// that question is marked so, and the console hides lines marked so.
+    fn mark_and_assess(
+        &self,
+        record: &mut Record<'_>,
+        message: crate::core::ids::MessageId,
+        assessment: &crate::core::policy::Assessment,
+        effects: &[Effect],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        if effects
+            .iter()
+            .any(|e| matches!(e, Effect::SafeContact { .. }))
+        {
+            let mut marked = assessment.clone();
+            marked.reasons.push(safe_contact_reason());
+            record.assessment(message, &marked, now)
+        } else {
+            record.assessment(message, assessment, now)
+        }
     }
 
     /// What the bot may promise for this message: as configured, and, for an emergency or a

@@ -190,6 +190,10 @@ impl Store {
     }
 }
 
+/// The web chat's channel name in the record (`channels::web::CHANNEL`), whose files are
+/// all staged uploads.
+const WEB_CHAT: &str = "web";
+
 impl Record<'_> {
     /// Writes the staged files the inbound message `message` names, in this transaction.
     /// Files named by a platform (a Telegram file id) are not staged and stay as the message
@@ -202,6 +206,13 @@ impl Record<'_> {
     ) -> Result<(), StoreError> {
         for attachment in &inbound.attachments {
             let Some(upload) = staged(&attachment.platform_file_id) else {
+                // Every file the web chat names is an upload staged for this transaction. If
+                // the upload was abandoned (a phone losing signal) before the writer got to
+                // it, recording the message without its file would tell the resident it was
+                // kept and lose it; refusing leaves nothing, and the page sends both again.
+                if inbound.channel == WEB_CHAT {
+                    return Err(StoreError::UploadGone);
+                }
                 continue;
             };
             let size = i64::try_from(upload.bytes.len()).unwrap_or(i64::MAX);

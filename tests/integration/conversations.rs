@@ -347,6 +347,7 @@ fn every_request_for_a_person_privacy_or_answer_reaches_staff_on_both_databases(
     let privacy = phrasings("privacy.txt");
     let questions = phrasings("questions.txt");
     assert!(person.len() >= 30 && privacy.len() >= 15 && questions.len() >= 20);
+    assert!(privacy.iter().filter(|(kind, _)| kind != "none").count() >= 15);
     on_both(|store| {
         let (person, privacy, questions) = (person.clone(), privacy.clone(), questions.clone());
         async move {
@@ -391,6 +392,13 @@ fn every_request_for_a_person_privacy_or_answer_reaches_staff_on_both_databases(
             }
             for (kind, words) in &privacy {
                 let (alerts, events, said) = say(words).await;
+                if kind == "none" {
+                    // Not a request about their data: nothing tracked, nothing promised.
+                    if events.iter().any(|(k, _)| k == "tracked_request") {
+                        wrong.push(format!("taken for a request\t{words}"));
+                    }
+                    continue;
+                }
                 let tracked = events
                     .iter()
                     .any(|(k, d)| k == "tracked_request" && d["kind"] == kind.as_str());

@@ -16,22 +16,59 @@ pub enum PhoneProblem {
 /// "0161 496 0000", "020 7946 0000"), or why not. Accepts +44, 0044 and (0), spaces,
 /// hyphens, dots and brackets, and a number inside a sentence ("ring me on 07700 900987").
 pub fn uk_phone(text: &str) -> Result<String, PhoneProblem> {
-    // The longest run of digits and the characters people write between them.
-    let mut best = String::new();
+    // Runs of digits and the characters people write between them, split into the groups
+    // they typed ("Flat 3 07700 900123" is "3", "07700", "900123"). The number is the first
+    // stretch of neighbouring groups that makes a valid one, so a flat number or "(9-5)"
+    // beside it does not spoil it.
+    let mut runs: Vec<Vec<String>> = Vec::new();
     let mut run = String::new();
     for c in text.chars().chain(std::iter::once('x')) {
         if c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '.' | '(' | ')') {
             run.push(c);
         } else {
-            let digits = run.chars().filter(char::is_ascii_digit).count();
-            if digits > best.chars().filter(char::is_ascii_digit).count() {
-                best = run.clone();
+            let groups: Vec<String> = run
+                .split_whitespace()
+                .map(str::to_owned)
+                .filter(|g| g.chars().any(|c| c.is_ascii_digit()))
+                .collect();
+            if !groups.is_empty() {
+                runs.push(groups);
             }
             run.clear();
         }
     }
-    let compact: String = best
-        .trim()
+    // Without a valid one, the problem with the longest candidate is the one to explain.
+    let mut worst: Option<(usize, PhoneProblem)> = None;
+    for groups in &runs {
+        for start in 0..groups.len() {
+            for end in start + 1..=groups.len() {
+                let candidate = groups[start..end].concat();
+                // Only a short group before it (a flat or house number) and only a bracketed
+                // one after it ("(9-5)"): more digits around a number mean it was mistyped.
+                let digits = |g: &String| g.chars().filter(char::is_ascii_digit).count();
+                let apart = (start == 0 || digits(&groups[start - 1]) <= 3)
+                    && (end == groups.len() || groups[end].starts_with('('));
+                match national(&candidate) {
+                    Ok(number) if apart => return Ok(number),
+                    Ok(_) => {
+                        worst = Some((usize::MAX, PhoneProblem::NotValid));
+                    }
+                    Err(problem) => {
+                        let digits = candidate.chars().filter(char::is_ascii_digit).count();
+                        if worst.is_none_or(|(d, _)| digits > d) {
+                            worst = Some((digits, problem));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Err(worst.map_or(PhoneProblem::Missing, |(_, problem)| problem))
+}
+
+/// One candidate (groups joined, no spaces) as a UK number in the usual spacing, or why not.
+fn national(candidate: &str) -> Result<String, PhoneProblem> {
+    let compact: String = candidate
         .replace("(0)", "")
         .chars()
         .filter(|c| c.is_ascii_digit() || *c == '+')

@@ -51,7 +51,7 @@ pub(super) fn answered(turn: &Turn<'_>, urgent: bool, then_offer: bool, out: &mu
     if is_question(text) || turn.assessment.dissatisfied && !looks_like_details(text) {
         return Answer::Other;
     }
-    if matches!(yes_or_no(text), Some(false)) {
+    if !looks_like_details(text) && matches!(yes_or_no(text), Some(false)) {
         // "No" to giving details: nothing is recorded, and the team will ask if they need to.
         out.state.phase = super::Phase::Listening;
         out.replies.push(turn.say("contact_declined"));
@@ -63,6 +63,11 @@ pub(super) fn answered(turn: &Turn<'_>, urgent: bool, then_offer: bool, out: &mu
 
 /// The resident said whether the details this chat has are still right.
 pub(super) fn checked(turn: &Turn<'_>, urgent: bool, then_offer: bool, out: &mut Step) -> Answer {
+    // New details given straight away ("No 12 High St, M1 1AE") are the answer, not a "no".
+    if matches!(turn.input, super::Input::Text(_)) && looks_like_details(&turn.text) {
+        record(turn, &turn.text.clone(), urgent, out);
+        return Answer::Taken { then_offer };
+    }
     match super::reading::pick(&turn.locale.messages["contact_check"].choices, turn.input) {
         Some(c) if c.key == "yes" => {
             let contact = known(&out.state).unwrap_or_default();
@@ -73,10 +78,6 @@ pub(super) fn checked(turn: &Turn<'_>, urgent: bool, then_offer: bool, out: &mut
             out.replies.push(turn.say("contact_ask"));
             out.state.phase = Phase::Contact { urgent, then_offer };
             Answer::Taken { then_offer: false }
-        }
-        None if looks_like_details(&turn.text) => {
-            record(turn, &turn.text.clone(), urgent, out);
-            Answer::Taken { then_offer }
         }
         None => Answer::Other,
     }
@@ -96,7 +97,7 @@ fn record(turn: &Turn<'_>, contact: &str, urgent: bool, out: &mut Step) {
 
 /// Whether words look like contact details: a phone number, an email address, a postcode or
 /// a house number and street.
-fn looks_like_details(text: &str) -> bool {
+pub(super) fn looks_like_details(text: &str) -> bool {
     uk_phone(text).is_ok()
         || email(text).is_some()
         || has_postcode(text)
@@ -113,6 +114,14 @@ pub(super) fn safe_contact(turn: &Turn<'_>, out: &mut Step) {
         text: turn.text.clone(),
     });
     out.state.safe_contact_at = Some(turn.env.now);
+    out.state.safe_contact_pending = false;
     out.state.phase = Phase::Listening;
     out.replies.push(turn.say("safe_contact_recorded"));
+    // "Yes, ring me, I want to talk to someone" answers the question and asks for a person.
+    if super::reading::asks_for_person(&turn.text) {
+        out.effects.push(Effect::HandOver {
+            why: super::types::HandOverWhy::Asked,
+        });
+        out.replies.push(turn.say("human"));
+    }
 }

@@ -34,15 +34,23 @@ pub(super) fn listen(turn: &Turn<'_>, out: &mut Step) {
     // unless it only agrees, corrects it (5.6), and the handler is told.
     if let Some(reference) = &state.definition_revised {
         out.state.definition_revised = None;
-        let agrees = super::reading::yes_or_no(text) == Some(true)
-            || matches!(assessment.intent, Intent::Thanks | Intent::Compliment);
+        // Only a short yes or thanks agrees: "yes, but you missed the heating" corrects it.
+        let short = text.split_whitespace().count() <= 5;
+        let agrees = short
+            && (super::reading::yes_or_no(text) == Some(true)
+                || matches!(assessment.intent, Intent::Thanks | Intent::Compliment));
+        // A new repair or something for another team is heard as that, not as a correction.
+        let something_else = matches!(
+            assessment.intent,
+            Intent::ServiceRequest | Intent::ReportOther
+        ) && !assessment.dissatisfied;
         // Only while that definition is still the one being answered: after the response,
         // more unhappiness is a stage 2 request (6.12), below.
         let being_answered = state
             .cases
             .iter()
             .any(|c| c.reference == *reference && !c.responded && !c.closed);
-        if being_answered && !agrees && !assessment.is_urgent() {
+        if being_answered && !agrees && !something_else && !assessment.is_urgent() {
             out.effects.push(Effect::CaseCorrection {
                 reference: reference.clone(),
                 text: text.to_owned(),
@@ -53,6 +61,11 @@ pub(super) fn listen(turn: &Turn<'_>, out: &mut Step) {
                 .push(turn.locale.say("definition_corrected", &v));
             return;
         }
+    }
+    if assessment.language != policy::ENGLISH && state.interpreter_due.is_some() {
+        // One interpreter request per conversation: what they write is kept for staff.
+        out.replies.push(turn.say("language_again"));
+        return;
     }
     if assessment.language != policy::ENGLISH {
         // Staff arrange the interpreter; the request is tracked with the language named.
@@ -66,6 +79,7 @@ pub(super) fn listen(turn: &Turn<'_>, out: &mut Step) {
             detail: language.to_owned(),
             due_on,
         });
+        out.state.interpreter_due = Some(due_on);
         let mut v = turn.values.clone();
         v.insert("language", language.to_owned());
         v.insert("due", date(due_on));

@@ -279,18 +279,12 @@ fn privacy_request(t: &str) -> Option<RequestKind> {
         "his",
         "for me",
     ]);
+    // "Delete" asked for, not "they deleted my details" told as what went wrong.
+    let erase = has(&["delete", "erase", "erasure", "remove", "wipe", "get rid of"])
+        || has(&["deleted", "removed", "erased"]) && has(&["want", "like", "please", "can you"]);
     if t == "forget me"
         || has(&["right to erasure", "right to be forgotten", "be forgotten"])
-        || has(&[
-            "delete",
-            "deleted",
-            "erase",
-            "erasure",
-            "remove",
-            "wipe",
-            "get rid of",
-        ]) && data
-            && mine
+        || erase && data && mine
     {
         return Some(RequestKind::Erasure);
     }
@@ -322,34 +316,62 @@ fn privacy_request(t: &str) -> Option<RequestKind> {
     {
         return Some(RequestKind::Objection);
     }
-    if has(&[
-        "record",
-        "records",
-        "system",
-        "file",
-        "details",
-        "listed",
+    // Their own details held wrongly ("my date of birth is wrong on your system"), not a
+    // record of a repair that is wrong.
+    let personal = has(&[
+        "my name",
+        "my date of birth",
+        "my details",
+        "my phone number",
+        "my number",
+        "my email",
+        "my address",
+        "my surname",
+        "my file",
+        "my record",
+        "my records",
+        "my tenancy record",
+        "my information",
+        "my data",
+        "her record",
+        "his record",
+        "her details",
+        "his details",
+        "national insurance",
         "you have for me",
-        "got my",
-    ]) && has(&[
-        "wrong",
-        "incorrect",
-        "inaccurate",
-        "not accurate",
-        "out of date",
-        "correct it",
-        "correct her",
-        "correct his",
-        "correct my",
-        "amend",
-        "update my",
-        "change it",
-        "changing",
-        "fix them",
-        "put right",
-        "sort it",
-        "is old",
-    ]) {
+        "listed as",
+    ]);
+    if personal
+        && has(&[
+            "record",
+            "records",
+            "system",
+            "file",
+            "details",
+            "listed",
+            "you have for me",
+            "got my",
+        ])
+        && has(&[
+            "wrong",
+            "incorrect",
+            "inaccurate",
+            "not accurate",
+            "out of date",
+            "correct it",
+            "correct her",
+            "correct his",
+            "correct my",
+            "amend",
+            "update my",
+            "change it",
+            "changing",
+            "fix them",
+            "put right",
+            "sort it",
+            "is old",
+        ])
+    {
         return Some(RequestKind::Rectification);
     }
     if t == "privacy"

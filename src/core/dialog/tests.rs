@@ -508,6 +508,15 @@ fn plausible_uk_phone_numbers_are_taken_and_others_refused() {
     assert_eq!(uk_phone("0044 7700900123").as_deref(), Ok("07700 900123"));
     assert_eq!(uk_phone("0161 496 0000").as_deref(), Ok("0161 496 0000"));
     assert_eq!(uk_phone("+1 555 123 4567"), Err(PhoneProblem::NotUk));
+    // A flat number or office hours beside the number do not spoil it.
+    assert_eq!(
+        uk_phone("Flat 3 07700 900123").as_deref(),
+        Ok("07700 900123")
+    );
+    assert_eq!(
+        uk_phone("07700 900123 (9-5)").as_deref(),
+        Ok("07700 900123")
+    );
     assert_eq!(uk_phone("dunno"), Err(PhoneProblem::Missing));
 }
 
@@ -614,7 +623,7 @@ fn requests_about_personal_data_are_told_apart_by_kind() {
         "../../../tests/conversations/phrasings/privacy.txt"
     )) {
         let read = super::reading::command(words).and_then(RequestKind::parse);
-        if read.map(RequestKind::as_str) != Some(label) {
+        if read.map_or("none", RequestKind::as_str) != label {
             wrong.push(format!("{label}\t{words}\t{read:?}"));
         }
     }
@@ -671,10 +680,13 @@ fn held_out_phrasings_are_read_as_well_as_when_first_measured() {
                 _ => None,
             }
     });
-    // First measured on 2026-12-01: 59 of 65, 37 of 50, 33 of 40.
+    // First measured on 2026-12-01: 59 of 65, 37 of 50, 33 of 40. Privacy fell to 35 of 50
+    // when the recogniser stopped taking "your system says the repair was done but that's
+    // wrong" or "they deleted my details" for requests (a false promise to the resident is
+    // worse than a request staff log themselves from the console); the floor is that figure.
     for (name, (right, of, wrong), floor) in [
         ("person", &asked, 59),
-        ("privacy", &kinds, 37),
+        ("privacy", &kinds, 35),
         ("yes/no", &answers, 33),
     ] {
         println!(
@@ -686,4 +698,55 @@ fn held_out_phrasings_are_read_as_well_as_when_first_measured() {
             "{name}: {right} of {of}, below the {floor} first measured"
         );
     }
+}
+
+#[test]
+fn a_safe_contact_question_left_pending_is_asked_once_nothing_else_is_and_answered_while_held() {
+    let dialogs = Dialogs::shipped().expect("dialogs");
+    let profile = LandlordProfile::default();
+    let calendar = profile.calendar();
+    let policy = Policy::shipped().expect("policy");
+    let now = "2026-11-23T10:00:00Z".parse().expect("now");
+    let env = Env {
+        dialogs: &dialogs,
+        locale: DEFAULT_LOCALE,
+        profile: &profile,
+        deadlines: Deadlines {
+            calendar: &calendar,
+            timescales: &profile.timescales,
+        },
+        now,
+        resume_after: chrono::Duration::hours(12),
+        reach: Reach::default(),
+    };
+    // Raised during a complaint question, pending until the complaint is done.
+    let pending = State {
+        safe_contact_pending: true,
+        last_message_at: Some(now),
+        ..State::default()
+    };
+    let text = "thank you";
+    let assessment = policy.assess(text, &Context::default());
+    let Outcome::Done(done) = step(&pending, &assessment, &Input::Text(text.to_owned()), &env)
+    else {
+        panic!("no case is opened by thanks");
+    };
+    assert_eq!(done.state.phase, Phase::SafeContact);
+    assert!(!done.state.safe_contact_pending);
+    assert!(
+        done.replies
+            .iter()
+            .any(|r| r.text.contains("safe for us to get in touch"))
+    );
+
+    // Staff took the conversation over before the resident answered: the answer is still
+    // recorded as the answer, and the conversation listens again after.
+    let (after, effects) = held(&done.state, "text only, never call", now);
+    assert_eq!(after.phase, Phase::Listening);
+    assert_eq!(after.safe_contact_at, Some(now));
+    assert!(
+        matches!(&effects[..], [Effect::SafeContact { text }] if text == "text only, never call")
+    );
+    let (same, none) = held(&after, "thanks", now);
+    assert_eq!((same, none.len()), (after, 0));
 }

@@ -158,6 +158,14 @@ pub struct State {
     /// words are taken as a correction to it (5.6).
     #[serde(default)]
     pub definition_revised: Option<String>,
+    /// A safeguarding concern was raised while something else was being asked: whether it is
+    /// safe to contact them is asked as soon as nothing else is.
+    #[serde(default)]
+    pub safe_contact_pending: bool,
+    /// When the interpreter asked for is due, so a resident who writes again in their
+    /// language is not given a new request each time.
+    #[serde(default)]
+    pub interpreter_due: Option<NaiveDate>,
 }
 
 impl State {

@@ -122,6 +122,7 @@ pub enum DialogError {
 pub(super) const REQUIRED: &[&str] = &[
     "greeting",
     "greeting_emergency",
+    "language_again",
     "emergency",
     "safeguarding",
     "offer",

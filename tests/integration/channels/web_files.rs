@@ -313,9 +313,35 @@ fn a_file_is_written_with_its_message_and_erased_with_the_conversation() {
             .expect("handled");
         drop(staged);
         assert!(handled.replies[0].text.contains("received your file"));
+
+        // An upload abandoned before its message was written (the phone lost signal, the
+        // handler went): the message is refused rather than recorded without its file, so
+        // the page's retry with the same id records both.
+        let lost = Upload::new("mould.png".to_owned(), "image/png", png());
+        let abandoned = Inbound {
+            platform_message_id: Some("resident-1:lost".to_owned()),
+            attachments: vec![lost.attachment()],
+            ..photo.clone()
+        };
+        drop(lost.clone().stage());
+        let refused = service.handle(&abandoned, &Input::Attachment).await;
+        assert!(
+            matches!(refused, Err(intake::store::StoreError::UploadGone)),
+            "{refused:?}"
+        );
+        let retry = lost.stage();
+        let again = service
+            .handle(&abandoned, &Input::Attachment)
+            .await
+            .expect("the retry is recorded");
+        drop(retry);
+        assert!(
+            !again.duplicate,
+            "the refused message was not half-recorded"
+        );
         let conversation = handled.conversation;
         let files = store.conversation_files(conversation).await.expect("files");
-        assert_eq!(files.len(), 1);
+        assert_eq!(files.len(), 2, "the photo and the retried upload");
         assert_eq!(
             (files[0].size, files[0].sha256.as_str()),
             (70, sha256.as_str())
@@ -327,8 +353,10 @@ fn a_file_is_written_with_its_message_and_erased_with_the_conversation() {
             .expect("kept");
         assert_eq!(kept.bytes, png());
 
-        // A file a platform names (not staged here) is only named on its message.
+        // A file a platform names (Telegram's file id, not staged here) is only named on its
+        // message.
         let named = Inbound {
+            channel: "telegram".to_owned(),
             platform_message_id: Some("resident-1:named".to_owned()),
             attachments: vec![Attachment {
                 kind: "photo".to_owned(),
@@ -338,17 +366,24 @@ fn a_file_is_written_with_its_message_and_erased_with_the_conversation() {
             }],
             ..photo.clone()
         };
-        service
+        let on_telegram = service
             .handle(&named, &Input::Attachment)
             .await
             .expect("handled");
+        assert!(
+            store
+                .conversation_files(on_telegram.conversation)
+                .await
+                .expect("files")
+                .is_empty()
+        );
         assert_eq!(
             store
                 .conversation_files(conversation)
                 .await
                 .expect("files")
                 .len(),
-            1
+            2
         );
 
         // The retention purge takes the file with the conversation's personal data.
