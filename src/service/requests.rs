@@ -523,6 +523,50 @@ mod tests {
     }
 
     #[test]
+    fn a_logged_request_is_received_on_its_day_within_the_conversation() {
+        let calendar = Calendar::england_and_wales();
+        let began = "2027-01-31T10:00:00Z"
+            .parse::<DateTime<Utc>>()
+            .expect("time");
+        let now = "2027-02-02T09:00:00Z"
+            .parse::<DateTime<Utc>>()
+            .expect("time");
+        // The day the conversation began: from its first message, not midnight.
+        assert_eq!(
+            received_at(&calendar, day("2027-01-31"), Some(began), now),
+            Ok(began)
+        );
+        // A later day: its start in London (GMT in February).
+        assert_eq!(
+            received_at(&calendar, day("2027-02-01"), Some(began), now),
+            Ok("2027-02-01T00:00:00Z".parse().expect("time"))
+        );
+        assert!(
+            received_at(&calendar, day("2027-02-03"), Some(began), now)
+                .is_err_and(|e| e.contains("after today"))
+        );
+        assert!(
+            received_at(&calendar, day("2027-01-30"), Some(began), now)
+                .is_err_and(|e| e.contains("began on 2027-01-31"))
+        );
+        assert!(received_at(&calendar, day("2027-01-31"), None, now).is_err());
+    }
+
+    #[test]
+    fn a_logged_request_is_due_as_the_dialog_would_have_it() {
+        let calendar = Calendar::england_and_wales();
+        assert_eq!(
+            due_on(&calendar, RequestKind::Access, day("2027-01-31")),
+            day("2027-02-28")
+        );
+        // Two working days: Friday to Tuesday.
+        assert_eq!(
+            due_on(&calendar, RequestKind::Interpreter, day("2027-02-05")),
+            day("2027-02-09")
+        );
+    }
+
+    #[test]
     fn agents_arrange_interpreters_but_not_privacy_requests() {
         assert!(may_act(RequestKind::Interpreter, Role::Agent).is_ok());
         for kind in RequestKind::ALL.into_iter().filter(|k| k.is_privacy()) {
