@@ -34,7 +34,7 @@ mod writer;
 pub use case_work::CaseError;
 pub use conversation::ActionError;
 pub use email::EmailCopy;
-pub use requests::{LONGEST_REQUEST_TEXT, RequestError, may_act as may_act_on_request};
+pub use requests::{LONGEST_REQUEST_TEXT, LogRequest, RequestError, may_act as may_act_on_request};
 pub use writer::{Handled, LONGEST_READ, SAFE_CONTACT_RULE, Writer};
 
 /// The intake service. Cloning it is cheap: every channel, route and connection shares one

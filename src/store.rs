@@ -57,7 +57,7 @@ pub use inbox::{
 };
 pub use messages::{Attachment, ChatLine, CorrectedMessage, Inbound, Message};
 pub use outbox::OutboxItem;
-pub use requests::{RequestId, TrackedRequest};
+pub use requests::{LoggedRequest, RequestId, TrackedRequest};
 pub use retention::CaseCount;
 pub use staff::{Platform, StaffAccount, StaffCredentials, StaffName, StaffSession};
 

@@ -57,7 +57,7 @@ struct ConversationPage<'a> {
     /// The corrections offered on an assessment, as (key, label).
     corrections: Vec<(String, String)>,
     /// Its tracked requests (privacy requests, interpreters).
-    requests: Vec<super::requests::RequestView>,
+    requests: super::requests::Panel,
 }
 
 /// Which conversation the page is about.

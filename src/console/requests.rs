@@ -1,5 +1,5 @@
 //! Tracked requests in the console: a conversation's requests with their dates and status,
-//! recording the answer and extending a privacy request (UK GDPR art. 12(3)), and the page
+//! logging one the bot did not recognise in the resident's words, recording the answer and extending a privacy request (UK GDPR art. 12(3)), and the page
 //! of every open request, for a manager answering to the ICO. Who may do what is the
 //! service's rule: a privacy request is for complaints officers, managers and admins, an
 //! interpreter for anyone.
@@ -13,7 +13,7 @@ use super::auth::form_token;
 use super::{Console, Error, Staff, StaffForm};
 use crate::core::dialog::RequestKind;
 use crate::core::ids::ConversationId;
-use crate::service::{RequestError, may_act_on_request};
+use crate::service::{LogRequest, RequestError, may_act_on_request};
 use crate::staff::StaffMember;
 use crate::store::{RequestId, TrackedRequest};
 
@@ -29,6 +29,8 @@ pub(super) struct RequestView {
     /// not act on a privacy request, as the words may disclose support needs (5.10).
     detail: Option<String>,
     received_at: DateTime<Utc>,
+    /// Who logged it, when staff logged it from a message the bot did not recognise.
+    logged_by: Option<String>,
     due_on: NaiveDate,
     extended_due_on: Option<NaiveDate>,
     extension_reason: Option<String>,
@@ -54,6 +56,7 @@ impl RequestView {
             detail: (may || !request.kind.is_privacy()).then(|| request.detail.clone()),
             received_at: request.received_at,
             left: left(request.due(), today),
+            logged_by: request.logged_by,
             due_on: request.due_on,
             extended_due_on: request.extended_due_on,
             extension_reason: request.extension_reason,
@@ -92,20 +95,52 @@ fn left(due: NaiveDate, today: NaiveDate) -> String {
     }
 }
 
+/// A conversation's requests panel: its requests, and what the viewer may log.
+#[derive(Debug, Serialize)]
+pub(super) struct Panel {
+    list: Vec<RequestView>,
+    log: LogChoices,
+}
+
+/// The "Log a request" form's choices: the kinds the viewer may log (value, plain English)
+/// and the days a request may have been received on, from the conversation's first message
+/// to today (the statutory month runs from receipt, art. 12(3)).
+#[derive(Debug, Serialize)]
+struct LogChoices {
+    kinds: Vec<(&'static str, &'static str)>,
+    today: NaiveDate,
+    earliest: Option<NaiveDate>,
+}
+
 /// A conversation's requests, as the viewer may see and act on them.
 pub(super) async fn panel(
     console: &Console,
     conversation: ConversationId,
     staff: &StaffMember,
-) -> Result<Vec<RequestView>, Error> {
-    let today = console.intake.calendar().local_date(Utc::now());
-    Ok(console
+) -> Result<Panel, Error> {
+    let calendar = console.intake.calendar();
+    let today = calendar.local_date(Utc::now());
+    let list = console
         .store()
         .conversation_requests(conversation)
         .await?
         .into_iter()
         .map(|r| RequestView::new(r, staff, today))
-        .collect())
+        .collect();
+    let began = console.store().conversation_began(conversation).await?;
+    let kinds = RequestKind::ALL
+        .into_iter()
+        .filter(|k| may_act_on_request(*k, staff.role).is_ok())
+        .map(|k| (k.as_str(), described(k)))
+        .collect();
+    Ok(Panel {
+        list,
+        log: LogChoices {
+            kinds,
+            today,
+            earliest: began.map(|b| calendar.local_date(b)),
+        },
+    })
 }
 
 /// What the page of open requests shows.
@@ -152,7 +187,45 @@ pub(super) struct ExtendForm {
     reason: String,
 }
 
-form_token!(AnswerForm, ExtendForm);
+#[derive(Debug, Deserialize)]
+pub(super) struct LogForm {
+    csrf: String,
+    kind: String,
+    received_on: String,
+    asked: String,
+}
+
+form_token!(AnswerForm, ExtendForm, LogForm);
+
+/// Logs a request the bot did not recognise in the resident's words, so its statutory
+/// clock is tracked (art. 12(3)); the resident is told what was logged and its date.
+pub(super) async fn log(
+    State(console): State<Console>,
+    Path(id): Path<ConversationId>,
+    StaffForm(session, form): StaffForm<LogForm>,
+) -> Result<Response, Error> {
+    let Some(kind) = RequestKind::parse(&form.kind) else {
+        return Err(Error::Unprocessable(
+            "Nothing was changed: choose what the resident asked for.".into(),
+        ));
+    };
+    let Ok(received_on) = NaiveDate::parse_from_str(form.received_on.trim(), "%Y-%m-%d") else {
+        return Err(Error::Unprocessable(
+            "Nothing was changed: give the day the resident asked, as a date.".into(),
+        ));
+    };
+    let log = LogRequest {
+        conversation: id,
+        kind,
+        received_on,
+        asked: &form.asked,
+    };
+    let done = console
+        .intake
+        .log_request(log, &session.staff, Utc::now())
+        .await?;
+    Ok(console.action_done(done))
+}
 
 /// Records what was done about a request, closing it; the resident is told.
 pub(super) async fn answer(
@@ -192,6 +265,9 @@ impl From<RequestError> for Error {
         match e {
             RequestError::NotFound => {
                 Error::NotFound("There is no such request in this conversation.".into())
+            }
+            RequestError::NoConversation => {
+                Error::NotFound("There is no such conversation.".into())
             }
             RequestError::Forbidden(why) => Error::Forbidden(why.into()),
             RequestError::Refused(why) => {

@@ -41,6 +41,7 @@ impl Console {
                 "/console/conversations/{id}/messages/{message}/correction",
                 post(conversation::correct_assessment),
             )
+            .route("/console/conversations/{id}/requests", post(requests::log))
             .route(
                 "/console/conversations/{id}/requests/{request}/answer",
                 post(requests::answer),

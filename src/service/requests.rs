@@ -1,4 +1,5 @@
-//! Staff on a tracked request: recording the answer (which closes it and acknowledges its
+//! Staff on a tracked request: logging one the bot did not recognise in the resident's
+//! words (so its statutory clock is tracked all the same), recording the answer (which closes it and acknowledges its
 //! alerts) and, for a request about personal data, the one extension UK GDPR art. 12(3)
 //! allows. Each is one transaction with its event and audit line, and the resident is told
 //! in their chat (with a copy by email when their complaint asked for replies that way).
@@ -11,11 +12,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 
 use super::{EmailCopy, Intake};
-use crate::core::calendar::calendar_months_after;
-use crate::core::dialog::{Locale, RequestKind};
+use crate::core::calendar::{Calendar, calendar_months_after};
+use crate::core::dialog::{INTERPRETER_WORKING_DAYS, Locale, RequestKind};
 use crate::core::ids::ConversationId;
 use crate::staff::{Role, StaffMember};
-use crate::store::{Conversation, Record, RequestId, StoreError, TrackedRequest};
+use crate::store::{Conversation, LoggedRequest, Record, RequestId, StoreError, TrackedRequest};
 use std::collections::BTreeMap;
 
 /// The longest answer or reason staff may write.
@@ -29,6 +30,8 @@ const MOST_EXTRA_MONTHS: u32 = 2;
 pub enum RequestError {
     #[error("there is no such request in this conversation")]
     NotFound,
+    #[error("there is no such conversation")]
+    NoConversation,
     #[error("{0}")]
     Forbidden(&'static str),
     #[error("{0}")]
@@ -37,24 +40,115 @@ pub enum RequestError {
     Store(#[from] StoreError),
 }
 
-/// A request with its conversation, and where a copy by email of what the resident is told
-/// goes (the latest complaint's reference and the resident's choice), read before the
-/// action's transaction: on SQLite the record holds the one connection.
+/// A request staff log from the resident's messages, as the console's form gives it.
+#[derive(Debug, Clone, Copy)]
+pub struct LogRequest<'a> {
+    pub conversation: ConversationId,
+    pub kind: RequestKind,
+    /// The day the resident asked, in the landlord's time zone.
+    pub received_on: NaiveDate,
+    /// What the resident asked, in their words or staff's summary.
+    pub asked: &'a str,
+}
+
+/// A request with the chat it belongs to.
 struct Found {
     request: TrackedRequest,
+    chat: Chat,
+}
+
+/// A conversation, and where a copy by email of what the resident is told goes (the latest
+/// complaint's reference and the resident's choice), read before the action's transaction:
+/// on SQLite the record holds the one connection.
+struct Chat {
     conversation: Conversation,
     copy: Option<(String, EmailCopy)>,
 }
 
-/// An action done on a request: its name in the record and the audit, what it changed, and
-/// what the resident is told.
+/// An action done on a request: its name in the audit and its event in the record, what it
+/// changed, what the audit keeps of it, and what the resident is told.
 struct Done {
     action: &'static str,
+    event: &'static str,
     detail: serde_json::Value,
+    /// The audit outlives the retention purge, so it names the request and its dates, not
+    /// what was written about it (that goes with the conversation's events).
+    audited: serde_json::Value,
     told: String,
 }
 
 impl Intake {
+    /// Logs a request the bot did not recognise in the resident's words, with the due date
+    /// the dialog would have given it, counted from the day it was received (UK GDPR art.
+    /// 12(3)): the request, its alert, its event and the audit line in one transaction, and
+    /// the resident told what was logged and when it will be answered.
+    pub async fn log_request(
+        &self,
+        log: LogRequest<'_>,
+        staff: &StaffMember,
+        now: DateTime<Utc>,
+    ) -> Result<Conversation, RequestError> {
+        let chat = self.chat(log.conversation).await?;
+        may_act(log.kind, staff.role)?;
+        let asked = written(
+            log.asked,
+            "write what the resident asked, in their words or yours",
+        )?;
+        let began = self.store.conversation_began(log.conversation).await?;
+        let received_at = received_at(&self.calendar, log.received_on, began, now)
+            .map_err(RequestError::Refused)?;
+        let due_on = due_on(&self.calendar, log.kind, log.received_on);
+        let locale = self.dialogs.locale(&chat.conversation.locale);
+        let told = logged_text(locale, log.kind, due_on);
+        let mut record = self.store.begin().await?;
+        let conversation = &chat.conversation;
+        record.logged_request(
+            conversation,
+            &LoggedRequest {
+                kind: log.kind,
+                detail: asked,
+                received_at,
+                due_on,
+                logged_by: staff.id,
+            },
+            now,
+        );
+        // The alert the dialog's request raises: its kind and date, never the resident's
+        // words, which stay on the conversation's page where 5.10 restrictions apply.
+        let alert = if log.kind.is_privacy() {
+            "privacy_request"
+        } else {
+            "interpreter"
+        };
+        record.alert(
+            conversation,
+            alert,
+            false,
+            &format!("{} (due {due_on})", log.kind.as_str()),
+            now,
+        );
+        let done = Done {
+            action: "request_logged",
+            // The event the dialog's request records, with who logged it.
+            event: "tracked_request",
+            audited: json!({
+                "kind": log.kind,
+                "received_on": log.received_on,
+                "due_on": due_on,
+            }),
+            detail: json!({
+                "effect": "tracked_request",
+                "kind": log.kind,
+                "detail": asked,
+                "received_on": log.received_on,
+                "due_on": due_on,
+                "logged_by": staff.id,
+            }),
+            told,
+        };
+        self.finish(record, chat, staff, done, now).await
+    }
+
     /// Records what was done about a request, closing it: its alerts are acknowledged and
     /// the resident is told.
     pub async fn answer_request(
@@ -74,7 +168,7 @@ impl Intake {
             ));
         }
         let text = answered_text(
-            self.dialogs.locale(&found.conversation.locale),
+            self.dialogs.locale(&found.chat.conversation.locale),
             found.request.kind,
             answer,
         );
@@ -90,10 +184,12 @@ impl Intake {
         record.acknowledge_request_alerts(&found.request, staff.id, now);
         let done = Done {
             action: "request_answered",
+            event: "request_answered",
+            audited: json!({ "request": request, "kind": found.request.kind }),
             detail: json!({ "request": request, "kind": found.request.kind, "staff": staff.id }),
             told: text,
         };
-        self.finish(record, found, staff, done, now).await
+        self.finish(record, found.chat, staff, done, now).await
     }
 
     /// Extends a request about personal data once, by one or two calendar months, with the
@@ -118,7 +214,7 @@ impl Intake {
         let to = extended_due(&found.request, received_on, today, months)
             .map_err(RequestError::Refused)?;
         let text = extended_text(
-            self.dialogs.locale(&found.conversation.locale),
+            self.dialogs.locale(&found.chat.conversation.locale),
             found.request.kind,
             reason,
             to,
@@ -132,6 +228,8 @@ impl Intake {
         }
         let done = Done {
             action: "request_extended",
+            event: "request_extended",
+            audited: json!({ "request": request, "kind": found.request.kind }),
             detail: json!({
                 "request": request,
                 "kind": found.request.kind,
@@ -142,7 +240,7 @@ impl Intake {
             }),
             told: text,
         };
-        self.finish(record, found, staff, done, now).await
+        self.finish(record, found.chat, staff, done, now).await
     }
 
     /// The request, if it belongs to `conversation`, with what telling the resident needs.
@@ -157,8 +255,16 @@ impl Intake {
         if found.conversation != conversation {
             return Err(RequestError::NotFound);
         }
-        let Some(chat) = self.store.conversation_by_id(conversation).await? else {
-            return Err(RequestError::NotFound);
+        Ok(Found {
+            request: found,
+            chat: self.chat(conversation).await?,
+        })
+    }
+
+    /// The conversation, with what telling its resident needs.
+    async fn chat(&self, conversation: ConversationId) -> Result<Chat, RequestError> {
+        let Some(found) = self.store.conversation_by_id(conversation).await? else {
+            return Err(RequestError::NoConversation);
         };
         let copy = match self.store.conversation_cases(conversation).await?.pop() {
             Some(case) => {
@@ -167,9 +273,8 @@ impl Intake {
             }
             None => None,
         };
-        Ok(Found {
-            request: found,
-            conversation: chat,
+        Ok(Chat {
+            conversation: found,
             copy,
         })
     }
@@ -180,18 +285,20 @@ impl Intake {
     async fn finish(
         &self,
         mut record: Record<'_>,
-        found: Found,
+        chat: Chat,
         staff: &StaffMember,
         done: Done,
         now: DateTime<Utc>,
     ) -> Result<Conversation, RequestError> {
         let Done {
             action,
+            event,
             detail,
+            audited,
             told,
         } = done;
-        let conversation = &found.conversation;
-        match &found.copy {
+        let conversation = &chat.conversation;
+        match &chat.copy {
             Some((reference, copy)) => self.tell_resident(
                 &mut record,
                 (conversation, reference),
@@ -208,13 +315,10 @@ impl Intake {
                 now,
             ),
         }
-        record.event(conversation, None, action, &detail, now);
-        // The audit outlives the retention purge, so it names the request, not what was
-        // written about it (that goes with the conversation's events).
-        let audited = json!({ "request": detail["request"], "kind": detail["kind"] });
+        record.event(conversation, None, event, &detail, now);
         record.audit(staff.id, action, Some(conversation.id), None, &audited, now);
         record.commit().await?;
-        Ok(found.conversation)
+        Ok(chat.conversation)
     }
 }
 
@@ -279,6 +383,57 @@ pub fn extended_due(
     Ok(calendar_months_after(received_on, 1 + months).max(request.due_on))
 }
 
+/// When a request received on `received_on` reached us: the start of that day in the
+/// landlord's time zone, or the conversation's first message if later, and never after
+/// `now`. Refused for a day in the future, or before the conversation began, since the
+/// statutory month runs from receipt (art. 12(3)).
+pub fn received_at(
+    calendar: &Calendar,
+    received_on: NaiveDate,
+    began: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, String> {
+    let Some(began) = began else {
+        return Err("this conversation has no messages to log a request from".to_owned());
+    };
+    let today = calendar.local_date(now);
+    if received_on > today {
+        return Err(format!(
+            "the request cannot have been received after today ({today})"
+        ));
+    }
+    let first = calendar.local_date(began);
+    if received_on < first {
+        return Err(format!(
+            "the conversation began on {first}, so the request cannot have been received before then"
+        ));
+    }
+    let midnight = received_on
+        .and_hms_opt(0, 0, 0)
+        .and_then(|t| t.and_local_timezone(calendar.time_zone()).earliest())
+        .map_or(began, |t| t.with_timezone(&Utc));
+    Ok(midnight.max(began).min(now))
+}
+
+/// The date a request received on `received_on` is due, as the dialog gives it: one
+/// calendar month for personal data (art. 12(3)), a few working days for an interpreter.
+pub fn due_on(calendar: &Calendar, kind: RequestKind, received_on: NaiveDate) -> NaiveDate {
+    if kind.is_privacy() {
+        calendar_months_after(received_on, 1)
+    } else {
+        calendar.add_working_days(received_on, INTERPRETER_WORKING_DAYS)
+    }
+}
+
+/// What the resident is told when staff log their request (the dialogs' wording).
+fn logged_text(locale: &Locale, kind: RequestKind, due: NaiveDate) -> String {
+    let values = BTreeMap::from([
+        ("request", asked_for(locale, kind)),
+        ("due", due.format("%A %-d %B %Y").to_string()),
+    ]);
+    locale.say("request_logged", &values).text
+}
+
 /// The resident's words for what they asked (`request_access`, `request_interpreter`...).
 fn asked_for(locale: &Locale, kind: RequestKind) -> String {
     locale.text(&format!("request_{}", kind.as_str())).text
@@ -329,6 +484,8 @@ mod tests {
             answered_at: None,
             answered_by: None,
             answer: None,
+            logged_by: None,
+            logged_at: None,
         }
     }
 
@@ -363,6 +520,50 @@ mod tests {
         );
         let interpreter = request(RequestKind::Interpreter, "2027-02-02");
         assert!(extended_due(&interpreter, received, day("2027-02-01"), 1).is_err());
+    }
+
+    #[test]
+    fn a_logged_request_is_received_on_its_day_within_the_conversation() {
+        let calendar = Calendar::england_and_wales();
+        let began = "2027-01-31T10:00:00Z"
+            .parse::<DateTime<Utc>>()
+            .expect("time");
+        let now = "2027-02-02T09:00:00Z"
+            .parse::<DateTime<Utc>>()
+            .expect("time");
+        // The day the conversation began: from its first message, not midnight.
+        assert_eq!(
+            received_at(&calendar, day("2027-01-31"), Some(began), now),
+            Ok(began)
+        );
+        // A later day: its start in London (GMT in February).
+        assert_eq!(
+            received_at(&calendar, day("2027-02-01"), Some(began), now),
+            Ok("2027-02-01T00:00:00Z".parse().expect("time"))
+        );
+        assert!(
+            received_at(&calendar, day("2027-02-03"), Some(began), now)
+                .is_err_and(|e| e.contains("after today"))
+        );
+        assert!(
+            received_at(&calendar, day("2027-01-30"), Some(began), now)
+                .is_err_and(|e| e.contains("began on 2027-01-31"))
+        );
+        assert!(received_at(&calendar, day("2027-01-31"), None, now).is_err());
+    }
+
+    #[test]
+    fn a_logged_request_is_due_as_the_dialog_would_have_it() {
+        let calendar = Calendar::england_and_wales();
+        assert_eq!(
+            due_on(&calendar, RequestKind::Access, day("2027-01-31")),
+            day("2027-02-28")
+        );
+        // Two working days: Friday to Tuesday.
+        assert_eq!(
+            due_on(&calendar, RequestKind::Interpreter, day("2027-02-05")),
+            day("2027-02-09")
+        );
     }
 
     #[test]

@@ -52,6 +52,23 @@ pub struct TrackedRequest {
     /// Who answered it, by name.
     pub answered_by: Option<String>,
     pub answer: Option<String>,
+    /// Who logged it, by name, when staff logged it from a message the bot did not
+    /// recognise as a request; none when the dialog recorded it.
+    pub logged_by: Option<String>,
+    /// When staff logged it (its alert was raised then, not at `received_at`).
+    pub logged_at: Option<DateTime<Utc>>,
+}
+
+/// A request staff log themselves, read from the resident's messages.
+#[derive(Debug, Clone, Copy)]
+pub struct LoggedRequest<'a> {
+    pub kind: RequestKind,
+    /// What the resident asked, in their words or staff's summary.
+    pub detail: &'a str,
+    /// When the resident asked: the statutory month runs from receipt (art. 12(3)).
+    pub received_at: DateTime<Utc>,
+    pub due_on: NaiveDate,
+    pub logged_by: StaffId,
 }
 
 impl TrackedRequest {
@@ -66,8 +83,9 @@ impl TrackedRequest {
 }
 
 const COLUMNS: &str = "SELECT r.id, r.conversation_id, r.kind, r.detail, r.received_at, r.due_on, \
-     r.extended_due_on, r.extension_reason, r.answered_at, r.answer, s.name AS answered_by \
-     FROM requests r LEFT JOIN staff s ON s.id = r.answered_by";
+     r.extended_due_on, r.extension_reason, r.answered_at, r.answer, s.name AS answered_by, \
+     r.logged_at, l.name AS logged_by \
+     FROM requests r LEFT JOIN staff s ON s.id = r.answered_by LEFT JOIN staff l ON l.id = r.logged_by";
 
 /// A date as the record keeps it (YYYY-MM-DD); anything else is an error, never a guess.
 fn date(text: &str) -> Result<NaiveDate, StoreError> {
@@ -101,6 +119,8 @@ fn tracked(r: &sqlx::any::AnyRow) -> Result<TrackedRequest, StoreError> {
         answered_at: r.try_get::<Option<i64>, _>("answered_at")?.map(from_millis),
         answered_by: r.try_get("answered_by")?,
         answer: r.try_get("answer")?,
+        logged_by: r.try_get("logged_by")?,
+        logged_at: r.try_get::<Option<i64>, _>("logged_at")?.map(from_millis),
     })
 }
 
@@ -142,6 +162,19 @@ impl Store {
             .await?;
         rows.iter().map(tracked).collect()
     }
+
+    /// When the conversation's first message was recorded; none for an empty one. A request
+    /// cannot have been received before it.
+    pub async fn conversation_began(
+        &self,
+        conversation: ConversationId,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let row = sqlx::query("SELECT MIN(at) AS began FROM messages WHERE conversation_id = $1")
+            .bind(conversation)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get::<Option<i64>, _>("began")?.map(from_millis))
+    }
 }
 
 impl Record<'_> {
@@ -163,6 +196,29 @@ impl Record<'_> {
                 Value::Text(detail.to_owned()),
                 Value::Int(millis(now)),
                 Value::Text(due_on.to_string()),
+            ],
+        );
+    }
+
+    /// Records a request staff logged from the resident's messages, in the transaction of its
+    /// alert, event and audit line.
+    pub fn logged_request(
+        &mut self,
+        conversation: &Conversation,
+        request: &LoggedRequest<'_>,
+        now: DateTime<Utc>,
+    ) {
+        self.queue(
+            "INSERT INTO requests (conversation_id, kind, detail, received_at, due_on, logged_at, logged_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            vec![
+                Value::Int(conversation.id.0),
+                Value::Text(request.kind.as_str().to_owned()),
+                Value::Text(request.detail.to_owned()),
+                Value::Int(millis(request.received_at)),
+                Value::Text(request.due_on.to_string()),
+                Value::Int(millis(now)),
+                Value::Int(request.logged_by.0),
             ],
         );
     }
@@ -216,7 +272,7 @@ impl Record<'_> {
     }
 
     /// Acknowledges the alerts a request raised: the one raised with it (same conversation,
-    /// same moment) and the scheduler's reminders about it (claimed in `scheduled_once`
+    /// same moment: when it was received, or when staff logged it) and the scheduler's reminders about it (claimed in `scheduled_once`
     /// under the request's id, at the moment the alert was raised).
     pub fn acknowledge_request_alerts(
         &mut self,
@@ -227,15 +283,25 @@ impl Record<'_> {
         self.queue(
             "UPDATE alerts SET acknowledged_at = $1, acknowledged_by = $2 \
              WHERE conversation_id = $3 AND acknowledged_at IS NULL AND ( \
-               (kind IN ('privacy_request', 'interpreter') AND at = $4) \
+               (kind = $6 AND at = $4) \
                OR (kind IN ('request_due', 'request_overdue') AND at IN ( \
                  SELECT o.at FROM scheduled_once o WHERE o.job = alerts.kind AND o.key LIKE $5)))",
             vec![
                 Value::Int(millis(now)),
                 Value::Int(staff.0),
                 Value::Int(request.conversation.0),
-                Value::Int(millis(request.received_at)),
+                Value::Int(millis(request.logged_at.unwrap_or(request.received_at))),
                 Value::Text(format!("{}/%", request.id)),
+                // The kind of alert this request raised, so one for another request logged
+                // at the same moment stays open.
+                Value::Text(
+                    if request.kind.is_privacy() {
+                        "privacy_request"
+                    } else {
+                        "interpreter"
+                    }
+                    .to_owned(),
+                ),
             ],
         );
     }

@@ -1,6 +1,6 @@
 //! Tracked requests on both databases: a privacy request or another language in a resident's
-//! words becomes a request with its statutory date (UK GDPR art. 12(3)) and an alert; the
-//! inbox filter and the page of open requests; answering and extending in the console, with
+//! words becomes a request with its statutory date (UK GDPR art. 12(3)) and an alert; staff
+//! log one the bot missed, counted from the day it was received; the inbox filter and the page of open requests; answering and extending in the console, with
 //! who may do which; the scheduler's reminders; the retention purge; whether a manager is
 //! watching the console.
 
@@ -13,7 +13,7 @@ use intake::console::{Console, standard_messages};
 use intake::core::dialog::{Input, RequestKind};
 use intake::core::ids::ConversationId;
 use intake::scheduler::Scheduler;
-use intake::service::Intake;
+use intake::service::{Intake, LogRequest, RequestError};
 use intake::staff::{InboxFilter, Role};
 use intake::store::{Inbound, Store, TrackedRequest};
 use sqlx::Row;
@@ -23,6 +23,8 @@ use crate::helpers::staff::{act, csrf_of, no_redirects, page, refusal, sign_in};
 use crate::helpers::{PASSWORD, at, intake, on_both, open_case, staff_member};
 
 const ERASURE: &str = "please delete all the data you hold about me";
+/// A request to see their records in words the recogniser does not know.
+const MISSED: &str = "can i see what the housing officers have written about me";
 const POLISH: &str = "Dzień dobry, od trzech tygodni mam pleśń w sypialni i nikt nie przyszedł";
 
 /// The resident on web chat `chat` says `text` at `now`; the conversation and the bot's words.
@@ -706,5 +708,395 @@ fn a_manager_is_watching_only_with_a_session_used_lately() {
                 .await
                 .expect("watching")
         );
+    });
+}
+
+/// The `tracked_request` events of a conversation, as JSON.
+async fn tracked_events(store: &Store, conversation: ConversationId) -> Vec<serde_json::Value> {
+    sqlx::query("SELECT detail FROM events WHERE conversation_id = $1 AND kind = 'tracked_request'")
+        .bind(conversation.0)
+        .fetch_all(store.pool_for_tests())
+        .await
+        .expect("events")
+        .iter()
+        .map(|r| {
+            let detail: String = r.try_get("detail").expect("detail");
+            serde_json::from_str(&detail).expect("json")
+        })
+        .collect()
+}
+
+#[test]
+fn staff_log_a_privacy_request_the_bot_missed_due_a_month_from_receipt() {
+    on_both(|store| async move {
+        let service = intake(store.clone());
+        let (conversation, _) = say(&service, "missed", MISSED, at("2027-01-31T10:00:00Z")).await;
+        // The bot did not recognise it: nothing is tracked yet.
+        assert!(
+            store
+                .conversation_requests(conversation)
+                .await
+                .expect("requests")
+                .is_empty()
+        );
+        let officer = staff_member(
+            &store,
+            "Alex Officer",
+            "alex@example.org",
+            Role::ComplaintsOfficer,
+            at("2027-01-01T09:00:00Z"),
+        )
+        .await;
+        let agent = staff_member(
+            &store,
+            "Bea Agent",
+            "bea@example.org",
+            Role::Agent,
+            at("2027-01-01T09:00:00Z"),
+        )
+        .await;
+        let now = at("2027-02-02T09:00:00Z");
+        let log = |kind, received_on: &str, asked: &'static str| LogRequest {
+            conversation,
+            kind,
+            received_on: day(received_on),
+            asked,
+        };
+        let asked = "to see the notes officers keep about them";
+
+        // Refusals write nothing: an agent and a privacy request (5.10), a day in the future
+        // or before the conversation began, no words, a conversation that does not exist.
+        let refused = [
+            service
+                .log_request(log(RequestKind::Access, "2027-01-31", asked), &agent, now)
+                .await,
+            service
+                .log_request(log(RequestKind::Access, "2027-02-03", asked), &officer, now)
+                .await,
+            service
+                .log_request(log(RequestKind::Access, "2027-01-30", asked), &officer, now)
+                .await,
+            service
+                .log_request(log(RequestKind::Access, "2027-01-31", "  "), &officer, now)
+                .await,
+            service
+                .log_request(
+                    LogRequest {
+                        conversation: ConversationId(conversation.0 + 1000),
+                        ..log(RequestKind::Access, "2027-01-31", asked)
+                    },
+                    &officer,
+                    now,
+                )
+                .await,
+        ];
+        assert!(matches!(refused[0], Err(RequestError::Forbidden(_))));
+        assert!(
+            matches!(&refused[1], Err(RequestError::Refused(why)) if why.contains("after today"))
+        );
+        assert!(
+            matches!(&refused[2], Err(RequestError::Refused(why)) if why.contains("began on 2027-01-31"))
+        );
+        assert!(matches!(refused[3], Err(RequestError::Refused(_))));
+        assert!(matches!(refused[4], Err(RequestError::NoConversation)));
+        assert!(
+            store
+                .conversation_requests(conversation)
+                .await
+                .expect("requests")
+                .is_empty()
+        );
+        assert!(
+            store
+                .alerts(conversation)
+                .await
+                .expect("alerts")
+                .iter()
+                .all(|(k, _)| k != "privacy_request")
+        );
+        assert!(tracked_events(&store, conversation).await.is_empty());
+        assert_eq!(audited(&store, "request_logged").await, 0);
+
+        // Received on 31 January, logged two days later: due 28 February (art. 12(3)).
+        service
+            .log_request(log(RequestKind::Access, "2027-01-31", asked), &officer, now)
+            .await
+            .expect("logged");
+        let request = only_request(&store, conversation).await;
+        assert_eq!(request.kind, RequestKind::Access);
+        assert_eq!(request.detail, asked);
+        assert_eq!(request.due_on, day("2027-02-28"));
+        assert_eq!(service_local(request.received_at), day("2027-01-31"));
+        assert_eq!(request.logged_by.as_deref(), Some("Alex Officer"));
+        assert!(
+            store
+                .alerts(conversation)
+                .await
+                .expect("alerts")
+                .contains(&("privacy_request".to_owned(), false))
+        );
+        let events = tracked_events(&store, conversation).await;
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events[0]["logged_by"], serde_json::json!(officer.id));
+        assert_eq!(events[0]["kind"], "access");
+        assert_eq!(events[0]["due_on"], "2027-02-28");
+        assert_eq!(audited(&store, "request_logged").await, 1);
+        let (author, told) = last_sent(&store, conversation).await;
+        assert_eq!(author, format!("staff:{}", officer.id));
+        assert_eq!(
+            told,
+            "A member of our staff has recorded your request to see your information. We will answer it by Sunday 28 February 2027."
+        );
+        // The alert carries the kind and date, never the resident's words.
+        let alert_words: Vec<String> = sqlx::query(
+            "SELECT detail FROM alerts WHERE conversation_id = $1 AND kind = 'privacy_request'",
+        )
+        .bind(conversation.0)
+        .fetch_all(store.pool_for_tests())
+        .await
+        .expect("alerts")
+        .iter()
+        .map(|r| r.try_get("detail").expect("detail"))
+        .collect();
+        assert_eq!(alert_words, vec!["access (due 2027-02-28)".to_owned()]);
+
+        // Under status=requests in the inbox, with its date.
+        let filter = InboxFilter {
+            status: Some("requests".to_owned()),
+            ..InboxFilter::default()
+        };
+        let rows = intake::staff::inbox(&store, &filter).await.expect("inbox");
+        assert_eq!(
+            rows.iter()
+                .map(|r| (r.id, r.request_due.clone()))
+                .collect::<Vec<_>>(),
+            vec![(conversation, Some("2027-02-28".to_owned()))]
+        );
+
+        // An agent may log an interpreter: two working days from receipt (Monday 1 February
+        // to Wednesday 3 February).
+        service
+            .log_request(
+                log(
+                    RequestKind::Interpreter,
+                    "2027-02-01",
+                    "Tigrinya, for a phone call",
+                ),
+                &agent,
+                now,
+            )
+            .await
+            .expect("interpreter logged");
+        let requests = store
+            .conversation_requests(conversation)
+            .await
+            .expect("requests");
+        assert_eq!(requests.len(), 2);
+        assert_eq!(requests[1].kind, RequestKind::Interpreter);
+        assert_eq!(requests[1].due_on, day("2027-02-03"));
+        assert_eq!(requests[1].logged_by.as_deref(), Some("Bea Agent"));
+
+        // Answering the logged request acknowledges the alert raised when it was logged.
+        service
+            .answer_request(
+                conversation,
+                request.id,
+                "sent the notes by post",
+                &officer,
+                at("2027-02-10T09:00:00Z"),
+            )
+            .await
+            .expect("answer");
+        let left = open_alert_kinds(&store, conversation).await;
+        assert!(!left.iter().any(|k| k == "privacy_request"), "{left:?}");
+        assert!(left.iter().any(|k| k == "interpreter"), "{left:?}");
+    });
+}
+
+#[test]
+fn staff_log_a_request_in_the_console_as_their_role_allows() {
+    on_both(|store| async move {
+        let service = intake(store.clone());
+        let now = Utc::now();
+        let (conversation, _) = say(&service, "missed", MISSED, now).await;
+        staff_member(
+            &store,
+            "Alex Officer",
+            "alex@example.org",
+            Role::ComplaintsOfficer,
+            now,
+        )
+        .await;
+        staff_member(&store, "Bea Agent", "bea@example.org", Role::Agent, now).await;
+        let base = console(service).await;
+        let path = format!("/console/conversations/{conversation}/requests");
+        let today = service_local(now);
+        let today_text = today.to_string();
+        let asked = "to see what officers have written about them";
+
+        // Nothing without signing in.
+        let anonymous = no_redirects()
+            .post(format!("{base}{path}"))
+            .form(&[
+                ("csrf", "x"),
+                ("kind", "access"),
+                ("received_on", today_text.as_str()),
+                ("asked", asked),
+            ])
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(anonymous.status(), 303);
+        assert_eq!(anonymous.headers()["location"], "/console/login");
+
+        let alex = sign_in(&base, "alex@example.org", PASSWORD)
+            .await
+            .expect("sign in");
+        let bea = sign_in(&base, "bea@example.org", PASSWORD)
+            .await
+            .expect("sign in");
+        let page_path = format!("/console/conversations/{conversation}");
+        let (_, html) = page(&base, &alex, &page_path).await;
+        assert!(html.contains("Log a request"), "{html}");
+        assert!(html.contains("value=\"access\"") && html.contains(&format!("value=\"{today}\"")));
+        let csrf = csrf_of(&html);
+        // An agent is offered only an interpreter.
+        let (_, agent_page) = page(&base, &bea, &page_path).await;
+        assert!(
+            agent_page.contains("value=\"interpreter\"")
+                && !agent_page.contains("value=\"access\"")
+        );
+        let agent_csrf = csrf_of(&agent_page);
+
+        let yesterday = (today - Duration::days(1)).to_string();
+        let tomorrow = (today + Duration::days(1)).to_string();
+        let form = |csrf: &str, kind: &str, on: &str, asked: &str| -> Vec<(String, String)> {
+            [
+                ("csrf", csrf),
+                ("kind", kind),
+                ("received_on", on),
+                ("asked", asked),
+            ]
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+        };
+        let post = async |cookie: &str, path: &str, form: Vec<(String, String)>| {
+            let pairs: Vec<(&str, &str)> =
+                form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            refusal(&base, cookie, path, &pairs).await
+        };
+        let refusals = [
+            (
+                post(&bea, &path, form(&agent_csrf, "access", &today_text, asked)).await,
+                403,
+                "complaints officers",
+            ),
+            (
+                post(
+                    &alex,
+                    &path,
+                    form(&agent_csrf, "access", &today_text, asked),
+                )
+                .await,
+                403,
+                "",
+            ),
+            (
+                post(&alex, &path, form(&csrf, "access", &tomorrow, asked)).await,
+                422,
+                "after today",
+            ),
+            (
+                post(&alex, &path, form(&csrf, "access", &yesterday, asked)).await,
+                422,
+                "conversation began on",
+            ),
+            (
+                post(&alex, &path, form(&csrf, "access", &today_text, " ")).await,
+                422,
+                "what the resident asked",
+            ),
+            (
+                post(&alex, &path, form(&csrf, "access", "", asked)).await,
+                422,
+                "as a date",
+            ),
+            (
+                post(
+                    &alex,
+                    "/console/conversations/999999/requests",
+                    form(&csrf, "access", &today_text, asked),
+                )
+                .await,
+                404,
+                "no such conversation",
+            ),
+        ];
+        for ((status, words), expected, says) in &refusals {
+            assert_eq!(status, expected, "{words}");
+            assert!(words.contains(says), "{words}");
+        }
+        assert!(
+            store
+                .conversation_requests(conversation)
+                .await
+                .expect("requests")
+                .is_empty()
+        );
+        assert_eq!(audited(&store, "request_logged").await, 0);
+        assert!(tracked_events(&store, conversation).await.is_empty());
+
+        // The officer logs it: on the conversation, the page of open requests and the inbox.
+        assert_eq!(
+            post(&alex, &path, form(&csrf, "access", &today_text, asked))
+                .await
+                .0,
+            303
+        );
+        let request = only_request(&store, conversation).await;
+        assert_eq!(
+            request.due_on,
+            intake::core::calendar::calendar_months_after(today, 1)
+        );
+        let (_, html) = page(&base, &alex, &page_path).await;
+        assert!(html.contains("logged by Alex Officer"), "{html}");
+        let (_, listed) = page(&base, &alex, "/console/requests").await;
+        assert!(
+            listed.contains(&format!("conversation #{conversation}<")),
+            "{listed}"
+        );
+        assert!(listed.contains("A copy of their information"));
+        let (_, inbox) = page(&base, &alex, "/console?status=requests").await;
+        assert!(
+            inbox.contains(&format!("Request due {}", request.due_on)),
+            "{inbox}"
+        );
+
+        // An agent logs an interpreter.
+        assert_eq!(
+            post(
+                &bea,
+                &path,
+                form(
+                    &agent_csrf,
+                    "interpreter",
+                    &today_text,
+                    "Arabic, for a visit"
+                )
+            )
+            .await
+            .0,
+            303
+        );
+        assert_eq!(
+            store
+                .conversation_requests(conversation)
+                .await
+                .expect("requests")
+                .len(),
+            2
+        );
+        assert_eq!(audited(&store, "request_logged").await, 2);
     });
 }

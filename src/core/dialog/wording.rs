@@ -189,6 +189,7 @@ pub(super) const REQUIRED: &[&str] = &[
     "request_answered",
     "interpreter_arranged",
     "request_extended",
+    "request_logged",
     "request_access",
     "request_erasure",
     "request_rectification",
