@@ -21,6 +21,7 @@
 mod checks;
 mod complaint;
 mod contact;
+mod gist;
 mod phases;
 mod reading;
 mod types;

@@ -45,7 +45,7 @@ pub(super) fn ask_next(turn: &Turn<'_>, from: usize, out: &mut Step) {
             && !next.answers.contains_key(&q.id)
         {
             // Their own words, without the "hiya," they opened with.
-            let words = super::reading::strip_greeting(next.heard.trim()).to_owned();
+            let words = super::gist::strip_greeting(next.heard.trim()).to_owned();
             next.answers.insert(q.id.clone(), words);
             continue;
         }

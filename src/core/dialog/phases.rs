@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 
 use super::complaint::{acknowledge, add_correction, ask_next, confirm, escalate, start_complaint};
+use super::gist::gist;
 use super::reading::{
-    asks_for_person, command, gist, is_question, mentions_complaint, pick, says_complain,
+    asks_for_person, command, is_question, mentions_complaint, pick, says_complain,
 };
 use super::types::{Effect, HandOverWhy, Phase, Reply, RequestKind};
 use super::wording::{Locale, PRIVACY_VERSION, QuestionKind, date};

@@ -561,7 +561,7 @@ fn a_resident_who_says_they_want_to_complain_is_not_offered_the_choice_again() {
 
 #[test]
 fn the_gist_leaves_out_greetings_and_keeps_what_is_wrong() {
-    use super::reading::gist;
+    use super::gist::gist;
     assert_eq!(
         gist("hi, my boiler has broken again", &[], 160),
         "my boiler has broken again"
@@ -586,7 +586,7 @@ fn the_gist_leaves_out_greetings_and_keeps_what_is_wrong() {
         "👋 hi, leak",
     ] {
         let _ = gist(odd, &["damp".to_owned()], 10);
-        assert_eq!(super::reading::strip_greeting("hİ x"), "hİ x");
+        assert_eq!(super::gist::strip_greeting("hİ x"), "hİ x");
     }
 }
 
