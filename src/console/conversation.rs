@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::auth::{self, CsrfForm, form_token};
 use super::cases::{CaseView, case_rows};
 use super::files::{FileView, file_views};
-use super::restrict::{restrict_cases, restrict_lines};
+use super::restrict::{restrict_cases, restrict_lines, restricted_lines};
 use super::standard::{self, StandardMessage};
 use super::{Console, Error, Staff, StaffForm, sse};
 use crate::core::ids::{ConversationId, MessageId, Stage};
@@ -299,9 +299,8 @@ pub(super) async fn conversation_events(
     let restricted = !session.staff.role.sees_adjustments();
     let token = auth::token(&jar).unwrap_or_default();
     let store = console.store().clone();
-    let stream = futures::stream::unfold(
-        (store, MessageId(after.after)),
-        move |(store, mut last)| {
+    let stream =
+        futures::stream::unfold((store, MessageId(after.after)), move |(store, mut last)| {
             let token = token.clone();
             async move {
                 loop {
@@ -309,23 +308,15 @@ pub(super) async fn conversation_events(
                     if !auth::signed_in(&store, &token).await {
                         return None;
                     }
-                    match staff::lines(&store, id, last).await {
-                        Ok(mut lines) if !lines.is_empty() => {
-                            if restricted {
-                                // Support needs stay hidden (5.10) or the lines wait: when the
-                                // case's answers cannot be read, nothing is sent this time.
-                                match staff::cases(&store, id).await.and_then(case_rows) {
-                                    Ok(mut cases) => {
-                                        let disclosed = restrict_cases(&mut cases);
-                                        restrict_lines(&disclosed, &mut lines);
-                                    }
-                                    Err(e) => {
-                                        tracing::warn!(error = %e, "console: the case could not be read to hide support needs; new lines wait");
-                                        tokio::time::sleep(Duration::from_secs(1)).await;
-                                        continue;
-                                    }
-                                }
-                            }
+                    // Support needs stay hidden (5.10), with the same corrections as the page,
+                    // or the lines wait: when they cannot be read so, nothing is sent this time.
+                    let read = if restricted {
+                        restricted_lines(&store, id, last).await
+                    } else {
+                        staff::lines(&store, id, last).await
+                    };
+                    match read {
+                        Ok(lines) if !lines.is_empty() => {
                             last = lines.last().map_or(last, |l| l.id);
                             let data = serde_json::to_string(&lines).unwrap_or_default();
                             let event = Event::default().id(last.to_string()).data(data);
@@ -337,7 +328,6 @@ pub(super) async fn conversation_events(
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
             }
-        },
-    );
+        });
     sse(stream, &console.shutdown)
 }

@@ -7,12 +7,11 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use super::cases::case_rows;
-use super::restrict::{restrict_cases, restrict_lines};
+use super::restrict::restricted_lines;
 use super::{Console, Error, Staff};
 use crate::channels::asset;
 use crate::channels::web::{content_type, shown_inline, size_in_words};
-use crate::staff::{self, StaffLine};
+use crate::staff::StaffLine;
 use crate::store::StoredFile;
 
 /// The console's scripts and styles, served as files: the content security policy allows
@@ -121,11 +120,12 @@ pub(super) async fn resident_file(
         return Err(missing());
     };
     if !session.staff.role.sees_adjustments() {
-        let conversation = content.file.conversation_id;
-        let mut lines = staff::lines(store, conversation, crate::core::ids::MessageId(0)).await?;
-        let mut cases = case_rows(staff::cases(store, conversation).await?)?;
-        let disclosed = restrict_cases(&mut cases);
-        restrict_lines(&disclosed, &mut lines);
+        let lines = restricted_lines(
+            store,
+            content.file.conversation_id,
+            crate::core::ids::MessageId(0),
+        )
+        .await?;
         if !lines
             .iter()
             .any(|l| l.id == content.file.message_id && !l.attachments.is_empty())

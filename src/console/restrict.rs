@@ -2,10 +2,12 @@
 //! officers and managers see what residents disclose about support needs and disabilities;
 //! agents see that something was recorded, not what.
 
-use super::cases::CaseRow;
+use super::cases::{CaseRow, case_rows};
+use crate::core::ids::{ConversationId, MessageId};
 use crate::core::policy::Risk;
 use crate::core::policy::train::Correction;
 use crate::staff;
+use crate::store::{Store, StoreError};
 
 /// Shown instead of support needs to roles that do not need them.
 pub(super) const RESTRICTED: &str =
@@ -94,4 +96,28 @@ pub(super) fn restrict_alerts(alerts: &mut [staff::OpenAlert]) {
     }) {
         alert.detail = RESTRICTED.to_owned();
     }
+}
+
+/// A conversation's lines after `after` as a role that does not see support needs is shown
+/// them (5.10): with the corrections staff made (a line a caseworker marked as disclosing a
+/// vulnerability stays hidden, as on the page), then restricted. For the live page and the
+/// files a line carries, so neither shows what the page hides.
+pub(super) async fn restricted_lines(
+    store: &Store,
+    conversation: ConversationId,
+    after: MessageId,
+) -> Result<Vec<staff::StaffLine>, StoreError> {
+    let mut lines = staff::lines(store, conversation, after).await?;
+    let corrections = staff::corrections(store, conversation).await?;
+    for line in &mut lines {
+        line.corrections = corrections
+            .iter()
+            .filter(|(m, _)| *m == line.id)
+            .map(|(_, c)| c.clone())
+            .collect();
+    }
+    let mut cases = case_rows(staff::cases(store, conversation).await?)?;
+    let disclosed = restrict_cases(&mut cases);
+    restrict_lines(&disclosed, &mut lines);
+    Ok(lines)
 }

@@ -452,4 +452,46 @@ async fn a_file_with_words_disclosing_a_disability_is_kept_from_roles_that_do_no
         "the officer's page shows the file"
     );
     assert_eq!(fetch(&bot.base, Some(&officer), &path).await.status(), 200);
+
+    // A photo whose words the engine did not read as a disclosure, which a caseworker then
+    // marks as one: the agent can no longer fetch it either (the page's corrections hold for
+    // files too).
+    let response = upload_with(
+        &bot.base,
+        Some(&cookie),
+        "hallway.png",
+        "p2",
+        png(),
+        &[("X-Caption", "the%20hallway%20too")],
+    )
+    .await;
+    assert_eq!(response.status(), 202);
+    resident.hears(1, "bot", "received your file").await;
+    let files = store
+        .conversation_files(intake::core::ids::ConversationId(1))
+        .await
+        .expect("files");
+    let hallway = files
+        .iter()
+        .find(|f| f.name == "hallway.png")
+        .expect("the second file");
+    let path = format!("/console/files/{}", hallway.token);
+    assert_eq!(fetch(&bot.base, Some(&agent), &path).await.status(), 200);
+    let marker = store
+        .staff_id_by_email(EMAIL)
+        .await
+        .expect("read")
+        .expect("the officer");
+    let mut record = store.begin().await.expect("begin");
+    record.correction(
+        hallway.message_id,
+        marker,
+        &intake::core::policy::train::Correction::Risk(
+            intake::core::policy::Risk::Vulnerability,
+            true,
+        ),
+        chrono::Utc::now(),
+    );
+    record.commit().await.expect("commit");
+    assert_eq!(fetch(&bot.base, Some(&agent), &path).await.status(), 403);
 }
