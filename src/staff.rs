@@ -228,6 +228,9 @@ pub enum LogInError {
     Store(#[from] StoreError),
 }
 
+/// How long a sign-in waits for a free password-checking thread before it is refused.
+const FREE_THREAD_WAIT: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// Password checks on a few threads of their own. Each Argon2id check takes about 19 MB;
 /// on the shared blocking pool every new thread kept its own copy (the allocator holds freed
 /// memory per thread), and a flood of sign-ins pushed memory past 290 MB. Here the memory
@@ -251,13 +254,19 @@ impl PasswordChecks {
         // A rendezvous channel: a job is taken only by a thread waiting for one.
         let (jobs, queue) = std::sync::mpsc::sync_channel::<PasswordCheck>(0);
         let queue = Arc::new(std::sync::Mutex::new(queue));
+        // Each thread is waiting for work before `start` returns, so the first sign-in after
+        // start-up is not refused as if every thread were busy.
+        let (ready, started_all) = std::sync::mpsc::channel::<()>();
+        let mut spawned = 0;
         for n in 0..threads.max(1) {
             let queue = queue.clone();
+            let ready = ready.clone();
             let started = std::thread::Builder::new()
                 .name(format!("password-check-{n}"))
                 .spawn(move || {
                     // This thread's working memory, kept and reused for every check.
                     let mut memory = Vec::new();
+                    let _ = ready.send(());
                     loop {
                         let job = {
                             let queue = queue
@@ -270,24 +279,41 @@ impl PasswordChecks {
                         let _ = job.done.send(matches);
                     }
                 });
-            if let Err(e) = started {
-                tracing::error!(error = %e, "cannot start a password-check thread");
+            match started {
+                Ok(_) => spawned += 1,
+                Err(e) => tracing::error!(error = %e, "cannot start a password-check thread"),
             }
+        }
+        drop(ready);
+        for _ in 0..spawned {
+            let _ = started_all.recv();
         }
         PasswordChecks { jobs }
     }
 
-    /// Whether `password` matches `stored`; `None` when every checking thread is busy.
+    /// Whether `password` matches `stored`; `None` when every checking thread stays busy for
+    /// `FREE_THREAD_WAIT`. A thread that has just finished a check is back waiting for work
+    /// within moments, so one sign-in after another is never refused; a flood still is,
+    /// after that short wait, rather than queued.
     async fn check(&self, stored: String, password: &str) -> Option<bool> {
         let (done, result) = tokio::sync::oneshot::channel();
-        let job = PasswordCheck {
+        let mut job = PasswordCheck {
             stored,
             password: password.to_owned(),
             done,
         };
-        match self.jobs.try_send(job) {
-            Ok(()) => result.await.ok(),
-            Err(_) => None,
+        let until = tokio::time::Instant::now() + FREE_THREAD_WAIT;
+        loop {
+            match self.jobs.try_send(job) {
+                Ok(()) => return result.await.ok(),
+                Err(std::sync::mpsc::TrySendError::Full(back))
+                    if tokio::time::Instant::now() < until =>
+                {
+                    job = back;
+                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                }
+                Err(_) => return None,
+            }
         }
     }
 }
