@@ -84,6 +84,10 @@ pub struct WebChat {
     streams: lines::OpenStreams,
     /// The office's hours, for the out-of-hours note.
     office: OfficeHours,
+    /// Uploads being received or written, per session: counted against the day's files
+    /// before they are committed, and few at once, so parallel uploads neither pass the
+    /// daily limit together nor hold more than a few files in memory.
+    uploads: upload::InFlight,
 }
 
 impl FromRef<WebChat> for Key {
@@ -136,6 +140,7 @@ impl WebChat {
             shutdown,
             streams: Arc::new(Mutex::new(HashMap::new())),
             office: OfficeHours::default(),
+            uploads: upload::InFlight::default(),
         }
     }
 
@@ -182,7 +187,7 @@ impl WebChat {
             .route(
                 "/chat/api/attachments",
                 // One byte over the limit is enough to know a file is too big.
-                post(upload::upload).layer(DefaultBodyLimit::max(LARGEST_FILE + 1)),
+                post(upload::upload).layer(DefaultBodyLimit::disable()),
             )
             .layer(DefaultBodyLimit::max(BODY_LIMIT))
             .with_state(self)

@@ -7,9 +7,11 @@
 //! Refused with a clear JSON message and nothing written: 413 over 10 MiB, 415 for anything
 //! but a photo or a PDF (read from the bytes), 429 past 20 files a conversation in a day.
 
-use axum::body::Bytes;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use axum::body::Body;
 use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::PrivateCookieJar;
@@ -59,28 +61,81 @@ fn too_big() -> Response {
     )
 }
 
+/// Uploads one session may have in flight at once: a few photos chosen together, and no
+/// more than a few files' bytes held in memory for one resident.
+const AT_ONCE: usize = 3;
+
+/// Uploads in flight, per session.
+#[derive(Clone, Default)]
+pub(super) struct InFlight(Arc<Mutex<HashMap<String, usize>>>);
+
+/// One upload counted in flight until it is dropped (recorded, refused or abandoned).
+struct Slot {
+    of: InFlight,
+    session: String,
+}
+
+impl InFlight {
+    /// A slot for this session, and how many of its uploads were already in flight; `None`
+    /// when it has `AT_ONCE` already.
+    fn take(&self, session: &str) -> Option<(Slot, usize)> {
+        let mut counts = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let n = counts.entry(session.to_owned()).or_insert(0);
+        if *n >= AT_ONCE {
+            return None;
+        }
+        let before = *n;
+        *n += 1;
+        Some((
+            Slot {
+                of: self.clone(),
+                session: session.to_owned(),
+            },
+            before,
+        ))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut counts = self.of.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(n) = counts.get_mut(&self.session) {
+            *n -= 1;
+            if *n == 0 {
+                counts.remove(&self.session);
+            }
+        }
+    }
+}
+
 pub(super) async fn upload(
     State(chat): State<WebChat>,
     jar: PrivateCookieJar,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Response {
-    let bytes = match body {
-        Ok(bytes) if bytes.len() > LARGEST_FILE => return too_big(),
-        Ok(bytes) => bytes,
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => return too_big(),
-        Err(rejection) => {
-            return problem(
-                StatusCode::BAD_REQUEST,
-                &format!(
-                    "The file did not arrive whole ({}). Please try again.",
-                    rejection.body_text()
-                ),
-            );
-        }
-    };
+    // Who is sending comes first: nobody without a session has 10 MB read into memory.
     let Some(session) = session_of(&jar) else {
         return no_session();
+    };
+    let Some((_slot, in_flight)) = chat.uploads.take(&session) else {
+        return problem(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Your other files are still sending. Please wait for them, then send this one.",
+        );
+    };
+    let bytes = match axum::body::to_bytes(body, LARGEST_FILE + 1).await {
+        Ok(bytes) if bytes.len() > LARGEST_FILE => return too_big(),
+        Ok(bytes) => bytes,
+        // The only error with a limit set is the body going past it, or the connection
+        // ending part way.
+        Err(e) if e.to_string().contains("length limit") => return too_big(),
+        Err(_) => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "The file did not arrive whole. Please try again.",
+            );
+        }
     };
     let (Some(name), Some(caption), Some(id)) = (
         decoded(&headers, "x-file-name"),
@@ -118,7 +173,8 @@ pub(super) async fn upload(
         .files_received_since(CHANNEL, &session, day_ago)
         .await
     {
-        Ok(n) if n >= FILES_A_DAY => {
+        // Those still being sent count too, so files sent together cannot pass the limit.
+        Ok(n) if n + i64::try_from(in_flight).unwrap_or(i64::MAX) >= FILES_A_DAY => {
             return problem(
                 StatusCode::TOO_MANY_REQUESTS,
                 &format!(
@@ -158,6 +214,21 @@ pub(super) async fn upload(
 mod tests {
     use super::*;
     use axum::http::HeaderValue;
+
+    #[test]
+    fn a_session_has_a_few_uploads_in_flight_and_each_counts_until_it_ends() {
+        let in_flight = InFlight::default();
+        let (first, before) = in_flight.take("s1").expect("first");
+        assert_eq!(before, 0);
+        let (_second, before) = in_flight.take("s1").expect("second");
+        assert_eq!(before, 1, "counted against the day's files while in flight");
+        let (_third, _) = in_flight.take("s1").expect("third");
+        assert!(in_flight.take("s1").is_none(), "a fourth at once is refused");
+        assert!(in_flight.take("s2").is_some(), "another resident is not held up");
+        drop(first);
+        let (_, before) = in_flight.take("s1").expect("a slot once one ended");
+        assert_eq!(before, 2);
+    }
 
     #[test]
     fn names_and_captions_are_percent_decoded() {
