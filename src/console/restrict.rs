@@ -121,3 +121,33 @@ pub(super) async fn restricted_lines(
     restrict_lines(&disclosed, &mut lines);
     Ok(lines)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alerts_carrying_what_a_resident_disclosed_say_only_what_they_are() {
+        let alert = |kind: &str, detail: &str| staff::OpenAlert {
+            id: crate::core::ids::AlertId(1),
+            conversation: ConversationId(1),
+            kind: kind.to_owned(),
+            urgent: true,
+            level: 0,
+            detail: detail.to_owned(),
+            at: chrono::Utc::now(),
+        };
+        let mut alerts = vec![
+            alert(
+                "emergency_contact",
+                "Flat 2, I'm deaf so text only, 07700 900123",
+            ),
+            alert("vulnerability", "registered blind"),
+            alert("safe_contact", ""),
+            alert("emergency", "gas"),
+        ];
+        restrict_alerts(&mut alerts);
+        let details: Vec<&str> = alerts.iter().map(|a| a.detail.as_str()).collect();
+        assert_eq!(details, [RESTRICTED, RESTRICTED, RESTRICTED, "gas"]);
+    }
+}

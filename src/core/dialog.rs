@@ -375,20 +375,31 @@ fn base_values(env: &Env<'_>, locale: &Locale) -> BTreeMap<&'static str, String>
     ])
 }
 
-/// A message while a person holds the conversation: the bot says nothing, but an answer to
-/// "is it safe to contact you?", asked before they took it over, is still that answer (5.10).
-/// The state after it, and the effect that records the answer.
-pub fn held(state: &State, text: &str, now: DateTime<Utc>) -> (State, Vec<Effect>) {
+/// A message while a person holds the conversation: the bot says nothing but safety (the
+/// emergency numbers and urgent alerts), and an answer to "is it safe to contact you?",
+/// asked before they took it over, is still that answer (5.10), not alerted again unless it
+/// raises an emergency. The state after it, the replies and the effects.
+pub fn held(
+    state: &State,
+    assessment: &Assessment,
+    text: &str,
+    env: &Env<'_>,
+) -> (State, Vec<Reply>, Vec<Effect>) {
     let mut next = state.clone();
     let text = text.trim();
-    if state.phase != Phase::SafeContact || text.is_empty() {
-        return (next, Vec::new());
+    let answering = state.phase == Phase::SafeContact
+        && !text.is_empty()
+        && !assessment.has_risk(Risk::Emergency);
+    if !answering {
+        let (replies, effects) = safety_only(assessment, env);
+        return (next, replies, effects);
     }
     next.phase = Phase::Listening;
-    next.safe_contact_at = Some(now);
+    next.safe_contact_at = Some(env.now);
     next.safe_contact_pending = false;
     (
         next,
+        Vec::new(),
         vec![Effect::SafeContact {
             text: text.to_owned(),
         }],

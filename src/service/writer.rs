@@ -96,9 +96,7 @@ impl Intake {
             // first (emergency numbers and urgent alerts), and the inbox sees the message. An
             // answer to "is it safe to contact you?", asked before, is still that answer.
             let env = self.env(&conversation.locale, now, reach);
-            let (replies, mut effects) = dialog::safety_only(&assessment, &env);
-            let (held, answered) = dialog::held(&state, &inbound.body, now);
-            effects.extend(answered);
+            let (held, replies, effects) = dialog::held(&state, &assessment, &inbound.body, &env);
             self.mark_and_assess(record, message_id, &assessment, &effects, now)?;
             self.write(&mut *record, &conversation, &replies, &effects, now)?;
             record.save_state(&conversation, &serde_json::to_string(&held)?, now);

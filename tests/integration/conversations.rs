@@ -473,3 +473,99 @@ fn a_manager_is_said_to_be_told_only_while_one_watches_the_console_on_both_datab
         assert!(said.contains("no one has been told yet"), "{said}");
     });
 }
+
+/// Whether, how and when it is safe to contact a resident at risk stays marked for those
+/// who may see it (5.10): answered while staff hold the conversation, or edited afterwards.
+#[test]
+fn an_answer_about_safe_contact_stays_marked_when_held_or_edited_on_both_databases() {
+    on_both(|store| async move {
+        let intake = intake(store.clone());
+        let t0: DateTime<Utc> = "2026-11-23T10:00:00Z".parse().expect("now");
+        let message = |chat: &str, id: &str, words: &str, minutes: i64| Inbound {
+            channel: "telegram".to_owned(),
+            chat: chat.to_owned(),
+            platform_message_id: Some(id.to_owned()),
+            body: words.to_owned(),
+            attachments: Vec::new(),
+            at: t0 + Duration::minutes(minutes),
+        };
+        let marked = async |id: &str| {
+            store
+                .assessment_of_platform_message("telegram", id)
+                .await
+                .expect("read")
+                .expect("assessed")["reasons"]
+                .as_array()
+                .expect("reasons")
+                .iter()
+                .any(|r| r["rule"] == intake::service::SAFE_CONTACT_RULE)
+        };
+        let disclosure = "my partner hits me and I am scared to go home";
+        let first = intake
+            .handle(
+                &message("kim", "1", disclosure, 0),
+                &Input::Text(disclosure.to_owned()),
+            )
+            .await
+            .expect("handled");
+        assert!(
+            first
+                .replies
+                .iter()
+                .any(|r| r.text.contains("safe for us to get in touch"))
+        );
+
+        // Edited: the new version is marked as the original was.
+        let answer = "only here, after 9pm";
+        intake
+            .handle(
+                &message("kim", "2", answer, 1),
+                &Input::Text(answer.to_owned()),
+            )
+            .await
+            .expect("handled");
+        assert!(marked("2").await);
+        assert!(
+            intake
+                .record_edit(&message("kim", "2#edit", "only here, after 10pm", 2), "2")
+                .await
+                .expect("edit")
+        );
+        assert!(marked("2#edit").await, "the edited answer is marked too");
+
+        // Held by staff before the answer came: still recorded as the answer, and marked.
+        let other = intake
+            .handle(
+                &message("lee", "3", disclosure, 0),
+                &Input::Text(disclosure.to_owned()),
+            )
+            .await
+            .expect("handled");
+        let officer = staff_member(
+            &store,
+            "Alex Officer",
+            "alex-held@example.org",
+            Role::ComplaintsOfficer,
+            t0,
+        )
+        .await;
+        intake
+            .take_over(other.conversation, &officer, t0 + Duration::minutes(1))
+            .await
+            .expect("take over");
+        let held = intake
+            .handle(
+                &message("lee", "4", answer, 2),
+                &Input::Text(answer.to_owned()),
+            )
+            .await
+            .expect("handled");
+        assert!(
+            held.replies.is_empty(),
+            "the bot is silent while staff hold it"
+        );
+        assert!(marked("4").await, "the answer given while held is marked");
+        let events = store.events(other.conversation).await.expect("events");
+        assert!(events.iter().any(|(k, _)| k == "safe_contact"));
+    });
+}

@@ -694,6 +694,20 @@ fn a_manager_is_watching_only_with_a_session_used_lately() {
                 .await
                 .expect("watching")
         );
+        // A live page left open checks the session every second without counting as use:
+        // half an hour on, the manager is no longer watching.
+        let away = later + Duration::minutes(31);
+        assert!(
+            intake::staff::still_signed_in(&store, &token, away)
+                .await
+                .expect("checked")
+        );
+        assert!(
+            !store
+                .manager_watching(away - Duration::minutes(5))
+                .await
+                .expect("watching")
+        );
         // Signed out, or expired: not watching.
         intake::staff::log_out(&store, &token)
             .await

@@ -223,8 +223,14 @@ mod tests {
         let (_second, before) = in_flight.take("s1").expect("second");
         assert_eq!(before, 1, "counted against the day's files while in flight");
         let (_third, _) = in_flight.take("s1").expect("third");
-        assert!(in_flight.take("s1").is_none(), "a fourth at once is refused");
-        assert!(in_flight.take("s2").is_some(), "another resident is not held up");
+        assert!(
+            in_flight.take("s1").is_none(),
+            "a fourth at once is refused"
+        );
+        assert!(
+            in_flight.take("s2").is_some(),
+            "another resident is not held up"
+        );
         drop(first);
         let (_, before) = in_flight.take("s1").expect("a slot once one ended");
         assert_eq!(before, 2);

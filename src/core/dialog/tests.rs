@@ -741,12 +741,14 @@ fn a_safe_contact_question_left_pending_is_asked_once_nothing_else_is_and_answer
 
     // Staff took the conversation over before the resident answered: the answer is still
     // recorded as the answer, and the conversation listens again after.
-    let (after, effects) = held(&done.state, "text only, never call", now);
+    let words = "text only, never call, he checks my phone";
+    let read = policy.assess(words, &Context::default());
+    let (after, replies, effects) = held(&done.state, &read, words, &env);
     assert_eq!(after.phase, Phase::Listening);
     assert_eq!(after.safe_contact_at, Some(now));
-    assert!(
-        matches!(&effects[..], [Effect::SafeContact { text }] if text == "text only, never call")
-    );
-    let (same, none) = held(&after, "thanks", now);
-    assert_eq!((same, none.len()), (after, 0));
+    assert!(replies.is_empty(), "{replies:?}");
+    assert!(matches!(&effects[..], [Effect::SafeContact { text }] if text == words));
+    let thanks = policy.assess("thanks", &Context::default());
+    let (same, replies, none) = held(&after, &thanks, "thanks", &env);
+    assert_eq!((same, replies.len(), none.len()), (after, 0, 0));
 }
