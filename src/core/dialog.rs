@@ -179,6 +179,7 @@ pub fn step(state: &State, assessment: &Assessment, input: &Input, env: &Env<'_>
             phase: Phase::Listening,
             ..state.clone()
         };
+        out.state.phase = Phase::Listening;
         &fresh
     } else {
         state
