@@ -8,6 +8,7 @@
 //! - `dialog`: the resident's conversation, step by step, with its wording as data.
 //! - `policy`: what a resident's message means under the Code, with reasons and provisions.
 //! - `profile`: the landlord's profile and its validation against the Code.
+//! - `report`: figures from the record: the regulator's complaint measures CH01 and CH02.
 
 pub mod calendar;
 pub mod case;
@@ -15,3 +16,4 @@ pub mod dialog;
 pub mod ids;
 pub mod policy;
 pub mod profile;
+pub mod report;

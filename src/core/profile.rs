@@ -6,6 +6,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::calendar::{Calendar, TimescaleError, Timescales};
+use super::report::{Homes, TsmSettings};
 // The routes a landlord uses are the policy engine's setting; the profile holds them.
 pub use super::policy::{ExclusionRoutes, RouteSetting};
 
@@ -24,8 +25,17 @@ pub struct LandlordProfile {
     pub closure_days: Vec<NaiveDate>,
     /// Bank holidays proclaimed after this release (a one-off like the 2023 Coronation).
     pub extra_bank_holidays: Vec<NaiveDate>,
-    /// Number of homes the landlord owns, for the Tenant Satisfaction Measure CH01.
+    /// Number of homes the landlord owns, for the Tenant Satisfaction Measure CH01: its
+    /// low-cost rental and low-cost home ownership homes together.
     pub homes: u32,
+    /// Of `homes`, those let at low-cost rent (LCRA), for CH01 by tenure. Unset by default:
+    /// CH01 is then given for all homes only.
+    pub homes_low_cost_rental: Option<u32>,
+    /// Of `homes`, those in low-cost home ownership (LCHO, shared ownership), for CH01 by
+    /// tenure. Unset by default.
+    pub homes_low_cost_home_ownership: Option<u32>,
+    /// The choices the regulator leaves to the landlord in CH01 and CH02.
+    pub tsm: TsmSettings,
     /// IANA time zone in which working days are counted.
     pub time_zone: String,
 }
@@ -66,6 +76,9 @@ impl Default for LandlordProfile {
             closure_days: Vec::new(),
             extra_bank_holidays: Vec::new(),
             homes: 0,
+            homes_low_cost_rental: None,
+            homes_low_cost_home_ownership: None,
+            tsm: TsmSettings::default(),
             time_zone: "Europe/London".to_owned(),
         }
     }
@@ -84,6 +97,10 @@ pub enum ProfileError {
     Empty(&'static str),
     #[error("landlord.routes.{0}.signpost must not be empty while the route is enabled")]
     Signpost(&'static str),
+    #[error(
+        "landlord.homes is {total}, but the homes by tenure (homes_low_cost_rental and homes_low_cost_home_ownership) add up to {by_tenure}; homes is the total of the two"
+    )]
+    HomesByTenure { total: u32, by_tenure: u64 },
 }
 
 impl LandlordProfile {
@@ -120,10 +137,42 @@ impl LandlordProfile {
                 errors.push(ProfileError::Signpost(key));
             }
         }
+        if let Some(e) = self.homes_by_tenure_error() {
+            errors.push(e);
+        }
         if errors.is_empty() {
             Ok(())
         } else {
             Err(errors)
+        }
+    }
+
+    /// The tenures are parts of `homes`: both given, they add up to it; one given, it is
+    /// no more than it.
+    fn homes_by_tenure_error(&self) -> Option<ProfileError> {
+        let (rental, ownership) = (
+            self.homes_low_cost_rental,
+            self.homes_low_cost_home_ownership,
+        );
+        let by_tenure = u64::from(rental.unwrap_or(0)) + u64::from(ownership.unwrap_or(0));
+        let total = u64::from(self.homes);
+        let wrong = match (rental, ownership) {
+            (Some(_), Some(_)) => by_tenure != total,
+            (Some(_), None) | (None, Some(_)) => by_tenure > total,
+            (None, None) => false,
+        };
+        wrong.then_some(ProfileError::HomesByTenure {
+            total: self.homes,
+            by_tenure,
+        })
+    }
+
+    /// The homes CH01 counts complaints against.
+    pub fn homes(&self) -> Homes {
+        Homes {
+            total: self.homes,
+            low_cost_rental: self.homes_low_cost_rental,
+            low_cost_home_ownership: self.homes_low_cost_home_ownership,
         }
     }
 
@@ -178,5 +227,54 @@ mod tests {
         assert!(text[0].contains("timescales.stage2_response") && text[0].contains("6.14"));
         assert!(text[1].contains("Mars/Olympus"));
         assert!(text[2].contains("routes.asb.signpost"));
+    }
+
+    #[test]
+    fn homes_by_tenure_must_be_parts_of_the_total() {
+        let mut p = LandlordProfile {
+            homes: 1000,
+            homes_low_cost_rental: Some(900),
+            homes_low_cost_home_ownership: Some(100),
+            ..LandlordProfile::default()
+        };
+        assert!(p.check().is_ok());
+        assert_eq!(
+            p.homes().of(super::super::report::Tenure::LowCostRental),
+            Some(900)
+        );
+
+        p.homes_low_cost_home_ownership = Some(150);
+        let errors = p.check().expect_err("1,050 by tenure is not 1,000");
+        assert_eq!(
+            errors,
+            vec![ProfileError::HomesByTenure {
+                total: 1000,
+                by_tenure: 1050
+            }]
+        );
+        assert!(errors[0].to_string().contains("landlord.homes is 1000"));
+
+        // One tenure alone may be part of the total; it may not exceed it.
+        p.homes_low_cost_home_ownership = None;
+        assert!(p.check().is_ok());
+        p.homes_low_cost_rental = Some(1001);
+        assert!(p.check().is_err());
+    }
+
+    #[test]
+    fn the_tsm_choices_are_read_from_the_profile() {
+        let p: LandlordProfile = toml::from_str(
+            "homes = 10\nhomes_low_cost_rental = 10\n[tsm]\nwithdrawn = \"not_counted\"\n",
+        )
+        .expect("valid profile");
+        assert_eq!(
+            p.tsm.withdrawn,
+            super::super::report::WithdrawnComplaints::NotCounted
+        );
+        assert_eq!(p.homes_low_cost_rental, Some(10));
+        assert_eq!(p.homes_low_cost_home_ownership, None);
+        let unknown: Result<LandlordProfile, _> =
+            toml::from_str("[tsm]\nwithdrawn = \"sometimes\"\n");
+        assert!(unknown.is_err());
     }
 }
