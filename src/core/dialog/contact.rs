@@ -45,17 +45,25 @@ fn known(state: &super::State) -> Option<String> {
 }
 
 /// The resident answered how the team can reach them. Words that are plainly something else
-/// (a question, a new problem) are listened to instead, and the details asked again later.
+/// (a question, a new repair, a grievance) are listened to instead.
 pub(super) fn answered(turn: &Turn<'_>, urgent: bool, then_offer: bool, out: &mut Step) -> Answer {
     let text = turn.text.trim();
-    if is_question(text) || turn.assessment.dissatisfied && !looks_like_details(text) {
+    let details = looks_like_details(text);
+    if is_question(text) {
         return Answer::Other;
     }
-    if !looks_like_details(text) && matches!(yes_or_no(text), Some(false)) {
+    if !details && matches!(yes_or_no(text), Some(false)) {
         // "No" to giving details: nothing is recorded, and the team will ask if they need to.
         out.state.phase = super::Phase::Listening;
         out.replies.push(turn.say("contact_declined"));
         return Answer::Taken { then_offer };
+    }
+    // Words about something else ("also the boiler is making a noise") are heard as that:
+    // a name alone reads as nothing in particular, a new repair or a grievance does not.
+    let something_else = turn.assessment.dissatisfied
+        || turn.assessment.intent != crate::core::policy::Intent::Other;
+    if !details && something_else {
+        return Answer::Other;
     }
     record(turn, text, urgent, out);
     Answer::Taken { then_offer }
