@@ -142,6 +142,7 @@ pub(super) fn listen(turn: &Turn<'_>, out: &mut Step) {
                 text: text.to_owned(),
             });
             out.state.open_service_request = true;
+            out.state.service_request_on = Some(turn.today());
             if !urgent {
                 out.replies.push(turn.say("service_request"));
                 super::contact::ask(turn, false, false, out);
@@ -209,7 +210,30 @@ fn hand_over_question(turn: &Turn<'_>, out: &mut Step) {
     out.effects.push(Effect::HandOver {
         why: HandOverWhy::Question,
     });
-    out.replies.push(turn.say("enquiry"));
+    // "When will someone come?" with a repair open: what the record knows (the request and
+    // its date; appointments are not in it), and a person asked for the rest.
+    let about_the_visit = {
+        let t = turn.text.to_lowercase();
+        [
+            "come",
+            "coming",
+            "visit",
+            "engineer",
+            "appointment",
+            "fix",
+            "repair",
+        ]
+        .iter()
+        .any(|w| t.contains(w))
+    };
+    match turn.state.service_request_on {
+        Some(on) if turn.state.open_service_request && about_the_visit => {
+            let mut v = turn.values.clone();
+            v.insert("received", date(on));
+            out.replies.push(turn.locale.say("visit_question", &v));
+        }
+        _ => out.replies.push(turn.say("enquiry")),
+    }
 }
 
 /// Offers the choice to complain (1.3); with a request still open, says it carries on (1.5).
@@ -289,6 +313,7 @@ pub(super) fn offered(turn: &Turn<'_>, open_request: bool, out: &mut Step) {
                 text: heard.clone(),
             });
             out.state.open_service_request = true;
+            out.state.service_request_on = Some(turn.today());
             out.state.phase = Phase::Listening;
             out.replies.push(turn.say("service_request"));
             super::contact::ask(turn, false, false, out);

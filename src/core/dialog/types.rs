@@ -166,6 +166,10 @@ pub struct State {
     /// language is not given a new request each time.
     #[serde(default)]
     pub interpreter_due: Option<NaiveDate>,
+    /// When the latest repair this chat logged was asked for, so "when will someone come?"
+    /// is answered from the record as far as it goes.
+    #[serde(default)]
+    pub service_request_on: Option<NaiveDate>,
 }
 
 impl State {

@@ -123,6 +123,7 @@ pub(super) const REQUIRED: &[&str] = &[
     "greeting",
     "greeting_emergency",
     "language_again",
+    "visit_question",
     "emergency",
     "safeguarding",
     "offer",
