@@ -123,7 +123,7 @@ pub fn text(report: &TsmReport, landlord: &str) -> String {
     }
     for (stage, late) in [(1, &report.ch02.stage1.late), (2, &report.ch02.stage2.late)] {
         if !late.is_empty() {
-            out.push_str(&format!(
+            notes.push_str(&format!(
                 "Late stage {stage} responses: {}\n",
                 late.join(", ")
             ));
@@ -161,7 +161,15 @@ mod tests {
     #[test]
     fn a_year_must_be_a_number_from_2000() {
         assert_eq!(parse_year("2025"), Ok(2025));
-        assert!(parse_year("twenty").unwrap_err().contains("a number"));
-        assert!(parse_year("1999").unwrap_err().contains("before 2000"));
+        assert!(
+            parse_year("twenty")
+                .expect_err("not a number")
+                .contains("a number")
+        );
+        assert!(
+            parse_year("1999")
+                .expect_err("too early")
+                .contains("before 2000")
+        );
     }
 }
