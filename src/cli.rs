@@ -16,6 +16,7 @@ use crate::service::Intake;
 use crate::store::Store;
 
 mod policy;
+mod report;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -99,6 +100,12 @@ pub enum Command {
     Policy {
         #[command(subcommand)]
         action: policy::PolicyCommand,
+    },
+    /// Reports from the record: `intake report tsm --year 2025` for the regulator's complaint
+    /// measures CH01 and CH02.
+    Report {
+        #[command(subcommand)]
+        action: report::ReportCommand,
     },
     /// Manage staff accounts for the console.
     Staff {
@@ -188,6 +195,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::CheckConfig => check_config(&config),
         Command::Policy { action } => policy::run(&config, action),
+        Command::Report { action } => report::run(&config, action),
         Command::Staff {
             action: StaffCommand::Add { name, email, role },
         } => {

@@ -39,6 +39,7 @@ mod ids;
 mod inbox;
 mod messages;
 mod outbox;
+mod report;
 mod requests;
 mod retention;
 mod staff;

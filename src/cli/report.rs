@@ -1,0 +1,175 @@
+//! `intake report tsm`: the Regulator of Social Housing's complaint measures CH01 and CH02 for
+//! a financial year, from the record, as a short table with the rules that produced it, or
+//! as JSON with every count and the complaints behind each figure.
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Subcommand, ValueEnum};
+
+use crate::config::Config;
+use crate::core::report::{Figure, TsmReport, Unit, Value};
+use crate::store::Store;
+
+/// The first financial year a report can be asked for: the record holds nothing older.
+const FIRST_YEAR: i32 = 2000;
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// CH01 (stage 1 and stage 2 complaints per 1,000 homes, for all homes and by tenure) and
+    /// CH02 (the share of stage 1 and stage 2 responses within the Complaint Handling Code's
+    /// timescales) for the financial year starting 1 April YEAR.
+    Tsm {
+        /// The year the financial year starts in: 2025 is 1 April 2025 to 31 March 2026.
+        #[arg(long, value_name = "YEAR", value_parser = parse_year)]
+        year: i32,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A table with the counts behind each figure, then the rules as numbered sentences.
+    Text,
+    /// Every figure with its numerator, denominator and the complaint references counted.
+    Json,
+}
+
+/// A financial year's starting year, as a person types it. Clap reports the message and exits
+/// with code 2, as for any other usage error.
+fn parse_year(text: &str) -> Result<i32, String> {
+    let year: i32 = text.trim().parse().map_err(|_| {
+        format!(
+            "the year must be a number such as 2025 (the year starting 1 April 2025), not {text:?}"
+        )
+    })?;
+    if year < FIRST_YEAR {
+        return Err(format!(
+            "{year} is before {FIRST_YEAR}: give the year a financial year starts in, such as 2025"
+        ));
+    }
+    Ok(year)
+}
+
+pub fn run(config: &Config, command: ReportCommand) -> anyhow::Result<ExitCode> {
+    config.validate()?;
+    let ReportCommand::Tsm { year, format } = command;
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let report = runtime.block_on(async {
+        let store = Store::connect(&config.database_url)
+            .await
+            .context("opening the database")?;
+        anyhow::Ok(crate::service::tsm(&store, &config.landlord, year).await?)
+    })?;
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Format::Text => print!("{}", text(&report, &config.landlord.name)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The report as a short table: each figure, then the counts it was computed from.
+pub fn text(report: &TsmReport, landlord: &str) -> String {
+    let mut rows: Vec<(String, &Figure)> = Vec::new();
+    for (stage, figures) in [(1, &report.ch01.stage1), (2, &report.ch01.stage2)] {
+        rows.push((format!("CH01 stage {stage}, all homes"), &figures.all_homes));
+        rows.push((
+            format!("CH01 stage {stage}, low-cost rental"),
+            &figures.low_cost_rental,
+        ));
+        rows.push((
+            format!("CH01 stage {stage}, low-cost home ownership"),
+            &figures.low_cost_home_ownership,
+        ));
+    }
+    rows.push((
+        "CH02 stage 1, within the Code's timescale".to_owned(),
+        &report.ch02.stage1.on_time,
+    ));
+    rows.push((
+        "CH02 stage 2, within the Code's timescale".to_owned(),
+        &report.ch02.stage2.on_time,
+    ));
+    let mut out = format!(
+        "Tenant Satisfaction Measures on complaints, {landlord}\nFinancial year {}\n\n",
+        report.period
+    );
+    out.push_str(&format!(
+        "{:<46} {:>8}  {}\n",
+        "Measure", "Figure", "Counted"
+    ));
+    for (name, figure) in rows {
+        let (value, counts) = match &figure.value {
+            Value::Measured(v) => (
+                match figure.unit {
+                    Unit::PerThousandHomes => v.to_string(),
+                    Unit::Percent => format!("{v}%"),
+                },
+                counts(figure),
+            ),
+            Value::NotMeasurable(why) => ("n/a".to_owned(), format!("not measurable: {why}")),
+        };
+        out.push_str(&format!("{name:<46} {value:>8}  {counts}\n"));
+    }
+    let mut notes = String::new();
+    for (stage, figures) in [(1, &report.ch01.stage1), (2, &report.ch01.stage2)] {
+        if !figures.tenure_not_recorded.is_empty() {
+            notes.push_str(&format!(
+                "Stage {stage}: {} complaint(s) counted for all homes only, their tenure not recorded.\n",
+                figures.tenure_not_recorded.len()
+            ));
+        }
+    }
+    for (stage, late) in [(1, &report.ch02.stage1.late), (2, &report.ch02.stage2.late)] {
+        if !late.is_empty() {
+            notes.push_str(&format!(
+                "Late stage {stage} responses: {}\n",
+                late.join(", ")
+            ));
+        }
+    }
+    if !notes.is_empty() {
+        out.push('\n');
+        out.push_str(&notes);
+    }
+    out.push_str("\nHow these figures are counted:\n");
+    for (n, rule) in report.rules.iter().enumerate() {
+        out.push_str(&format!("{:>2}. {rule}\n", n + 1));
+    }
+    out
+}
+
+/// The counts behind a figure, in words.
+fn counts(figure: &Figure) -> String {
+    match figure.unit {
+        Unit::PerThousandHomes => format!(
+            "{} complaints / {} homes",
+            figure.numerator, figure.denominator
+        ),
+        Unit::Percent => format!(
+            "{} of {} responses on time",
+            figure.numerator, figure.denominator
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_year;
+
+    #[test]
+    fn a_year_must_be_a_number_from_2000() {
+        assert_eq!(parse_year("2025"), Ok(2025));
+        assert!(
+            parse_year("twenty")
+                .expect_err("not a number")
+                .contains("a number")
+        );
+        assert!(
+            parse_year("1999")
+                .expect_err("too early")
+                .contains("before 2000")
+        );
+    }
+}

@@ -1,0 +1,43 @@
+//! Reports from the record: the facts are read by the store, the figures computed by the
+//! pure model in `core::report`.
+
+use super::Intake;
+use crate::core::profile::LandlordProfile;
+use crate::core::report::{Period, PeriodError, TsmInput, TsmReport, tenant_satisfaction_measures};
+use crate::store::{Store, StoreError};
+
+/// Why a report could not be produced.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error(transparent)]
+    Period(#[from] PeriodError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// CH01 and CH02 for the financial year starting 1 April `year`, from the record, with the
+/// landlord's homes, its choices for the measures and its calendar (Europe/London days,
+/// bank holidays and closures for the Code's working days).
+pub async fn tsm(
+    store: &Store,
+    profile: &LandlordProfile,
+    year: i32,
+) -> Result<TsmReport, ReportError> {
+    let period = Period::financial_year(year)?;
+    let calendar = profile.calendar();
+    let complaints = store.complaint_facts(&period, &calendar).await?;
+    Ok(tenant_satisfaction_measures(&TsmInput {
+        period: &period,
+        homes: profile.homes(),
+        settings: profile.tsm,
+        calendar: &calendar,
+        complaints: &complaints,
+    }))
+}
+
+impl Intake {
+    /// CH01 and CH02 for the financial year starting 1 April `year`.
+    pub async fn tsm(&self, year: i32) -> Result<TsmReport, ReportError> {
+        tsm(&self.store, &self.profile, year).await
+    }
+}

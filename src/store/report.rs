@@ -1,0 +1,199 @@
+//! The facts per complaint that the reports need (`core::report::ComplaintFacts`), read from
+//! the cases and their events in two queries for a whole period, however many complaints it
+//! holds (never a query per complaint).
+//!
+//! Where each fact is in the record:
+//! - received: `cases.received_at`;
+//! - stage 1 acknowledgement: the `open_case` event's `acknowledged_on` (the case row's
+//!   `acknowledged_on` is replaced on escalation, so it is used only while at stage 1);
+//! - stage 2 request and acknowledgement: the `escalate` event (`requested_at`,
+//!   `acknowledged_on`; 6.11, 6.14);
+//! - responses: the `stage1_response_sent` and `stage2_response_sent` events (6.9, 6.19);
+//! - extensions: the `extension` events, the latest date per stage (6.4, 6.15);
+//! - exclusions: an `exclusion_decision` event with `accepted` true (2.4), at stage 2 when
+//!   it came after the stage 2 request.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use sqlx::Row;
+
+use super::{Store, StoreError, from_millis, millis};
+use crate::core::calendar::Calendar;
+use crate::core::ids::Stage;
+use crate::core::report::{ComplaintFacts, Escalation, Period, StageFacts};
+
+/// The complaints a period's figures can touch: received, escalated or answered between `$1`
+/// and `$2` (Unix milliseconds). A macro so the queries stay literal SQL.
+macro_rules! in_scope {
+    () => {
+        "SELECT reference FROM cases WHERE received_at >= $1 AND received_at < $2 \
+         UNION SELECT case_reference FROM events WHERE case_reference IS NOT NULL \
+         AND kind IN ('escalate', 'stage1_response_sent', 'stage2_response_sent') \
+         AND at >= $1 AND at < $2"
+    };
+}
+
+/// One complaint's facts as they are gathered from its events.
+struct Gathered {
+    received_at: DateTime<Utc>,
+    /// The case row's stage and acknowledgement date now.
+    stage_now: i64,
+    acknowledged_now: Option<NaiveDate>,
+    opened_acknowledged: Option<NaiveDate>,
+    escalated: Option<(DateTime<Utc>, Option<NaiveDate>)>,
+    responded: [Option<DateTime<Utc>>; 2],
+    extended_to: [Option<NaiveDate>; 2],
+    excluded_at: Option<DateTime<Utc>>,
+}
+
+impl Store {
+    /// Every complaint received, escalated or responded to between `first_day` and
+    /// `last_day` (local days), with the facts CH01 and CH02 need. The window read is a day
+    /// wider each side than the period, as UTC moments, because a local day in British
+    /// Summer Time starts at 23:00 UTC the day before; the report decides, by the landlord's
+    /// local day, which complaints fall in the period.
+    ///
+    /// The record keeps no tenure per complaint and no "withdrawn" status: every complaint
+    /// has tenure `None` (counted in CH01 for all homes only) and `withdrawn: false`.
+    pub async fn complaint_facts(
+        &self,
+        period: &Period,
+        calendar: &Calendar,
+    ) -> Result<Vec<ComplaintFacts>, StoreError> {
+        let (first_day, last_day) = (period.first_day, period.last_day);
+        let from = millis(first_day.and_time(chrono::NaiveTime::MIN).and_utc() - Duration::days(1));
+        let to = millis(last_day.and_time(chrono::NaiveTime::MIN).and_utc() + Duration::days(2));
+        let cases = sqlx::query(concat!(
+            "SELECT reference, stage, received_at, acknowledged_on FROM cases \
+             WHERE reference IN (",
+            in_scope!(),
+            ")"
+        ))
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut gathered: BTreeMap<String, Gathered> = BTreeMap::new();
+        for row in &cases {
+            let reference: String = row.try_get("reference")?;
+            let acknowledged: String = row.try_get("acknowledged_on")?;
+            gathered.insert(
+                reference,
+                Gathered {
+                    received_at: from_millis(row.try_get("received_at")?),
+                    stage_now: row.try_get("stage")?,
+                    acknowledged_now: acknowledged.parse().ok(),
+                    opened_acknowledged: None,
+                    escalated: None,
+                    responded: [None, None],
+                    extended_to: [None, None],
+                    excluded_at: None,
+                },
+            );
+        }
+        let events = sqlx::query(concat!(
+            "SELECT case_reference, kind, detail, at FROM events \
+             WHERE kind IN ('open_case', 'escalate', 'stage1_response_sent', \
+             'stage2_response_sent', 'extension', 'exclusion_decision') \
+             AND case_reference IN (",
+            in_scope!(),
+            ") ORDER BY id"
+        ))
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        for row in &events {
+            let reference: String = row.try_get("case_reference")?;
+            let Some(facts) = gathered.get_mut(&reference) else {
+                continue;
+            };
+            let kind: String = row.try_get("kind")?;
+            let at = from_millis(row.try_get("at")?);
+            let detail: serde_json::Value =
+                serde_json::from_str(&row.try_get::<String, _>("detail")?).unwrap_or_default();
+            let date = |key: &str| detail[key].as_str().and_then(|d| d.parse().ok());
+            match kind.as_str() {
+                "open_case" => facts.opened_acknowledged = date("acknowledged_on"),
+                "escalate" => {
+                    let requested = detail["requested_at"]
+                        .as_str()
+                        .and_then(|d| d.parse().ok())
+                        .unwrap_or(at);
+                    facts.escalated = Some((requested, date("acknowledged_on")));
+                }
+                // The first response at each stage is the one the resident was sent; the
+                // store refuses a second (`case_responded`).
+                "stage1_response_sent" => {
+                    facts.responded[0].get_or_insert(at);
+                }
+                "stage2_response_sent" => {
+                    facts.responded[1].get_or_insert(at);
+                }
+                "extension" => {
+                    let slot = match detail["stage"].as_u64() {
+                        Some(2) => 1,
+                        _ => 0,
+                    };
+                    // Extensions add up: the latest moves the date furthest.
+                    if let Some(to) = date("to") {
+                        let current = &mut facts.extended_to[slot];
+                        *current = Some(current.map_or(to, |c: NaiveDate| c.max(to)));
+                    }
+                }
+                "exclusion_decision" if detail["accepted"].as_bool() == Some(true) => {
+                    facts.excluded_at = Some(at);
+                }
+                _ => {}
+            }
+        }
+        Ok(gathered
+            .into_iter()
+            .map(|(reference, g)| g.into_facts(reference, calendar))
+            .collect())
+    }
+}
+
+impl Gathered {
+    fn into_facts(self, reference: String, calendar: &Calendar) -> ComplaintFacts {
+        // A response counts on the landlord's local day it was sent.
+        let local = |at: DateTime<Utc>| calendar.local_date(at);
+        let stage1_acknowledged = self.opened_acknowledged.or(if self.stage_now == 1 {
+            self.acknowledged_now
+        } else {
+            None
+        });
+        let stage2 = self
+            .escalated
+            .map(|(requested_at, acknowledged)| Escalation {
+                requested_at,
+                stage: StageFacts {
+                    acknowledged_on: acknowledged.or(if self.stage_now == 2 {
+                        self.acknowledged_now
+                    } else {
+                        None
+                    }),
+                    extended_due_on: self.extended_to[1],
+                    responded_on: self.responded[1].map(local),
+                },
+            });
+        let excluded_at = self.excluded_at.map(|at| match self.escalated {
+            Some((requested_at, _)) if at >= requested_at => Stage::Two,
+            _ => Stage::One,
+        });
+        ComplaintFacts {
+            reference,
+            tenure: None,
+            received_at: self.received_at,
+            stage1: StageFacts {
+                acknowledged_on: stage1_acknowledged,
+                extended_due_on: self.extended_to[0],
+                responded_on: self.responded[0].map(local),
+            },
+            stage2,
+            excluded_at,
+            withdrawn: false,
+        }
+    }
+}
