@@ -116,8 +116,8 @@ pub fn text(report: &TsmReport, landlord: &str) -> String {
     for (stage, figures) in [(1, &report.ch01.stage1), (2, &report.ch01.stage2)] {
         if !figures.tenure_not_recorded.is_empty() {
             notes.push_str(&format!(
-                "Stage {stage}: {} complaint(s) counted for all homes only, their tenure not recorded.\n",
-                figures.tenure_not_recorded.len()
+                "Stage {stage}: {} counted for all homes only, their tenure not recorded.\n",
+                plural(figures.tenure_not_recorded.len(), "complaint")
             ));
         }
     }
@@ -140,12 +140,23 @@ pub fn text(report: &TsmReport, landlord: &str) -> String {
     out
 }
 
+/// "1 complaint", "3 complaints".
+fn plural(n: impl std::fmt::Display, noun: &str) -> String {
+    let n = n.to_string();
+    if n == "1" {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// The counts behind a figure, in words.
 fn counts(figure: &Figure) -> String {
     match figure.unit {
         Unit::PerThousandHomes => format!(
-            "{} complaints / {} homes",
-            figure.numerator, figure.denominator
+            "{} / {} homes",
+            plural(figure.numerator, "complaint"),
+            figure.denominator
         ),
         Unit::Percent => format!(
             "{} of {} responses on time",
