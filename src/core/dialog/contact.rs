@@ -49,7 +49,7 @@ fn known(state: &super::State) -> Option<String> {
 pub(super) fn answered(turn: &Turn<'_>, urgent: bool, then_offer: bool, out: &mut Step) -> Answer {
     let text = turn.text.trim();
     let details = looks_like_details(text);
-    if is_question(text) {
+    if is_question(text) || !details && about_something_else(turn) {
         return Answer::Other;
     }
     if !details && matches!(yes_or_no(text), Some(false)) {
@@ -58,13 +58,6 @@ pub(super) fn answered(turn: &Turn<'_>, urgent: bool, then_offer: bool, out: &mu
         out.replies.push(turn.say("contact_declined"));
         return Answer::Taken { then_offer };
     }
-    // Words about something else ("also the boiler is making a noise") are heard as that:
-    // a name alone reads as nothing in particular, a new repair or a grievance does not.
-    let something_else = turn.assessment.dissatisfied
-        || turn.assessment.intent != crate::core::policy::Intent::Other;
-    if !details && something_else {
-        return Answer::Other;
-    }
     record(turn, text, urgent, out);
     Answer::Taken { then_offer }
 }
@@ -72,9 +65,15 @@ pub(super) fn answered(turn: &Turn<'_>, urgent: bool, then_offer: bool, out: &mu
 /// The resident said whether the details this chat has are still right.
 pub(super) fn checked(turn: &Turn<'_>, urgent: bool, then_offer: bool, out: &mut Step) -> Answer {
     // New details given straight away ("No 12 High St, M1 1AE") are the answer, not a "no".
-    if matches!(turn.input, super::Input::Text(_)) && looks_like_details(&turn.text) {
-        record(turn, &turn.text.clone(), urgent, out);
-        return Answer::Taken { then_offer };
+    if matches!(turn.input, super::Input::Text(_)) {
+        if looks_like_details(&turn.text) {
+            record(turn, &turn.text.clone(), urgent, out);
+            return Answer::Taken { then_offer };
+        }
+        // "I'm still not happy with this" is not a "no, they've changed".
+        if about_something_else(turn) {
+            return Answer::Other;
+        }
     }
     match super::reading::pick(&turn.locale.messages["contact_check"].choices, turn.input) {
         Some(c) if c.key == "yes" => {
@@ -101,6 +100,15 @@ fn record(turn: &Turn<'_>, contact: &str, urgent: bool, out: &mut Step) {
     let mut v = turn.values.clone();
     v.insert("contact", contact.to_owned());
     out.replies.push(turn.locale.say("contact_recorded", &v));
+}
+
+/// Words about something else than how to reach them ("also the boiler is making a noise",
+/// "I'm still not happy with this"): a new repair, a grievance, a question for staff. A name,
+/// a yes or a no reads as nothing in particular, and thanks is not something else either.
+fn about_something_else(turn: &Turn<'_>) -> bool {
+    use crate::core::policy::Intent;
+    turn.assessment.dissatisfied
+        || !matches!(turn.assessment.intent, Intent::Other | Intent::Thanks)
 }
 
 /// Whether words look like contact details: a phone number, an email address, a postcode or
