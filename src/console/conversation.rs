@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::auth::{self, CsrfForm, form_token};
 use super::cases::{CaseView, case_rows};
 use super::files::{FileView, file_views};
-use super::restrict::{restrict_cases, restrict_lines, restricted_lines};
+use super::restrict::{restrict_cases, restrict_lines, restricted_lines, with_corrections};
 use super::standard::{self, StandardMessage};
 use super::{Console, Error, Staff, StaffForm, sse};
 use crate::core::ids::{ConversationId, MessageId, Stage};
@@ -99,13 +99,7 @@ pub(super) async fn conversation(
         };
         cases.push(CaseView::new(case, &actions, &emails, &workers, &excluded));
     }
-    for line in &mut lines {
-        line.corrections = corrections
-            .iter()
-            .filter(|(m, _)| *m == line.id)
-            .map(|(_, c)| c.clone())
-            .collect();
-    }
+    with_corrections(&mut lines, &corrections);
     if !session.staff.role.sees_adjustments() {
         let disclosed = restrict_cases(cases.iter_mut().map(|c| &mut c.case));
         restrict_lines(&disclosed, &mut lines);

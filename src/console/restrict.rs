@@ -98,6 +98,20 @@ pub(super) fn restrict_alerts(alerts: &mut [staff::OpenAlert]) {
     }
 }
 
+/// Gives each line the corrections staff made to its assessment, as "Name: what was wrong".
+pub(super) fn with_corrections(
+    lines: &mut [staff::StaffLine],
+    corrections: &[(MessageId, String)],
+) {
+    for line in lines {
+        line.corrections = corrections
+            .iter()
+            .filter(|(m, _)| *m == line.id)
+            .map(|(_, c)| c.clone())
+            .collect();
+    }
+}
+
 /// A conversation's lines after `after` as a role that does not see support needs is shown
 /// them (5.10): with the corrections staff made (a line a caseworker marked as disclosing a
 /// vulnerability stays hidden, as on the page), then restricted. For the live page and the
@@ -108,14 +122,7 @@ pub(super) async fn restricted_lines(
     after: MessageId,
 ) -> Result<Vec<staff::StaffLine>, StoreError> {
     let mut lines = staff::lines(store, conversation, after).await?;
-    let corrections = staff::corrections(store, conversation).await?;
-    for line in &mut lines {
-        line.corrections = corrections
-            .iter()
-            .filter(|(m, _)| *m == line.id)
-            .map(|(_, c)| c.clone())
-            .collect();
-    }
+    with_corrections(&mut lines, &staff::corrections(store, conversation).await?);
     let mut cases = case_rows(staff::cases(store, conversation).await?)?;
     let disclosed = restrict_cases(&mut cases);
     restrict_lines(&disclosed, &mut lines);

@@ -324,6 +324,26 @@ fn scripted_conversations_on_sqlite_and_postgresql() {
     });
 }
 
+/// Words a resident typed, as a channel hands them to the service.
+fn typed(channel: &str, chat: &str, id: &str, words: &str, at: DateTime<Utc>) -> Inbound {
+    Inbound {
+        channel: channel.to_owned(),
+        chat: chat.to_owned(),
+        platform_message_id: Some(id.to_owned()),
+        body: words.to_owned(),
+        attachments: Vec::new(),
+        at,
+    }
+}
+
+/// The service handles `inbound` as typed words.
+async fn says(intake: &Intake, inbound: &Inbound) -> intake::service::Handled {
+    intake
+        .handle(inbound, &Input::Text(inbound.body.clone()))
+        .await
+        .expect("handled")
+}
+
 /// A phrasing list from `tests/conversations/phrasings/`: (label, words).
 fn phrasings(name: &str) -> Vec<(String, String)> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -356,18 +376,12 @@ fn every_request_for_a_person_privacy_or_answer_reaches_staff_on_both_databases(
             let mut n = 0;
             let mut say = async |words: &str| {
                 n += 1;
-                let inbound = Inbound {
-                    channel: "phrasing".to_owned(),
-                    chat: format!("resident-{n}"),
-                    platform_message_id: Some(format!("m-{n}")),
-                    body: words.to_owned(),
-                    attachments: Vec::new(),
-                    at,
-                };
-                let handled = intake
-                    .handle(&inbound, &Input::Text(words.to_owned()))
-                    .await
-                    .expect("handled");
+                let chat = format!("resident-{n}");
+                let handled = says(
+                    &intake,
+                    &typed("phrasing", &chat, &format!("m-{n}"), words, at),
+                )
+                .await;
                 let alerts = intake
                     .store()
                     .alerts(handled.conversation)
@@ -433,18 +447,11 @@ fn a_manager_is_said_to_be_told_only_while_one_watches_the_console_on_both_datab
         let t0: DateTime<Utc> = "2026-11-23T10:00:00Z".parse().expect("now");
         let gas = async |chat: &str, at: DateTime<Utc>| {
             let words = "I can smell gas really strongly in the hallway";
-            let inbound = Inbound {
-                channel: "script".to_owned(),
-                chat: chat.to_owned(),
-                platform_message_id: Some(format!("{chat}-1")),
-                body: words.to_owned(),
-                attachments: Vec::new(),
-                at,
-            };
-            let handled = intake
-                .handle(&inbound, &Input::Text(words.to_owned()))
-                .await
-                .expect("handled");
+            let handled = says(
+                &intake,
+                &typed("script", chat, &format!("{chat}-1"), words, at),
+            )
+            .await;
             handled
                 .replies
                 .iter()
@@ -481,13 +488,8 @@ fn an_answer_about_safe_contact_stays_marked_when_held_or_edited_on_both_databas
     on_both(|store| async move {
         let intake = intake(store.clone());
         let t0: DateTime<Utc> = "2026-11-23T10:00:00Z".parse().expect("now");
-        let message = |chat: &str, id: &str, words: &str, minutes: i64| Inbound {
-            channel: "telegram".to_owned(),
-            chat: chat.to_owned(),
-            platform_message_id: Some(id.to_owned()),
-            body: words.to_owned(),
-            attachments: Vec::new(),
-            at: t0 + Duration::minutes(minutes),
+        let message = |chat: &str, id: &str, words: &str, minutes: i64| {
+            typed("telegram", chat, id, words, t0 + Duration::minutes(minutes))
         };
         let marked = async |id: &str| {
             store
@@ -501,13 +503,7 @@ fn an_answer_about_safe_contact_stays_marked_when_held_or_edited_on_both_databas
                 .any(|r| r["rule"] == intake::service::SAFE_CONTACT_RULE)
         };
         let disclosure = "my partner hits me and I am scared to go home";
-        let first = intake
-            .handle(
-                &message("kim", "1", disclosure, 0),
-                &Input::Text(disclosure.to_owned()),
-            )
-            .await
-            .expect("handled");
+        let first = says(&intake, &message("kim", "1", disclosure, 0)).await;
         assert!(
             first
                 .replies
@@ -517,13 +513,7 @@ fn an_answer_about_safe_contact_stays_marked_when_held_or_edited_on_both_databas
 
         // Edited: the new version is marked as the original was.
         let answer = "only here, after 9pm";
-        intake
-            .handle(
-                &message("kim", "2", answer, 1),
-                &Input::Text(answer.to_owned()),
-            )
-            .await
-            .expect("handled");
+        says(&intake, &message("kim", "2", answer, 1)).await;
         assert!(marked("2").await);
         assert!(
             intake
@@ -534,13 +524,7 @@ fn an_answer_about_safe_contact_stays_marked_when_held_or_edited_on_both_databas
         assert!(marked("2#edit").await, "the edited answer is marked too");
 
         // Held by staff before the answer came: still recorded as the answer, and marked.
-        let other = intake
-            .handle(
-                &message("lee", "3", disclosure, 0),
-                &Input::Text(disclosure.to_owned()),
-            )
-            .await
-            .expect("handled");
+        let other = says(&intake, &message("lee", "3", disclosure, 0)).await;
         let officer = staff_member(
             &store,
             "Alex Officer",
@@ -553,13 +537,7 @@ fn an_answer_about_safe_contact_stays_marked_when_held_or_edited_on_both_databas
             .take_over(other.conversation, &officer, t0 + Duration::minutes(1))
             .await
             .expect("take over");
-        let held = intake
-            .handle(
-                &message("lee", "4", answer, 2),
-                &Input::Text(answer.to_owned()),
-            )
-            .await
-            .expect("handled");
+        let held = says(&intake, &message("lee", "4", answer, 2)).await;
         assert!(
             held.replies.is_empty(),
             "the bot is silent while staff hold it"
