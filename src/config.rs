@@ -26,8 +26,8 @@ pub use load::PLAIN_VARS;
 pub use secrets::{SECRET_VARS, Secret, Secrets, redact_url_password};
 pub use sections::{
     AlertsConfig, ConsoleConfig, ConversationConfig, DEFAULT_RETENTION_DAYS, DiscordConfig,
-    LogConfig, LogFormat, MIN_RETENTION_DAYS, PolicyConfig, SinkConfig, SinkKind, SmtpConfig,
-    TelegramConfig, TelegramMode, WebConfig,
+    LogConfig, LogFormat, MIN_RETENTION_DAYS, MetricsConfig, PolicyConfig, SinkConfig, SinkKind,
+    SmtpConfig, TelegramConfig, TelegramMode, WebConfig,
 };
 
 /// The environment variable naming the configuration file.
@@ -44,6 +44,7 @@ pub struct Config {
     /// A folder of dialog files that overrides the shipped ones.
     pub dialogs_dir: Option<PathBuf>,
     pub web: WebConfig,
+    pub metrics: MetricsConfig,
     pub console: ConsoleConfig,
     pub telegram: TelegramConfig,
     pub discord: DiscordConfig,
@@ -64,6 +65,7 @@ impl Default for Config {
             log: LogConfig::default(),
             dialogs_dir: None,
             web: WebConfig::default(),
+            metrics: MetricsConfig::default(),
             console: ConsoleConfig::default(),
             telegram: TelegramConfig::default(),
             discord: DiscordConfig::default(),

@@ -54,4 +54,5 @@ pub mod service;
 pub mod soak;
 pub mod staff;
 pub mod store;
+pub mod telemetry;
 pub mod wording;

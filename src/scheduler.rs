@@ -24,6 +24,14 @@ use crate::core::ids::{ConversationId, Stage};
 use crate::service::Intake;
 use crate::store::{RecentAlert, StoreError, from_millis, millis};
 
+/// Runs one scheduler step, timing it for the operator.
+async fn timed<T>(step: &'static str, work: impl std::future::Future<Output = T>) -> T {
+    let started = std::time::Instant::now();
+    let done = work.await;
+    crate::telemetry::scheduler_step(step, started.elapsed());
+    done
+}
+
 /// What one run did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Run {
@@ -96,18 +104,23 @@ impl Scheduler {
     /// One step of every job at `now`.
     pub async fn run_once(&self, now: DateTime<Utc>) -> Result<Run, StoreError> {
         let mut run = Run::default();
-        self.deadlines(now, &mut run).await?;
-        self.idle_claims(now, &mut run).await?;
-        self.escalate(now, &mut run).await?;
-        self.overdue_actions(now, &mut run).await?;
-        self.tracked_requests(now, &mut run).await?;
-        run.half_finished = self
-            .intake
-            .sweep_half_finished(now, self.half_finished_after)
-            .await?;
-        self.retention(now, &mut run).await?;
-        self.deliver(now, &mut run).await?;
-        self.email_residents(now, &mut run).await?;
+        timed("deadlines", self.deadlines(now, &mut run)).await?;
+        timed("idle_claims", self.idle_claims(now, &mut run)).await?;
+        timed("escalate", self.escalate(now, &mut run)).await?;
+        timed("overdue_actions", self.overdue_actions(now, &mut run)).await?;
+        timed("tracked_requests", self.tracked_requests(now, &mut run)).await?;
+        run.half_finished = timed(
+            "half_finished",
+            self.intake
+                .sweep_half_finished(now, self.half_finished_after),
+        )
+        .await?;
+        timed("retention", self.retention(now, &mut run)).await?;
+        timed("deliver", self.deliver(now, &mut run)).await?;
+        timed("email_residents", self.email_residents(now, &mut run)).await?;
+        crate::telemetry::escalations(run.escalations);
+        crate::telemetry::deadline_breaches("response", run.deadline_breaches);
+        crate::telemetry::deadline_breaches("request", run.requests_overdue);
         Ok(run)
     }
 
@@ -374,9 +387,11 @@ impl Scheduler {
             match self.sinks.send(sink, &message).await {
                 Ok(()) => {
                     store.alert_delivered(id, now).await?;
+                    crate::telemetry::alert_delivery(sink.kind, true);
                     run.delivered += 1;
                 }
                 Err(e) => {
+                    crate::telemetry::alert_delivery(sink.kind, false);
                     tracing::warn!(sink = %sink.name, alert = alert_id.0, error = %e, "an alert was not delivered; it will be tried again");
                     let wait = crate::channels::backoff(attempts);
                     store

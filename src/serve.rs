@@ -43,12 +43,19 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
     let standard =
         crate::console::load_standard_messages(config.console.standard_messages.as_deref())
             .map_err(anyhow::Error::msg)?;
+    // Installed first, so nothing that happens is missed.
+    let metrics = match config.metrics_listen()? {
+        Some(address) => Some((address, crate::telemetry::install()?)),
+        None => None,
+    };
     let intake = Intake::from_config(&config, policy).await?;
     for promise in config.unkept_promises() {
         tracing::warn!("a promise the bot cannot keep: {promise}");
     }
     let writer = Writer::start(intake.clone(), GROUP_COMMIT);
-    let wakers = Wakers::default();
+    // On PostgreSQL, replicas tell each other of web chat replies (LISTEN/NOTIFY).
+    let bus = crate::channels::bus::Bus::start(intake.store(), &config.database_url).await?;
+    let wakers = Wakers::on(bus);
     let key = session_key(config.secrets.session_key.as_ref());
     // Cancelled on SIGTERM or Ctrl-C: event streams end and channels stop taking messages.
     let shutdown = CancellationToken::new();
@@ -78,6 +85,7 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
         web.sender(),
         wakers.of(web::CHANNEL),
     ));
+    web.follow_other_replicas();
     let store = intake.store().clone();
     let landlord = config.landlord.name.clone();
     let mut app = Router::new()
@@ -206,6 +214,14 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
         discord = config.secrets.discord_token.is_some(),
         "intake listening"
     );
+    if let Some((address, handle)) = metrics {
+        tokio::spawn(crate::telemetry::serve(
+            address,
+            crate::telemetry::router(handle, intake.store().clone()),
+            shutdown.clone(),
+        ));
+    }
+    let app = app.layer(axum::middleware::from_fn(crate::telemetry::time_requests));
     let limits = http::Limits {
         trusted_proxies: Arc::new(config.trusted_proxies()?),
         max_connections: http::connection_cap(config.web.max_connections),
@@ -307,6 +323,7 @@ fn spawn_scheduler(scheduler: Scheduler, wake: std::sync::Arc<tokio::sync::Notif
                 Ok(run) if run != Run::default() => tracing::info!(?run, "scheduler"),
                 Ok(_) => {}
                 Err(e) => {
+                    crate::telemetry::database_error("scheduler");
                     tracing::error!(error = %e, "a scheduler run failed; trying again in a minute");
                     next_full = next_full.min(retry_at);
                 }
@@ -397,10 +414,12 @@ async fn ready(
                 let ok = match store.ready(Utc::now()).await {
                     Ok(()) => true,
                     Err(e) => {
+                        crate::telemetry::database_error("readiness");
                         tracing::error!(error = %e, "readiness: the record cannot take a write");
                         false
                     }
                 };
+                crate::telemetry::ready(ok);
                 *last = Some((std::time::Instant::now(), ok));
                 ok
             }
@@ -433,6 +452,7 @@ async fn health(store: Store, landlord: String) -> impl IntoResponse {
             axum::Json(serde_json::json!({"status": "ok", "landlord": landlord})),
         ),
         Err(e) => {
+            crate::telemetry::database_error("health");
             tracing::error!(error = %e, "health check: the database does not answer");
             (
                 StatusCode::SERVICE_UNAVAILABLE,

@@ -38,6 +38,7 @@ mod conversations;
 mod ids;
 mod inbox;
 mod messages;
+mod notify;
 mod outbox;
 mod report;
 mod requests;
@@ -57,7 +58,8 @@ pub use inbox::{
     StaffLineRecord,
 };
 pub use messages::{Attachment, ChatLine, CorrectedMessage, Inbound, Message};
-pub use outbox::OutboxItem;
+pub use notify::Listener;
+pub use outbox::{Backlog, OutboxItem};
 pub use requests::{LoggedRequest, RequestId, TrackedRequest};
 pub use retention::CaseCount;
 pub use staff::{Platform, StaffAccount, StaffCredentials, StaffName, StaffSession};

@@ -10,6 +10,7 @@
 //! otherwise); a reply is never dropped.
 
 pub mod alerts;
+pub mod bus;
 pub mod discord;
 pub mod telegram;
 pub mod terminal;
@@ -35,9 +36,24 @@ pub const ANYTHING: &str = "*";
 #[derive(Debug, Clone, Default)]
 pub struct Wakers {
     by_channel: Arc<Mutex<HashMap<String, Arc<Notify>>>>,
+    /// The other replicas (PostgreSQL), told of web chat replies.
+    bus: bus::Bus,
 }
 
 impl Wakers {
+    /// Wakers whose channels also hear from other replicas on `bus`.
+    pub fn on(bus: bus::Bus) -> Wakers {
+        Wakers {
+            by_channel: Arc::default(),
+            bus,
+        }
+    }
+
+    /// The bus to the other replicas (a no-op one on SQLite).
+    pub fn bus(&self) -> &bus::Bus {
+        &self.bus
+    }
+
     /// The waker for `channel`, made on first use.
     pub fn of(&self, channel: &str) -> Arc<Notify> {
         let mut map = self
@@ -172,6 +188,7 @@ pub async fn deliver_outbox<D: Deliver>(
                 }
             }
             Err(e) => {
+                crate::telemetry::database_error("outbox");
                 db_failures += 1;
                 tracing::error!(%channel, error = %e, "cannot read the outbox; trying again");
                 let pause = Duration::from_millis(250 * u64::from(db_failures.min(20)));
@@ -227,6 +244,7 @@ pub async fn deliver_due<D: Deliver>(
         match sender.deliver(&item, &reply).await {
             Ok(()) => {
                 store.mark_sent(item.id, Utc::now()).await?;
+                crate::telemetry::reply(channel, true);
                 delivered += 1;
             }
             Err(e) => {
@@ -237,6 +255,7 @@ pub async fn deliver_due<D: Deliver>(
                     DeliveryError::NotConnected => Duration::from_secs(3600),
                 };
                 if !matches!(e, DeliveryError::NotConnected) {
+                    crate::telemetry::reply(channel, false);
                     tracing::warn!(
                         %channel,
                         outbox = item.id,

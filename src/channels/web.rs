@@ -156,7 +156,19 @@ impl WebChat {
         WebSender {
             hub: self.hub.clone(),
             store: self.intake.store().clone(),
+            bus: self.wakers.bus().clone(),
         }
+    }
+
+    /// With several replicas (PostgreSQL): shows the replies other replicas write on the
+    /// pages open here, as they are written.
+    pub fn follow_other_replicas(&self) {
+        lines::follow(
+            self.hub.clone(),
+            self.intake.store().clone(),
+            self.wakers.bus(),
+            self.wakers.of(CHANNEL),
+        );
     }
 
     /// The routes under `/chat`.

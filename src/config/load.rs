@@ -23,6 +23,7 @@ pub const PLAIN_VARS: &[(&str, &str)] = &[
         "web.header_timeout_seconds",
     ),
     ("INTAKE_WEB_TRUSTED_PROXIES", "web.trusted_proxies"),
+    ("INTAKE_METRICS_LISTEN", "metrics.listen"),
     (
         "INTAKE_CONSOLE_STANDARD_MESSAGES",
         "console.standard_messages",

@@ -53,7 +53,21 @@ impl Config {
         }
         self.check_alerts()?;
         self.trusted_proxies()?;
+        self.metrics_listen()?;
         self.landlord.check().map_err(ConfigError::Profile)
+    }
+
+    /// Where `/metrics` is served, or `None` when `metrics.listen` is `off`.
+    pub fn metrics_listen(&self) -> Result<Option<std::net::SocketAddr>, ConfigError> {
+        let listen = self.metrics.listen.trim();
+        if listen.eq_ignore_ascii_case("off") {
+            return Ok(None);
+        }
+        listen.parse().map(Some).map_err(|_| {
+            ConfigError::Web(format!(
+                "metrics.listen (INTAKE_METRICS_LISTEN) is {listen:?}: give an address and port, such as 127.0.0.1:9464, or off"
+            ))
+        })
     }
 
     fn check_alerts(&self) -> Result<(), ConfigError> {

@@ -16,6 +16,7 @@ use super::Intake;
 use crate::core::calendar::Deadlines;
 use crate::core::dialog::{self, Effect, Env, HandOverWhy, Input, Outcome, Reach, Reply, State};
 use crate::core::ids::ConversationId;
+use crate::core::policy::Assessment;
 use crate::store::{Conversation, Inbound, Record, StoreError};
 use tokio::sync::{mpsc, oneshot};
 
@@ -50,6 +51,8 @@ pub struct Handled {
     pub duplicate: bool,
     pub replies: Vec<Reply>,
     pub effects: Vec<Effect>,
+    /// What the policy engine made of the message (none for a duplicate).
+    pub assessment: Option<Assessment>,
 }
 
 impl Intake {
@@ -58,6 +61,7 @@ impl Intake {
         let mut record = self.store.begin().await?;
         let handled = self.process(&mut record, inbound, input).await?;
         record.commit().await?;
+        observed(&inbound.channel, &handled);
         Ok(handled)
     }
 
@@ -79,6 +83,7 @@ impl Intake {
                 duplicate: true,
                 replies: Vec::new(),
                 effects: Vec::new(),
+                assessment: None,
             });
         };
         // A web chat upload's bytes are written with its message (5.12), or not at all.
@@ -105,6 +110,7 @@ impl Intake {
                 duplicate: false,
                 replies,
                 effects,
+                assessment: Some(assessment),
             });
         }
 
@@ -142,6 +148,7 @@ impl Intake {
             duplicate: false,
             replies: step.replies,
             effects: step.effects,
+            assessment: Some(assessment),
         })
     }
 
@@ -547,10 +554,18 @@ impl Writer {
     }
 }
 
+/// A committed message, counted for the operator (never before its commit).
+fn observed(channel: &str, handled: &Handled) {
+    if !handled.duplicate {
+        crate::telemetry::message_recorded(channel, handled.assessment.as_ref(), &handled.effects);
+    }
+}
+
 async fn commit_together(intake: &Intake, batch: Vec<Job>) {
     let mut outer = match intake.store.begin().await {
         Ok(record) => record,
         Err(e) => {
+            crate::telemetry::database_error("commit");
             let reason = e.to_string();
             for job in batch {
                 let _ = job.done.send(Err(StoreError::Group(reason.clone())));
@@ -568,17 +583,21 @@ async fn commit_together(intake: &Intake, batch: Vec<Job>) {
             },
             Err(e) => Err(e),
         };
-        results.push((job.done, result));
+        results.push((job.inbound.channel, job.done, result));
     }
     match outer.commit().await {
         Ok(()) => {
-            for (done, result) in results {
+            for (channel, done, result) in results {
+                if let Ok(handled) = &result {
+                    observed(&channel, handled);
+                }
                 let _ = done.send(result);
             }
         }
         Err(e) => {
+            crate::telemetry::database_error("commit");
             let reason = e.to_string();
-            for (done, _) in results {
+            for (_, done, _) in results {
                 let _ = done.send(Err(StoreError::Group(reason.clone())));
             }
         }

@@ -19,7 +19,38 @@ pub struct OutboxItem {
     pub attempts: i64,
 }
 
+/// One channel's replies not yet delivered, for the operator's gauges.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backlog {
+    pub channel: String,
+    pub waiting: i64,
+    /// When the oldest of them was written.
+    pub oldest: Option<DateTime<Utc>>,
+}
+
 impl Store {
+    /// Replies not yet delivered, per channel, with the time of the oldest: counted on the
+    /// partial index of pending replies, and the oldest found by its id, not by sorting.
+    pub async fn outbox_waiting(&self) -> Result<Vec<Backlog>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT p.channel, p.waiting, m.at FROM \
+             (SELECT channel, COUNT(*) AS waiting, MIN(message_id) AS first FROM outbox \
+              WHERE sent_at IS NULL GROUP BY channel) p \
+             JOIN messages m ON m.id = p.first ORDER BY p.channel",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Backlog {
+                    channel: r.try_get("channel")?,
+                    waiting: r.try_get("waiting")?,
+                    oldest: r.try_get::<Option<i64>, _>("at")?.map(super::from_millis),
+                })
+            })
+            .collect()
+    }
+
     /// Replies due for delivery at `now`, oldest first.
     pub async fn due_outbox(
         &self,

@@ -13,6 +13,7 @@ mod deadlines;
 mod delivery;
 mod hardening;
 mod helpers;
+mod operations;
 mod reports;
 mod requests;
 mod scheduler;

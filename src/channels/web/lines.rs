@@ -22,6 +22,7 @@ use tokio::sync::broadcast;
 use tokio_stream::wrappers::BroadcastStream;
 
 use super::{CHANNEL, WebChat, no_session, problem, session_of, unavailable};
+use crate::channels::bus::{Bus, Signal};
 use crate::channels::{Deliver, DeliveryError};
 use crate::core::dialog::{Choice, Reply};
 use crate::core::ids::{MessageId, StaffId};
@@ -141,40 +142,36 @@ impl Hub {
     }
 }
 
-/// Delivers web chat replies to the resident's open pages.
+/// Delivers web chat replies to the resident's open pages: those on this replica at once,
+/// and, with several replicas (PostgreSQL), those on the others through the bus.
 #[derive(Clone)]
 pub struct WebSender {
     pub(super) hub: Hub,
     pub(super) store: Store,
+    pub(super) bus: Bus,
 }
 
 impl Deliver for WebSender {
     async fn deliver(&self, item: &OutboxItem, _reply: &Reply) -> Result<(), DeliveryError> {
+        // The page may be open on another replica (or in another tab there): it is told too,
+        // shows the reply and marks it delivered.
+        self.bus.publish(Signal::WebReply {
+            session: item.chat.clone(),
+            outbox: item.id,
+            message: item.message_id.0,
+        });
         if !self.hub.is_open(&item.chat) {
             // Shown from the record when the resident opens the page again.
             return Err(DeliveryError::NotConnected);
         }
-        // The line as the record has it, labelled as the history labels it (a staff reply
-        // says "staff", with the name).
-        let read = async {
-            let lines = self
-                .store
-                .chat_lines(CHANNEL, &item.chat, MessageId(item.message_id.0 - 1))
-                .await?;
-            let line: Vec<ChatLine> = lines
-                .into_iter()
-                .filter(|l| l.message.id == item.message_id)
-                .collect();
-            chat_events(&self.store, &line).await
-        };
-        let event = match read.await {
-            Ok(events) => events.into_iter().next(),
+        let event = match reply_event(&self.store, &item.chat, item.message_id).await {
+            Ok(Some(event)) => event,
+            Ok(None) => {
+                return Err(DeliveryError::Failed(
+                    "the reply is not in the record".to_owned(),
+                ));
+            }
             Err(e) => return Err(DeliveryError::Failed(format!("reading the reply: {e}"))),
-        };
-        let Some(event) = event else {
-            return Err(DeliveryError::Failed(
-                "the reply is not in the record".to_owned(),
-            ));
         };
         if self.hub.push(&item.chat, event) {
             Ok(())
@@ -182,6 +179,71 @@ impl Deliver for WebSender {
             Err(DeliveryError::NotConnected)
         }
     }
+}
+
+/// The reply `message` to `session`'s page as the record has it, labelled as the history
+/// labels it (a staff reply says "staff", with the name).
+async fn reply_event(
+    store: &Store,
+    session: &str,
+    message: MessageId,
+) -> Result<Option<ChatEvent>, StoreError> {
+    let lines: Vec<ChatLine> = store
+        .chat_lines(CHANNEL, session, MessageId(message.0 - 1))
+        .await?
+        .into_iter()
+        .filter(|l| l.message.id == message)
+        .collect();
+    Ok(chat_events(store, &lines).await?.into_iter().next())
+}
+
+/// Shows other replicas' replies on the pages open here, until the process ends. After the
+/// bus reconnects, this replica's sender looks at the record at once for what it missed.
+pub(super) fn follow(hub: Hub, store: Store, bus: &Bus, wake: Arc<tokio::sync::Notify>) {
+    let Some(mut signals) = bus.subscribe() else {
+        return;
+    };
+    tokio::spawn(async move {
+        loop {
+            let signal = match signals.recv().await {
+                Ok(signal) => signal,
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    tracing::warn!(
+                        missed,
+                        "web chat: replies from other replicas came too fast; the pages read them from the record"
+                    );
+                    wake.notify_one();
+                    continue;
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            };
+            match signal {
+                Signal::WebReply {
+                    session,
+                    outbox,
+                    message,
+                } => {
+                    if !hub.is_open(&session) {
+                        continue;
+                    }
+                    match reply_event(&store, &session, MessageId(message)).await {
+                        Ok(Some(event)) => {
+                            if hub.push(&session, event)
+                                && let Err(e) = store.mark_sent(outbox, Utc::now()).await
+                            {
+                                tracing::warn!(error = %e, "web chat: could not mark a reply delivered");
+                            }
+                        }
+                        Ok(None) => {}
+                        Err(e) => {
+                            tracing::warn!(error = %e, "web chat: a reply from another replica could not be read");
+                        }
+                    }
+                }
+                Signal::Reconnected => wake.notify_one(),
+            }
+        }
+    });
 }
 
 /// Open pages one resident's session may have (tabs, a phone and a laptop).

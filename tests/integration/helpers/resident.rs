@@ -32,7 +32,7 @@ pub async fn session(base: &str) -> String {
 /// The resident, in the web chat's JSON API.
 pub struct Resident {
     base: String,
-    cookie: String,
+    pub cookie: String,
 }
 
 impl Resident {
