@@ -463,3 +463,60 @@ fn metrics_move_when_their_events_happen() {
         schema.drop().await;
     });
 }
+
+/// With `INTAKE_LOG_FORMAT=json`, every line the bot writes is one JSON object with the fields
+/// log shippers key on (`timestamp` in RFC 3339, `level`, `target`, `message`), the start-up
+/// line names its `address`, and no secret appears.
+#[test]
+fn json_logs_keep_the_fields_log_shippers_rely_on() {
+    block_on(async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let database = format!("sqlite://{}/intake.db", dir.path().display());
+        let log = dir.path().join("bot.log");
+        let secret = "a webhook secret that must never be logged";
+        let mut bot = Bot::start(
+            &database,
+            &log,
+            &[
+                ("INTAKE_LOG_FORMAT", "json".to_owned()),
+                ("INTAKE_ALERT_WEBHOOK_SECRET", secret.to_owned()),
+                ("INTAKE_METRICS_LISTEN", "off".to_owned()),
+            ],
+        )
+        .await;
+        Resident::open(&bot.base)
+            .await
+            .say("My boiler has stopped working")
+            .await;
+        assert!(bot.terminate(Duration::from_secs(15)).is_some(), "stopped");
+        let text = bot.log_text();
+        assert!(!text.contains(secret), "a secret in the log");
+        assert!(
+            !text.contains("long enough to be a key"),
+            "the session key in the log"
+        );
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+            .collect();
+        assert!(lines.len() >= 3, "{text}");
+        for line in &lines {
+            for field in ["timestamp", "level", "target", "message"] {
+                assert!(line[field].is_string(), "no {field}: {line}");
+            }
+            let at = line["timestamp"].as_str().unwrap_or_default();
+            assert!(chrono::DateTime::parse_from_rfc3339(at).is_ok(), "{at}");
+            assert!(
+                ["TRACE", "DEBUG", "INFO", "WARN", "ERROR"]
+                    .contains(&line["level"].as_str().unwrap_or_default()),
+                "{line}"
+            );
+        }
+        let listening = lines
+            .iter()
+            .find(|l| l["message"] == "intake listening")
+            .expect("the start-up line");
+        assert!(listening["address"].is_string(), "{listening}");
+        assert!(lines.iter().any(|l| l["message"] == "stopped"), "{text}");
+    });
+}
