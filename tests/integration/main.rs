@@ -13,6 +13,8 @@ mod deadlines;
 mod delivery;
 mod hardening;
 mod helpers;
+mod limits;
+mod operations;
 mod reports;
 mod requests;
 mod scheduler;
