@@ -115,6 +115,55 @@ fn racing_for_the_last_tokens_grants_exactly_what_is_left() {
     });
 }
 
+/// Rows of buckets that have filled up again are forgotten (a missing row is a full bucket),
+/// and only those: a bucket still refilling keeps its row.
+#[test]
+fn full_buckets_are_swept_and_refilling_ones_kept() {
+    block_on(async {
+        let schema = new_schema();
+        let store = replica(&schema).await;
+        let rows = async || -> i64 {
+            sqlx::query_scalar("SELECT COUNT(*) FROM limit_buckets")
+                .fetch_one(store.pool_for_tests())
+                .await
+                .expect("count")
+        };
+        // Two a minute, burst 2: empty an hour ago, full again a minute later.
+        let an_hour_ago = chrono::Utc::now() - chrono::Duration::hours(1);
+        for _ in 0..2 {
+            let taken = store
+                .take_token("web_messages", "old session", 2.0, 2.0 / 60.0, an_hour_ago)
+                .await
+                .expect("take");
+            assert!(taken.granted);
+        }
+        assert_eq!(rows().await, 1);
+        let limiter = Limiter::new(
+            &store,
+            "web_messages",
+            Rate {
+                burst: 2.0,
+                per_minute: 2.0,
+            },
+            None,
+        );
+        // The first check starts the sweep, in the background.
+        assert_eq!(granted(&limiter, "new session", 3).await, 2);
+        crate::helpers::eventually(
+            "the full bucket swept",
+            Duration::from_secs(10),
+            async || (rows().await == 1).then_some(()),
+        )
+        .await;
+        assert_eq!(
+            granted(&limiter, "new session", 1).await,
+            0,
+            "the bucket still refilling is still empty"
+        );
+        drop_schema(store.pool_for_tests(), &schema).await;
+    });
+}
+
 /// A limit that cannot be checked must not lock residents out.
 #[test]
 fn a_database_that_cannot_answer_lets_requests_through() {
