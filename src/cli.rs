@@ -15,6 +15,7 @@ use crate::core::policy::{Context, Policy};
 use crate::service::Intake;
 use crate::store::Store;
 
+mod operations;
 mod policy;
 mod report;
 
@@ -112,6 +113,20 @@ pub enum Command {
         #[command(subcommand)]
         action: StaffCommand,
     },
+    /// Apply the database migrations this binary holds, printing each one applied (`intake
+    /// serve` also applies them at start), or with --status list them.
+    Migrate {
+        /// List every migration as applied or pending, and any the database has that this
+        /// binary does not know (a newer release ran on it); change nothing.
+        #[arg(long)]
+        status: bool,
+    },
+    /// Copy the SQLite database, consistently, while the bot runs: to FILE, which must not
+    /// exist. For PostgreSQL use pg_dump.
+    Backup {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
     /// Validate the configuration and print the effective profile. Secrets are shown only as
     /// set or not set.
     CheckConfig,
@@ -194,6 +209,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
         Command::CheckConfig => check_config(&config),
+        Command::Migrate { status } => operations::migrate(&config, status),
+        Command::Backup { out } => operations::backup(&config, &out),
         Command::Policy { action } => policy::run(&config, action),
         Command::Report { action } => report::run(&config, action),
         Command::Staff {

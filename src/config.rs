@@ -5,9 +5,11 @@
 //! - `sections`: each section of the file, with its defaults.
 //! - `load`: the layering (defaults, file, environment), and the policy engine's files.
 //! - `validate`: everything that would stop the bot starting.
+//! - `limits`: the web chat's and the console's rate limits.
 //! - `secrets`: secret values, from the environment only, never shown.
 //! - `promises`: what the configuration lets the bot promise, and the warnings when it cannot.
 
+mod limits;
 mod load;
 mod promises;
 mod secrets;
@@ -22,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::core::policy::LexiconError;
 use crate::core::profile::{LandlordProfile, ProfileError};
 
+pub use limits::{LimitsConfig, Rate};
 pub use load::PLAIN_VARS;
 pub use secrets::{SECRET_VARS, Secret, Secrets, redact_url_password};
 pub use sections::{
@@ -45,6 +48,8 @@ pub struct Config {
     pub dialogs_dir: Option<PathBuf>,
     pub web: WebConfig,
     pub metrics: MetricsConfig,
+    /// How fast the web chat and the console's sign-in take requests.
+    pub limits: LimitsConfig,
     pub console: ConsoleConfig,
     pub telegram: TelegramConfig,
     pub discord: DiscordConfig,
@@ -66,6 +71,7 @@ impl Default for Config {
             dialogs_dir: None,
             web: WebConfig::default(),
             metrics: MetricsConfig::default(),
+            limits: LimitsConfig::default(),
             console: ConsoleConfig::default(),
             telegram: TelegramConfig::default(),
             discord: DiscordConfig::default(),
@@ -107,6 +113,8 @@ pub enum ConfigError {
     Alerts(String),
     #[error("{0}")]
     Web(String),
+    #[error("{0}")]
+    Limits(String),
     #[error("database_url {0:?} must start with sqlite: or postgres:")]
     DatabaseUrl(String),
     #[error("the landlord profile is not valid:\n{}", .0.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n"))]

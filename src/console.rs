@@ -44,7 +44,8 @@ use minijinja::Environment;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use crate::channels::{Bucket, Throttle, Wakers};
+use crate::channels::{Limiter, Wakers};
+use crate::config::LimitsConfig;
 use crate::service::Intake;
 use crate::staff;
 use crate::store::Store;
@@ -65,11 +66,12 @@ pub struct Console {
     wakers: Wakers,
     templates: Arc<Environment<'static>>,
     secure_cookies: bool,
-    /// Sign-in attempts per email from one address: five, then one a minute. Keyed on both,
-    /// so nobody can lock a member of staff out from another address (issue 14, item 9).
-    attempts: Arc<Throttle>,
-    /// Sign-in attempts per client address, checked before any password is hashed.
-    attempts_by_address: Arc<Throttle>,
+    /// Sign-in attempts per email from one address (`limits.sign_in_email_*`). Keyed on
+    /// both, so nobody can lock a member of staff out from another address (issue 14, item 9).
+    attempts: Arc<Limiter>,
+    /// Sign-in attempts per client address, checked before any password is hashed
+    /// (`limits.sign_in_*`).
+    attempts_by_address: Arc<Limiter>,
     /// Password checks: each takes about 19 MB and a core's worth of work, so only a few
     /// run at once, on threads of their own; more are refused, not queued.
     checks: staff::PasswordChecks,
@@ -93,6 +95,8 @@ impl Console {
                 tracing::error!(template = name, error = %e, "a console template does not compile");
             }
         }
+        let (attempts, attempts_by_address) =
+            sign_in_limiters(intake.store(), &LimitsConfig::default());
         Console {
             intake,
             wakers,
@@ -100,30 +104,16 @@ impl Console {
             secure_cookies,
             standard: Arc::new(standard),
             shutdown,
-            attempts_by_address: Arc::new(Throttle::new(
-                // An office behind one address signs in together at nine; a script does not
-                // get far.
-                Bucket {
-                    burst: 20.0,
-                    per_second: 1.0 / 3.0,
-                },
-                Bucket {
-                    burst: 1e9,
-                    per_second: 1e9,
-                },
-            )),
             checks: staff::PasswordChecks::start(HASHING_AT_ONCE),
-            attempts: Arc::new(Throttle::new(
-                Bucket {
-                    burst: 5.0,
-                    per_second: 1.0 / 60.0,
-                },
-                Bucket {
-                    burst: 1e9,
-                    per_second: 1e9,
-                },
-            )),
+            attempts,
+            attempts_by_address,
         }
+    }
+
+    /// The sign-in limits as configured (`[limits]`), in place of the defaults.
+    pub fn with_limits(mut self, limits: &LimitsConfig) -> Console {
+        (self.attempts, self.attempts_by_address) = sign_in_limiters(self.store(), limits);
+        self
     }
 
     /// The record.
@@ -168,6 +158,19 @@ impl Console {
             }
         }
     }
+}
+
+/// Sign-in attempts per email from an address, and per address.
+fn sign_in_limiters(store: &Store, limits: &LimitsConfig) -> (Arc<Limiter>, Arc<Limiter>) {
+    (
+        Arc::new(Limiter::new(
+            store,
+            "sign_in_email",
+            limits.sign_in_email(),
+            None,
+        )),
+        Arc::new(Limiter::new(store, "sign_in", limits.sign_in(), None)),
+    )
 }
 
 /// A live stream of server-sent events, ending when the bot stops.

@@ -70,6 +70,7 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
         config.secure_cookies(),
         shutdown.clone(),
     )
+    .with_limits(&config.limits)
     // Each is checked to be a time at start-up; hours that close before they open read as
     // the default, 09:00 to 17:00.
     .with_office_hours(
@@ -112,6 +113,7 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
                 standard,
                 shutdown.clone(),
             )
+            .with_limits(&config.limits)
             .router(),
         );
 

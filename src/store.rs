@@ -16,6 +16,8 @@
 //! once), retention, staff (accounts, sessions, linked chat accounts), tracked requests
 //! (privacy requests and interpreters), whether a manager is watching the console, inbox (what
 //! the console reads across them) and bench (the benchmark's baseline and the soak's checks).
+//! Beside the record: migrations (applied, pending, `intake migrate`), backup (`intake backup`
+//! of SQLite) and limits (rate-limit buckets shared by replicas on PostgreSQL).
 
 use std::path::Path;
 use std::str::FromStr;
@@ -31,13 +33,16 @@ use crate::config::redact_url_password as redact;
 mod alerts;
 mod attachments;
 mod audit;
+mod backup;
 mod bench;
 mod case_work;
 mod cases;
 mod conversations;
 mod ids;
 mod inbox;
+mod limits;
 mod messages;
+mod migrations;
 mod notify;
 mod outbox;
 mod report;
@@ -49,6 +54,7 @@ mod watching;
 pub use alerts::{AlertDelivery, OpenAlert, RecentAlert, UrgentAlert};
 pub use attachments::{FileContent, Staged, StoredFile, Upload};
 pub use audit::{AuditLine, Event};
+pub use backup::{Backup, BackupError};
 pub use bench::RecordedCount;
 pub use case_work::{ActionCase, CaseAction, OverdueAction, ResidentEmail, email_address_in};
 pub use cases::{CaseDefinition, CaseStanding, OpenCase};
@@ -57,7 +63,9 @@ pub use inbox::{
     AlertKind, CaseAnswers, CaseListing, CorrectionLine, Disclosure, InboxConversation, Note,
     StaffLineRecord,
 };
+pub use limits::Taken;
 pub use messages::{Attachment, ChatLine, CorrectedMessage, Inbound, Message};
+pub use migrations::{MigrationState, MigrationStatus, Migrations};
 pub use notify::Listener;
 pub use outbox::{Backlog, OutboxItem};
 pub use requests::{LoggedRequest, RequestId, TrackedRequest};
@@ -163,9 +171,6 @@ pub struct Store {
     backend: Backend,
 }
 
-static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
-static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
-
 impl Store {
     /// Opens the database named by `url`, creating a SQLite file and its folder on first run,
     /// and applies the migrations.
@@ -174,6 +179,14 @@ impl Store {
     }
 
     pub async fn connect_with(options: StoreOptions) -> Result<Store, StoreError> {
+        let store = Store::open_with(options).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Opens the database without applying migrations: `intake migrate` and `intake backup`
+    /// look at the schema as it is.
+    pub async fn open_with(options: StoreOptions) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         let backend = Backend::of(&options.url)?;
         if let Some(schema) = &options.schema {
@@ -237,10 +250,6 @@ impl Store {
                 url: redact(&url),
                 source,
             })?;
-        match backend {
-            Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
-            Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
-        }
         Ok(Store { pool, backend })
     }
 
@@ -286,10 +295,7 @@ impl Store {
     /// full disk, a read-only file or a renamed table all fail here, while `SELECT 1` in
     /// `/healthz` still answers).
     pub async fn ready(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let migrator = match self.backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
+        let migrator = migrations::migrator(self.backend);
         let applied: Vec<i64> =
             sqlx::query("SELECT version FROM _sqlx_migrations WHERE success = $1")
                 .bind(true)
@@ -324,6 +330,12 @@ impl Store {
             vec![Value::Int(millis(now))],
         );
         record.commit().await
+    }
+
+    /// Closes every connection: on SQLite the last close checkpoints the WAL into the file
+    /// and removes it, so the file alone is the database.
+    pub async fn close(&self) {
+        self.pool.close().await;
     }
 
     /// Whether the database answers at all, for `/healthz`: cheap, and no write (readiness,
@@ -566,11 +578,7 @@ fn check_schema(schema: &str) -> Result<(), StoreError> {
 /// `sqlite://data/intake.db` with its folder created and `mode=rwc`, so the file is made on
 /// first run.
 fn prepare_sqlite(url: &str) -> Result<String, StoreError> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .unwrap_or(url);
-    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (path, query) = sqlite_path(url);
     if path != ":memory:"
         && let Some(folder) = Path::new(path).parent()
         && !folder.as_os_str().is_empty()
@@ -587,6 +595,15 @@ fn prepare_sqlite(url: &str) -> Result<String, StoreError> {
     } else {
         format!("sqlite://{path}?{query}&mode=rwc")
     })
+}
+
+/// The file a `sqlite:` URL names, and the URL's query (after `?`).
+fn sqlite_path(url: &str) -> (&str, &str) {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    rest.split_once('?').unwrap_or((rest, ""))
 }
 
 pub fn millis(at: DateTime<Utc>) -> i64 {

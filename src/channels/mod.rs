@@ -12,9 +12,12 @@
 pub mod alerts;
 pub mod bus;
 pub mod discord;
+mod limits;
 pub mod telegram;
 pub mod terminal;
 pub mod web;
+
+pub use limits::Limiter;
 
 use std::collections::HashMap;
 use std::future::Future;

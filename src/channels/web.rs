@@ -45,7 +45,8 @@ pub use messages::{Posted, Said, check_post};
 pub use opening::{Emergency, Opening, opening};
 pub use upload::{FILES_A_DAY, LARGEST_FILE};
 
-use super::{Bucket, Throttle, Wakers};
+use super::{Limiter, Wakers};
+use crate::config::LimitsConfig;
 use crate::core::calendar::OfficeHours;
 use crate::service::{Handled, Intake, Writer};
 use crate::store::StoreError;
@@ -70,11 +71,10 @@ pub struct WebChat {
     wakers: Wakers,
     hub: lines::Hub,
     key: Key,
-    /// Messages (and files) one session may send: 20 at once, then one every 2 seconds (more
-    /// than anyone types, fewer than a script flooding the record).
-    per_session: Arc<Throttle>,
-    /// New chat sessions, per client address.
-    new_sessions: Arc<Throttle>,
+    /// Messages (and files) one session may send, and all sessions together (`[limits]`).
+    per_session: Arc<Limiter>,
+    /// New chat sessions, per client address and from everyone together.
+    new_sessions: Arc<Limiter>,
     /// Mark the cookie Secure (the chat is served over HTTPS).
     secure_cookies: bool,
     /// Cancelled when the bot stops: open pages' event streams end (the page reconnects to
@@ -105,37 +105,15 @@ impl WebChat {
         secure_cookies: bool,
         shutdown: CancellationToken,
     ) -> WebChat {
+        let (per_session, new_sessions) = limiters(intake.store(), &LimitsConfig::default());
         WebChat {
             intake,
             writer,
             wakers,
             hub: lines::Hub::default(),
             key,
-            per_session: Arc::new(Throttle::new(
-                Bucket {
-                    burst: 20.0,
-                    per_second: 0.5,
-                },
-                // All sessions together: far above what residents type, low enough that a
-                // flood cannot swamp the record or page managers all night.
-                Bucket {
-                    burst: 200.0,
-                    per_second: 50.0,
-                },
-            )),
-            // New sessions per client address (a household, or an office behind one
-            // address, opens a few; a script opening hundreds is refused), and a ceiling for
-            // everyone together far above what a landlord's residents do.
-            new_sessions: Arc::new(Throttle::new(
-                Bucket {
-                    burst: 30.0,
-                    per_second: 0.5,
-                },
-                Bucket {
-                    burst: 2000.0,
-                    per_second: 200.0,
-                },
-            )),
+            per_session,
+            new_sessions,
             secure_cookies,
             shutdown,
             streams: Arc::new(Mutex::new(HashMap::new())),
@@ -148,6 +126,12 @@ impl WebChat {
     /// note a resident writing out of hours sees; 09:00 to 17:00 unless set.
     pub fn with_office_hours(mut self, office: OfficeHours) -> WebChat {
         self.office = office;
+        self
+    }
+
+    /// The limits as configured (`[limits]`), in place of the defaults.
+    pub fn with_limits(mut self, limits: &LimitsConfig) -> WebChat {
+        (self.per_session, self.new_sessions) = limiters(self.intake.store(), limits);
         self
     }
 
@@ -216,6 +200,25 @@ impl WebChat {
     }
 }
 
+/// Messages per session and new sessions per client address, each with a ceiling for
+/// everyone together.
+fn limiters(store: &crate::store::Store, limits: &LimitsConfig) -> (Arc<Limiter>, Arc<Limiter>) {
+    (
+        Arc::new(Limiter::new(
+            store,
+            "web_messages",
+            limits.web_messages(),
+            Some(limits.web_all_messages()),
+        )),
+        Arc::new(Limiter::new(
+            store,
+            "web_new_sessions",
+            limits.web_new_sessions(),
+            Some(limits.web_all_new_sessions()),
+        )),
+    )
+}
+
 fn time_days(days: i64) -> time::Duration {
     time::Duration::days(days)
 }
@@ -273,7 +276,7 @@ async fn page(
         None => {
             // New sessions are limited per client address, so one client cannot keep
             // residents out; whoever is refused still gets the emergency numbers.
-            if let Some(wait) = chat.new_sessions.check(&peer.ip().to_string()) {
+            if let Some(wait) = chat.new_sessions.check(&peer.ip().to_string()).await {
                 let mut response = (
                     StatusCode::TOO_MANY_REQUESTS,
                     Html(busy_page(chat.intake.profile())),

@@ -25,6 +25,51 @@ pub const PLAIN_VARS: &[(&str, &str)] = &[
     ("INTAKE_WEB_TRUSTED_PROXIES", "web.trusted_proxies"),
     ("INTAKE_METRICS_LISTEN", "metrics.listen"),
     (
+        "INTAKE_LIMITS_WEB_MESSAGES_BURST",
+        "limits.web_messages_burst",
+    ),
+    (
+        "INTAKE_LIMITS_WEB_MESSAGES_PER_MINUTE",
+        "limits.web_messages_per_minute",
+    ),
+    (
+        "INTAKE_LIMITS_WEB_ALL_MESSAGES_BURST",
+        "limits.web_all_messages_burst",
+    ),
+    (
+        "INTAKE_LIMITS_WEB_ALL_MESSAGES_PER_MINUTE",
+        "limits.web_all_messages_per_minute",
+    ),
+    (
+        "INTAKE_LIMITS_WEB_NEW_SESSIONS_BURST",
+        "limits.web_new_sessions_burst",
+    ),
+    (
+        "INTAKE_LIMITS_WEB_NEW_SESSIONS_PER_MINUTE",
+        "limits.web_new_sessions_per_minute",
+    ),
+    (
+        "INTAKE_LIMITS_WEB_ALL_NEW_SESSIONS_BURST",
+        "limits.web_all_new_sessions_burst",
+    ),
+    (
+        "INTAKE_LIMITS_WEB_ALL_NEW_SESSIONS_PER_MINUTE",
+        "limits.web_all_new_sessions_per_minute",
+    ),
+    ("INTAKE_LIMITS_SIGN_IN_BURST", "limits.sign_in_burst"),
+    (
+        "INTAKE_LIMITS_SIGN_IN_PER_MINUTE",
+        "limits.sign_in_per_minute",
+    ),
+    (
+        "INTAKE_LIMITS_SIGN_IN_EMAIL_BURST",
+        "limits.sign_in_email_burst",
+    ),
+    (
+        "INTAKE_LIMITS_SIGN_IN_EMAIL_PER_MINUTE",
+        "limits.sign_in_email_per_minute",
+    ),
+    (
         "INTAKE_CONSOLE_STANDARD_MESSAGES",
         "console.standard_messages",
     ),
@@ -201,6 +246,11 @@ fn env_value(key: &str, value: &str) -> toml::Value {
     ) && let Ok(n) = value.trim().parse::<i64>()
     {
         return toml::Value::Integer(n);
+    }
+    if key.starts_with("limits.")
+        && let Ok(n) = value.trim().parse::<f64>()
+    {
+        return toml::Value::Float(n);
     }
     if key == "web.secure_cookies" {
         match value.trim().to_ascii_lowercase().as_str() {

@@ -1,5 +1,6 @@
 //! Everything that would stop the bot starting, named by its key: the database URL, webhook
-//! mode, alert sinks and their secrets, retention (Code 5.12), proxies, the landlord profile.
+//! mode, alert sinks and their secrets, retention (Code 5.12), proxies, rate limits, the
+//! landlord profile.
 
 use super::{Config, ConfigError, MIN_RETENTION_DAYS, SinkKind, TelegramMode};
 
@@ -54,6 +55,7 @@ impl Config {
         self.check_alerts()?;
         self.trusted_proxies()?;
         self.metrics_listen()?;
+        self.limits.check()?;
         self.landlord.check().map_err(ConfigError::Profile)
     }
 

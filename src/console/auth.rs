@@ -230,10 +230,11 @@ pub(super) async fn log_in(
     }
     // Limits first, before any hashing: per address, then per email from this address.
     let address = peer.ip().to_string();
-    if console.attempts_by_address.check(&address).is_some()
+    if console.attempts_by_address.check(&address).await.is_some()
         || console
             .attempts
             .check(&format!("{email} from {address}"))
+            .await
             .is_some()
     {
         return Ok(login_form(

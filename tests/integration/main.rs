@@ -2,6 +2,7 @@
 //! but `helpers`: the harness the suites share.
 
 mod architecture;
+mod backups;
 mod browser;
 mod browser_chat;
 mod channels;
@@ -13,6 +14,7 @@ mod deadlines;
 mod delivery;
 mod hardening;
 mod helpers;
+mod limits;
 mod operations;
 mod reports;
 mod requests;

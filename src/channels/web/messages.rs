@@ -94,8 +94,8 @@ pub fn check_post(posted: &Posted) -> Result<Said, (StatusCode, String)> {
 
 /// The session's message allowance: `None` if this one may go, or the 429 to answer (with
 /// `Retry-After`). Messages and files share it.
-pub(super) fn throttled(chat: &WebChat, session: &str) -> Option<Response> {
-    let wait = chat.per_session.check(session)?;
+pub(super) async fn throttled(chat: &WebChat, session: &str) -> Option<Response> {
+    let wait = chat.per_session.check(session).await?;
     let seconds = wait.as_secs().max(1);
     let mut response = problem(
         StatusCode::TOO_MANY_REQUESTS,
@@ -127,7 +127,7 @@ pub(super) async fn receive(
     let Some(session) = session_of(&jar) else {
         return no_session();
     };
-    if let Some(refused) = throttled(&chat, &session) {
+    if let Some(refused) = throttled(&chat, &session).await {
         return (jar, refused).into_response();
     }
     let (text, input) = match said {

@@ -162,7 +162,7 @@ pub(super) async fn upload(
     let Some(content_type) = files::content_type(&bytes) else {
         return problem(StatusCode::UNSUPPORTED_MEDIA_TYPE, ACCEPTED);
     };
-    if let Some(refused) = throttled(&chat, &session) {
+    if let Some(refused) = throttled(&chat, &session).await {
         return (jar, refused).into_response();
     }
     let now = Utc::now();

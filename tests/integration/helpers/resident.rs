@@ -52,6 +52,12 @@ impl Resident {
         }
     }
 
+    /// The session cookie, `name=value`: the same resident on another process with the same
+    /// session key.
+    pub fn cookie(&self) -> &str {
+        &self.cookie
+    }
+
     /// Posts a message (`{"text": ...}`, or a press: `{"choice": ..., "text": ...}`).
     pub async fn send(&self, body: Value) {
         let response = client()
