@@ -15,6 +15,8 @@
 //!   corrections of assessments, and its live stream of new lines;
 //! - [`cases`]: case work on a complaint (stage responses, extensions, exclusions, closing,
 //!   the definition, the handler, remedies and actions);
+//! - [`assign`]: assigning a conversation to a colleague or a team (the inbox's queues);
+//! - [`search`]: search from every page, and a complaint opened by its reference;
 //! - [`requests`]: tracked requests (privacy requests, interpreters): a conversation's, the
 //!   page of every open one, recording the answer and extending (UK GDPR art. 12(3));
 //! - [`restrict`]: what roles that do not see support needs are shown instead (5.10);
@@ -22,6 +24,7 @@
 //! - [`files`]: templates, scripts and styles built into the binary;
 //! - [`error`]: the one [`Error`] every handler returns, and the words staff see.
 
+mod assign;
 mod auth;
 mod cases;
 mod conversation;
@@ -31,6 +34,7 @@ mod inbox;
 mod requests;
 mod restrict;
 mod router;
+mod search;
 mod standard;
 
 use std::sync::Arc;
@@ -74,6 +78,8 @@ pub struct Console {
     /// run at once, on threads of their own; more are refused, not queued.
     checks: staff::PasswordChecks,
     standard: Arc<Vec<StandardMessage>>,
+    /// The teams conversations may be assigned to (`[[console.teams]]`).
+    teams: Arc<Vec<staff::Team>>,
     /// Cancelled when the bot stops: live streams end, so shutdown does not wait on them.
     shutdown: CancellationToken,
 }
@@ -99,6 +105,7 @@ impl Console {
             templates: Arc::new(templates),
             secure_cookies,
             standard: Arc::new(standard),
+            teams: Arc::new(Vec::new()),
             shutdown,
             attempts_by_address: Arc::new(Throttle::new(
                 // An office behind one address signs in together at nine; a script does not
@@ -124,6 +131,12 @@ impl Console {
                 },
             )),
         }
+    }
+
+    /// The console with the teams conversations may be assigned to.
+    pub fn with_teams(mut self, teams: Vec<staff::Team>) -> Console {
+        self.teams = Arc::new(teams);
+        self
     }
 
     /// The record.

@@ -112,6 +112,14 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
                 standard,
                 shutdown.clone(),
             )
+            .with_teams(
+                config
+                    .console
+                    .teams
+                    .iter()
+                    .map(|t| crate::staff::Team::new(&t.name, &t.members))
+                    .collect(),
+            )
             .router(),
         );
 
