@@ -30,7 +30,7 @@ pub use secrets::{SECRET_VARS, Secret, Secrets, redact_url_password};
 pub use sections::{
     AlertsConfig, ConsoleConfig, ConversationConfig, DEFAULT_RETENTION_DAYS, DiscordConfig,
     LogConfig, LogFormat, MIN_RETENTION_DAYS, MetricsConfig, PolicyConfig, SinkConfig, SinkKind,
-    SmtpConfig, TelegramConfig, TelegramMode, WebConfig,
+    SmtpConfig, TeamConfig, TelegramConfig, TelegramMode, WebConfig,
 };
 
 /// The environment variable naming the configuration file.

@@ -15,6 +15,8 @@
 //!   corrections of assessments, and its live stream of new lines;
 //! - [`cases`]: case work on a complaint (stage responses, extensions, exclusions, closing,
 //!   the definition, the handler, remedies and actions);
+//! - [`assign`]: assigning a conversation to a colleague or a team (the inbox's queues);
+//! - [`search`]: search from every page, and a complaint opened by its reference;
 //! - [`requests`]: tracked requests (privacy requests, interpreters): a conversation's, the
 //!   page of every open one, recording the answer and extending (UK GDPR art. 12(3));
 //! - [`restrict`]: what roles that do not see support needs are shown instead (5.10);
@@ -22,6 +24,7 @@
 //! - [`files`]: templates, scripts and styles built into the binary;
 //! - [`error`]: the one [`Error`] every handler returns, and the words staff see.
 
+mod assign;
 mod auth;
 mod cases;
 mod conversation;
@@ -31,6 +34,7 @@ mod inbox;
 mod requests;
 mod restrict;
 mod router;
+mod search;
 mod standard;
 
 use std::sync::Arc;
@@ -76,6 +80,8 @@ pub struct Console {
     /// run at once, on threads of their own; more are refused, not queued.
     checks: staff::PasswordChecks,
     standard: Arc<Vec<StandardMessage>>,
+    /// The teams conversations may be assigned to (`[[console.teams]]`).
+    teams: Arc<Vec<staff::Team>>,
     /// Cancelled when the bot stops: live streams end, so shutdown does not wait on them.
     shutdown: CancellationToken,
 }
@@ -103,6 +109,7 @@ impl Console {
             templates: Arc::new(templates),
             secure_cookies,
             standard: Arc::new(standard),
+            teams: Arc::new(Vec::new()),
             shutdown,
             checks: staff::PasswordChecks::start(HASHING_AT_ONCE),
             attempts,
@@ -113,6 +120,12 @@ impl Console {
     /// The sign-in limits as configured (`[limits]`), in place of the defaults.
     pub fn with_limits(mut self, limits: &LimitsConfig) -> Console {
         (self.attempts, self.attempts_by_address) = sign_in_limiters(self.store(), limits);
+        self
+    }
+
+    /// The console with the teams conversations may be assigned to.
+    pub fn with_teams(mut self, teams: Vec<staff::Team>) -> Console {
+        self.teams = Arc::new(teams);
         self
     }
 

@@ -9,6 +9,7 @@
 //! - `policy`: what a resident's message means under the Code, with reasons and provisions.
 //! - `profile`: the landlord's profile and its validation against the Code.
 //! - `report`: figures from the record: the regulator's complaint measures CH01 and CH02.
+//! - `search`: what staff type in the console's search box, read into safe words; matches marked.
 
 pub mod calendar;
 pub mod case;
@@ -17,3 +18,4 @@ pub mod ids;
 pub mod policy;
 pub mod profile;
 pub mod report;
+pub mod search;

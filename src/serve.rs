@@ -114,6 +114,14 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
                 shutdown.clone(),
             )
             .with_limits(&config.limits)
+            .with_teams(
+                config
+                    .console
+                    .teams
+                    .iter()
+                    .map(|t| crate::staff::Team::new(&t.name, &t.members))
+                    .collect(),
+            )
             .router(),
         );
 

@@ -1,5 +1,6 @@
 //! Staff accounts, their console sessions, and what the console reads: the inbox and a
-//! conversation with everything the record holds about it (in `reads`). The rules live here
+//! conversation with everything the record holds about it (in `reads`); assigning a
+//! conversation to a colleague or a team (in `assign`). The rules live here
 //! (password hashing, what each role may do and see); the record is read and written through
 //! the store.
 
@@ -17,10 +18,14 @@ use crate::core::policy::train::Correction;
 pub use crate::store::{Note, OpenAlert, Platform};
 use crate::store::{StaffAccount, Store, StoreError};
 
+mod assign;
 mod reads;
+pub use assign::{
+    Assigned, Assignee, Team, assign, assignee_value, may_assign, parse_assignee, teams_of,
+};
 pub use reads::{
-    InboxFilter, InboxRow, StaffLine, audit, cases, caseworkers, corrections, events, holder,
-    inbox, inbox_restricted, lines, notes, open_alerts,
+    InboxFilter, InboxRow, QueueCounts, StaffLine, audit, cases, caseworkers, corrections, events,
+    holder, inbox, inbox_restricted, lines, notes, open_alerts, queue_counts,
 };
 
 /// What a member of staff may do.

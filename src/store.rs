@@ -15,7 +15,8 @@
 //! case work, outbox, alerts (and their deliveries), audit (events, staff actions, jobs done
 //! once), retention, staff (accounts, sessions, linked chat accounts), tracked requests
 //! (privacy requests and interpreters), whether a manager is watching the console, inbox (what
-//! the console reads across them) and bench (the benchmark's baseline and the soak's checks).
+//! the console reads across them), assignments (who a conversation is assigned to), search
+//! (the console's full-text search) and bench (the benchmark's baseline and the soak's checks).
 //! Beside the record: migrations (applied, pending, `intake migrate`), backup (`intake backup`
 //! of SQLite) and limits (rate-limit buckets shared by replicas on PostgreSQL).
 
@@ -31,6 +32,7 @@ use sqlx::{Any, AnyConnection, AnyPool, Row};
 use crate::config::redact_url_password as redact;
 
 mod alerts;
+mod assignments;
 mod attachments;
 mod audit;
 mod backup;
@@ -48,10 +50,12 @@ mod outbox;
 mod report;
 mod requests;
 mod retention;
+mod search;
 mod staff;
 mod watching;
 
 pub use alerts::{AlertDelivery, OpenAlert, RecentAlert, UrgentAlert};
+pub use assignments::{Assignee, Assignment};
 pub use attachments::{FileContent, Staged, StoredFile, Upload};
 pub use audit::{AuditLine, Event};
 pub use backup::{Backup, BackupError};
@@ -70,6 +74,7 @@ pub use notify::Listener;
 pub use outbox::{Backlog, OutboxItem};
 pub use requests::{LoggedRequest, RequestId, TrackedRequest};
 pub use retention::CaseCount;
+pub use search::{Found, SearchHit, SearchScope};
 pub use staff::{Platform, StaffAccount, StaffCredentials, StaffName, StaffSession};
 
 /// Which database the URL chose.

@@ -61,6 +61,18 @@ pub struct ConsoleConfig {
     /// A TOML file of the landlord's own standard messages (`[[message]]` with `name` and
     /// `text`), replacing the shipped ones.
     pub standard_messages: Option<PathBuf>,
+    /// Teams conversations may be assigned to (`[[console.teams]]`), each with its members'
+    /// email addresses: "mine" in the inbox takes in what is assigned to a team one is in.
+    pub teams: Vec<TeamConfig>,
+}
+
+/// A team of staff, by name, with its members' email addresses (as their accounts have them).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamConfig {
+    pub name: String,
+    #[serde(default)]
+    pub members: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

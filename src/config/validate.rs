@@ -54,9 +54,34 @@ impl Config {
         }
         self.check_alerts()?;
         self.trusted_proxies()?;
+        self.check_teams()?;
         self.metrics_listen()?;
         self.limits.check()?;
         self.landlord.check().map_err(ConfigError::Profile)
+    }
+
+    /// Each team has a name of its own and members named by email address.
+    fn check_teams(&self) -> Result<(), ConfigError> {
+        let mut names = std::collections::HashSet::new();
+        for team in &self.console.teams {
+            let name = team.name.trim();
+            if name.is_empty() || name.chars().count() > 60 {
+                return Err(ConfigError::Web(
+                    "console.teams: every team needs a name of 1 to 60 characters".to_owned(),
+                ));
+            }
+            if !names.insert(name.to_lowercase()) {
+                return Err(ConfigError::Web(format!(
+                    "console.teams: there are two teams named {name:?}"
+                )));
+            }
+            if let Some(bad) = team.members.iter().find(|m| !m.contains('@')) {
+                return Err(ConfigError::Web(format!(
+                    "console.teams: {bad:?} in team {name:?} is not an email address"
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Where `/metrics` is served, or `None` when `metrics.listen` is `off`.

@@ -58,6 +58,8 @@ struct ConversationPage<'a> {
     corrections: Vec<(String, String)>,
     /// Its tracked requests (privacy requests, interpreters).
     requests: super::requests::Panel,
+    /// Who it is assigned to, and to whom the viewer may assign it.
+    assignment: super::assign::AssignPanel,
 }
 
 /// Which conversation the page is about.
@@ -150,6 +152,7 @@ pub(super) async fn conversation(
         standard,
         corrections: correction_choices(),
         requests: super::requests::panel(&console, id, &session.staff).await?,
+        assignment: super::assign::panel(&console, id, &session.staff).await?,
     };
     Ok(console.render("conversation.html", &page))
 }

@@ -49,6 +49,8 @@ pub(super) const TEMPLATES: &[(&str, &str)] = &[
     ("conversation.html", include_str!("conversation.html")),
     ("requests.html", include_str!("requests.html")),
     ("requests_panel.html", include_str!("requests_panel.html")),
+    ("search.html", include_str!("search.html")),
+    ("not_found.html", include_str!("not_found.html")),
 ];
 
 /// A resident's file as the conversation page shows it: a thumbnail for a photo a browser

@@ -26,6 +26,8 @@ struct InboxPage<'a> {
     alerts: Vec<OpenAlert>,
     manager: bool,
     filter: Filter,
+    /// How many are assigned to nobody, and in the viewer's queue.
+    counts: staff::QueueCounts,
 }
 
 /// The inbox's filter as the form shows it again (empty for "any").
@@ -43,6 +45,8 @@ pub(super) async fn inbox(
     Staff(session): Staff,
 ) -> Result<Response, Error> {
     filter.viewer = Some(session.staff.id);
+    filter.viewer_teams = staff::teams_of(&session.staff, &console.teams);
+    let counts = staff::queue_counts(console.store(), &filter).await?;
     let mut alerts = staff::open_alerts(console.store()).await?;
     if !session.staff.role.sees_adjustments() {
         restrict_alerts(&mut alerts);
@@ -65,6 +69,7 @@ pub(super) async fn inbox(
             risk: filter.risk.unwrap_or_default(),
             due_by: filter.due_by.unwrap_or_default(),
         },
+        counts,
     };
     Ok(console.render("inbox.html", &page))
 }

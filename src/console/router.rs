@@ -4,7 +4,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
-use super::{Console, auth, cases, conversation, files, inbox, requests};
+use super::{Console, assign, auth, cases, conversation, files, inbox, requests, search};
 
 impl Console {
     pub fn router(self) -> Router {
@@ -13,6 +13,9 @@ impl Console {
             .route("/console/login", get(auth::login_page).post(auth::log_in))
             .route("/console/logout", post(auth::log_out))
             .route("/console/events", get(inbox::inbox_events))
+            .route("/console/search", get(search::search))
+            .route("/console/cases/{reference}", get(search::case_page))
+            .route("/console/conversations/{id}/assign", post(assign::assign))
             .route(
                 "/console/conversations/{id}",
                 get(conversation::conversation),

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::core::ids::{ConversationId, MessageId, StaffId};
 use crate::core::policy::train::Correction;
-use crate::store::{Note, OpenAlert, Store, StoreError};
+use crate::store::{Assignee, Note, OpenAlert, Store, StoreError};
 
 /// A conversation as the inbox lists it.
 #[derive(Debug, Clone, Serialize)]
@@ -32,6 +32,10 @@ pub struct InboxRow {
     pub handler_id: Option<StaffId>,
     #[serde(skip)]
     pub held_by_id: Option<StaffId>,
+    /// Who it is assigned to, by name ("Team Repairs" for a team).
+    pub assigned_to: Option<String>,
+    #[serde(skip)]
+    pub assigned: Option<Assignee>,
 }
 
 /// What the inbox may be narrowed to.
@@ -40,8 +44,8 @@ pub struct InboxFilter {
     #[serde(default)]
     pub channel: Option<String>,
     /// `needs_person`, `held`, `bot`, `complaint`, `requests` (an open tracked request,
-    /// the most overdue first), or `mine` (complaints the viewer handles and conversations
-    /// they hold).
+    /// the most overdue first), `unassigned` (assigned to nobody), or `mine` (assigned to
+    /// the viewer or a team they are in, complaints they handle and conversations they hold).
     #[serde(default)]
     pub status: Option<String>,
     /// An alert kind: emergency, safeguarding, health_safety, vulnerability...
@@ -53,6 +57,9 @@ pub struct InboxFilter {
     /// The member of staff looking (for `mine`); set by the console, never from the query.
     #[serde(skip)]
     pub viewer: Option<StaffId>,
+    /// The teams the viewer is in (for `mine`); set by the console.
+    #[serde(skip)]
+    pub viewer_teams: Vec<String>,
 }
 
 /// The inbox: the conversations needing a person first (urgent alerts, then a request for a
@@ -86,6 +93,11 @@ pub async fn inbox(store: &Store, filter: &InboxFilter) -> Result<Vec<InboxRow>,
             case: r.reference,
             due_on: r.due_on,
             handler: r.handler_id.and_then(|h| names.get(&h).cloned()),
+            assigned_to: r.assigned.as_ref().map(|a| match a {
+                Assignee::Staff(id) => names.get(id).cloned().unwrap_or_default(),
+                Assignee::Team(team) => format!("Team {team}"),
+            }),
+            assigned: r.assigned,
             handler_id: r.handler_id,
             held_by_id: r.held_by_id,
             request_due: r.request_due,
@@ -170,10 +182,8 @@ fn keep(row: &InboxRow, filter: &InboxFilter) -> bool {
             "complaint" => row.case.is_some(),
             "requests" => row.request_due.is_some(),
             "needs_person" => row.wants_person || row.urgent,
-            "mine" => {
-                filter.viewer.is_some()
-                    && (row.handler_id == filter.viewer || row.held_by_id == filter.viewer)
-            }
+            "unassigned" => row.assigned.is_none(),
+            "mine" => mine(row, filter),
             _ => true,
         };
         if !ok {
@@ -191,6 +201,41 @@ fn keep(row: &InboxRow, filter: &InboxFilter) -> bool {
         return false;
     }
     true
+}
+
+/// Whether a row is in the viewer's queue: assigned to them or a team they are in, a
+/// complaint they handle, or a conversation they hold.
+fn mine(row: &InboxRow, filter: &InboxFilter) -> bool {
+    let Some(viewer) = filter.viewer else {
+        return false;
+    };
+    let assigned = match &row.assigned {
+        Some(Assignee::Staff(id)) => *id == viewer,
+        Some(Assignee::Team(team)) => filter.viewer_teams.contains(team),
+        None => false,
+    };
+    assigned || row.handler_id == Some(viewer) || row.held_by_id == Some(viewer)
+}
+
+/// How many conversations are in the inbox's queues: assigned to nobody, and the viewer's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct QueueCounts {
+    pub unassigned: usize,
+    pub mine: usize,
+}
+
+/// The counts of the inbox's queues for the viewer `filter` names (its other fields ignored).
+pub async fn queue_counts(store: &Store, filter: &InboxFilter) -> Result<QueueCounts, StoreError> {
+    let everyone = InboxFilter {
+        viewer: filter.viewer,
+        viewer_teams: filter.viewer_teams.clone(),
+        ..InboxFilter::default()
+    };
+    let rows = inbox(store, &everyone).await?;
+    Ok(QueueCounts {
+        unassigned: rows.iter().filter(|r| r.assigned.is_none()).count(),
+        mine: rows.iter().filter(|r| mine(r, &everyone)).count(),
+    })
 }
 
 /// One line of a conversation for staff: the message, and for a resident's message the

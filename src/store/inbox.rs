@@ -27,6 +27,8 @@ pub struct InboxConversation {
     pub handler_id: Option<StaffId>,
     /// When its earliest open tracked request is due (YYYY-MM-DD), if it has one.
     pub request_due: Option<String>,
+    /// Who it is assigned to, if anyone.
+    pub assigned: Option<super::Assignee>,
 }
 
 /// An alert nobody has acknowledged: its conversation and kind.
@@ -110,8 +112,10 @@ impl Store {
                (SELECT k.due_on FROM cases k WHERE k.conversation_id = c.id ORDER BY k.created_at DESC LIMIT 1) AS due_on, \
                (SELECT MIN(COALESCE(r.extended_due_on, r.due_on)) FROM requests r \
                 WHERE r.conversation_id = c.id AND r.answered_at IS NULL) AS request_due \
+             , g.staff_id AS assigned_staff, g.team AS assigned_team \
              FROM conversations c LEFT JOIN claims h ON h.conversation_id = c.id \
              LEFT JOIN staff s ON s.id = h.staff_id \
+             LEFT JOIN assignments g ON g.conversation_id = c.id \
              ORDER BY c.updated_at DESC LIMIT 500",
         )
         .fetch_all(&self.pool)
@@ -130,6 +134,10 @@ impl Store {
                     due_on: r.try_get("due_on")?,
                     handler_id: r.try_get("handler_id")?,
                     request_due: r.try_get("request_due")?,
+                    assigned: super::assignments::assignee(
+                        r.try_get("assigned_staff")?,
+                        r.try_get("assigned_team")?,
+                    ),
                 })
             })
             .collect()

@@ -107,7 +107,7 @@ impl Record<'_> {
     }
 
     /// The retention purge for one conversation: every message (and file), assessment, reply,
-    /// event, alert, note and claim is deleted, tracked requests lose their words, the
+    /// event, alert, note, claim and assignment is deleted, tracked requests lose their words, the
     /// complaints keep only their reference, stage and dates, the platform's chat id is
     /// replaced, and each complaint is added to the anonymised counts. The staff audit stays
     /// (it holds who did what, not what was said).
@@ -129,6 +129,8 @@ impl Record<'_> {
             "DELETE FROM events WHERE conversation_id = $1",
             "DELETE FROM notes WHERE conversation_id = $1",
             "DELETE FROM claims WHERE conversation_id = $1",
+            // Nobody's queue keeps a conversation with nothing left in it.
+            "DELETE FROM assignments WHERE conversation_id = $1",
             "DELETE FROM resident_emails WHERE conversation_id = $1",
             // The request's record stays (kind and dates, for the ICO); its words go.
             "UPDATE requests SET detail = '', \
