@@ -63,6 +63,11 @@ pub use standard::{
 /// Password checks running at once (each Argon2id check holds about 19 MB).
 const HASHING_AT_ONCE: usize = 2;
 
+/// The longest a live stream waits before reading the record again when no commit has been
+/// announced (a lost notification, or a change that announces none, such as an alert raised by
+/// the scheduler, or an account disabled: its streams end within this).
+const LIVE_BACKSTOP: Duration = Duration::from_secs(3);
+
 /// What the console needs.
 #[derive(Clone)]
 pub struct Console {

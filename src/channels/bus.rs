@@ -26,6 +26,8 @@ pub enum Signal {
         outbox: i64,
         message: i64,
     },
+    /// Something was committed on another replica: consoles open here read the record.
+    Activity,
     /// The listener's connection was lost and made again: notifications may have been missed
     /// meanwhile, so senders look at the record now.
     Reconnected,
@@ -126,11 +128,22 @@ fn channel_name(schema: &str) -> String {
 /// Sends each envelope with `pg_notify`, which joins the sender's own transaction; here each
 /// is its own, after the commit that it reports.
 async fn publish(store: Store, channel: String, mut envelopes: mpsc::UnboundedReceiver<String>) {
-    while let Some(payload) = envelopes.recv().await {
-        if let Err(e) = store.notify(&channel, &payload).await {
-            crate::telemetry::database_error("notify");
-            // The reply is in the record: the page shows it when it next reads.
-            tracing::warn!(error = %e, "bus: other replicas were not told of a reply");
+    while let Some(first) = envelopes.recv().await {
+        // Signals that came together are sent once each: a burst of commits is one
+        // "activity", not hundreds.
+        let mut batch = vec![first];
+        while let Ok(more) = envelopes.try_recv() {
+            if !batch.contains(&more) {
+                batch.push(more);
+            }
+        }
+        for payload in batch {
+            if let Err(e) = store.notify(&channel, &payload).await {
+                crate::telemetry::database_error("notify");
+                // What it reports is in the record: pages and consoles read it when they
+                // next look.
+                tracing::warn!(error = %e, "bus: other replicas were not told of a change");
+            }
         }
     }
 }

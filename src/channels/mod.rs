@@ -39,17 +39,67 @@ pub const ANYTHING: &str = "*";
 #[derive(Debug, Clone, Default)]
 pub struct Wakers {
     by_channel: Arc<Mutex<HashMap<String, Arc<Notify>>>>,
-    /// The other replicas (PostgreSQL), told of web chat replies.
+    /// The other replicas (PostgreSQL), told of web chat replies and of activity.
     bus: bus::Bus,
+    activity: Activity,
+}
+
+/// A count that moves on every commit here or on another replica: the console's live
+/// streams read the record when it moves, rather than only on their timer.
+#[derive(Debug, Clone)]
+struct Activity(Arc<tokio::sync::watch::Sender<u64>>);
+
+impl Default for Activity {
+    fn default() -> Self {
+        Activity(Arc::new(tokio::sync::watch::channel(0).0))
+    }
+}
+
+impl Activity {
+    fn touch(&self) {
+        self.0.send_modify(|n| *n = n.wrapping_add(1));
+    }
 }
 
 impl Wakers {
-    /// Wakers whose channels also hear from other replicas on `bus`.
+    /// Wakers whose channels and console streams also hear from other replicas on `bus`.
     pub fn on(bus: bus::Bus) -> Wakers {
-        Wakers {
+        let wakers = Wakers {
             by_channel: Arc::default(),
             bus,
+            activity: Activity::default(),
+        };
+        if let Some(mut signals) = wakers.bus.subscribe() {
+            let activity = wakers.activity.clone();
+            tokio::spawn(async move {
+                loop {
+                    match signals.recv().await {
+                        Ok(bus::Signal::Activity | bus::Signal::Reconnected)
+                        | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                            activity.touch();
+                        }
+                        Ok(bus::Signal::WebReply { .. }) => {}
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                    }
+                }
+            });
         }
+        wakers
+    }
+
+    /// Something was committed, here or on another replica, since the receiver last looked
+    /// (or within `at_most`, whichever comes first: a lost notification costs only time).
+    pub async fn activity_or(receiver: &mut tokio::sync::watch::Receiver<u64>, at_most: Duration) {
+        if let Ok(Ok(())) = tokio::time::timeout(at_most, receiver.changed()).await {
+            // Commits come in bursts: one read after the burst, not one per commit.
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            receiver.borrow_and_update();
+        }
+    }
+
+    /// A receiver for [`Wakers::activity_or`].
+    pub fn activity(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.activity.0.subscribe()
     }
 
     /// The bus to the other replicas (a no-op one on SQLite).
@@ -71,6 +121,8 @@ impl Wakers {
     pub fn wake(&self, channel: &str) {
         self.of(channel).notify_one();
         self.of(ANYTHING).notify_one();
+        self.activity.touch();
+        self.bus.publish(bus::Signal::Activity);
     }
 }
 

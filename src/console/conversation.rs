@@ -2,8 +2,6 @@
 //! consent and audit; taking it over, replying, handing it back; notes; corrections of an
 //! assessment; and a live stream of its new lines.
 
-use std::time::Duration;
-
 use axum::extract::{Path, Query, State};
 use axum::response::sse::Event;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -17,6 +15,7 @@ use super::files::{FileView, file_views};
 use super::restrict::{restrict_cases, restrict_lines, restricted_lines, with_corrections};
 use super::standard::{self, StandardMessage};
 use super::{Console, Error, Staff, StaffForm, sse};
+use crate::channels::Wakers;
 use crate::core::ids::{ConversationId, MessageId, Stage};
 use crate::core::policy::train::Correction;
 use crate::staff::{self, Note, StaffLine, StaffMember};
@@ -284,8 +283,8 @@ pub(super) struct After {
     after: i64,
 }
 
-/// New lines of a conversation, live. The record is read every second, so this works the
-/// same with several replicas on one PostgreSQL.
+/// New lines of a conversation, live: the record is read when anything is committed here or
+/// on another replica (PostgreSQL `NOTIFY`), and every few seconds in any case.
 pub(super) async fn conversation_events(
     State(console): State<Console>,
     jar: CookieJar,
@@ -296,35 +295,36 @@ pub(super) async fn conversation_events(
     let restricted = !session.staff.role.sees_adjustments();
     let token = auth::token(&jar).unwrap_or_default();
     let store = console.store().clone();
-    let stream =
-        futures::stream::unfold((store, MessageId(after.after)), move |(store, mut last)| {
-            let token = token.clone();
-            async move {
-                loop {
-                    // The stream ends with the session (signed out, or expired).
-                    if !auth::signed_in(&store, &token).await {
-                        return None;
-                    }
-                    // Support needs stay hidden (5.10), with the same corrections as the page,
-                    // or the lines wait: when they cannot be read so, nothing is sent this time.
-                    let read = if restricted {
-                        restricted_lines(&store, id, last).await
-                    } else {
-                        staff::lines(&store, id, last).await
-                    };
-                    match read {
-                        Ok(lines) if !lines.is_empty() => {
-                            last = lines.last().map_or(last, |l| l.id);
-                            let data = serde_json::to_string(&lines).unwrap_or_default();
-                            let event = Event::default().id(last.to_string()).data(data);
-                            return Some((Ok::<_, std::convert::Infallible>(event), (store, last)));
-                        }
-                        Ok(_) => {}
-                        Err(e) => tracing::warn!(error = %e, "console: reading new lines failed"),
-                    }
-                    tokio::time::sleep(Duration::from_secs(1)).await;
+    let start = (store, MessageId(after.after), console.wakers.activity());
+    let stream = futures::stream::unfold(start, move |(store, mut last, mut activity)| {
+        let token = token.clone();
+        async move {
+            loop {
+                // The stream ends with the session (signed out, or expired).
+                if !auth::signed_in(&store, &token).await {
+                    return None;
                 }
+                // Support needs stay hidden (5.10), with the same corrections as the page,
+                // or the lines wait: when they cannot be read so, nothing is sent this time.
+                let read = if restricted {
+                    restricted_lines(&store, id, last).await
+                } else {
+                    staff::lines(&store, id, last).await
+                };
+                match read {
+                    Ok(lines) if !lines.is_empty() => {
+                        last = lines.last().map_or(last, |l| l.id);
+                        let data = serde_json::to_string(&lines).unwrap_or_default();
+                        let event = Event::default().id(last.to_string()).data(data);
+                        let state = (store, last, activity);
+                        return Some((Ok::<_, std::convert::Infallible>(event), state));
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "console: reading new lines failed"),
+                }
+                Wakers::activity_or(&mut activity, super::LIVE_BACKSTOP).await;
             }
-        });
+        }
+    });
     sse(stream, &console.shutdown)
 }

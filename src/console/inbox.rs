@@ -1,8 +1,6 @@
 //! The inbox: every conversation, those needing a person first, with the open alerts; a live
 //! stream telling the page when anything changed; a manager acknowledging an alert.
 
-use std::time::Duration;
-
 use axum::extract::{Path, Query, State};
 use axum::response::sse::Event;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -13,6 +11,7 @@ use serde::Serialize;
 use super::auth::{self, CsrfForm};
 use super::restrict::{RESTRICTED, restrict_alerts};
 use super::{Console, Error, Staff, StaffForm, sse};
+use crate::channels::Wakers;
 use crate::core::ids::AlertId;
 use crate::staff::{self, InboxFilter, InboxRow, OpenAlert, StaffMember};
 
@@ -97,7 +96,9 @@ pub(super) async fn inbox_events(
 ) -> Response {
     let token = auth::token(&jar).unwrap_or_default();
     let store = console.store().clone();
-    let stream = futures::stream::unfold((store, None::<i64>), move |(store, mut seen)| {
+    let activity = console.wakers.activity();
+    let start = (store, None::<i64>, activity);
+    let stream = futures::stream::unfold(start, move |(store, mut seen, mut activity)| {
         let token = token.clone();
         async move {
             loop {
@@ -110,12 +111,13 @@ pub(super) async fn inbox_events(
                     (Some(before), Some(now)) if now != before => {
                         seen = Some(now);
                         let event = Event::default().event("changed").data(now.to_string());
-                        return Some((Ok::<_, std::convert::Infallible>(event), (store, seen)));
+                        let state = (store, seen, activity);
+                        return Some((Ok::<_, std::convert::Infallible>(event), state));
                     }
                     (None, _) => seen = Some(latest.unwrap_or(0)),
                     _ => {}
                 }
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                Wakers::activity_or(&mut activity, super::LIVE_BACKSTOP).await;
             }
         }
     });

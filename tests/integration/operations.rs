@@ -187,8 +187,8 @@ fn two_replicas_on_one_postgresql_behave_as_one() {
             );
             latencies.push(sent.elapsed());
             assert!(
-                console_on_a.until(&words, Duration::from_secs(3)).await,
-                "the console on A did not show reply {n}"
+                console_on_a.until(&words, Duration::from_secs(1)).await,
+                "the console on A did not show reply {n} within a second"
             );
         }
         println!("staff reply on B to the page on A: {latencies:?}");

@@ -241,6 +241,7 @@ pub(super) fn follow(hub: Hub, store: Store, bus: &Bus, wake: Arc<tokio::sync::N
                     }
                 }
                 Signal::Reconnected => wake.notify_one(),
+                Signal::Activity => {}
             }
         }
     });
