@@ -12,6 +12,7 @@
 mod limits;
 mod load;
 mod promises;
+mod proxies;
 mod secrets;
 mod sections;
 mod validate;
@@ -26,6 +27,7 @@ use crate::core::profile::{LandlordProfile, ProfileError};
 
 pub use limits::{LimitsConfig, Rate};
 pub use load::PLAIN_VARS;
+pub use proxies::ProxyNet;
 pub use secrets::{SECRET_VARS, Secret, Secrets, redact_url_password};
 pub use sections::{
     AlertsConfig, ConsoleConfig, ConversationConfig, DEFAULT_RETENTION_DAYS, DiscordConfig,

@@ -33,7 +33,8 @@ pub struct WebConfig {
     /// Seconds a client has to send a request's headers (and, for its body, three times
     /// as long) before the connection is closed.
     pub header_timeout_seconds: Option<u64>,
-    /// The reverse proxies in front of the bot (IP addresses, comma-separated). A request from
+    /// The reverse proxies in front of the bot (IP addresses or CIDR networks such as
+    /// `10.244.0.0/16`, comma-separated). A request from
     /// one of them is counted against the address it names in `X-Forwarded-For`, so limits
     /// per client address keep working behind a proxy; from anyone else the header is ignored.
     pub trusted_proxies: Option<String>,

@@ -2,6 +2,7 @@
 //! mode, alert sinks and their secrets, retention (Code 5.12), proxies, rate limits, the
 //! landlord profile.
 
+use super::proxies::ProxyNet;
 use super::{Config, ConfigError, MIN_RETENTION_DAYS, SinkKind, TelegramMode};
 
 impl Config {
@@ -15,7 +16,7 @@ impl Config {
     }
 
     /// The trusted reverse proxies' addresses.
-    pub fn trusted_proxies(&self) -> Result<Vec<std::net::IpAddr>, ConfigError> {
+    pub fn trusted_proxies(&self) -> Result<Vec<ProxyNet>, ConfigError> {
         self.web
             .trusted_proxies
             .as_deref()
@@ -24,8 +25,10 @@ impl Config {
             .map(str::trim)
             .filter(|a| !a.is_empty())
             .map(|a| {
-                a.parse().map_err(|_| {
-                    ConfigError::Alerts(format!("web.trusted_proxies: {a:?} is not an IP address"))
+                ProxyNet::parse(a).ok_or_else(|| {
+                    ConfigError::Alerts(format!(
+                        "web.trusted_proxies: {a:?} is not an IP address or a network such as 10.0.0.0/8"
+                    ))
                 })
             })
             .collect()

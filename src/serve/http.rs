@@ -5,6 +5,7 @@
 //! in the kernel's queue rather than exhausting the process's handles, so the database and
 //! the platforms still get theirs). On shutdown, connections finish their request in flight.
 
+use crate::config::ProxyNet;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,13 +28,14 @@ pub struct Limits {
     pub max_connections: usize,
     pub header_timeout: Duration,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
-    pub trusted_proxies: Arc<Vec<IpAddr>>,
+    pub trusted_proxies: Arc<Vec<ProxyNet>>,
 }
 
 /// The client a request comes from: the connection's peer, or, when the peer is a trusted
 /// proxy, the nearest address in `X-Forwarded-For` that is not itself a trusted proxy.
-fn client_address(peer: SocketAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> SocketAddr {
-    if !trusted.contains(&peer.ip()) {
+fn client_address(peer: SocketAddr, headers: &HeaderMap, trusted: &[ProxyNet]) -> SocketAddr {
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(peer.ip()) {
         return peer;
     }
     let hops: Vec<&str> = headers
@@ -45,7 +47,7 @@ fn client_address(peer: SocketAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> 
         .collect();
     for hop in hops.iter().rev() {
         match hop.parse::<IpAddr>() {
-            Ok(ip) if trusted.contains(&ip) => {}
+            Ok(ip) if is_trusted(ip) => {}
             Ok(ip) => return SocketAddr::new(ip, 0),
             Err(_) => break,
         }

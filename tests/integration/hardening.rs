@@ -838,7 +838,9 @@ async fn connections_and_open_pages_cost_kilobytes_each() {
 /// is not a trusted proxy cannot dodge the limit by naming other addresses.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn behind_a_trusted_proxy_limits_count_each_client() {
-    let (_dir, _, bot) = bot_with(&[("INTAKE_WEB_TRUSTED_PROXIES", "127.0.0.7".to_owned())]).await;
+    // The proxy named as a network (127.0.0.4 to 127.0.0.7), as for an ingress controller.
+    let (_dir, _, bot) =
+        bot_with(&[("INTAKE_WEB_TRUSTED_PROXIES", "127.0.0.4/30".to_owned())]).await;
     let open = |from: &'static str, forwarded: String| {
         let base = bot.base.clone();
         async move {
