@@ -25,6 +25,8 @@ use crate::service::{Intake, Writer};
 use crate::store::Store;
 
 mod http;
+#[cfg(target_os = "linux")]
+mod systemd;
 
 /// The shortest time between two full scheduler runs.
 const FULL_RUN_GAP: chrono::Duration = chrono::Duration::seconds(15);
@@ -249,10 +251,14 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
     let signal = shutdown.clone();
     tokio::spawn(async move {
         shutdown_signal().await;
+        #[cfg(target_os = "linux")]
+        systemd::stopping();
         // Event streams end, channels stop taking new messages, and the server finishes the
         // requests in flight.
         signal.cancel();
     });
+    #[cfg(target_os = "linux")]
+    systemd::ready();
     http::serve(listener, app, limits, shutdown.clone(), SHUTDOWN_GRACE).await;
     // Messages already taken are committed before the process ends.
     if !writer.drained(WRITER_GRACE).await {

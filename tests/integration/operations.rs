@@ -520,3 +520,43 @@ fn json_logs_keep_the_fields_log_shippers_rely_on() {
         assert!(lines.iter().any(|l| l["message"] == "stopped"), "{text}");
     });
 }
+
+/// Under systemd (`Type=notify`), the bot says READY=1 once it takes requests and STOPPING=1
+/// on SIGTERM, to the socket systemd names in `NOTIFY_SOCKET`.
+#[test]
+fn systemd_is_told_when_the_bot_is_ready_and_when_it_stops() {
+    block_on(async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let socket_path = dir.path().join("notify.sock");
+        let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).expect("bind");
+        socket
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("timeout");
+        let database = format!("sqlite://{}/intake.db", dir.path().display());
+        let mut bot = Bot::start(
+            &database,
+            &dir.path().join("bot.log"),
+            &[
+                ("NOTIFY_SOCKET", socket_path.display().to_string()),
+                ("INTAKE_METRICS_LISTEN", "off".to_owned()),
+            ],
+        )
+        .await;
+        let mut buffer = [0u8; 512];
+        let n = socket.recv(&mut buffer).expect("a notification");
+        let ready = String::from_utf8_lossy(&buffer[..n]).into_owned();
+        assert!(ready.lines().any(|l| l == "READY=1"), "{ready}");
+        // Ready means ready: the web chat answers.
+        let page = client()
+            .get(format!("{}/chat", bot.base))
+            .send()
+            .await
+            .expect("chat");
+        assert_eq!(page.status(), 200);
+
+        assert!(bot.terminate(Duration::from_secs(15)).is_some(), "stopped");
+        let n = socket.recv(&mut buffer).expect("a notification");
+        let stopping = String::from_utf8_lossy(&buffer[..n]).into_owned();
+        assert!(stopping.lines().any(|l| l == "STOPPING=1"), "{stopping}");
+    });
+}
