@@ -251,8 +251,8 @@ pub fn router(handle: PrometheusHandle, store: Store) -> Router {
         .with_state(Scrape { handle, store })
 }
 
-/// The outbox gauges are read from the record at each scrape, so they are right however
-/// many replicas deliver.
+/// The outbox gauges and readiness are read from the record at each scrape, so they are
+/// right however many replicas deliver.
 async fn metrics(State(scrape): State<Scrape>) -> Response {
     match scrape.store.outbox_waiting().await {
         Ok(mut backlog) => {
@@ -280,6 +280,16 @@ async fn metrics(State(scrape): State<Scrape>) -> Response {
         Err(e) => {
             database_error("metrics");
             tracing::warn!(error = %e, "metrics: cannot read the outbox backlog");
+        }
+    }
+    // Readiness as `/readyz` proves it (a real write), so the gauge is current whether or
+    // not anything probes `/readyz` (systemd and compose do not).
+    match scrape.store.ready(Utc::now()).await {
+        Ok(()) => ready(true),
+        Err(e) => {
+            database_error("readiness");
+            tracing::warn!(error = %e, "metrics: the record cannot take a write");
+            ready(false);
         }
     }
     scrape.handle.run_upkeep();

@@ -324,6 +324,7 @@ fn metrics_move_when_their_events_happen() {
         )
         .await;
         assert!(before.iter().all(|v| *v == 0.0), "{before:?}");
+        assert_eq!(metric(&metrics, "intake_ready").await, 1.0);
 
         // A resident: an emergency, then a complaint made with consent.
         let resident = Resident::open(&bot.base).await;
@@ -443,13 +444,14 @@ fn metrics_move_when_their_events_happen() {
         .execute(&schema.admin)
         .await
         .expect("drop a table");
+        // The gauge follows without anything probing /readyz, and /readyz agrees.
+        assert_eq!(metric(&metrics, "intake_ready").await, 0.0);
         let ready = client()
             .get(format!("{}/readyz", bot.base))
             .send()
             .await
             .expect("readyz");
         assert_eq!(ready.status(), 503);
-        assert_eq!(metric(&metrics, "intake_ready").await, 0.0);
         assert!(
             metric(
                 &metrics,
