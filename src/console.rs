@@ -21,6 +21,7 @@
 //!   page of every open one, recording the answer and extending (UK GDPR art. 12(3));
 //! - [`restrict`]: what roles that do not see support needs are shown instead (5.10);
 //! - [`standard`]: the standard messages a reply may start from;
+//! - [`present`]: times in the landlord's zone in plain English, and labels for keys;
 //! - [`files`]: templates, scripts and styles built into the binary;
 //! - [`error`]: the one [`Error`] every handler returns, and the words staff see.
 
@@ -31,6 +32,7 @@ mod conversation;
 mod error;
 mod files;
 mod inbox;
+mod present;
 mod requests;
 mod restrict;
 mod router;
@@ -100,6 +102,7 @@ impl Console {
         shutdown: CancellationToken,
     ) -> Console {
         let mut templates = Environment::new();
+        present::add_filters(&mut templates, intake.profile().time_zone());
         for (name, source) in files::TEMPLATES {
             // The templates are part of the binary: a broken one is a bug caught by the tests.
             if let Err(e) = templates.add_template(name, source) {
@@ -143,6 +146,11 @@ impl Console {
     fn action_done(&self, done: crate::store::Conversation) -> Response {
         self.wakers.wake(&done.channel);
         axum::response::Redirect::to(&format!("/console/conversations/{}", done.id)).into_response()
+    }
+
+    /// The landlord's time zone (Europe/London unless configured otherwise).
+    fn zone(&self) -> chrono_tz::Tz {
+        self.intake.profile().time_zone()
     }
 
     /// The landlord's name, as every page shows it.

@@ -24,8 +24,9 @@ pub use assign::{
     Assigned, Assignee, Team, assign, assignee_value, may_assign, parse_assignee, teams_of,
 };
 pub use reads::{
-    InboxFilter, InboxRow, QueueCounts, StaffLine, audit, cases, caseworkers, corrections, events,
-    holder, inbox, inbox_restricted, lines, notes, open_alerts, queue_counts,
+    INBOX_PAGE, InboxFilter, InboxRow, QueueCounts, StaffLine, audit, cases, caseworkers,
+    corrections, events, holder, inbox, inbox_restricted, inbox_total, lines, notes, open_alerts,
+    queue_counts,
 };
 
 /// What a member of staff may do.
@@ -415,6 +416,34 @@ pub async fn acknowledge(
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     acknowledge_from(store, alert, staff, "console", now).await
+}
+
+/// A manager acknowledges every open alert of one kind on a conversation at once (three
+/// health and safety alerts about one leak are one matter). Audited with the alerts' ids;
+/// how many were acknowledged.
+pub async fn acknowledge_group(
+    store: &Store,
+    conversation: ConversationId,
+    kind: &str,
+    staff: &StaffMember,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let mut record = store.begin().await?;
+    let done = record
+        .acknowledge_alerts(conversation, kind, staff.id, now)
+        .await?;
+    if !done.is_empty() {
+        record.audit(
+            staff.id,
+            "acknowledge_alerts",
+            Some(conversation),
+            None,
+            &serde_json::json!({ "alerts": done, "kind": kind, "from": "console" }),
+            now,
+        );
+    }
+    record.commit().await?;
+    Ok(done.len())
 }
 
 /// Acknowledges an alert from the console or a chat (`from`), audited with where from.

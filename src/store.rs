@@ -64,8 +64,8 @@ pub use case_work::{ActionCase, CaseAction, OverdueAction, ResidentEmail, email_
 pub use cases::{CaseDefinition, CaseStanding, OpenCase};
 pub use conversations::{Conversation, IdleClaim};
 pub use inbox::{
-    AlertKind, CaseAnswers, CaseListing, CorrectionLine, Disclosure, InboxConversation, Note,
-    StaffLineRecord,
+    AlertKind, CaseAnswers, CaseListing, CorrectionLine, Disclosure, InboxConversation, InboxOrder,
+    InboxQuery, InboxStatus, Note, StaffLineRecord, resident_name,
 };
 pub use limits::Taken;
 pub use messages::{Attachment, ChatLine, CorrectedMessage, Inbound, Message};

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::auth::{self, CsrfForm, form_token};
 use super::cases::{CaseView, case_rows};
 use super::files::{FileView, file_views};
+use super::present::{record_sentence, when};
 use super::restrict::{restrict_cases, restrict_lines, restricted_lines, with_corrections};
 use super::standard::{self, StandardMessage};
 use super::{Console, Error, Staff, StaffForm, sse};
@@ -19,6 +20,7 @@ use crate::channels::Wakers;
 use crate::core::ids::{ConversationId, MessageId, Stage};
 use crate::core::policy::train::Correction;
 use crate::staff::{self, Note, StaffLine, StaffMember};
+use crate::store::resident_name;
 
 /// The longest reply staff may send in one message.
 const LONGEST_REPLY: usize = 4000;
@@ -46,8 +48,10 @@ struct ConversationPage<'a> {
     /// The last line shown, from which the live stream goes on.
     last_id: MessageId,
     events: Vec<RecordEvent>,
-    /// The record's consent and privacy-request events.
-    consent: Vec<RecordEvent>,
+    /// The record's consent and privacy-request events, as sentences.
+    consent: Vec<String>,
+    /// The resident's name as they gave it, if they did.
+    resident: Option<String>,
     cases: Vec<CaseView>,
     /// Who did what: name, action, when.
     audit: Vec<(String, String, DateTime<Utc>)>,
@@ -122,11 +126,13 @@ pub(super) async fn conversation(
             ombudsman: &console.intake.profile().ombudsman,
         },
     );
+    let now = Utc::now();
     let consent: Vec<_> = events
         .iter()
         .filter(|(kind, ..)| kind == "consent" || kind == "tracked_request")
-        .cloned()
+        .map(|(kind, _, detail, at)| record_sentence(kind, detail, *at, now, console.zone()))
         .collect();
+    let resident = resident_name(&found.state, cases.last().map(|c| &c.case.answers));
     let page = ConversationPage {
         landlord,
         staff: &session.staff,
@@ -145,6 +151,7 @@ pub(super) async fn conversation(
         files,
         events,
         consent,
+        resident,
         cases,
         audit,
         notes,
@@ -293,6 +300,7 @@ pub(super) async fn conversation_events(
     Staff(session): Staff,
 ) -> Response {
     let restricted = !session.staff.role.sees_adjustments();
+    let zone = console.zone();
     let token = auth::token(&jar).unwrap_or_default();
     let store = console.store().clone();
     let start = (store, MessageId(after.after), console.wakers.activity());
@@ -314,7 +322,8 @@ pub(super) async fn conversation_events(
                 match read {
                     Ok(lines) if !lines.is_empty() => {
                         last = lines.last().map_or(last, |l| l.id);
-                        let data = serde_json::to_string(&lines).unwrap_or_default();
+                        let data =
+                            serde_json::to_string(&live_lines(&lines, zone)).unwrap_or_default();
                         let event = Event::default().id(last.to_string()).data(data);
                         let state = (store, last, activity);
                         return Some((Ok::<_, std::convert::Infallible>(event), state));
@@ -327,4 +336,20 @@ pub(super) async fn conversation_events(
         }
     });
     sse(stream, &console.shutdown)
+}
+
+/// New lines as the page's script shows them: each line, with its time in words (`when`) as
+/// the page itself shows it.
+fn live_lines(lines: &[StaffLine], zone: chrono_tz::Tz) -> Vec<serde_json::Value> {
+    let now = Utc::now();
+    lines
+        .iter()
+        .map(|line| {
+            let mut shown = serde_json::to_value(line).unwrap_or_default();
+            if let Some(fields) = shown.as_object_mut() {
+                fields.insert("when".to_owned(), when(line.at, now, zone).into());
+            }
+            shown
+        })
+        .collect()
 }

@@ -1,10 +1,11 @@
-//! The one error every console handler returns, and the words staff see for it.
+//! The one error every console handler returns, and the words staff see for it: a small
+//! page in the console's style, whose refusal the console's script shows beside the form.
 
 use std::borrow::Cow;
 
 use axum::extract::rejection::FormRejection;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use crate::service::{ActionError, CaseError};
 use crate::store::StoreError;
@@ -54,8 +55,27 @@ impl IntoResponse for Error {
             Error::TooLarge(words) => (StatusCode::PAYLOAD_TOO_LARGE, words),
             Error::Unprocessable(words) => (StatusCode::UNPROCESSABLE_ENTITY, words),
         };
-        (status, words.into_owned()).into_response()
+        (status, Html(refusal_page(&words))).into_response()
     }
+}
+
+/// The page a refused form or request leads to: the words in the console's style, in a
+/// paragraph the console's script shows next to the form instead (`.refusal`), so staff with
+/// script never leave the page and what they typed stays.
+fn refusal_page(words: &str) -> String {
+    let escaped = words
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;");
+    format!(
+        "<!doctype html>\n<html lang=\"en-GB\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Not done</title><link rel=\"stylesheet\" href=\"/console/static/console.css\"></head>\
+         <body><main><h1>Not done</h1><p class=\"refusal\" role=\"alert\">{escaped}</p>\
+         <p>Use your browser's Back button to return to the form: what you typed is still there.</p>\
+         <p><a href=\"/console\">Inbox</a></p></main></body></html>\n"
+    )
 }
 
 impl From<StoreError> for Error {

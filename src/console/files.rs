@@ -32,6 +32,11 @@ const STATIC: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("conversation.js"),
     ),
+    (
+        "forms.js",
+        "text/javascript; charset=utf-8",
+        include_str!("forms.js"),
+    ),
 ];
 
 pub(super) async fn static_file(Path(file): Path<String>) -> Response {

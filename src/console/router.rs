@@ -55,6 +55,10 @@ impl Console {
             )
             .route("/console/requests", get(requests::open_requests))
             .route("/console/alerts/{id}/acknowledge", post(inbox::acknowledge))
+            .route(
+                "/console/conversations/{id}/alerts/acknowledge",
+                post(inbox::acknowledge_group),
+            )
             .route("/console/cases/{reference}/respond", post(cases::respond))
             .route("/console/cases/{reference}/extend", post(cases::extend))
             .route(

@@ -195,11 +195,18 @@ impl LandlordProfile {
 
     /// The working calendar for this landlord. Call after `check`.
     pub fn calendar(&self) -> Calendar {
-        let tz = self
-            .time_zone
+        Calendar::new(
+            self.time_zone(),
+            &self.extra_bank_holidays,
+            &self.closure_days,
+        )
+    }
+
+    /// The landlord's time zone (`check` refuses an unknown one; Europe/London otherwise).
+    pub fn time_zone(&self) -> Tz {
+        self.time_zone
             .parse::<Tz>()
-            .unwrap_or(chrono_tz::Europe::London);
-        Calendar::new(tz, &self.extra_bank_holidays, &self.closure_days)
+            .unwrap_or(chrono_tz::Europe::London)
     }
 }
 

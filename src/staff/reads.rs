@@ -7,7 +7,9 @@ use serde::Serialize;
 
 use crate::core::ids::{ConversationId, MessageId, StaffId};
 use crate::core::policy::train::Correction;
-use crate::store::{Assignee, Note, OpenAlert, Store, StoreError};
+use crate::store::{
+    Assignee, InboxOrder, InboxQuery, InboxStatus, Note, OpenAlert, Store, StoreError,
+};
 
 /// A conversation as the inbox lists it.
 #[derive(Debug, Clone, Serialize)]
@@ -16,6 +18,9 @@ pub struct InboxRow {
     pub channel: String,
     pub chat: String,
     pub updated_at: DateTime<Utc>,
+    /// The resident's name as they gave it, if they did.
+    pub resident: Option<String>,
+    /// The resident's own latest line.
     pub last_message: String,
     pub held_by: Option<String>,
     /// Unacknowledged alerts: their kinds, and whether any is urgent.
@@ -54,6 +59,13 @@ pub struct InboxFilter {
     /// Only complaints whose response is due on or before this date (YYYY-MM-DD).
     #[serde(default)]
     pub due_by: Option<String>,
+    /// `newest` (most recent activity first) or `oldest` (longest waiting first); by
+    /// default, those needing a person first.
+    #[serde(default)]
+    pub sort: Option<String>,
+    /// Which page, from 1.
+    #[serde(default)]
+    pub page: Option<usize>,
     /// The member of staff looking (for `mine`); set by the console, never from the query.
     #[serde(skip)]
     pub viewer: Option<StaffId>,
@@ -62,10 +74,51 @@ pub struct InboxFilter {
     pub viewer_teams: Vec<String>,
 }
 
-/// The inbox: the conversations needing a person first (urgent alerts, then a request for a
-/// person), then the most recently active.
+/// How many conversations an inbox page lists.
+pub const INBOX_PAGE: usize = 50;
+
+impl InboxFilter {
+    /// The store's query for this filter and page (filters left empty are "any").
+    fn query(&self) -> InboxQuery {
+        let given = |v: &Option<String>| v.as_deref().filter(|s| !s.is_empty()).map(str::to_owned);
+        let status = given(&self.status).and_then(|s| match s.as_str() {
+            "needs_person" => Some(InboxStatus::NeedsPerson),
+            "held" => Some(InboxStatus::Held),
+            "bot" => Some(InboxStatus::WithTheBot),
+            "complaint" => Some(InboxStatus::Complaint),
+            "requests" => Some(InboxStatus::Requests),
+            "unassigned" => Some(InboxStatus::Unassigned),
+            // Nobody looking has no queue: nothing is theirs.
+            "mine" => Some(InboxStatus::Mine {
+                viewer: self.viewer.unwrap_or(StaffId(0)),
+                teams: self.viewer_teams.clone(),
+            }),
+            _ => None,
+        });
+        let order = match given(&self.sort).as_deref() {
+            Some("newest") => InboxOrder::Newest,
+            Some("oldest") => InboxOrder::Oldest,
+            _ if status == Some(InboxStatus::Requests) => InboxOrder::RequestDue,
+            _ => InboxOrder::NeedsFirst,
+        };
+        let page = self.page.unwrap_or(1).max(1);
+        InboxQuery {
+            channel: given(&self.channel),
+            status,
+            risk: given(&self.risk),
+            due_by: given(&self.due_by),
+            order,
+            limit: INBOX_PAGE as i64,
+            offset: i64::try_from((page - 1).saturating_mul(INBOX_PAGE)).unwrap_or(i64::MAX),
+        }
+    }
+}
+
+/// One page of the inbox (`filter.page`, from 1), in the filter's order: by default the
+/// conversations needing a person first (urgent alerts, then a request for a person nobody
+/// holds), then the most recently active.
 pub async fn inbox(store: &Store, filter: &InboxFilter) -> Result<Vec<InboxRow>, StoreError> {
-    let rows = store.inbox_conversations().await?;
+    let rows = store.inbox_conversations(&filter.query()).await?;
     let alerts = store.unacknowledged_alerts().await?;
     let names = store.staff_names().await?;
     let mut out = Vec::with_capacity(rows.len());
@@ -78,11 +131,12 @@ pub async fn inbox(store: &Store, filter: &InboxFilter) -> Result<Vec<InboxRow>,
                 kinds.push(a.kind.clone());
             }
         }
-        let row = InboxRow {
+        out.push(InboxRow {
             id: r.id,
             channel: r.channel,
             chat: r.chat,
             updated_at: r.updated_at,
+            resident: r.resident,
             last_message: shorten(&r.last_message.unwrap_or_default(), 120),
             wants_person: kinds
                 .iter()
@@ -101,19 +155,14 @@ pub async fn inbox(store: &Store, filter: &InboxFilter) -> Result<Vec<InboxRow>,
             handler_id: r.handler_id,
             held_by_id: r.held_by_id,
             request_due: r.request_due,
-        };
-        if keep(&row, filter) {
-            out.push(row);
-        }
-    }
-    if filter.status.as_deref() == Some("requests") {
-        // The statutory month runs out first for the earliest date (UK GDPR art. 12(3)).
-        out.sort_by(|a, b| a.request_due.cmp(&b.request_due));
-    } else {
-        // Those needing a person first; the sort is stable, so recent first within each.
-        out.sort_by_key(|r| (!r.urgent, !(r.wants_person && r.held_by.is_none())));
+        });
     }
     Ok(out)
+}
+
+/// How many conversations the filter keeps, over every page.
+pub async fn inbox_total(store: &Store, filter: &InboxFilter) -> Result<usize, StoreError> {
+    store.inbox_count(&filter.query()).await
 }
 
 /// The first `max` characters, with an ellipsis if there were more.
@@ -168,55 +217,6 @@ pub async fn inbox_restricted(
     Ok(rows)
 }
 
-fn keep(row: &InboxRow, filter: &InboxFilter) -> bool {
-    let given = |v: &Option<String>| v.as_deref().filter(|s| !s.is_empty()).map(str::to_owned);
-    if let Some(channel) = given(&filter.channel)
-        && row.channel != channel
-    {
-        return false;
-    }
-    if let Some(status) = given(&filter.status) {
-        let ok = match status.as_str() {
-            "held" => row.held_by.is_some(),
-            "bot" => row.held_by.is_none(),
-            "complaint" => row.case.is_some(),
-            "requests" => row.request_due.is_some(),
-            "needs_person" => row.wants_person || row.urgent,
-            "unassigned" => row.assigned.is_none(),
-            "mine" => mine(row, filter),
-            _ => true,
-        };
-        if !ok {
-            return false;
-        }
-    }
-    if let Some(risk) = given(&filter.risk)
-        && !row.alerts.contains(&risk)
-    {
-        return false;
-    }
-    if let Some(due_by) = given(&filter.due_by)
-        && row.due_on.as_deref().is_none_or(|d| d > due_by.as_str())
-    {
-        return false;
-    }
-    true
-}
-
-/// Whether a row is in the viewer's queue: assigned to them or a team they are in, a
-/// complaint they handle, or a conversation they hold.
-fn mine(row: &InboxRow, filter: &InboxFilter) -> bool {
-    let Some(viewer) = filter.viewer else {
-        return false;
-    };
-    let assigned = match &row.assigned {
-        Some(Assignee::Staff(id)) => *id == viewer,
-        Some(Assignee::Team(team)) => filter.viewer_teams.contains(team),
-        None => false,
-    };
-    assigned || row.handler_id == Some(viewer) || row.held_by_id == Some(viewer)
-}
-
 /// How many conversations are in the inbox's queues: assigned to nobody, and the viewer's.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct QueueCounts {
@@ -226,15 +226,15 @@ pub struct QueueCounts {
 
 /// The counts of the inbox's queues for the viewer `filter` names (its other fields ignored).
 pub async fn queue_counts(store: &Store, filter: &InboxFilter) -> Result<QueueCounts, StoreError> {
-    let everyone = InboxFilter {
+    let queue = |status: &str| InboxFilter {
+        status: Some(status.to_owned()),
         viewer: filter.viewer,
         viewer_teams: filter.viewer_teams.clone(),
         ..InboxFilter::default()
     };
-    let rows = inbox(store, &everyone).await?;
     Ok(QueueCounts {
-        unassigned: rows.iter().filter(|r| r.assigned.is_none()).count(),
-        mine: rows.iter().filter(|r| mine(r, &everyone)).count(),
+        unassigned: inbox_total(store, &queue("unassigned")).await?,
+        mine: inbox_total(store, &queue("mine")).await?,
     })
 }
 

@@ -94,6 +94,17 @@ impl Store {
             .collect()
     }
 
+    /// How many alerts nobody has acknowledged, and how many of them are urgent.
+    pub async fn open_alert_counts(&self) -> Result<(i64, i64), StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS open, COALESCE(SUM(CASE WHEN urgent <> 0 THEN 1 ELSE 0 END), 0) AS urgent \
+             FROM alerts WHERE acknowledged_at IS NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((row.try_get("open")?, row.try_get("urgent")?))
+    }
+
     /// Urgent alerts nobody has acknowledged, at a level below `top`.
     pub async fn urgent_unacknowledged(&self, top: i64) -> Result<Vec<UrgentAlert>, StoreError> {
         let rows = sqlx::query(
@@ -365,5 +376,30 @@ impl Record<'_> {
         .execute(self.conn().await?)
         .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Marks every unacknowledged alert of `kind` on a conversation acknowledged by `staff`;
+    /// the ids it marked (none if there were none left).
+    pub async fn acknowledge_alerts(
+        &mut self,
+        conversation: ConversationId,
+        kind: &str,
+        staff: StaffId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<AlertId>, StoreError> {
+        self.flush().await?;
+        let rows = sqlx::query(
+            "UPDATE alerts SET acknowledged_at = $1, acknowledged_by = $2 \
+             WHERE conversation_id = $3 AND kind = $4 AND acknowledged_at IS NULL RETURNING id",
+        )
+        .bind(millis(now))
+        .bind(staff)
+        .bind(conversation)
+        .bind(kind)
+        .fetch_all(self.conn().await?)
+        .await?;
+        rows.iter()
+            .map(|r| r.try_get("id").map_err(StoreError::from))
+            .collect()
     }
 }

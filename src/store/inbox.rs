@@ -16,7 +16,10 @@ pub struct InboxConversation {
     pub channel: String,
     pub chat: String,
     pub updated_at: DateTime<Utc>,
-    /// Its latest message, either way.
+    /// The resident's name as they gave it (their latest complaint's, or the one being
+    /// made), if they did.
+    pub resident: Option<String>,
+    /// The resident's own latest line (not the bot's).
     pub last_message: Option<String>,
     /// Who holds it, by name and id.
     pub held_by: Option<String>,
@@ -29,6 +32,176 @@ pub struct InboxConversation {
     pub request_due: Option<String>,
     /// Who it is assigned to, if anyone.
     pub assigned: Option<super::Assignee>,
+}
+
+/// What the inbox is narrowed to, in which order, and which page of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InboxQuery {
+    pub channel: Option<String>,
+    pub status: Option<InboxStatus>,
+    /// Only conversations with an unacknowledged alert of this kind.
+    pub risk: Option<String>,
+    /// Only those whose latest complaint's response is due on or before this day (YYYY-MM-DD).
+    pub due_by: Option<String>,
+    pub order: InboxOrder,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// The inbox's status filters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InboxStatus {
+    /// An urgent alert, or a request for a person (or a question only a person can answer).
+    NeedsPerson,
+    Held,
+    WithTheBot,
+    Complaint,
+    /// An open tracked request (privacy, interpreter).
+    Requests,
+    Unassigned,
+    /// Assigned to this member of staff or one of these teams, a complaint they handle, or
+    /// a conversation they hold.
+    Mine {
+        viewer: StaffId,
+        teams: Vec<String>,
+    },
+}
+
+/// The order of the inbox.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum InboxOrder {
+    /// Urgent alerts first, then those asking for a person nobody holds, then the newest.
+    #[default]
+    NeedsFirst,
+    /// The most recently active first.
+    Newest,
+    /// The longest without activity first.
+    Oldest,
+    /// The earliest-due open request first (UK GDPR art. 12(3): the month runs out first).
+    RequestDue,
+}
+
+impl InboxOrder {
+    fn sql(self) -> &'static str {
+        match self {
+            InboxOrder::NeedsFirst => {
+                "urgent DESC, CASE WHEN wants_person = 1 AND held_by_id IS NULL THEN 1 ELSE 0 END DESC, updated_at DESC, id DESC"
+            }
+            InboxOrder::Newest => "updated_at DESC, id DESC",
+            InboxOrder::Oldest => "updated_at ASC, id ASC",
+            InboxOrder::RequestDue => "request_due ASC, updated_at DESC, id DESC",
+        }
+    }
+}
+
+/// A value bound to a statement built at run time.
+#[derive(Debug, Clone)]
+enum Bind {
+    Int(i64),
+    Text(String),
+}
+
+fn bind_all<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    binds: &'q [Bind],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    for b in binds {
+        query = match b {
+            Bind::Int(i) => query.bind(*i),
+            Bind::Text(t) => query.bind(t.as_str()),
+        };
+    }
+    query
+}
+
+impl InboxQuery {
+    /// The `WHERE` conditions over `base` and the values they bind, numbered from `$1`.
+    fn conditions(&self) -> (String, Vec<Bind>) {
+        let mut binds = Vec::new();
+        let mut next = |b: Bind| {
+            binds.push(b);
+            format!("${}", binds.len())
+        };
+        let mut all = vec!["1 = 1".to_owned()];
+        if let Some(channel) = &self.channel {
+            all.push(format!("channel = {}", next(Bind::Text(channel.clone()))));
+        }
+        if let Some(status) = &self.status {
+            all.push(match status {
+                InboxStatus::NeedsPerson => "(wants_person = 1 OR urgent = 1)".to_owned(),
+                InboxStatus::Held => "held_by_id IS NOT NULL".to_owned(),
+                InboxStatus::WithTheBot => "held_by_id IS NULL".to_owned(),
+                InboxStatus::Complaint => "reference IS NOT NULL".to_owned(),
+                InboxStatus::Requests => "request_due IS NOT NULL".to_owned(),
+                InboxStatus::Unassigned => {
+                    "assigned_staff IS NULL AND assigned_team IS NULL".to_owned()
+                }
+                InboxStatus::Mine { viewer, teams } => {
+                    let viewer = next(Bind::Int(viewer.0));
+                    let mut mine = vec![
+                        format!("assigned_staff = {viewer}"),
+                        format!("handler_id = {viewer}"),
+                        format!("held_by_id = {viewer}"),
+                    ];
+                    for team in teams {
+                        mine.push(format!(
+                            "assigned_team = {}",
+                            next(Bind::Text(team.clone()))
+                        ));
+                    }
+                    format!("({})", mine.join(" OR "))
+                }
+            });
+        }
+        if let Some(risk) = &self.risk {
+            all.push(format!(
+                "EXISTS (SELECT 1 FROM alerts a WHERE a.conversation_id = base.id \
+                 AND a.acknowledged_at IS NULL AND a.kind = {})",
+                next(Bind::Text(risk.clone()))
+            ));
+        }
+        if let Some(due_by) = &self.due_by {
+            all.push(format!(
+                "due_on IS NOT NULL AND due_on <= {}",
+                next(Bind::Text(due_by.clone()))
+            ));
+        }
+        (all.join(" AND "), binds)
+    }
+}
+
+/// Every conversation with what the inbox shows and sorts on, as `base`.
+const INBOX_BASE: &str = "WITH base AS (SELECT c.id, c.channel, c.chat, c.updated_at, c.state, \
+   s.name AS held_by, h.staff_id AS held_by_id, g.staff_id AS assigned_staff, g.team AS assigned_team, \
+   (SELECT k.handler_id FROM cases k WHERE k.conversation_id = c.id ORDER BY k.created_at DESC LIMIT 1) AS handler_id, \
+   (SELECT k.reference FROM cases k WHERE k.conversation_id = c.id ORDER BY k.created_at DESC LIMIT 1) AS reference, \
+   (SELECT k.due_on FROM cases k WHERE k.conversation_id = c.id ORDER BY k.created_at DESC LIMIT 1) AS due_on, \
+   (SELECT k.answers FROM cases k WHERE k.conversation_id = c.id ORDER BY k.created_at DESC LIMIT 1) AS case_answers, \
+   (SELECT m.body FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'in' ORDER BY m.id DESC LIMIT 1) AS last_message, \
+   (SELECT MIN(COALESCE(r.extended_due_on, r.due_on)) FROM requests r \
+    WHERE r.conversation_id = c.id AND r.answered_at IS NULL) AS request_due, \
+   CASE WHEN EXISTS (SELECT 1 FROM alerts a WHERE a.conversation_id = c.id AND a.acknowledged_at IS NULL \
+    AND a.urgent <> 0) THEN 1 ELSE 0 END AS urgent, \
+   CASE WHEN EXISTS (SELECT 1 FROM alerts a WHERE a.conversation_id = c.id AND a.acknowledged_at IS NULL \
+    AND a.kind IN ('person_requested', 'question')) THEN 1 ELSE 0 END AS wants_person \
+ FROM conversations c LEFT JOIN claims h ON h.conversation_id = c.id \
+ LEFT JOIN staff s ON s.id = h.staff_id \
+ LEFT JOIN assignments g ON g.conversation_id = c.id)";
+
+/// The resident's name as they gave it: in the answers of the complaint they are making (the
+/// conversation's state, as JSON), or in their latest complaint's answers.
+pub fn resident_name(state: &str, case_answers: Option<&serde_json::Value>) -> Option<String> {
+    let named = |answers: &serde_json::Value| {
+        answers["name"]
+            .as_str()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned)
+    };
+    serde_json::from_str::<serde_json::Value>(state)
+        .ok()
+        .and_then(|s| named(&s["answers"]))
+        .or_else(|| case_answers.and_then(named))
 }
 
 /// An alert nobody has acknowledged: its conversation and kind.
@@ -101,32 +274,37 @@ pub struct Note {
 }
 
 impl Store {
-    /// The 500 most recently active conversations, most recent first, each with its latest
-    /// message, holder, latest complaint and the due date of its earliest open request.
-    pub async fn inbox_conversations(&self) -> Result<Vec<InboxConversation>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT c.id, c.channel, c.chat, c.updated_at, s.name AS held_by, h.staff_id AS held_by_id, \
-               (SELECT k.handler_id FROM cases k WHERE k.conversation_id = c.id ORDER BY k.created_at DESC LIMIT 1) AS handler_id, \
-               (SELECT m.body FROM messages m WHERE m.conversation_id = c.id ORDER BY m.id DESC LIMIT 1) AS last_message, \
-               (SELECT k.reference FROM cases k WHERE k.conversation_id = c.id ORDER BY k.created_at DESC LIMIT 1) AS reference, \
-               (SELECT k.due_on FROM cases k WHERE k.conversation_id = c.id ORDER BY k.created_at DESC LIMIT 1) AS due_on, \
-               (SELECT MIN(COALESCE(r.extended_due_on, r.due_on)) FROM requests r \
-                WHERE r.conversation_id = c.id AND r.answered_at IS NULL) AS request_due \
-             , g.staff_id AS assigned_staff, g.team AS assigned_team \
-             FROM conversations c LEFT JOIN claims h ON h.conversation_id = c.id \
-             LEFT JOIN staff s ON s.id = h.staff_id \
-             LEFT JOIN assignments g ON g.conversation_id = c.id \
-             ORDER BY c.updated_at DESC LIMIT 500",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+    /// One page of the inbox: the conversations `query` keeps, in its order, each with the
+    /// resident's latest line, its holder, latest complaint and the due date of its earliest
+    /// open request. Filtered, ordered and paged here, so a page costs the same however long
+    /// the record is.
+    pub async fn inbox_conversations(
+        &self,
+        query: &InboxQuery,
+    ) -> Result<Vec<InboxConversation>, StoreError> {
+        let (conditions, mut binds) = query.conditions();
+        binds.push(Bind::Int(query.limit));
+        binds.push(Bind::Int(query.offset));
+        let limit = binds.len() - 1;
+        let sql = format!(
+            "{INBOX_BASE} SELECT * FROM base WHERE {conditions} ORDER BY {} LIMIT ${limit} OFFSET ${}",
+            query.order.sql(),
+            limit + 1
+        );
+        let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &binds)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|r| {
+                let state: String = r.try_get("state")?;
+                let answers: Option<String> = r.try_get("case_answers")?;
+                let answers = answers.and_then(|a| serde_json::from_str(&a).ok());
                 Ok(InboxConversation {
                     id: r.try_get("id")?,
                     channel: r.try_get("channel")?,
                     chat: r.try_get("chat")?,
                     updated_at: from_millis(r.try_get("updated_at")?),
+                    resident: resident_name(&state, answers.as_ref()),
                     last_message: r.try_get("last_message")?,
                     held_by: r.try_get("held_by")?,
                     held_by_id: r.try_get("held_by_id")?,
@@ -141,6 +319,16 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// How many conversations `query` keeps, on every page.
+    pub async fn inbox_count(&self, query: &InboxQuery) -> Result<usize, StoreError> {
+        let (conditions, binds) = query.conditions();
+        let sql = format!("{INBOX_BASE} SELECT COUNT(*) AS n FROM base WHERE {conditions}");
+        let row = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &binds)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(usize::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0))
     }
 
     /// Every alert nobody has acknowledged: its conversation, kind and urgency.

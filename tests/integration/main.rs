@@ -8,6 +8,7 @@ mod browser_chat;
 mod channels;
 mod cli;
 mod console;
+mod console_readable;
 mod console_search;
 mod conversations;
 mod corpus;

@@ -254,7 +254,10 @@ fn staff_answer_and_extend_requests_in_the_console_as_their_role_allows() {
         assert!(listed.contains("days overdue"));
         let (_, inbox) = page(&base, &mo, "/console?status=requests").await;
         assert!(
-            inbox.contains(&format!("Request due {}", request.due_on)),
+            inbox.contains(&format!(
+                "Request due <time datetime=\"{}\">",
+                request.due_on
+            )),
             "{inbox}"
         );
 
@@ -1083,7 +1086,10 @@ fn staff_log_a_request_in_the_console_as_their_role_allows() {
         assert!(listed.contains("A copy of their information"));
         let (_, inbox) = page(&base, &alex, "/console?status=requests").await;
         assert!(
-            inbox.contains(&format!("Request due {}", request.due_on)),
+            inbox.contains(&format!(
+                "Request due <time datetime=\"{}\">",
+                request.due_on
+            )),
             "{inbox}"
         );
 
