@@ -1,6 +1,8 @@
 //! The pure core: no I/O, no clocks, no async. Everything here is a function of its inputs
 //! (`now` is passed in), so it is tested without a database or a network.
 //!
+//! - `category`: the landlord's complaint categories, and the one the engine suggests.
+//! - `outcome`: what a stage response decided (upheld or not) and compensation in pence.
 //! - `case`: stage responses, extensions and exclusion decisions as the Code requires them,
 //!   and who may work on a complaint (6.13, its named handler).
 //! - `calendar`: working days, bank holidays in England and Wales, the Code's deadlines.
@@ -13,8 +15,10 @@
 
 pub mod calendar;
 pub mod case;
+pub mod category;
 pub mod dialog;
 pub mod ids;
+pub mod outcome;
 pub mod policy;
 pub mod profile;
 pub mod report;

@@ -6,6 +6,8 @@
 //! - `conversation`: staff in a resident's conversation (take over, reply, hand back).
 //! - `case_work`: staff on a complaint, every stage action, with the Code's rules on who may act
 //!   (6.13, the named handler) and on what they write decided in `core::case`.
+//! - `outcomes`: a complaint's category (suggested, then confirmed by staff) and the resident's
+//!   feedback once it closes.
 //! - `email`: copies by email of what staff send, for residents who asked for them.
 //! - `requests`: staff on a tracked request (privacy requests, interpreters): the answer, and
 //!   the one extension UK GDPR art. 12(3) allows.
@@ -28,6 +30,7 @@ use crate::store::Store;
 mod case_work;
 mod conversation;
 mod email;
+mod outcomes;
 mod report;
 mod requests;
 mod writer;

@@ -16,7 +16,8 @@
 //! once), retention, staff (accounts, sessions, linked chat accounts), tracked requests
 //! (privacy requests and interpreters), whether a manager is watching the console, inbox (what
 //! the console reads across them), assignments (who a conversation is assigned to), search
-//! (the console's full-text search) and bench (the benchmark's baseline and the soak's checks).
+//! (the console's full-text search), outcomes (categories, stage outcomes and compensation,
+//! resident feedback) and bench (the benchmark's baseline and the soak's checks).
 //! Beside the record: migrations (applied, pending, `intake migrate`), backup (`intake backup`
 //! of SQLite) and limits (rate-limit buckets shared by replicas on PostgreSQL).
 
@@ -47,6 +48,7 @@ mod messages;
 mod migrations;
 mod notify;
 mod outbox;
+mod outcomes;
 mod report;
 mod requests;
 mod retention;
@@ -72,6 +74,7 @@ pub use messages::{Attachment, ChatLine, CorrectedMessage, Inbound, Message};
 pub use migrations::{MigrationState, MigrationStatus, Migrations};
 pub use notify::Listener;
 pub use outbox::{Backlog, OutboxItem};
+pub use outcomes::{CaseHandling, Feedback, StageOutcome};
 pub use requests::{LoggedRequest, RequestId, TrackedRequest};
 pub use retention::CaseCount;
 pub use search::{Found, SearchHit, SearchScope};

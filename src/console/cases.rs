@@ -1,6 +1,7 @@
 //! Case work on a complaint, for complaints officers and managers (not agents): stage
-//! responses, extensions, exclusions, closing, the definition, the handler, remedies and
-//! actions; and what the case panel of a conversation shows.
+//! responses (with their outcome and compensation), extensions, exclusions, closing, the
+//! definition, the handler, remedies and actions, the category; and what the case panel of a
+//! conversation shows (the resident's feedback to managers only).
 //!
 //! The Code's rules (what a response must contain, who may handle stage 2) are enforced by
 //! the service; a refusal comes back as a 422 saying what to change, and nothing is changed.
@@ -13,9 +14,11 @@ use serde::{Deserialize, Serialize};
 use super::auth::{CsrfForm, form_token};
 use super::{Caseworker, Console, Error};
 use crate::core::case::StageResponse;
+use crate::core::category::Categories;
 use crate::core::ids::{ActionId, CaseStatus, StaffId, Stage};
+use crate::core::outcome::{Outcome, Pence};
 use crate::service::CaseError;
-use crate::store::{CaseAction, ResidentEmail, StoreError};
+use crate::store::{CaseAction, CaseHandling, Feedback, ResidentEmail, StoreError};
 
 /// A complaint as `staff::cases` reads it: reference, stage, status, due date, definition,
 /// the resident's answers, the suggested route, and its handler.
@@ -57,6 +60,37 @@ pub(super) struct CaseView {
     emails: Vec<ResidentEmail>,
     /// Who may be named to handle it.
     handlers: Vec<Handler>,
+    /// Its category, outcomes and (for managers) the resident's feedback.
+    handling: HandlingView,
+}
+
+/// What the case panel shows of a complaint's category, outcomes and feedback.
+#[derive(Debug, Default, Serialize)]
+struct HandlingView {
+    /// The category the engine suggested, by label.
+    suggested: Option<String>,
+    /// The category staff confirmed, by key and label, with who and when.
+    category_key: Option<String>,
+    category: Option<String>,
+    category_by: Option<String>,
+    category_at: Option<chrono::DateTime<Utc>>,
+    /// The choices for the category form, as (key, label); the confirmed one, else the
+    /// suggested one, is selected.
+    choices: Vec<(String, String)>,
+    selected: Option<String>,
+    /// Each stage's outcome: stage, label, compensation in pounds, who, when.
+    outcomes: Vec<OutcomeView>,
+    /// The resident's feedback: shown to managers only (see `with_handling`).
+    feedback: Option<Feedback>,
+}
+
+#[derive(Debug, Serialize)]
+struct OutcomeView {
+    stage: Stage,
+    outcome: &'static str,
+    compensation: String,
+    by: String,
+    at: chrono::DateTime<Utc>,
 }
 
 /// A member of staff who could be named to handle a complaint.
@@ -118,7 +152,54 @@ impl CaseView {
             actions_text: actions_text.join("\n"),
             emails,
             handlers,
+            handling: HandlingView::default(),
         }
+    }
+
+    /// Adds the complaint's category, outcomes and feedback from `handling` (the
+    /// conversation's, read once). The feedback summary is shown to managers only: it is the
+    /// resident's judgement of the people who handled the complaint, for the managers who
+    /// review handling and learn from it (Code 9), not a figure for the officer it judges to
+    /// work towards. The resident's answer stays in the transcript like every line they
+    /// write; this is what the case panel shows, not a restriction like 5.10's.
+    pub(super) fn with_handling(
+        mut self,
+        handling: &[CaseHandling],
+        categories: &Categories,
+        manager: bool,
+    ) -> CaseView {
+        let choices = categories
+            .0
+            .iter()
+            .map(|c| (c.key.clone(), c.label.clone()))
+            .collect();
+        let Some(h) = handling.iter().find(|h| h.reference == self.case.reference) else {
+            self.handling.choices = choices;
+            return self;
+        };
+        let label = |key: &Option<String>| key.as_deref().map(|k| categories.label(k).to_owned());
+        self.handling = HandlingView {
+            suggested: label(&h.suggested_category),
+            category_key: h.category.clone(),
+            category: label(&h.category),
+            category_by: h.category_by.clone(),
+            category_at: h.category_at,
+            choices,
+            selected: h.category.clone().or_else(|| h.suggested_category.clone()),
+            outcomes: h
+                .outcomes
+                .iter()
+                .map(|o| OutcomeView {
+                    stage: o.stage,
+                    outcome: o.outcome.label(),
+                    compensation: o.compensation.to_string(),
+                    by: o.recorded_by.clone(),
+                    at: o.recorded_at,
+                })
+                .collect(),
+            feedback: h.feedback.clone().filter(|_| manager),
+        };
+        self
     }
 }
 
@@ -131,6 +212,19 @@ pub(super) struct ResponseForm {
     reasons: String,
     remedy: String,
     outstanding_actions: String,
+    /// `upheld`, `partly_upheld` or `not_upheld`; missing, the response is refused.
+    #[serde(default)]
+    outcome: String,
+    /// Pounds and pence, or empty for none.
+    #[serde(default)]
+    compensation: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct CategoryForm {
+    csrf: String,
+    /// A key of the landlord's categories.
+    category: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -186,6 +280,7 @@ form_token!(
     DefinitionForm,
     HandlerForm,
     CaseActionForm,
+    CategoryForm,
 );
 
 pub(super) async fn respond(
@@ -193,6 +288,8 @@ pub(super) async fn respond(
     Path(reference): Path<String>,
     Caseworker(session, form): Caseworker<ResponseForm>,
 ) -> Result<Response, Error> {
+    let compensation =
+        Pence::parse(&form.compensation).map_err(|e| CaseError::Refused(e.to_string()))?;
     let response = StageResponse {
         stage: form.stage,
         definition: form.definition,
@@ -200,10 +297,26 @@ pub(super) async fn respond(
         reasons: form.reasons,
         remedy: form.remedy,
         outstanding_actions: form.outstanding_actions,
+        // None when not chosen: refused with the other missing parts.
+        outcome: form.outcome.parse::<Outcome>().ok(),
+        compensation,
     };
     let done = console
         .intake
         .send_stage_response(&reference, &response, &session.staff, Utc::now())
+        .await?;
+    Ok(console.action_done(done))
+}
+
+/// Staff confirm the suggested category or choose another.
+pub(super) async fn confirm_category(
+    State(console): State<Console>,
+    Path(reference): Path<String>,
+    Caseworker(session, form): Caseworker<CategoryForm>,
+) -> Result<Response, Error> {
+    let done = console
+        .intake
+        .confirm_category(&reference, &form.category, &session.staff, Utc::now())
         .await?;
     Ok(console.action_done(done))
 }

@@ -95,6 +95,7 @@ pub(super) async fn conversation(
     let actions = store.case_actions(id).await?;
     let emails = store.resident_emails(id).await?;
     let workers = staff::caseworkers(store).await?;
+    let handling = store.case_handling(id).await?;
     let mut cases = Vec::with_capacity(rows.len());
     for case in rows {
         let excluded = if case.stage == Stage::Two {
@@ -102,7 +103,13 @@ pub(super) async fn conversation(
         } else {
             Vec::new()
         };
-        cases.push(CaseView::new(case, &actions, &emails, &workers, &excluded));
+        cases.push(
+            CaseView::new(case, &actions, &emails, &workers, &excluded).with_handling(
+                &handling,
+                &console.intake.profile().categories,
+                session.staff.role.is_manager(),
+            ),
+        );
     }
     with_corrections(&mut lines, &corrections);
     if !session.staff.role.sees_adjustments() {

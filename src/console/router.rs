@@ -62,6 +62,10 @@ impl Console {
             .route("/console/cases/{reference}/respond", post(cases::respond))
             .route("/console/cases/{reference}/extend", post(cases::extend))
             .route(
+                "/console/cases/{reference}/category",
+                post(cases::confirm_category),
+            )
+            .route(
                 "/console/cases/{reference}/exclusion",
                 post(cases::exclusion),
             )

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::calendar::{Deadlines, ExtensionTooLong};
 use super::ids::{CaseStatus, StaffId, Stage};
+use super::outcome::{Outcome, Pence};
 use super::profile::LandlordProfile;
 
 /// A stage response as staff write it.
@@ -29,6 +30,12 @@ pub struct StageResponse {
     pub remedy: String,
     /// Actions still outstanding, and when they will be done: "None" when there are none.
     pub outstanding_actions: String,
+    /// Upheld, partly upheld or not upheld: recorded with the response, and what the reports
+    /// count (issue 12; Code 8.1 and 9.7).
+    pub outcome: Option<Outcome>,
+    /// Any compensation offered (0 when none), told to the resident with the remedy.
+    #[serde(default)]
+    pub compensation: Pence,
 }
 
 /// A part the Code requires that a response lacks.
@@ -63,6 +70,11 @@ impl StageResponse {
             part: "the stage (1 or 2)",
             provision,
         }))
+        // The outcome is part of the decision the Code asks for.
+        .chain(self.outcome.is_none().then_some(Missing {
+            part: "the outcome (upheld, partly upheld or not upheld)",
+            provision,
+        }))
         .collect()
     }
 
@@ -87,17 +99,23 @@ impl StageResponse {
         Some(format!(
             "{landlord}: our stage {stage} response to your complaint {reference}.\n\n\
              Your complaint as we understood it:\n{definition}\n\n\
-             Our decision:\n{decision}\n\n\
+             Our decision:\n{outcome}\n{decision}\n\n\
              Why:\n{reasons}\n\n\
-             Putting things right:\n{remedy}\n\n\
+             Putting things right:\n{remedy}{compensation}\n\n\
              Still to do:\n{outstanding}\n\n\
              {escalate}",
             landlord = profile.name,
             stage = self.stage,
             definition = self.definition.trim(),
+            outcome = self.outcome.map_or("", Outcome::told),
             decision = self.decision.trim(),
             reasons = self.reasons.trim(),
             remedy = self.remedy.trim(),
+            compensation = if self.compensation.is_zero() {
+                String::new()
+            } else {
+                format!("\nCompensation offered: {}.", self.compensation)
+            },
             outstanding = self.outstanding_actions.trim(),
         ))
     }

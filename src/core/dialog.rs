@@ -13,6 +13,7 @@
 //! - `reading`: what the resident's words mean to the dialog (commands, choices).
 //! - `phases`: one function per phase, and safety first in every phase.
 //! - `complaint`: the questions, the definition read back, the acknowledgement, stage 2.
+//! - `feedback`: after a complaint closes, the resident's satisfaction with its handling.
 //!
 //! `step` runs once per message. A step that opens a complaint returns `Outcome::OpensCase`:
 //! the shell allocates the reference (only then, so references have no gaps) and
@@ -21,6 +22,7 @@
 mod checks;
 mod complaint;
 mod contact;
+mod feedback;
 mod gist;
 mod phases;
 mod reading;
@@ -40,6 +42,7 @@ use super::profile::LandlordProfile;
 
 pub use checks::{PhoneProblem, email, has_postcode, uk_phone};
 pub use complaint::Opening;
+pub use feedback::ASK as FEEDBACK_QUESTION;
 pub use types::{
     CaseSummary, Choice, Effect, HandOverWhy, Input, NewCase, Phase, Promise, Reply, RequestKind,
     State,
@@ -216,8 +219,13 @@ pub fn step(state: &State, assessment: &Assessment, input: &Input, env: &Env<'_>
             after_contact(&turn, answer, &mut out);
         }
         Phase::SafeContact => contact::safe_contact(&turn, &mut out),
+        Phase::Feedback { reference } => feedback::asked_score(&turn, reference, &mut out),
+        Phase::FeedbackComment { reference } => {
+            feedback::asked_comment(&turn, reference, &mut out);
+        }
     }
     after_safety(&turn, &mut out);
+    feedback::ask_pending(&turn, &mut out);
     Outcome::Done(out)
 }
 
@@ -306,6 +314,10 @@ fn interrupted(turn: &Turn<'_>, out: &mut Step) -> bool {
             Phase::Confirming => out.replies.push(complaint::confirm(turn, state)),
             Phase::Consent => out.replies.push(turn.say("privacy")),
             Phase::SafeContact => out.replies.push(turn.say("safe_contact")),
+            // Feedback can wait for ever: the question is dropped, not asked over the danger.
+            Phase::Feedback { .. } | Phase::FeedbackComment { .. } => {
+                out.state.phase = Phase::Listening;
+            }
             Phase::Contact { .. } | Phase::ContactCheck { .. } => {
                 // The details are what the emergency team needs now: asked again.
                 out.replies.push(turn.say("contact_ask"));

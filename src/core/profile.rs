@@ -6,6 +6,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::calendar::{Calendar, TimescaleError, Timescales};
+use super::category::{Categories, CategoryError};
 use super::report::{Homes, TsmSettings};
 // The routes a landlord uses are the policy engine's setting; the profile holds them.
 pub use super::policy::{ExclusionRoutes, RouteSetting};
@@ -38,6 +39,8 @@ pub struct LandlordProfile {
     pub tsm: TsmSettings,
     /// IANA time zone in which working days are counted.
     pub time_zone: String,
+    /// The complaint categories staff choose from and the reports count by (Code 9.7).
+    pub categories: Categories,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -80,6 +83,7 @@ impl Default for LandlordProfile {
             homes_low_cost_home_ownership: None,
             tsm: TsmSettings::default(),
             time_zone: "Europe/London".to_owned(),
+            categories: Categories::default(),
         }
     }
 }
@@ -101,6 +105,8 @@ pub enum ProfileError {
         "landlord.homes is {total}, but the homes by tenure (homes_low_cost_rental and homes_low_cost_home_ownership) add up to {by_tenure}; homes is the total of the two"
     )]
     HomesByTenure { total: u32, by_tenure: u64 },
+    #[error(transparent)]
+    Category(#[from] CategoryError),
 }
 
 impl LandlordProfile {
@@ -140,6 +146,7 @@ impl LandlordProfile {
         if let Some(e) = self.homes_by_tenure_error() {
             errors.push(e);
         }
+        errors.extend(self.categories.check().into_iter().map(ProfileError::from));
         if errors.is_empty() {
             Ok(())
         } else {

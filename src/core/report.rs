@@ -17,6 +17,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::ids::Stage;
+use super::outcome::{Outcome, Pence};
 
 pub use figure::{Figure, OneDecimal, Unit, Value, scaled_tenths};
 pub use period::{Period, PeriodError};
@@ -97,6 +98,43 @@ pub struct ComplaintFacts {
     pub excluded_at: Option<Stage>,
     /// The resident withdrew the complaint.
     pub withdrawn: bool,
+    /// Its category, outcomes, compensation and the resident's feedback (issue 12).
+    pub work: CaseWork,
+}
+
+/// What staff recorded of a complaint beyond its dates, and what the resident said of its
+/// handling: the figures on categories, outcomes, remedies and satisfaction that the annual
+/// report (Code 8.1) and the governing body (9.7) need.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaseWork {
+    /// The category staff confirmed, or else the one the engine suggested (a key of the
+    /// landlord's list); `category_confirmed` says which.
+    pub category: Option<String>,
+    pub category_confirmed: bool,
+    /// What each stage's response decided: stage 1 and stage 2.
+    pub decided: [Option<Decided>; 2],
+    /// The resident's satisfaction with the handling, 1 to 5, if they gave it.
+    pub feedback_score: Option<u8>,
+}
+
+/// What one stage's response decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decided {
+    pub outcome: Outcome,
+    pub compensation: Pence,
+}
+
+impl CaseWork {
+    /// All the compensation offered, over both stages.
+    pub fn compensation(&self) -> Pence {
+        Pence(
+            self.decided
+                .iter()
+                .flatten()
+                .map(|d| d.compensation.0)
+                .sum(),
+        )
+    }
 }
 
 /// Choices the regulator leaves to the landlord, stated in the report it publishes. Part of

@@ -80,6 +80,17 @@ impl Intake {
             "stage1_response_sent"
         };
         record.event(&conversation, Some(reference), kind, &detail, now);
+        // What it decided, for the case panel and the reports (issue 12); `compose` refused a
+        // response without an outcome.
+        if let Some(outcome) = response.outcome {
+            record.case_outcome(
+                reference,
+                stage,
+                (outcome, response.compensation),
+                staff.id,
+                now,
+            );
+        }
         // The resident can now ask for stage 2 (after stage 1) in the conversation.
         mark_case(&mut record, &conversation, reference, now, |case| {
             case.responded = true
@@ -90,7 +101,7 @@ impl Intake {
             kind,
             Some(conversation.id),
             Some(reference),
-            &json!({}),
+            &json!({ "outcome": response.outcome, "compensation_pence": response.compensation }),
             now,
         );
         record.commit().await?;
@@ -228,6 +239,7 @@ impl Intake {
         let complaint = self.case_work(reference).await?;
         self.may_act(reference, &complaint, staff).await?;
         let conversation = complaint.conversation;
+        let asked_before = self.store.feedback_asked(reference).await?;
         let mut record = self.store.begin().await?;
         if !record.close_case(reference, now).await? {
             return Err(CaseError::Refused(format!(
@@ -236,11 +248,27 @@ impl Intake {
         }
         let detail = json!({ "reason": reason.trim(), "staff": staff.id });
         record.event(&conversation, Some(reference), "closed", &detail, now);
-        // The conversation knows: "status" says it is closed.
-        mark_case(&mut record, &conversation, reference, now, |case| {
-            case.closed = true
-        })
+        // The conversation knows: "status" says it is closed. Read inside the transaction,
+        // so a message committed meanwhile is not overwritten.
+        let current = record
+            .conversation_on(&conversation.channel, &conversation.chat, now)
+            .await?;
+        let mut state: State = serde_json::from_str(&current.state).unwrap_or_default();
+        state
+            .cases
+            .iter_mut()
+            .filter(|c| c.reference == reference)
+            .for_each(|case| case.closed = true);
+        // Then the resident is asked, once, how it was handled (issue 12).
+        self.ask_feedback(
+            &mut record,
+            (&current, &mut state),
+            reference,
+            asked_before,
+            now,
+        )
         .await?;
+        record.save_state(&current, &serde_json::to_string(&state)?, now);
         record.audit(
             staff.id,
             "close",

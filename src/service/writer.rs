@@ -355,7 +355,26 @@ impl Intake {
         let case = match effect {
             Effect::OpenCase(case) => {
                 record.open_case(conversation, case, now)?;
+                // Suggested for staff to confirm in the console (issue 12).
+                let category = self.suggested_category(case);
+                record.suggest_category(&case.reference, category.as_deref());
                 Some(case.reference.as_str())
+            }
+            Effect::FeedbackAsked { reference } => {
+                record.feedback_asked_now(reference, conversation.id, now);
+                Some(reference.as_str())
+            }
+            Effect::FeedbackScore { reference, score } => {
+                record.feedback_score(reference, *score, now);
+                Some(reference.as_str())
+            }
+            Effect::FeedbackComment { reference, text } => {
+                record.feedback_comment(reference, text);
+                Some(reference.as_str())
+            }
+            Effect::FeedbackSkipped { reference } => {
+                record.feedback_skipped(reference, now);
+                Some(reference.as_str())
             }
             Effect::Escalate {
                 reference,

@@ -11,7 +11,10 @@
 //! - responses: the `stage1_response_sent` and `stage2_response_sent` events (6.9, 6.19);
 //! - extensions: the `extension` events, the latest date per stage (6.4, 6.15);
 //! - exclusions: an `exclusion_decision` event with `accepted` true (2.4), at stage 2 when
-//!   it came after the stage 2 request.
+//!   it came after the stage 2 request;
+//! - category, outcomes, compensation and feedback: `case_categories` (the confirmed
+//!   category, else the suggested one), `case_outcomes` (one row per stage responded to) and
+//!   `case_feedback` (the score), in a third query.
 
 use std::collections::BTreeMap;
 
@@ -21,7 +24,7 @@ use sqlx::Row;
 use super::{Store, StoreError, from_millis, millis};
 use crate::core::calendar::Calendar;
 use crate::core::ids::Stage;
-use crate::core::report::{ComplaintFacts, Escalation, Period, StageFacts};
+use crate::core::report::{CaseWork, ComplaintFacts, Decided, Escalation, Period, StageFacts};
 
 /// The complaints a period's figures can touch: received, escalated or answered between `$1`
 /// and `$2` (Unix milliseconds). A macro so the queries stay literal SQL.
@@ -45,6 +48,7 @@ struct Gathered {
     responded: [Option<DateTime<Utc>>; 2],
     extended_to: [Option<NaiveDate>; 2],
     excluded_at: Option<DateTime<Utc>>,
+    work: CaseWork,
 }
 
 impl Store {
@@ -65,8 +69,11 @@ impl Store {
         let from = millis(first_day.and_time(chrono::NaiveTime::MIN).and_utc() - Duration::days(1));
         let to = millis(last_day.and_time(chrono::NaiveTime::MIN).and_utc() + Duration::days(2));
         let cases = sqlx::query(concat!(
-            "SELECT reference, stage, received_at, acknowledged_on FROM cases \
-             WHERE reference IN (",
+            "SELECT c.reference, c.stage, c.received_at, c.acknowledged_on, k.suggested, \
+             k.category, f.score FROM cases c \
+             LEFT JOIN case_categories k ON k.case_reference = c.reference \
+             LEFT JOIN case_feedback f ON f.case_reference = c.reference \
+             WHERE c.reference IN (",
             in_scope!(),
             ")"
         ))
@@ -78,6 +85,13 @@ impl Store {
         for row in &cases {
             let reference: String = row.try_get("reference")?;
             let acknowledged: String = row.try_get("acknowledged_on")?;
+            let confirmed: Option<String> = row.try_get("category")?;
+            let work = CaseWork {
+                category_confirmed: confirmed.is_some(),
+                category: confirmed.or(row.try_get("suggested")?),
+                decided: [None, None],
+                feedback_score: super::outcomes::score(row.try_get("score")?),
+            };
             gathered.insert(
                 reference,
                 Gathered {
@@ -89,8 +103,29 @@ impl Store {
                     responded: [None, None],
                     extended_to: [None, None],
                     excluded_at: None,
+                    work,
                 },
             );
+        }
+        let outcomes = sqlx::query(concat!(
+            "SELECT case_reference, stage, outcome, compensation_pence FROM case_outcomes \
+             WHERE case_reference IN (",
+            in_scope!(),
+            ")"
+        ))
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        for row in &outcomes {
+            let reference: String = row.try_get("case_reference")?;
+            let decided = super::outcomes::stage_outcome(row)?;
+            if let Some(facts) = gathered.get_mut(&reference) {
+                facts.work.decided[usize::from(decided.stage.number() - 1)] = Some(Decided {
+                    outcome: decided.outcome,
+                    compensation: decided.compensation,
+                });
+            }
         }
         let events = sqlx::query(concat!(
             "SELECT case_reference, kind, detail, at FROM events \
@@ -194,6 +229,7 @@ impl Gathered {
             stage2,
             excluded_at,
             withdrawn: false,
+            work: self.work,
         }
     }
 }

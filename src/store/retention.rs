@@ -137,6 +137,9 @@ impl Record<'_> {
              answer = CASE WHEN answer IS NULL THEN NULL ELSE '' END, \
              extension_reason = CASE WHEN extension_reason IS NULL THEN NULL ELSE '' END \
              WHERE conversation_id = $1",
+            // The score stays for the reports; the resident's own words go.
+            "UPDATE case_feedback SET comment = CASE WHEN comment IS NULL THEN NULL ELSE '' END \
+             WHERE conversation_id = $1",
             "UPDATE case_actions SET description = '' WHERE case_reference IN (SELECT reference FROM cases WHERE conversation_id = $1)",
             "UPDATE conversations SET state = '{}', chat = 'erased:' || CAST(id AS TEXT) WHERE id = $1",
         ];

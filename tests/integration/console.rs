@@ -54,6 +54,7 @@ async fn staff_take_over_reply_and_hand_back_with_everything_audited() {
                 ("reasons", "r"),
                 ("remedy", "None"),
                 ("outstanding_actions", "None"),
+                ("outcome", "upheld"),
             ],
         ),
         (
@@ -461,6 +462,8 @@ async fn adjustments_are_shown_only_to_the_roles_that_need_them() {
         ("reasons", "The first repair visit was missed."),
         ("remedy", "An apology and £50 for the inconvenience."),
         ("outstanding_actions", "None"),
+        ("outcome", "upheld"),
+        ("compensation", "50"),
     ];
     let mut with_token = vec![("csrf", bea_csrf.as_str())];
     with_token.extend(full);
@@ -990,6 +993,7 @@ async fn case_work_definition_handlers_remedies_and_copies_by_email() {
         ("reasons", "The repair visit was missed."),
         ("remedy", "An apology and £50 for the inconvenience."),
         ("outstanding_actions", "Check the radiators upstairs."),
+        ("outcome", "partly_upheld"),
     ];
     let mut form = vec![("csrf", csrf.as_str())];
     form.extend(full);

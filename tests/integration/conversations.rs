@@ -14,6 +14,8 @@
 //! - `% reach email` / `% reach manager`: a mail server / an alert sink reaching a manager is
 //!   configured for this script (by default neither, so the bot promises neither);
 //! - `! definition edited`: a complaints officer revises the complaint's definition;
+//! - `! complaint closed`: a complaints officer closes the complaint (after its response); what
+//!   the bot then sends (the feedback question) is read by the `<` lines that follow;
 //! - `= request KIND`: a tracked request of that kind (access, erasure, interpreter...);
 //! - `# ...`: a comment.
 
@@ -212,6 +214,38 @@ async fn run_script(name: &str, script: &str, intake: &Intake) {
                     )
                     .await
                     .unwrap_or_else(|e| panic!("{at}: {e}"));
+            }
+            "!" if arg == "complaint closed" => {
+                let reference = reference.clone().expect("a complaint first");
+                now += Duration::minutes(1);
+                let officer = staff_member(
+                    intake.store(),
+                    "Cy Officer",
+                    &format!("cy-{chat}@example.org"),
+                    Role::ComplaintsOfficer,
+                    now,
+                )
+                .await;
+                let closed = intake
+                    .close_case(&reference, "Resolved", &officer, now)
+                    .await
+                    .unwrap_or_else(|e| panic!("{at}: {e}"));
+                // What the bot sent on closing, as the resident's chat shows it.
+                let transcript = intake
+                    .store()
+                    .transcript(closed.id)
+                    .await
+                    .expect("transcript");
+                last = transcript
+                    .iter()
+                    .rev()
+                    .take_while(|m| m.direction == "out" && m.at == now)
+                    .map(|m| Reply {
+                        text: m.body.clone(),
+                        choices: Vec::new(),
+                        promise: None,
+                    })
+                    .collect();
             }
             "!" => {
                 assert_eq!(arg, "stage 1 response sent", "{at}");

@@ -18,6 +18,7 @@ mod hardening;
 mod helpers;
 mod limits;
 mod operations;
+mod outcomes;
 mod reports;
 mod requests;
 mod scheduler;

@@ -101,6 +101,8 @@ async fn respond(intake: &Intake, reference: &str, stage: u8, staff: &StaffMembe
         reasons: "The boiler repair was missed.".to_owned(),
         remedy: "None".to_owned(),
         outstanding_actions: "None".to_owned(),
+        outcome: Some(intake::core::outcome::Outcome::Upheld),
+        compensation: intake::core::outcome::Pence(0),
     };
     intake
         .send_stage_response(reference, &response, staff, at(now))

@@ -11,6 +11,8 @@ fn full(stage: u8) -> StageResponse {
         reasons: "The repair was booked late and the first visit was missed.".into(),
         remedy: "£50 for the inconvenience, and an apology.".into(),
         outstanding_actions: "None".into(),
+        outcome: Some(crate::core::outcome::Outcome::Upheld),
+        compensation: crate::core::outcome::Pence(5_000),
     }
 }
 
@@ -40,6 +42,30 @@ fn a_complete_response_says_how_to_escalate() {
     let two = full(2).compose("C2026-00001", &profile).expect("complete");
     assert!(two.contains("Housing Ombudsman") && two.contains(&profile.ombudsman.phone));
     assert!(two.contains("final response"));
+}
+
+#[test]
+fn a_response_needs_its_outcome_and_tells_the_resident_it_and_the_compensation() {
+    use crate::core::outcome::{Outcome, Pence};
+    let profile = LandlordProfile::default();
+    let mut r = full(1);
+    r.outcome = None;
+    let missing = r.missing();
+    assert_eq!(missing.len(), 1);
+    assert!(missing[0].part.contains("outcome") && missing[0].provision == "6.9");
+    assert!(r.compose("C2026-00001", &profile).is_none());
+
+    let told = full(1).compose("C2026-00001", &profile).expect("complete");
+    assert!(told.contains("We have upheld your complaint."), "{told}");
+    assert!(told.contains("Compensation offered: £50.00."), "{told}");
+    r.outcome = Some(Outcome::NotUpheld);
+    r.compensation = Pence(0);
+    let told = r.compose("C2026-00001", &profile).expect("complete");
+    assert!(
+        told.contains("We have not upheld your complaint."),
+        "{told}"
+    );
+    assert!(!told.contains("Compensation"), "{told}");
 }
 
 #[test]

@@ -327,6 +327,12 @@ fn states(now: chrono::DateTime<chrono::Utc>, questions: usize) -> Vec<State> {
             definition_revised: Some("C2026-00001".to_owned()),
             ..base.clone()
         },
+        // A complaint closed while the conversation was busy: its feedback question waits.
+        State {
+            cases: vec![case(true)],
+            feedback_pending: Some("C2026-00001".to_owned()),
+            ..base.clone()
+        },
     ];
     for phase in [
         Phase::Offered {
@@ -348,6 +354,12 @@ fn states(now: chrono::DateTime<chrono::Utc>, questions: usize) -> Vec<State> {
             then_offer: false,
         },
         Phase::SafeContact,
+        Phase::Feedback {
+            reference: "C2026-00001".to_owned(),
+        },
+        Phase::FeedbackComment {
+            reference: "C2026-00001".to_owned(),
+        },
     ] {
         out.push(State {
             phase,

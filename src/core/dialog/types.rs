@@ -104,6 +104,10 @@ pub enum Phase {
     ContactCheck { urgent: bool, then_offer: bool },
     /// After a safeguarding concern: asked whether, how and when it is safe to contact them.
     SafeContact,
+    /// After complaint `reference` closed: asked how satisfied they were with its handling.
+    Feedback { reference: String },
+    /// Gave a score for complaint `reference`: asked for an optional comment.
+    FeedbackComment { reference: String },
 }
 
 /// A complaint this conversation made, as the resident can ask about it.
@@ -170,6 +174,10 @@ pub struct State {
     /// is answered from the record as far as it goes.
     #[serde(default)]
     pub service_request_on: Option<NaiveDate>,
+    /// A complaint closed while the conversation was busy (part way through something, or
+    /// held by staff): the feedback question about it is asked once it is at rest.
+    #[serde(default)]
+    pub feedback_pending: Option<String>,
 }
 
 impl State {
@@ -292,6 +300,25 @@ pub enum Effect {
         requested_at: DateTime<Utc>,
         acknowledged_on: NaiveDate,
         due_on: NaiveDate,
+    },
+    /// The resident was asked how satisfied they were with the handling of a closed complaint
+    /// (asked at the end of a step, when it had been left pending).
+    FeedbackAsked {
+        reference: String,
+    },
+    /// Their satisfaction with how the complaint was handled, 1 to 5.
+    FeedbackScore {
+        reference: String,
+        score: u8,
+    },
+    /// Their comment on how the complaint was handled, after the score.
+    FeedbackComment {
+        reference: String,
+        text: String,
+    },
+    /// They chose not to say.
+    FeedbackSkipped {
+        reference: String,
     },
     /// A request staff must answer by a date, tracked until they record the answer: a
     /// request about the resident's personal data (UK GDPR arts. 15 to 21; one calendar month,

@@ -196,6 +196,10 @@ pub(super) const REQUIRED: &[&str] = &[
     "request_rectification",
     "request_objection",
     "request_interpreter",
+    "feedback_ask",
+    "feedback_comment",
+    "feedback_thanks",
+    "feedback_skipped",
 ];
 
 /// Placeholders the bot fills in.

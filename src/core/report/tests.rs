@@ -32,6 +32,7 @@ fn complaint(reference: &str, received: NaiveDate) -> ComplaintFacts {
         stage2: None,
         excluded_at: None,
         withdrawn: false,
+        work: super::CaseWork::default(),
     }
 }
 
