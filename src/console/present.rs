@@ -109,6 +109,7 @@ const LABELS: &[(&str, &str)] = &[
     ("stage1_response_sent", "Stage 1 response sent"),
     ("stage2_response_sent", "Stage 2 response sent"),
     ("acknowledge_alerts", "Acknowledged alerts together"),
+    ("confirm_category", "Category confirmed"),
     // Tracked requests (UK GDPR; 5.10).
     ("access", "Copy of personal data (subject access)"),
     ("erasure", "Personal data deleted"),

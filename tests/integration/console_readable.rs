@@ -534,6 +534,11 @@ async fn a_console_staff_can_read_on_a_desk_and_on_a_phone() {
         .find_and_type("form.respond textarea[name=decision]", decision)
         .await;
     browser.must("type the decision", typed).await;
+    // The outcome is chosen (the browser itself insists on it); the remedy is what is missing.
+    let chosen = browser
+        .find_and_click("form.respond input[name=outcome][value=upheld]")
+        .await;
+    browser.must("choose the outcome", chosen).await;
     let cleared = browser
         .execute(
             "document.querySelector('form.respond textarea[name=remedy]').value = ''; return true",

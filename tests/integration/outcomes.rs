@@ -592,7 +592,7 @@ async fn console_round(database: &str, dir: &std::path::Path) {
         "confirmed"
     );
     assert!(
-        confirmed.contains("confirm_category"),
+        confirmed.contains("Category confirmed"),
         "in the staff actions"
     );
 
