@@ -22,8 +22,11 @@
 //! - [`restrict`]: what roles that do not see support needs are shown instead (5.10);
 //! - [`standard`]: the standard messages a reply may start from;
 //! - [`files`]: templates, scripts and styles built into the binary;
+//! - [`accounts`]: staff accounts, for admins (add, role, disable, reset a password), and
+//!   each member of staff's own two-step sign-in;
 //! - [`error`]: the one [`Error`] every handler returns, and the words staff see.
 
+mod accounts;
 mod assign;
 mod auth;
 mod cases;

@@ -20,4 +20,5 @@ mod operations;
 mod reports;
 mod requests;
 mod scheduler;
+mod staff_accounts;
 mod store;
