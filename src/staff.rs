@@ -353,6 +353,17 @@ pub async fn log_in(
     Ok(open_session(store, member(found.account), now).await?)
 }
 
+/// The email of the account a pending sign-in (a `CodeNeeded` challenge) is for, if the
+/// challenge is current: its code attempts count against that email, as its passwords do.
+pub async fn pending_sign_in(
+    store: &Store,
+    challenge: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, StoreError> {
+    let found = store.sign_in_challenge(&token_hash(challenge), now).await?;
+    Ok(found.map(|account| account.email))
+}
+
 /// The second step of a sign-in: the code from the account's authenticator, for the
 /// challenge `log_in` gave. A code is accepted once (RFC 6238 section 5.2); a wrong one
 /// leaves the challenge open until it expires, and the caller slows and limits guesses as

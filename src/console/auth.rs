@@ -378,11 +378,20 @@ pub(super) async fn log_in_with_code(
             "This sign-in form has expired. Please try again.",
         ));
     };
+    let Some(email) = staff::pending_sign_in(console.store(), &challenge, Utc::now()).await? else {
+        return Ok(login_form(
+            &console,
+            jar,
+            StatusCode::UNAUTHORIZED,
+            "That sign-in has expired. Please sign in again.",
+        ));
+    };
+    // The same limits as a password: per address, then per email from this address.
     let address = peer.ip().to_string();
     if console.attempts_by_address.check(&address).await.is_some()
         || console
             .attempts
-            .check(&format!("code {challenge} from {address}"))
+            .check(&format!("{email} from {address}"))
             .await
             .is_some()
     {
