@@ -65,8 +65,8 @@ pub fn check(secret: &str, typed: &str, at: DateTime<Utc>) -> Option<i64> {
     })
 }
 
-/// The code for `at`, as an authenticator app would show it (for tests and the CLI's
-/// checks; the console never shows one).
+/// The code for `at`, as an authenticator app would show it: what the tests type (the
+/// console never shows one).
 pub fn code_at(secret: &str, at: DateTime<Utc>) -> Option<String> {
     let key = data_encoding::BASE32_NOPAD.decode(secret.as_bytes()).ok()?;
     code(&key, step_at(at)).map(|c| format!("{c:06}"))

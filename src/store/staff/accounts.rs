@@ -235,18 +235,6 @@ impl Store {
             .collect()
     }
 
-    /// The TOTP secret an account has started or turned on, if any.
-    pub async fn staff_totp_secret(&self, staff: StaffId) -> Result<Option<String>, StoreError> {
-        let row = sqlx::query("SELECT totp_secret FROM staff WHERE id = $1")
-            .bind(staff)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(match row {
-            Some(r) => r.try_get("totp_secret")?,
-            None => None,
-        })
-    }
-
     /// Takes a 30-second step's code for the account: true only the first time, so a code
     /// seen over someone's shoulder cannot be used again (RFC 6238 section 5.2).
     pub async fn use_totp_step(&self, staff: StaffId, step: i64) -> Result<bool, StoreError> {
