@@ -1,6 +1,6 @@
 //! The `intake` command line.
 
-use std::io::{BufRead, IsTerminal as _, Write};
+use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -18,6 +18,9 @@ use crate::store::Store;
 mod operations;
 mod policy;
 mod report;
+mod staff;
+
+pub use staff::StaffCommand;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -144,33 +147,6 @@ pub enum Command {
     },
 }
 
-#[derive(Debug, Subcommand)]
-pub enum StaffCommand {
-    /// Create an account. The password is read from standard input (one line), so it is never
-    /// in the shell history or the process list.
-    Add {
-        #[arg(long)]
-        name: String,
-        #[arg(long)]
-        email: String,
-        /// agent, complaints_officer, manager or admin.
-        #[arg(long)]
-        role: String,
-    },
-    /// Link an account to its holder's Telegram or Discord user id, so that a manager can
-    /// acknowledge alerts with the button in an alert chat.
-    Link {
-        #[arg(long)]
-        email: String,
-        /// Their numeric Telegram user id.
-        #[arg(long)]
-        telegram: Option<String>,
-        /// Their numeric Discord user id.
-        #[arg(long)]
-        discord: Option<String>,
-    },
-}
-
 /// Runs the command line; the exit code says whether it succeeded.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -213,80 +189,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Backup { out } => operations::backup(&config, &out),
         Command::Policy { action } => policy::run(&config, action),
         Command::Report { action } => report::run(&config, action),
-        Command::Staff {
-            action: StaffCommand::Add { name, email, role },
-        } => {
-            config.validate()?;
-            let role = crate::staff::Role::parse(&role).with_context(|| {
-                format!("--role {role:?}: choose agent, complaints_officer, manager or admin")
-            })?;
-            if std::io::stdin().is_terminal() {
-                eprint!(
-                    "Password for {email} (at least {} characters): ",
-                    crate::staff::SHORTEST_PASSWORD
-                );
-            }
-            let mut password = String::new();
-            std::io::stdin()
-                .read_line(&mut password)
-                .context("reading the password from standard input")?;
-            let password = password.trim_end_matches(['\r', '\n']);
-            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-            let member = runtime.block_on(async {
-                let store = Store::connect(&config.database_url)
-                    .await
-                    .context("opening the database")?;
-                anyhow::Ok(
-                    crate::staff::add(&store, &name, &email, role, password, Utc::now()).await?,
-                )
-            })?;
-            println!(
-                "Created {} <{}> as {} (staff id {}).",
-                member.name,
-                member.email,
-                member.role.as_str(),
-                member.id
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Staff {
-            action:
-                StaffCommand::Link {
-                    email,
-                    telegram,
-                    discord,
-                },
-        } => {
-            config.validate()?;
-            use crate::staff::Platform;
-            let links: Vec<(Platform, String)> = [
-                telegram.map(|id| (Platform::Telegram, id)),
-                discord.map(|id| (Platform::Discord, id)),
-            ]
-            .into_iter()
-            .flatten()
-            .collect();
-            anyhow::ensure!(!links.is_empty(), "give --telegram or --discord (or both)");
-            // Both ids checked before either is written.
-            for (platform, id) in &links {
-                platform.check_user_id(id)?;
-            }
-            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-            runtime.block_on(async {
-                let store = Store::connect(&config.database_url)
-                    .await
-                    .context("opening the database")?;
-                for (platform, id) in &links {
-                    anyhow::ensure!(
-                        crate::staff::link(&store, &email, *platform, id).await?,
-                        "there is no staff account {email:?}"
-                    );
-                    println!("Linked {email} to {} user {id}.", platform.as_str());
-                }
-                anyhow::Ok(())
-            })?;
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Staff { action } => staff::run(&config, action),
         Command::Bench {
             residents,
             bare_inserts,

@@ -23,8 +23,11 @@
 //! - [`standard`]: the standard messages a reply may start from;
 //! - [`present`]: times in the landlord's zone in plain English, and labels for keys;
 //! - [`files`]: templates, scripts and styles built into the binary;
+//! - [`accounts`]: staff accounts, for admins (add, role, disable, reset a password), and
+//!   each member of staff's own two-step sign-in;
 //! - [`error`]: the one [`Error`] every handler returns, and the words staff see.
 
+mod accounts;
 mod assign;
 mod auth;
 mod cases;

@@ -1,13 +1,14 @@
 //! Staff accounts, their console sessions, and what the console reads: the inbox and a
 //! conversation with everything the record holds about it (in `reads`); assigning a
-//! conversation to a colleague or a team (in `assign`). The rules live here
+//! conversation to a colleague or a team (in `assign`); administering accounts (in
+//! `accounts`) and their optional second factor (in `totp`). The rules live here
 //! (password hashing, what each role may do and see); the record is read and written through
 //! the store.
 
 use std::sync::Arc;
 
 use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, SaltString};
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, SaltString};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sha2::Digest as _;
@@ -18,8 +19,15 @@ use crate::core::policy::train::Correction;
 pub use crate::store::{Note, OpenAlert, Platform};
 use crate::store::{StaffAccount, Store, StoreError};
 
+mod accounts;
 mod assign;
 mod reads;
+pub mod totp;
+pub use accounts::{
+    Account, AccountAudit, accounts, add, add_by, by_email, change_role, confirm_two_step, disable,
+    enable, generated_password, pending_two_step, recent_changes, set_password, start_two_step,
+    turn_off_two_step,
+};
 pub use assign::{
     Assigned, Assignee, Team, assign, assignee_value, may_assign, parse_assignee, teams_of,
 };
@@ -100,6 +108,12 @@ pub enum StaffError {
     Invalid(String),
     #[error("a member of staff with the email {0} already exists")]
     Exists(String),
+    #[error("there is no such staff account")]
+    NoSuchAccount,
+    #[error(
+        "this is the last admin who can sign in: make another account an admin first, so someone can still manage accounts"
+    )]
+    LastAdmin,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -133,50 +147,6 @@ pub fn random_token() -> String {
 
 fn token_hash(token: &str) -> String {
     hex::encode(sha2::Sha256::digest(token.as_bytes()))
-}
-
-/// Creates a staff account; the password is kept only as an Argon2id hash.
-pub async fn add(
-    store: &Store,
-    name: &str,
-    email: &str,
-    role: Role,
-    password: &str,
-    now: DateTime<Utc>,
-) -> Result<StaffMember, StaffError> {
-    let name = name.trim();
-    let email = email.trim().to_lowercase();
-    if name.is_empty() {
-        return Err(StaffError::Invalid("a name is needed".to_owned()));
-    }
-    if !email.contains('@') || email.contains(char::is_whitespace) {
-        return Err(StaffError::Invalid(format!(
-            "{email:?} is not an email address"
-        )));
-    }
-    if password.chars().count() < SHORTEST_PASSWORD {
-        return Err(StaffError::Invalid(format!(
-            "the password must be at least {SHORTEST_PASSWORD} characters"
-        )));
-    }
-    let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>())
-        .map_err(|e| StaffError::Invalid(format!("cannot make a salt: {e}")))?;
-    let hash = Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map_err(|e| StaffError::Invalid(format!("cannot hash the password: {e}")))?
-        .to_string();
-    if store.staff_id_by_email(&email).await?.is_some() {
-        return Err(StaffError::Exists(email));
-    }
-    let id = store
-        .add_staff(name, &email, role.as_str(), &hash, now)
-        .await?;
-    Ok(StaffMember {
-        id,
-        name: name.to_owned(),
-        email,
-        role,
-    })
 }
 
 /// A staff account as the console knows it; a role the record holds but this version does
@@ -324,8 +294,25 @@ impl PasswordChecks {
     }
 }
 
-/// Checks an email and password; on success opens a session and returns its cookie token.
-/// A wrong email and a wrong password take the same work, so timing does not tell which.
+/// What a sign-in came to.
+#[derive(Debug)]
+pub enum SignIn {
+    /// A wrong email or password, a disabled account, or a wrong second-factor code: which
+    /// one is not said.
+    Refused,
+    /// Signed in: the session's cookie token and the session.
+    SignedIn(String, Session),
+    /// The password was right and the account has two-step sign-in: the code from its
+    /// authenticator is awaited, under this token (kept in a cookie of the sign-in form).
+    CodeNeeded(String),
+}
+
+/// How long a sign-in waits for its second-factor code.
+const CODE_MINUTES: i64 = 5;
+
+/// Checks an email and password; on success opens a session and returns its cookie token,
+/// or, for an account with two-step sign-in, asks for its code. A wrong email, a wrong
+/// password and a disabled account take the same work, so timing does not tell which.
 /// `Err(Busy)` when every password-checking thread is in use.
 pub async fn log_in(
     store: &Store,
@@ -333,7 +320,7 @@ pub async fn log_in(
     email: &str,
     password: &str,
     now: DateTime<Utc>,
-) -> Result<Option<(String, Session)>, LogInError> {
+) -> Result<SignIn, LogInError> {
     let found = store
         .staff_credentials(&email.trim().to_lowercase())
         .await?;
@@ -348,9 +335,73 @@ pub async fn log_in(
         .await
         .ok_or(LogInError::Busy)?;
     let (Some(found), true) = (found, matches) else {
-        return Ok(None);
+        return Ok(SignIn::Refused);
     };
-    let staff = member(found.account);
+    if found.account.disabled {
+        return Ok(SignIn::Refused);
+    }
+    if found.totp_secret.is_some() {
+        let challenge = random_token();
+        store
+            .open_sign_in_challenge(
+                &token_hash(&challenge),
+                found.account.id,
+                now + chrono::Duration::minutes(CODE_MINUTES),
+            )
+            .await?;
+        return Ok(SignIn::CodeNeeded(challenge));
+    }
+    Ok(open_session(store, member(found.account), now).await?)
+}
+
+/// The email of the account a pending sign-in (a `CodeNeeded` challenge) is for, if the
+/// challenge is current: its code attempts count against that email, as its passwords do.
+pub async fn pending_sign_in(
+    store: &Store,
+    challenge: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, StoreError> {
+    let found = store.sign_in_challenge(&token_hash(challenge), now).await?;
+    Ok(found.map(|account| account.email))
+}
+
+/// The second step of a sign-in: the code from the account's authenticator, for the
+/// challenge `log_in` gave. A code is accepted once (RFC 6238 section 5.2); a wrong one
+/// leaves the challenge open until it expires, and the caller slows and limits guesses as
+/// for a wrong password.
+pub async fn log_in_with_code(
+    store: &Store,
+    challenge: &str,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<SignIn, StoreError> {
+    let hash = token_hash(challenge);
+    let Some(account) = store.sign_in_challenge(&hash, now).await? else {
+        return Ok(SignIn::Refused);
+    };
+    let Some(secret) = store
+        .staff_credentials(&account.email)
+        .await?
+        .and_then(|c| c.totp_secret)
+    else {
+        return Ok(SignIn::Refused);
+    };
+    let Some(step) = totp::check(&secret, code, now) else {
+        return Ok(SignIn::Refused);
+    };
+    if !store.use_totp_step(account.id, step).await? {
+        return Ok(SignIn::Refused);
+    }
+    store.end_sign_in_challenge(&hash, now).await?;
+    open_session(store, member(account), now).await
+}
+
+/// Opens a session for a member of staff who has proved who they are.
+async fn open_session(
+    store: &Store,
+    staff: StaffMember,
+    now: DateTime<Utc>,
+) -> Result<SignIn, StoreError> {
     let token = random_token();
     let csrf = random_token();
     store
@@ -362,7 +413,7 @@ pub async fn log_in(
             now + chrono::Duration::hours(SESSION_HOURS),
         )
         .await?;
-    Ok(Some((token, Session { staff, csrf })))
+    Ok(SignIn::SignedIn(token, Session { staff, csrf }))
 }
 
 /// The session a cookie token opens, if it is current.
@@ -527,7 +578,9 @@ pub async fn acknowledge_from_chat(
     alert: AlertId,
     now: DateTime<Utc>,
 ) -> Result<ChatAcknowledgement, StoreError> {
-    let Some(staff) = store.staff_linked_to(platform, user_id).await?.map(member) else {
+    let linked = store.staff_linked_to(platform, user_id).await?;
+    // A disabled account acts on nothing, from a chat either.
+    let Some(staff) = linked.filter(|a| !a.disabled).map(member) else {
         return Ok(ChatAcknowledgement::NotAManager);
     };
     if !staff.role.is_manager() {

@@ -78,7 +78,10 @@ pub use outcomes::{CaseHandling, Feedback, StageOutcome};
 pub use requests::{LoggedRequest, RequestId, TrackedRequest};
 pub use retention::CaseCount;
 pub use search::{Found, SearchHit, SearchScope};
-pub use staff::{Platform, StaffAccount, StaffCredentials, StaffName, StaffSession};
+pub use staff::{
+    AccountChange, Changed, Platform, StaffAccount, StaffAuditLine, StaffCredentials, StaffListing,
+    StaffName, StaffSession,
+};
 
 /// Which database the URL chose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

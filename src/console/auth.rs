@@ -1,9 +1,11 @@
 //! Signing in and out, and who is asking: the session behind the cookie, and the form token
 //! every form of a session carries against cross-site request forgery.
 //!
-//! Handlers start from one of three extractors, so none of them can forget a check:
+//! Handlers start from one of five extractors, so none of them can forget a check:
 //! [`Staff`] for pages and streams, [`StaffForm`] for a form any member of staff may post,
-//! [`Caseworker`] for case work. A form's token is in its body, so the form extractors read
+//! [`Caseworker`] for case work, [`Admin`] and [`AdminForm`] for managing staff accounts.
+//! An account with two-step sign-in gives the code from its authenticator after the
+//! password (RFC 6238), under a short-lived challenge cookie of the sign-in form. A form's token is in its body, so the form extractors read
 //! the body first (a form that cannot be read is refused as before), then the session, then
 //! the token, then the role.
 
@@ -22,13 +24,15 @@ use serde::{Deserialize, Serialize};
 
 use super::{Console, Error};
 use crate::secrets::constant_time_eq;
-use crate::staff::{self, Session};
+use crate::staff::{self, Role, Session, SignIn};
 use crate::store::Store;
 
 /// The session cookie.
 const COOKIE: &str = "intake_staff";
 /// The sign-in form's token cookie, sent back only with the form itself.
 const LOGIN_COOKIE: &str = "intake_login";
+/// A sign-in waiting for its second-factor code: the challenge's token.
+const CODE_COOKIE: &str = "intake_code";
 /// A wrong password costs this long, so guessing is slow.
 const WRONG_PASSWORD_DELAY: Duration = Duration::from_secs(1);
 
@@ -41,6 +45,12 @@ pub struct StaffForm<F>(pub Session, pub F);
 
 /// A form posted by a member of staff who may do case work (not agents), its token checked.
 pub struct Caseworker<F>(pub Session, pub F);
+
+/// An admin, for the pages that manage staff accounts; anyone else is refused.
+pub struct Admin(pub Session);
+
+/// A form posted by an admin, its token checked.
+pub struct AdminForm<F>(pub Session, pub F);
 
 /// A form that carries its session's token (cross-site request forgery).
 pub trait FormToken {
@@ -111,6 +121,39 @@ where
             ));
         }
         Ok(Caseworker(session, form))
+    }
+}
+
+impl FromRequestParts<Console> for Admin {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, console: &Console) -> Result<Admin, Error> {
+        let Staff(session) = Staff::from_request_parts(parts, console).await?;
+        admin_only(&session)?;
+        Ok(Admin(session))
+    }
+}
+
+impl<F> FromRequest<Console> for AdminForm<F>
+where
+    F: DeserializeOwned + FormToken + Send,
+{
+    type Rejection = Error;
+
+    async fn from_request(request: Request, console: &Console) -> Result<AdminForm<F>, Error> {
+        let StaffForm(session, form) = StaffForm::<F>::from_request(request, console).await?;
+        admin_only(&session)?;
+        Ok(AdminForm(session, form))
+    }
+}
+
+fn admin_only(session: &Session) -> Result<(), Error> {
+    if session.staff.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(
+            "Staff accounts are managed by admins.".into(),
+        ))
     }
 }
 
@@ -253,12 +296,17 @@ pub(super) async fn log_in(
     )
     .await;
     Ok(match checked {
-        Ok(Some((token, session))) => {
-            tracing::info!(staff = session.staff.id.0, "console: signed in");
-            let jar = jar.remove(Cookie::build(LOGIN_COOKIE).path("/console/login"));
-            (jar.add(console.cookie(token)), Redirect::to("/console")).into_response()
+        Ok(SignIn::SignedIn(token, session)) => signed_in_as(&console, jar, token, &session),
+        Ok(SignIn::CodeNeeded(challenge)) => {
+            let cookie = Cookie::build((CODE_COOKIE, challenge))
+                .path("/console/login")
+                .http_only(true)
+                .same_site(SameSite::Strict)
+                .secure(console.secure_cookies)
+                .build();
+            code_form(&console, jar.add(cookie), StatusCode::OK, "")
         }
-        Ok(None) => {
+        Ok(SignIn::Refused) => {
             tokio::time::sleep(WRONG_PASSWORD_DELAY).await;
             login_form(
                 &console,
@@ -275,6 +323,97 @@ pub(super) async fn log_in(
         ),
         Err(staff::LogInError::Store(e)) => return Err(e.into()),
     })
+}
+
+/// A session opened: the sign-in form's cookies go, the session's cookie comes.
+fn signed_in_as(console: &Console, jar: CookieJar, token: String, session: &Session) -> Response {
+    tracing::info!(staff = session.staff.id.0, "console: signed in");
+    let jar = jar
+        .remove(Cookie::build(LOGIN_COOKIE).path("/console/login"))
+        .remove(Cookie::build(CODE_COOKIE).path("/console/login"));
+    (jar.add(console.cookie(token)), Redirect::to("/console")).into_response()
+}
+
+/// The second step of signing in: the form asking for the authenticator's code.
+fn code_form(console: &Console, jar: CookieJar, status: StatusCode, error: &str) -> Response {
+    let csrf = jar
+        .get(LOGIN_COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
+    let page = LoginPage {
+        landlord: console.landlord(),
+        error,
+        csrf: &csrf,
+    };
+    (status, jar, console.render("login_code.html", &page)).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct CodeForm {
+    code: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// The code from an authenticator app, after the password (two-step sign-in). A wrong code
+/// is refused and slowed and limited exactly as a wrong password is.
+pub(super) async fn log_in_with_code(
+    State(console): State<Console>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    jar: CookieJar,
+    Form(form): Form<CodeForm>,
+) -> Result<Response, Error> {
+    let expected = jar
+        .get(LOGIN_COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
+    let challenge = jar.get(CODE_COOKIE).map(|c| c.value().to_owned());
+    let Some(challenge) = challenge.filter(|_| {
+        !expected.is_empty() && constant_time_eq(expected.as_bytes(), form.csrf.as_bytes())
+    }) else {
+        return Ok(login_form(
+            &console,
+            jar,
+            StatusCode::FORBIDDEN,
+            "This sign-in form has expired. Please try again.",
+        ));
+    };
+    let Some(email) = staff::pending_sign_in(console.store(), &challenge, Utc::now()).await? else {
+        return Ok(login_form(
+            &console,
+            jar,
+            StatusCode::UNAUTHORIZED,
+            "That sign-in has expired. Please sign in again.",
+        ));
+    };
+    // The same limits as a password: per address, then per email from this address.
+    let address = peer.ip().to_string();
+    if console.attempts_by_address.check(&address).await.is_some()
+        || console
+            .attempts
+            .check(&format!("{email} from {address}"))
+            .await
+            .is_some()
+    {
+        return Ok(code_form(
+            &console,
+            jar,
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many attempts. Wait a minute and try again.",
+        ));
+    }
+    match staff::log_in_with_code(console.store(), &challenge, &form.code, Utc::now()).await? {
+        SignIn::SignedIn(token, session) => Ok(signed_in_as(&console, jar, token, &session)),
+        _ => {
+            tokio::time::sleep(WRONG_PASSWORD_DELAY).await;
+            Ok(code_form(
+                &console,
+                jar,
+                StatusCode::UNAUTHORIZED,
+                "That code does not match. Type the code your authenticator app shows now; after five minutes, sign in again.",
+            ))
+        }
+    }
 }
 
 pub(super) async fn log_out(

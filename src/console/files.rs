@@ -56,6 +56,13 @@ pub(super) const TEMPLATES: &[(&str, &str)] = &[
     ("requests_panel.html", include_str!("requests_panel.html")),
     ("search.html", include_str!("search.html")),
     ("not_found.html", include_str!("not_found.html")),
+    ("login_code.html", include_str!("login_code.html")),
+    ("accounts.html", include_str!("accounts.html")),
+    (
+        "account_password.html",
+        include_str!("account_password.html"),
+    ),
+    ("account.html", include_str!("account.html")),
 ];
 
 /// A resident's file as the conversation page shows it: a thumbnail for a photo a browser

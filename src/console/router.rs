@@ -4,14 +4,40 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
-use super::{Console, assign, auth, cases, conversation, files, inbox, requests, search};
+use super::{Console, accounts, assign, auth, cases, conversation, files, inbox, requests, search};
 
 impl Console {
     pub fn router(self) -> Router {
         Router::new()
             .route("/console", get(inbox::inbox))
             .route("/console/login", get(auth::login_page).post(auth::log_in))
+            .route("/console/login/code", post(auth::log_in_with_code))
             .route("/console/logout", post(auth::log_out))
+            .route(
+                "/console/accounts",
+                get(accounts::accounts).post(accounts::add),
+            )
+            .route("/console/accounts/{id}/role", post(accounts::change_role))
+            .route("/console/accounts/{id}/disable", post(accounts::disable))
+            .route("/console/accounts/{id}/enable", post(accounts::enable))
+            .route(
+                "/console/accounts/{id}/password",
+                post(accounts::reset_password),
+            )
+            .route(
+                "/console/accounts/{id}/two-step/off",
+                post(accounts::turn_off_two_step_for),
+            )
+            .route("/console/account", get(accounts::own_account))
+            .route("/console/account/two-step", post(accounts::start_two_step))
+            .route(
+                "/console/account/two-step/confirm",
+                post(accounts::confirm_two_step),
+            )
+            .route(
+                "/console/account/two-step/off",
+                post(accounts::turn_off_own_two_step),
+            )
             .route("/console/events", get(inbox::inbox_events))
             .route("/console/search", get(search::search))
             .route("/console/cases/{reference}", get(search::case_page))

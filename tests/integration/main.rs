@@ -22,4 +22,5 @@ mod outcomes;
 mod reports;
 mod requests;
 mod scheduler;
+mod staff_accounts;
 mod store;

@@ -684,7 +684,10 @@ fn a_manager_is_watching_only_with_a_session_used_lately() {
                     tries += 1;
                     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
                 }
-                other => break other.expect("log in").expect("signed in"),
+                other => match other.expect("log in") {
+                    intake::staff::SignIn::SignedIn(token, session) => break (token, session),
+                    refused => panic!("not signed in: {refused:?}"),
+                },
             }
         };
         intake::staff::session(&store, &token, later + Duration::minutes(1))
