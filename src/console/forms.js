@@ -11,7 +11,29 @@
     return (found ? found.textContent : doc.body.textContent).trim();
   }
 
-  // Shows `words` just before the form's submit button, once, and points the field at it.
+  // The field a refusal is about: the one whose label the words mention first ("any remedy",
+  // "the decision"), so the note can sit beside it; none when the words name no field.
+  function fieldNamed(form, words) {
+    var text = words.toLowerCase();
+    var best = null;
+    var at = Infinity;
+    form.querySelectorAll("label[for]").forEach(function (label) {
+      var name = label.textContent.split("(")[0].trim().toLowerCase();
+      var field = document.getElementById(label.htmlFor);
+      var i = name ? text.indexOf(name) : -1;
+      if (i >= 0 && i < at && field && form.contains(field)) { at = i; best = field; }
+    });
+    return best;
+  }
+
+  // The block of the form that holds `node` (its paragraph, say).
+  function blockOf(form, node) {
+    while (node && node.parentNode !== form) { node = node.parentNode; }
+    return node;
+  }
+
+  // Shows `words` beside the field they are about (else just before the submit button),
+  // once, and points that field at it.
   function refuse(form, words) {
     var note = form.querySelector(".refusal");
     if (!note) {
@@ -19,13 +41,20 @@
       note.className = "refusal";
       note.setAttribute("role", "alert");
       note.id = "refusal-" + Math.random().toString(36).slice(2);
-      // Just before the submit button, or the block it sits in.
-      var anchor = form.querySelector("button[type=submit], button:not([type])");
-      while (anchor && anchor.parentNode !== form) { anchor = anchor.parentNode; }
-      form.insertBefore(note, anchor);
     }
     note.textContent = words;
-    var field = form.querySelector("textarea, input:not([type=hidden]), select");
+    form.querySelectorAll("[aria-invalid]").forEach(function (f) {
+      f.removeAttribute("aria-invalid");
+      f.removeAttribute("aria-describedby");
+    });
+    var named = fieldNamed(form, words);
+    var block = named && blockOf(form, named);
+    if (block) {
+      form.insertBefore(note, block.nextSibling);
+    } else {
+      form.insertBefore(note, blockOf(form, form.querySelector("button[type=submit], button:not([type])")));
+    }
+    var field = named || form.querySelector("textarea, input:not([type=hidden]), select");
     if (field) {
       field.setAttribute("aria-describedby", note.id);
       field.setAttribute("aria-invalid", "true");

@@ -534,6 +534,13 @@ async fn a_console_staff_can_read_on_a_desk_and_on_a_phone() {
         .find_and_type("form.respond textarea[name=decision]", decision)
         .await;
     browser.must("type the decision", typed).await;
+    let typed = browser
+        .find_and_type(
+            "form.respond textarea[name=reasons]",
+            "The fan was found broken on the visit.",
+        )
+        .await;
+    browser.must("type the reasons", typed).await;
     // The outcome is chosen (the browser itself insists on it); the remedy is what is missing.
     let chosen = browser
         .find_and_click("form.respond input[name=outcome][value=upheld]")
@@ -556,6 +563,23 @@ async fn a_console_staff_can_read_on_a_desk_and_on_a_phone() {
         })
         .await;
     assert!(refused.contains("(Code "), "{refused}");
+    // Beside the field it is about: the remedy, emptied above, is marked and described by it.
+    let beside = browser
+        .execute(
+            "var f = document.querySelector('form.respond textarea[name=remedy]'); \
+             var note = f.closest('p').nextElementSibling; \
+             return !!note && note.classList.contains('refusal') \
+               && f.getAttribute('aria-invalid') === 'true' \
+               && f.getAttribute('aria-describedby') === note.id",
+        )
+        .await;
+    assert_eq!(
+        browser
+            .must("the refusal beside the remedy", beside)
+            .await
+            .as_bool(),
+        Some(true)
+    );
     let kept = browser
         .execute("return document.querySelector('form.respond textarea[name=decision]').value")
         .await;
