@@ -7,8 +7,9 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Subcommand, ValueEnum};
 
+use super::report_tables;
 use crate::config::Config;
-use crate::core::report::{Figure, TsmReport, Unit, Value};
+use crate::core::report::{Figure, Period, TsmReport, Unit, Value};
 use crate::store::Store;
 
 /// The first financial year a report can be asked for: the record holds nothing older.
@@ -26,6 +27,52 @@ pub enum ReportCommand {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Complaint handling for one month, as the governing body receives it (Code 9.7):
+    /// volumes, acknowledgements and responses against the Code's timescales, extensions,
+    /// escalations, exclusions, outcomes, compensation, categories and satisfaction.
+    Month {
+        /// The month, as YYYY-MM (2026-11).
+        #[arg(value_name = "YYYY-MM", value_parser = parse_month)]
+        month: (i32, u32),
+        #[arg(long, value_enum, default_value_t = Layout::Text)]
+        format: Layout,
+    },
+    /// The same figures for the financial year starting 1 April YEAR, month by month, with
+    /// CH01 and CH02 (the annual report's figures, Code section 8).
+    Annual {
+        #[arg(long, value_name = "YEAR", value_parser = parse_year)]
+        year: i32,
+        #[arg(long, value_enum, default_value_t = Layout::Text)]
+        format: Layout,
+    },
+}
+
+/// How the handling figures are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Layout {
+    /// A table for a terminal.
+    Text,
+    /// Every figure with the complaint references behind it.
+    Json,
+    /// One row per figure: section, measure, value, numerator, denominator.
+    Csv,
+}
+
+/// A month as a person types it: 2026-11.
+fn parse_month(text: &str) -> Result<(i32, u32), String> {
+    let bad = || format!("the month must be written YYYY-MM, such as 2026-11, not {text:?}");
+    let (year, month) = text.trim().split_once('-').ok_or_else(bad)?;
+    let year: i32 = year.parse().map_err(|_| bad())?;
+    let month: u32 = month.parse().map_err(|_| bad())?;
+    if !(1..=12).contains(&month) {
+        return Err(bad());
+    }
+    if year < FIRST_YEAR {
+        return Err(format!(
+            "{year} is before {FIRST_YEAR}: the record holds nothing older"
+        ));
+    }
+    Ok((year, month))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -54,7 +101,17 @@ fn parse_year(text: &str) -> Result<i32, String> {
 
 pub fn run(config: &Config, command: ReportCommand) -> anyhow::Result<ExitCode> {
     config.validate()?;
-    let ReportCommand::Tsm { year, format } = command;
+    let (year, format) = match command {
+        ReportCommand::Tsm { year, format } => (year, format),
+        ReportCommand::Month {
+            month: (year, month),
+            format,
+        } => return handling(config, &Period::month(year, month)?, None, format),
+        ReportCommand::Annual { year, format } => {
+            let period = Period::financial_year(year)?;
+            return handling(config, &period, Some(year), format);
+        }
+    };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let report = runtime.block_on(async {
         let store = Store::connect(&config.database_url)
@@ -65,6 +122,46 @@ pub fn run(config: &Config, command: ReportCommand) -> anyhow::Result<ExitCode> 
     match format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         Format::Text => print!("{}", text(&report, &config.landlord.name)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The handling figures for `period`, printed in `layout`; for a financial year (`tsm_year`),
+/// CH01 and CH02 with them.
+fn handling(
+    config: &Config,
+    period: &Period,
+    tsm_year: Option<i32>,
+    layout: Layout,
+) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let (performance, tsm) = runtime.block_on(async {
+        let store = Store::connect(&config.database_url)
+            .await
+            .context("opening the database")?;
+        let performance = crate::service::handling(&store, &config.landlord, period).await?;
+        let tsm = match tsm_year {
+            Some(year) => Some(crate::service::tsm(&store, &config.landlord, year).await?),
+            None => None,
+        };
+        anyhow::Ok((performance, tsm))
+    })?;
+    let landlord = &config.landlord.name;
+    match layout {
+        Layout::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "handling": performance,
+                "tenant_satisfaction_measures": tsm,
+            }))?
+        ),
+        Layout::Csv => print!("{}", report_tables::csv(&performance)),
+        Layout::Text => {
+            print!("{}", report_tables::text(&performance, landlord));
+            if let Some(tsm) = &tsm {
+                print!("\n{}", text(tsm, landlord));
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -167,7 +264,27 @@ fn counts(figure: &Figure) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_year;
+    use super::{parse_month, parse_year};
+
+    #[test]
+    fn a_month_is_written_yyyy_mm() {
+        assert_eq!(parse_month("2026-11"), Ok((2026, 11)));
+        assert!(
+            parse_month("2026-13")
+                .expect_err("no 13th month")
+                .contains("YYYY-MM")
+        );
+        assert!(
+            parse_month("November")
+                .expect_err("words")
+                .contains("YYYY-MM")
+        );
+        assert!(
+            parse_month("1999-01")
+                .expect_err("too early")
+                .contains("before 2000")
+        );
+    }
 
     #[test]
     fn a_year_must_be_a_number_from_2000() {

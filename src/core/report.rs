@@ -6,10 +6,13 @@
 //! - `period`: financial years (1 April to 31 March) and months, as local days.
 //! - `figure`: a figure to one decimal place with its counts, or why it cannot be measured.
 //! - `tsm`: CH01 and CH02, and the rules they apply in plain English.
+//! - `performance`: the handling figures the governing body receives (9.7) and the annual
+//!   report summarises (section 8).
 //!
 //! The facts are read from the record by the store; nothing here touches a database.
 
 mod figure;
+mod performance;
 mod period;
 mod tsm;
 
@@ -20,6 +23,10 @@ use super::ids::Stage;
 use super::outcome::{Outcome, Pence};
 
 pub use figure::{Figure, OneDecimal, Unit, Value, scaled_tenths};
+pub use performance::{
+    CategoryCount, DaysCount, Feedback, MonthVolume, OutcomeCounts, Performance, PerformanceInput,
+    StagePerformance, performance,
+};
 pub use period::{Period, PeriodError};
 pub use tsm::{
     Ch01, Ch01Stage, Ch02, Ch02Stage, TsmInput, TsmReport, rules, tenant_satisfaction_measures,

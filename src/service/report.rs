@@ -3,7 +3,10 @@
 
 use super::Intake;
 use crate::core::profile::LandlordProfile;
-use crate::core::report::{Period, PeriodError, TsmInput, TsmReport, tenant_satisfaction_measures};
+use crate::core::report::{
+    Performance, PerformanceInput, Period, PeriodError, TsmInput, TsmReport, performance,
+    tenant_satisfaction_measures,
+};
 use crate::store::{Store, StoreError};
 
 /// Why a report could not be produced.
@@ -31,6 +34,24 @@ pub async fn tsm(
         homes: profile.homes(),
         settings: profile.tsm,
         calendar: &calendar,
+        complaints: &complaints,
+    }))
+}
+
+/// Complaint handling performance for `period` (a month or a financial year), from the
+/// record: volumes, timeliness against the Code, extensions, escalations, exclusions,
+/// outcomes, compensation, categories and the residents' satisfaction (Code 8.1, 9.7).
+pub async fn handling(
+    store: &Store,
+    profile: &LandlordProfile,
+    period: &Period,
+) -> Result<Performance, ReportError> {
+    let calendar = profile.calendar();
+    let complaints = store.complaint_facts(period, &calendar).await?;
+    Ok(performance(&PerformanceInput {
+        period,
+        calendar: &calendar,
+        categories: &profile.categories,
         complaints: &complaints,
     }))
 }

@@ -1,7 +1,8 @@
 //! Reports from the record: CH01 and CH02 for a financial year from complaints made through
 //! the dialog and worked through the real case-work service (stage responses, extensions,
 //! stage 2 requests, exclusions), compared with figures worked out by hand; and
-//! `intake report tsm --year` on a SQLite file.
+//! `intake report tsm --year` on a SQLite file; and the handling figures (`report month`,
+//! `report annual`) from the same record.
 
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -11,8 +12,8 @@ use intake::core::case::StageResponse;
 use intake::core::dialog::{Dialogs, Input, NewCase};
 use intake::core::policy::{Policy, Route};
 use intake::core::profile::LandlordProfile;
-use intake::core::report::{TsmReport, Value};
-use intake::service::Intake;
+use intake::core::report::{Performance, Period, TsmReport, Value};
+use intake::service::{Intake, handling};
 use intake::staff::{Role, StaffMember};
 use intake::store::{Inbound, Store};
 
@@ -362,5 +363,147 @@ fn report_tsm_prints_the_table_and_the_json_for_a_year() {
         let (code, out, err) = run(&["report", "tsm", "--year", year]);
         assert_eq!(code, 2, "{year}: {out}");
         assert!(err.contains(says), "{year}: {err}");
+    }
+}
+
+/// The handling figures for 2025/26 as worked out by hand from the record `build_record`
+/// makes (the comments there give each complaint's dates).
+fn check_handling(p: &Performance, r: &BTreeMap<char, String>) {
+    let s1 = &p.stage1;
+    // Received in the year, F excluded (2.4) and counted only as such.
+    assert_eq!(s1.received, refs(r, "ACDEGHIJKL"));
+    assert_eq!(s1.excluded, refs(r, "F"));
+    // The dialog acknowledges each complaint the day it is made.
+    assert_eq!(s1.acknowledged_on_time.published(), "100.0%");
+    assert!(s1.not_acknowledged.is_empty());
+    // Answered in the year: A B C D E G H I K L. Within 10 working days without an extension:
+    // all but D (late) and E (on time only thanks to its extension): 8 of 10.
+    assert_eq!(s1.responded, refs(r, "ABCDEGHIKL"));
+    assert_eq!(s1.on_time.published(), "80.0%");
+    assert_eq!(s1.within_extension, refs(r, "E"));
+    assert_eq!(s1.late, refs(r, "D"));
+    assert_eq!(s1.extended, refs(r, "E"));
+    assert_eq!(s1.outcomes.upheld, refs(r, "ABCDEGHIKL"));
+    assert_eq!(s1.compensation.0, 0);
+    // Stage 2: asked for in the year by N, G and H; H answered late.
+    let s2 = &p.stage2;
+    assert_eq!(s2.received, refs(r, "GHN"));
+    assert_eq!(s2.acknowledged_on_time.published(), "100.0%");
+    assert_eq!(s2.responded, refs(r, "GHN"));
+    assert_eq!(s2.on_time.published(), "66.7%");
+    assert_eq!(s2.late, refs(r, "H"));
+    // Three stage 2 requests over ten stage 1 responses.
+    assert_eq!(p.escalation_rate.published(), "30.0%");
+    let categorised: usize = p.categories.iter().map(|c| c.complaints.len()).sum();
+    assert_eq!(
+        categorised, 10,
+        "each complaint received once, in one category"
+    );
+    assert_eq!(p.feedback.by_score, [0; 5]);
+    let months: Vec<(&str, u64, u64)> = p
+        .months
+        .iter()
+        .map(|m| (m.month.as_str(), m.stage1, m.stage2))
+        .collect();
+    assert_eq!(
+        months,
+        vec![
+            ("2025-04", 1, 1),
+            ("2025-05", 1, 0),
+            ("2025-06", 1, 0),
+            ("2025-07", 1, 0),
+            ("2025-08", 0, 0),
+            ("2025-09", 1, 1),
+            ("2025-10", 1, 1),
+            ("2025-11", 1, 0),
+            ("2025-12", 1, 0),
+            ("2026-01", 0, 0),
+            ("2026-02", 0, 0),
+            ("2026-03", 2, 0),
+        ]
+    );
+}
+
+#[test]
+fn handling_figures_for_a_year_and_a_month_match_the_record_counted_by_hand() {
+    on_both(|store| async move {
+        let intake = service(store.clone());
+        let r = build_record(&intake, &store).await;
+        let year = Period::financial_year(2025).expect("year");
+        let p = handling(&store, &profile(), &year).await.expect("report");
+        check_handling(&p, &r);
+        // July 2025: E received and answered within its extension.
+        let july = Period::month(2025, 7).expect("month");
+        let p = handling(&store, &profile(), &july).await.expect("report");
+        assert_eq!(p.stage1.received, refs(&r, "E"));
+        assert_eq!(p.stage1.within_extension, refs(&r, "E"));
+        assert!(p.stage1.on_time.published().starts_with("0.0"));
+    });
+}
+
+#[test]
+fn report_month_and_annual_print_the_handling_figures() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("intake.db").display());
+    let r = block_on(async {
+        let store = Store::connect(&url).await.expect("store");
+        let intake = service(store.clone());
+        build_record(&intake, &store).await
+    });
+    let run = |args: &[&str]| {
+        let out = cli()
+            .env("INTAKE_DATABASE_URL", &url)
+            .args(args)
+            .output()
+            .expect("run intake");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, json, err) = run(&["report", "annual", "--year", "2025", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let s1 = &report["handling"]["stage1"];
+    assert_eq!(s1["on_time"]["numerator"], 8);
+    assert_eq!(s1["on_time"]["denominator"], 10);
+    assert_eq!(s1["late"], serde_json::json!([r[&'D']]));
+    assert_eq!(report["handling"]["escalation_rate"]["numerator"], 3);
+    // CH01 and CH02 come with the year's figures.
+    assert_eq!(
+        report["tenant_satisfaction_measures"]["ch02"]["stage1"]["on_time"]["numerator"],
+        9
+    );
+
+    let (code, csv, err) = run(&["report", "annual", "--year", "2025", "--format", "csv"]);
+    assert_eq!(code, 0, "{err}");
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("section,measure,value,numerator,denominator")
+    );
+    assert!(
+        csv.contains("\"Stage 1\",\"Responded within the Code's timescale (10 working days, 6.3)\",\"80.0%\",\"8\",\"10\""),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("\"Months\",\"2026-03\",\"2 stage 1, 0 stage 2\""),
+        "{csv}"
+    );
+
+    let (code, text, err) = run(&["report", "month", "2025-07"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(text.contains("July 2025"), "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.contains("Responded within an extension the Code allows"))
+        .expect("the extension line");
+    assert!(line.trim_end().ends_with(" 1"), "{line}");
+
+    for (month, says) in [("2025-13", "YYYY-MM"), ("July", "YYYY-MM")] {
+        let (code, _, err) = run(&["report", "month", month]);
+        assert_eq!(code, 2, "{month}");
+        assert!(err.contains(says), "{month}: {err}");
     }
 }

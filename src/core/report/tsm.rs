@@ -235,7 +235,7 @@ fn ch02_stage(input: &TsmInput<'_>, stage: Stage) -> Ch02Stage {
 /// landlord's shorter targets, because CH02 measures against the Code. An extension moves the
 /// day to the extended date, but never past the most the Code allows beyond the response
 /// date: 10 more working days at stage 1 (6.4), 20 at stage 2 (6.15).
-fn latest_on_time(
+pub(super) fn latest_on_time(
     calendar: &Calendar,
     facts: &StageFacts,
     began_on: NaiveDate,
