@@ -38,7 +38,7 @@ mod writer;
 pub use case_work::CaseError;
 pub use conversation::ActionError;
 pub use email::EmailCopy;
-pub use report::{ReportError, handling, tsm};
+pub use report::{ReportError, annual, handling, tsm};
 pub use requests::{LONGEST_REQUEST_TEXT, LogRequest, RequestError, may_act as may_act_on_request};
 pub use writer::{Handled, LONGEST_READ, SAFE_CONTACT_RULE, Writer};
 

@@ -139,12 +139,17 @@ fn handling(
         let store = Store::connect(&config.database_url)
             .await
             .context("opening the database")?;
-        let performance = crate::service::handling(&store, &config.landlord, period).await?;
-        let tsm = match tsm_year {
-            Some(year) => Some(crate::service::tsm(&store, &config.landlord, year).await?),
-            None => None,
-        };
-        anyhow::Ok((performance, tsm))
+        anyhow::Ok(match tsm_year {
+            Some(year) => {
+                let (handling, tsm) =
+                    crate::service::annual(&store, &config.landlord, year).await?;
+                (handling, Some(tsm))
+            }
+            None => (
+                crate::service::handling(&store, &config.landlord, period).await?,
+                None,
+            ),
+        })
     })?;
     let landlord = &config.landlord.name;
     match layout {

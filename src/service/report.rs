@@ -56,6 +56,32 @@ pub async fn handling(
     }))
 }
 
+/// The financial year starting 1 April `year`: the handling figures and CH01 and CH02,
+/// computed from one reading of the record (a year of complaints is read once, not twice).
+pub async fn annual(
+    store: &Store,
+    profile: &LandlordProfile,
+    year: i32,
+) -> Result<(Performance, TsmReport), ReportError> {
+    let period = Period::financial_year(year)?;
+    let calendar = profile.calendar();
+    let complaints = store.complaint_facts(&period, &calendar).await?;
+    let handling = performance(&PerformanceInput {
+        period: &period,
+        calendar: &calendar,
+        categories: &profile.categories,
+        complaints: &complaints,
+    });
+    let tsm = tenant_satisfaction_measures(&TsmInput {
+        period: &period,
+        homes: profile.homes(),
+        settings: profile.tsm,
+        calendar: &calendar,
+        complaints: &complaints,
+    });
+    Ok((handling, tsm))
+}
+
 impl Intake {
     /// CH01 and CH02 for the financial year starting 1 April `year`.
     pub async fn tsm(&self, year: i32) -> Result<TsmReport, ReportError> {
