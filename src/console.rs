@@ -19,6 +19,8 @@
 //! - [`search`]: search from every page, and a complaint opened by its reference;
 //! - [`requests`]: tracked requests (privacy requests, interpreters): a conversation's, the
 //!   page of every open one, recording the answer and extending (UK GDPR art. 12(3));
+//! - [`residents`]: one resident across conversations and channels, as staff link them, and
+//!   their page (complaints, contact details, support needs as 5.10 allows);
 //! - [`restrict`]: what roles that do not see support needs are shown instead (5.10);
 //! - [`standard`]: the standard messages a reply may start from;
 //! - [`present`]: times in the landlord's zone in plain English, and labels for keys;
@@ -37,6 +39,7 @@ mod files;
 mod inbox;
 mod present;
 mod requests;
+mod residents;
 mod restrict;
 mod router;
 mod search;

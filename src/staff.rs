@@ -1,9 +1,9 @@
 //! Staff accounts, their console sessions, and what the console reads: the inbox and a
 //! conversation with everything the record holds about it (in `reads`); assigning a
-//! conversation to a colleague or a team (in `assign`); administering accounts (in
-//! `accounts`) and their optional second factor (in `totp`). The rules live here
-//! (password hashing, what each role may do and see); the record is read and written through
-//! the store.
+//! conversation to a colleague or a team (in `assign`); linking conversations to one resident
+//! (in `residents`); administering accounts (in `accounts`) and their optional second factor
+//! (in `totp`). The rules live here (password hashing, what each role may do and see); the
+//! record is read and written through the store.
 
 use std::sync::Arc;
 
@@ -22,6 +22,7 @@ use crate::store::{StaffAccount, Store, StoreError};
 mod accounts;
 mod assign;
 mod reads;
+mod residents;
 pub mod totp;
 pub use accounts::{
     Account, AccountAudit, accounts, add, add_by, by_email, change_role, confirm_two_step, disable,
@@ -35,6 +36,10 @@ pub use reads::{
     INBOX_PAGE, InboxFilter, InboxRow, QueueCounts, StaffLine, audit, cases, caseworkers,
     corrections, events, holder, inbox, inbox_restricted, inbox_total, lines, notes, open_alerts,
     queue_counts,
+};
+pub use residents::{
+    LONGEST_RESIDENT_NAME, Linked, given_name, link_resident, may_link, new_resident,
+    unlink_resident,
 };
 
 /// What a member of staff may do.

@@ -17,7 +17,8 @@
 //! (privacy requests and interpreters), whether a manager is watching the console, inbox (what
 //! the console reads across them), assignments (who a conversation is assigned to), search
 //! (the console's full-text search), outcomes (categories, stage outcomes and compensation,
-//! resident feedback) and bench (the benchmark's baseline and the soak's checks).
+//! resident feedback), residents (one resident across conversations, as staff link them) and
+//! bench (the benchmark's baseline and the soak's checks).
 //! Beside the record: migrations (applied, pending, `intake migrate`), backup (`intake backup`
 //! of SQLite) and limits (rate-limit buckets shared by replicas on PostgreSQL).
 
@@ -51,6 +52,7 @@ mod outbox;
 mod outcomes;
 mod report;
 mod requests;
+mod residents;
 mod retention;
 mod search;
 mod staff;
@@ -76,6 +78,7 @@ pub use notify::Listener;
 pub use outbox::{Backlog, OutboxItem};
 pub use outcomes::{CaseHandling, Feedback, StageOutcome};
 pub use requests::{LoggedRequest, RequestId, TrackedRequest};
+pub use residents::{LinkedConversation, Resident};
 pub use retention::CaseCount;
 pub use search::{Found, SearchHit, SearchScope};
 pub use staff::{

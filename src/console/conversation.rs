@@ -63,6 +63,8 @@ struct ConversationPage<'a> {
     requests: super::requests::Panel,
     /// Who it is assigned to, and to whom the viewer may assign it.
     assignment: super::assign::AssignPanel,
+    /// The resident staff linked it to, if any, and the forms to link it.
+    resident_record: super::residents::ResidentPanel,
 }
 
 /// Which conversation the page is about.
@@ -166,6 +168,8 @@ pub(super) async fn conversation(
         corrections: correction_choices(),
         requests: super::requests::panel(&console, id, &session.staff).await?,
         assignment: super::assign::panel(&console, id, &session.staff).await?,
+        resident_record: super::residents::panel(&console, id, &found.state, &session.staff)
+            .await?,
     };
     Ok(console.render("conversation.html", &page))
 }

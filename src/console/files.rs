@@ -55,6 +55,8 @@ pub(super) const TEMPLATES: &[(&str, &str)] = &[
     ("requests.html", include_str!("requests.html")),
     ("requests_panel.html", include_str!("requests_panel.html")),
     ("search.html", include_str!("search.html")),
+    ("resident.html", include_str!("resident.html")),
+    ("residents.html", include_str!("residents.html")),
     ("not_found.html", include_str!("not_found.html")),
     ("login_code.html", include_str!("login_code.html")),
     ("accounts.html", include_str!("accounts.html")),

@@ -60,7 +60,7 @@ pub(super) fn restrict_lines(disclosed: &[String], lines: &mut [staff::StaffLine
 
 /// Whether a line discloses a vulnerability as the engine or staff read it. Fails safe: the
 /// learned layer doubting the rules' finding, or a correction saying it does, restricts it.
-fn line_discloses(line: &staff::StaffLine) -> bool {
+pub(super) fn line_discloses(line: &staff::StaffLine) -> bool {
     let vulnerable = Correction::Risk(Risk::Vulnerability, true).describe();
     discloses_vulnerability(line.assessment.as_ref())
         || line.assessment.as_ref().is_some_and(|a| {

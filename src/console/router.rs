@@ -4,7 +4,9 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
-use super::{Console, accounts, assign, auth, cases, conversation, files, inbox, requests, search};
+use super::{
+    Console, accounts, assign, auth, cases, conversation, files, inbox, requests, residents, search,
+};
 
 impl Console {
     pub fn router(self) -> Router {
@@ -42,6 +44,20 @@ impl Console {
             .route("/console/search", get(search::search))
             .route("/console/cases/{reference}", get(search::case_page))
             .route("/console/conversations/{id}/assign", post(assign::assign))
+            .route("/console/residents", get(residents::find))
+            .route("/console/residents/{id}", get(residents::resident_page))
+            .route(
+                "/console/conversations/{id}/resident",
+                post(residents::link),
+            )
+            .route(
+                "/console/conversations/{id}/resident/new",
+                post(residents::create),
+            )
+            .route(
+                "/console/conversations/{id}/resident/unlink",
+                post(residents::unlink),
+            )
             .route(
                 "/console/conversations/{id}",
                 get(conversation::conversation),

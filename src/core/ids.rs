@@ -64,6 +64,11 @@ id!(
     /// An outstanding action on a complaint (6.9, 6.19).
     ActionId
 );
+id!(
+    /// A resident as staff know them across conversations and channels (issue 12): made
+    /// and linked by staff, never by the bot.
+    ResidentId
+);
 
 /// A complaint's stage: the Code has two (6.2), and a stage 2 response is the landlord's
 /// final one.

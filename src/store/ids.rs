@@ -9,7 +9,7 @@ use sqlx::encode::{Encode, IsNull};
 use sqlx::error::BoxDynError;
 use sqlx::types::Type;
 
-use crate::core::ids::{ActionId, AlertId, ConversationId, MessageId, StaffId};
+use crate::core::ids::{ActionId, AlertId, ConversationId, MessageId, ResidentId, StaffId};
 
 macro_rules! stored_as_bigint {
     ($($id:ident),*) => {$(
@@ -40,4 +40,11 @@ macro_rules! stored_as_bigint {
     )*};
 }
 
-stored_as_bigint!(ConversationId, MessageId, StaffId, AlertId, ActionId);
+stored_as_bigint!(
+    ConversationId,
+    MessageId,
+    StaffId,
+    AlertId,
+    ActionId,
+    ResidentId
+);

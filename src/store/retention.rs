@@ -107,7 +107,8 @@ impl Record<'_> {
     }
 
     /// The retention purge for one conversation: every message (and file), assessment, reply,
-    /// event, alert, note, claim and assignment is deleted, tracked requests lose their words, the
+    /// event, alert, note, claim, assignment and resident link is deleted (and a resident left
+    /// with no conversation), tracked requests lose their words, the
     /// complaints keep only their reference, stage and dates, the platform's chat id is
     /// replaced, and each complaint is added to the anonymised counts. The staff audit stays
     /// (it holds who did what, not what was said).
@@ -132,6 +133,8 @@ impl Record<'_> {
             // Nobody's queue keeps a conversation with nothing left in it.
             "DELETE FROM assignments WHERE conversation_id = $1",
             "DELETE FROM resident_emails WHERE conversation_id = $1",
+            // Its resident keeps only the conversations still held (see below).
+            "DELETE FROM resident_links WHERE conversation_id = $1",
             // The request's record stays (kind and dates, for the ICO); its words go.
             "UPDATE requests SET detail = '', \
              answer = CASE WHEN answer IS NULL THEN NULL ELSE '' END, \
@@ -146,6 +149,8 @@ impl Record<'_> {
         for statement in ERASE {
             self.queue(statement, vec![Value::Int(conversation.0)]);
         }
+        // A resident whose last conversation this was has nothing left to be the record of.
+        self.queue(super::residents::REMOVE_UNLINKED_RESIDENTS, Vec::new());
         self.queue(
             "UPDATE cases SET definition = '', answers = '{}', suggested_route = NULL, erased_at = $1 \
              WHERE conversation_id = $2",

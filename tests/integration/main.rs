@@ -21,6 +21,7 @@ mod operations;
 mod outcomes;
 mod reports;
 mod requests;
+mod residents;
 mod scheduler;
 mod staff_accounts;
 mod store;

@@ -1,0 +1,21 @@
+-- A resident as staff know them across conversations and channels (issue 12): staff link a
+-- conversation to a resident, never the bot, since two people may share a name and one person
+-- may write from several accounts. A resident exists only while a conversation is linked to
+-- them: unlinking the last one, or the retention purge erasing it, removes the resident too,
+-- so no personal data is left without its record. The audit keeps who linked what, and when.
+CREATE TABLE residents (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    created_by INTEGER NOT NULL REFERENCES staff (id),
+    created_at INTEGER NOT NULL
+);
+
+-- A conversation belongs to at most one resident.
+CREATE TABLE resident_links (
+    conversation_id INTEGER PRIMARY KEY REFERENCES conversations (id),
+    resident_id INTEGER NOT NULL REFERENCES residents (id),
+    linked_by INTEGER NOT NULL REFERENCES staff (id),
+    linked_at INTEGER NOT NULL
+);
+
+CREATE INDEX resident_links_by_resident ON resident_links (resident_id);
