@@ -23,4 +23,5 @@ mod reports;
 mod requests;
 mod scheduler;
 mod staff_accounts;
+mod standard_messages;
 mod store;
