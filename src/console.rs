@@ -22,7 +22,8 @@
 //! - [`residents`]: one resident across conversations and channels, as staff link them, and
 //!   their page (complaints, contact details, support needs as 5.10 allows);
 //! - [`restrict`]: what roles that do not see support needs are shown instead (5.10);
-//! - [`standard`]: the standard messages a reply may start from;
+//! - [`standard`]: the standard messages a reply may start from, read from the record;
+//! - [`standard_editing`]: managers add, edit, retire and restore them (versioned, audited);
 //! - [`present`]: times in the landlord's zone in plain English, and labels for keys;
 //! - [`files`]: templates, scripts and styles built into the binary;
 //! - [`accounts`]: staff accounts, for admins (add, role, disable, reset a password), and
@@ -44,6 +45,7 @@ mod restrict;
 mod router;
 mod search;
 mod standard;
+mod standard_editing;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -92,6 +94,7 @@ pub struct Console {
     /// Password checks: each takes about 19 MB and a core's worth of work, so only a few
     /// run at once, on threads of their own; more are refused, not queued.
     checks: staff::PasswordChecks,
+    /// The standard messages file's (shipped or the landlord's): it seeds the record once.
     standard: Arc<Vec<StandardMessage>>,
     /// The teams conversations may be assigned to (`[[console.teams]]`).
     teams: Arc<Vec<staff::Team>>,

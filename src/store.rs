@@ -17,8 +17,9 @@
 //! (privacy requests and interpreters), whether a manager is watching the console, inbox (what
 //! the console reads across them), assignments (who a conversation is assigned to), search
 //! (the console's full-text search), outcomes (categories, stage outcomes and compensation,
-//! resident feedback), residents (one resident across conversations, as staff link them) and
-//! bench (the benchmark's baseline and the soak's checks).
+//! resident feedback), residents (one resident across conversations, as staff link them),
+//! standard messages (the console's, versioned) and bench (the benchmark's baseline and the
+//! soak's checks).
 //! Beside the record: migrations (applied, pending, `intake migrate`), backup (`intake backup`
 //! of SQLite) and limits (rate-limit buckets shared by replicas on PostgreSQL).
 
@@ -56,6 +57,7 @@ mod residents;
 mod retention;
 mod search;
 mod staff;
+mod standard_messages;
 mod watching;
 
 pub use alerts::{AlertDelivery, OpenAlert, RecentAlert, UrgentAlert};
@@ -84,6 +86,10 @@ pub use search::{Found, SearchHit, SearchScope};
 pub use staff::{
     AccountChange, Changed, Platform, StaffAccount, StaffAuditLine, StaffCredentials, StaffListing,
     StaffName, StaffSession,
+};
+pub use standard_messages::{
+    StandardAuditLine, StandardChange, StandardChanged, StandardMessageId, StandardVersion,
+    StoredStandardMessage,
 };
 
 /// Which database the URL chose.

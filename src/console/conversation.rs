@@ -126,7 +126,7 @@ pub(super) async fn conversation(
     let latest = cases.last().map(|c| &c.case);
     let landlord = console.landlord();
     let standard = standard::fill_in(
-        &console.standard,
+        &standard::in_picker(&console).await?,
         &standard::Fill {
             landlord: &landlord,
             staff: &session.staff.name,

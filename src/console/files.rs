@@ -65,6 +65,14 @@ pub(super) const TEMPLATES: &[(&str, &str)] = &[
         include_str!("account_password.html"),
     ),
     ("account.html", include_str!("account.html")),
+    (
+        "standard_messages.html",
+        include_str!("standard_messages.html"),
+    ),
+    (
+        "standard_message.html",
+        include_str!("standard_message.html"),
+    ),
 ];
 
 /// A resident's file as the conversation page shows it: a thumbnail for a photo a browser

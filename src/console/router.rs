@@ -5,7 +5,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
 use super::{
-    Console, accounts, assign, auth, cases, conversation, files, inbox, requests, residents, search,
+    Console, accounts, assign, auth, cases, conversation, files, inbox, requests, residents,
+    search, standard_editing,
 };
 
 impl Console {
@@ -29,6 +30,22 @@ impl Console {
             .route(
                 "/console/accounts/{id}/two-step/off",
                 post(accounts::turn_off_two_step_for),
+            )
+            .route(
+                "/console/standard-messages",
+                get(standard_editing::list).post(standard_editing::add),
+            )
+            .route(
+                "/console/standard-messages/{id}",
+                get(standard_editing::message).post(standard_editing::edit),
+            )
+            .route(
+                "/console/standard-messages/{id}/retire",
+                post(standard_editing::retire),
+            )
+            .route(
+                "/console/standard-messages/{id}/restore",
+                post(standard_editing::restore),
             )
             .route("/console/account", get(accounts::own_account))
             .route("/console/account/two-step", post(accounts::start_two_step))

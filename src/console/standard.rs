@@ -1,9 +1,13 @@
-//! The standard messages staff can start a reply from: the shipped ones
-//! (`src/console/standard_messages.toml`) or the landlord's own (`console.standard_messages`),
-//! with placeholders the console fills in for the conversation's latest complaint.
+//! The standard messages staff can start a reply from, with placeholders the console fills
+//! in for the conversation's latest complaint. They are kept in the record and edited by
+//! managers (`standard_editing`); the shipped file (`src/console/standard_messages.toml`) or
+//! the landlord's own (`console.standard_messages`) seeds the record the first time, and is
+//! what the reply box offers while the record has none.
 
+use chrono::Utc;
 use serde::Deserialize;
 
+use super::{Console, Error};
 use crate::core::profile::Contact;
 
 /// A standard message staff can start a reply from.
@@ -73,28 +77,127 @@ fn parse_standard_messages(file: &str, text: &str) -> Result<Vec<StandardMessage
         if m.name.trim().is_empty() || m.text.trim().is_empty() {
             return Err(format!("{file}: every message needs a name and a text"));
         }
-        let mut rest = m.text.as_str();
-        while let Some(open) = rest.find('{') {
-            let after = &rest[open + 1..];
-            let Some(close) = after.find('}') else {
-                break;
-            };
-            let name = &after[..close];
-            if !STANDARD_PLACEHOLDERS.contains(&name) {
-                return Err(format!(
-                    "{file}: message {:?} uses {{{name}}}, which the console cannot fill in (it can fill {})",
-                    m.name,
-                    STANDARD_PLACEHOLDERS
-                        .iter()
-                        .map(|p| format!("{{{p}}}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
-            }
-            rest = &after[close + 1..];
+        if let Some(unknown) = unknown_placeholder(&m.text) {
+            return Err(format!(
+                "{file}: message {:?} uses {{{unknown}}}, {}",
+                m.name,
+                cannot_fill()
+            ));
         }
     }
     Ok(messages)
+}
+
+/// The first placeholder in `text` the console cannot fill in, if any.
+fn unknown_placeholder(text: &str) -> Option<&str> {
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let close = after.find('}')?;
+        let name = &after[..close];
+        if !STANDARD_PLACEHOLDERS.contains(&name) {
+            return Some(name);
+        }
+        rest = &after[close + 1..];
+    }
+    None
+}
+
+fn cannot_fill() -> String {
+    format!(
+        "which the console cannot fill in (it can fill {})",
+        STANDARD_PLACEHOLDERS
+            .iter()
+            .map(|p| format!("{{{p}}}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+/// The longest standard message a manager may save, as long as the longest reply staff may
+/// send (before its placeholders are filled in).
+pub(super) const LONGEST_STANDARD_TEXT: usize = 4000;
+/// The longest name, so the reply box's picker stays readable.
+pub(super) const LONGEST_STANDARD_NAME: usize = 80;
+
+/// Why a standard message typed in the console cannot be saved: the same checks as the file
+/// loader's, and a length limit.
+pub(super) fn check_typed(name: &str, text: &str) -> Result<(), String> {
+    if name.trim().is_empty() {
+        return Err("give the message a name, so staff can find it in the reply box".into());
+    }
+    if text.trim().is_empty() {
+        return Err("the text is empty".into());
+    }
+    let name_length = name.trim().chars().count();
+    if name_length > LONGEST_STANDARD_NAME {
+        return Err(format!(
+            "the name is {name_length} characters long; it can be at most {LONGEST_STANDARD_NAME}"
+        ));
+    }
+    let length = text.chars().count();
+    if length > LONGEST_STANDARD_TEXT {
+        return Err(format!(
+            "the text is {length} characters long; a standard message can be at most {} characters",
+            thousands(LONGEST_STANDARD_TEXT)
+        ));
+    }
+    if let Some(unknown) = unknown_placeholder(text) {
+        return Err(format!("the text uses {{{unknown}}}, {}", cannot_fill()));
+    }
+    Ok(())
+}
+
+/// 4000 as "4,000".
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
+/// The standard messages the reply box offers: the record's current versions, not retired.
+/// The first time, the file seeds the record (once, whichever replica comes first); while the
+/// record has no messages at all, the file's are offered.
+pub(super) async fn in_picker(console: &Console) -> Result<Vec<StandardMessage>, Error> {
+    seed_once(console).await?;
+    let stored = console.store().standard_messages(true).await?;
+    if stored.is_empty() {
+        return Ok(console.standard.to_vec());
+    }
+    Ok(stored
+        .into_iter()
+        .filter(|m| m.retired_at.is_none())
+        .map(|m| StandardMessage {
+            name: m.name,
+            text: m.text,
+        })
+        .collect())
+}
+
+/// Seeds the record from the file the first time the console reads the messages.
+pub(super) async fn seed_once(console: &Console) -> Result<(), Error> {
+    let file: Vec<(String, String)> = console
+        .standard
+        .iter()
+        .map(|m| (m.name.clone(), m.text.clone()))
+        .collect();
+    if console
+        .store()
+        .seed_standard_messages(&file, Utc::now())
+        .await?
+    {
+        tracing::info!(
+            messages = file.len(),
+            "the standard messages were copied into the record; managers edit them in the console from now on"
+        );
+    }
+    Ok(())
 }
 
 /// What the placeholders of a standard message are filled in with.
@@ -160,6 +263,27 @@ mod tests {
         std::fs::write(&path, "").expect("write");
         assert!(load_standard_messages(Some(&path)).is_err(), "no messages");
         assert!(load_standard_messages(Some(&dir.path().join("missing.toml"))).is_err());
+    }
+
+    #[test]
+    fn a_typed_standard_message_is_checked_as_the_file_is_with_a_length_limit() {
+        assert_eq!(
+            check_typed("Hello", "Hello from {landlord}, {staff}."),
+            Ok(())
+        );
+        let unknown = check_typed("Hello", "Dear {tenant_name}").expect_err("refused");
+        assert!(
+            unknown.contains("{tenant_name}") && unknown.contains("{ombudsman_phone}"),
+            "{unknown}"
+        );
+        assert!(check_typed("Hello", "  ").is_err());
+        assert!(check_typed(" ", "Hello").is_err());
+        assert_eq!(check_typed("Long", &"a".repeat(4000)), Ok(()));
+        let long = check_typed("Long", &"a".repeat(4001)).expect_err("too long");
+        assert!(long.contains("4001") && long.contains("4,000"), "{long}");
+        assert!(check_typed(&"n".repeat(81), "Hello").is_err());
+        // An unclosed brace is text, as the file loader has always read it.
+        assert_eq!(check_typed("Brace", "Hello {landlord"), Ok(()));
     }
 
     #[test]

@@ -24,4 +24,5 @@ mod requests;
 mod residents;
 mod scheduler;
 mod staff_accounts;
+mod standard_messages;
 mod store;
