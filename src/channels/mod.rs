@@ -90,10 +90,15 @@ impl Wakers {
     /// Something was committed, here or on another replica, since the receiver last looked
     /// (or within `at_most`, whichever comes first: a lost notification costs only time).
     pub async fn activity_or(receiver: &mut tokio::sync::watch::Receiver<u64>, at_most: Duration) {
-        if let Ok(Ok(())) = tokio::time::timeout(at_most, receiver.changed()).await {
-            // Commits come in bursts: one read after the burst, not one per commit.
-            tokio::time::sleep(Duration::from_millis(250)).await;
-            receiver.borrow_and_update();
+        match tokio::time::timeout(at_most, receiver.changed()).await {
+            Ok(Ok(())) => {
+                // Commits come in bursts: one read after the burst, not one per commit.
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                receiver.borrow_and_update();
+            }
+            // The wakers are gone (the server is stopping): the timer alone, never a spin.
+            Ok(Err(_)) => tokio::time::sleep(at_most).await,
+            Err(_) => {}
         }
     }
 
