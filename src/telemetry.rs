@@ -23,6 +23,9 @@ use crate::core::dialog::Effect;
 use crate::core::policy::Assessment;
 use crate::store::Store;
 
+/// The longest a scrape waits for the record.
+const SCRAPE_WAIT: Duration = Duration::from_secs(2);
+
 /// Buckets for durations, in seconds: a web chat request takes milliseconds, a scheduler step
 /// on a large record a few seconds.
 const SECONDS: &[f64] = &[
@@ -36,6 +39,15 @@ pub fn install() -> anyhow::Result<PrometheusHandle> {
         .install_recorder()?;
     describe();
     start_at_zero();
+    // Histograms keep their samples until upkeep folds them in: done here on a timer, not
+    // only when Prometheus scrapes, so memory stays flat when nobody does.
+    let upkeep = handle.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            upkeep.run_upkeep();
+        }
+    });
     Ok(handle)
 }
 
@@ -222,7 +234,20 @@ fn as_u64(n: usize) -> u64 {
 /// reference or a token in a path cannot make a new series) and status.
 pub async fn time_requests(request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().as_str().to_owned();
+    // Only the methods HTTP defines: any other word a client sends would make a new series.
+    let method: &'static str = {
+        use axum::http::Method;
+        match *request.method() {
+            Method::GET => "GET",
+            Method::HEAD => "HEAD",
+            Method::POST => "POST",
+            Method::PUT => "PUT",
+            Method::PATCH => "PATCH",
+            Method::DELETE => "DELETE",
+            Method::OPTIONS => "OPTIONS",
+            _ => "other",
+        }
+    };
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -254,7 +279,10 @@ pub fn router(handle: PrometheusHandle, store: Store) -> Router {
 /// The outbox gauges and readiness are read from the record at each scrape, so they are
 /// right however many replicas deliver.
 async fn metrics(State(scrape): State<Scrape>) -> Response {
-    match scrape.store.outbox_waiting().await {
+    // Bounded, so a database that hangs gives a scrape that says so, within Prometheus's own
+    // scrape timeout, instead of no scrape at all.
+    let waiting = tokio::time::timeout(SCRAPE_WAIT, scrape.store.outbox_waiting()).await;
+    match waiting.unwrap_or_else(|_| Err(crate::store::StoreError::NotReady("timed out".into()))) {
         Ok(mut backlog) => {
             let now = Utc::now();
             // A channel with nothing waiting has no row: it is shown at 0, not at its last
@@ -284,7 +312,9 @@ async fn metrics(State(scrape): State<Scrape>) -> Response {
     }
     // Readiness as `/readyz` proves it (a real write), so the gauge is current whether or
     // not anything probes `/readyz` (systemd and compose do not).
-    match scrape.store.ready(Utc::now()).await {
+    let ready_now = tokio::time::timeout(SCRAPE_WAIT, scrape.store.ready(Utc::now())).await;
+    match ready_now.unwrap_or_else(|_| Err(crate::store::StoreError::NotReady("timed out".into())))
+    {
         Ok(()) => ready(true),
         Err(e) => {
             database_error("readiness");

@@ -148,6 +148,9 @@ async fn publish(store: Store, channel: String, mut envelopes: mpsc::UnboundedRe
     }
 }
 
+/// How long the listening connection may hear nothing before it is made again.
+const QUIET: Duration = Duration::from_secs(60);
+
 /// Listens until the process ends, connecting again after a failure.
 async fn listen(
     url: String,
@@ -156,6 +159,7 @@ async fn listen(
     incoming: broadcast::Sender<Signal>,
 ) {
     let mut failures = 0u32;
+    let mut quiet = false;
     loop {
         let mut listener = match Listener::connect(&url, &channel).await {
             Ok(listener) => listener,
@@ -167,12 +171,20 @@ async fn listen(
                 continue;
             }
         };
-        if failures > 0 {
+        if failures > 0 || quiet {
             let _ = incoming.send(Signal::Reconnected);
         }
         failures = 0;
+        quiet = false;
         loop {
-            match listener.next().await {
+            // A connection whose server vanished (a failover, a partition) may never report
+            // an error: after a quiet minute it is made again, and what it may have missed is
+            // looked for in the record.
+            let Ok(next) = tokio::time::timeout(QUIET, listener.next()).await else {
+                quiet = true;
+                break;
+            };
+            match next {
                 Ok(Some(payload)) => match serde_json::from_str::<Envelope>(&payload) {
                     Ok(envelope) if envelope.from != replica => {
                         let _ = incoming.send(envelope.signal);

@@ -129,8 +129,11 @@ impl Shared {
         let store = self.store.clone();
         tokio::spawn(async move {
             for (name, rate) in limits {
-                let refill = Duration::from_secs_f64(rate.burst / rate.per_second)
-                    .min(Duration::from_secs(366 * 24 * 3600));
+                // A rate so slow the time does not fit is a year: never a panic.
+                let year = Duration::from_secs(366 * 24 * 3600);
+                let refill = Duration::try_from_secs_f64(rate.burst / rate.per_second)
+                    .unwrap_or(year)
+                    .min(year);
                 let Ok(refill) = chrono::Duration::from_std(refill) else {
                     continue;
                 };

@@ -51,6 +51,26 @@ impl Store {
             .collect()
     }
 
+    /// Makes `chat`'s undelivered replies on `channel` due at `now`: after another replica's
+    /// signals may have been missed, the replica holding the page open delivers them.
+    pub async fn retry_now(
+        &self,
+        channel: &str,
+        chat: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE outbox SET next_attempt_at = $1 \
+             WHERE channel = $2 AND chat = $3 AND sent_at IS NULL AND next_attempt_at > $1",
+        )
+        .bind(millis(now))
+        .bind(channel)
+        .bind(chat)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// Replies due for delivery at `now`, oldest first.
     pub async fn due_outbox(
         &self,

@@ -218,3 +218,42 @@ fn hundreds_of_held_back_residents_keep_their_order() {
         assert!(due[0].id < due[1].id);
     });
 }
+
+/// Issue 15 review: after the replicas' bus may have missed signals, a reply put off for an
+/// hour (its page was not open on the replica that tried) is made due again at once for that
+/// chat only, and a delivered one is left alone.
+#[test]
+fn a_reply_put_off_is_made_due_again_for_its_chat_only() {
+    on_both(|store| async move {
+        queue(&store, "5", &["five"]).await;
+        queue(&store, "6", &["six"]).await;
+        let now = Utc::now();
+        let hour = now + chrono::Duration::hours(1);
+        for item in store.due_outbox_on("telegram", now, 10).await.expect("due") {
+            store
+                .mark_failed(item.id, "not connected", hour)
+                .await
+                .expect("put off");
+        }
+        assert!(
+            store
+                .due_outbox_on("telegram", now, 10)
+                .await
+                .expect("due")
+                .is_empty()
+        );
+        store.retry_now("telegram", "5", now).await.expect("retry");
+        let due = store.due_outbox_on("telegram", now, 10).await.expect("due");
+        assert_eq!(due.len(), 1);
+        assert_eq!(due[0].chat, "5");
+        store.mark_sent(due[0].id, now).await.expect("sent");
+        store.retry_now("telegram", "5", now).await.expect("retry");
+        assert!(
+            store
+                .due_outbox_on("telegram", now, 10)
+                .await
+                .expect("due")
+                .is_empty()
+        );
+    });
+}

@@ -133,6 +133,19 @@ impl Hub {
         pages.get(session).is_some_and(|tx| tx.send(event).is_ok())
     }
 
+    /// The sessions with a page open here now.
+    fn open_sessions(&self) -> Vec<String> {
+        let pages = self
+            .pages
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        pages
+            .iter()
+            .filter(|(_, tx)| tx.receiver_count() > 0)
+            .map(|(session, _)| session.clone())
+            .collect()
+    }
+
     fn is_open(&self, session: &str) -> bool {
         let pages = self
             .pages
@@ -197,6 +210,23 @@ async fn reply_event(
     Ok(chat_events(store, &lines).await?.into_iter().next())
 }
 
+/// The reply `message` to `session`, only if outbox row `outbox` is that reply to that
+/// session: a signal names the row, and the record must agree before it is marked delivered.
+async fn session_reply(
+    store: &Store,
+    session: &str,
+    message: MessageId,
+    outbox: i64,
+) -> Result<Option<ChatEvent>, StoreError> {
+    let lines: Vec<ChatLine> = store
+        .chat_lines(CHANNEL, session, MessageId(message.0 - 1))
+        .await?
+        .into_iter()
+        .filter(|l| l.message.id == message && l.outbox == Some(outbox))
+        .collect();
+    Ok(chat_events(store, &lines).await?.into_iter().next())
+}
+
 /// Shows other replicas' replies on the pages open here, until the process ends. After the
 /// bus reconnects, this replica's sender looks at the record at once for what it missed.
 pub(super) fn follow(hub: Hub, store: Store, bus: &Bus, wake: Arc<tokio::sync::Notify>) {
@@ -210,10 +240,9 @@ pub(super) fn follow(hub: Hub, store: Store, bus: &Bus, wake: Arc<tokio::sync::N
                 Err(broadcast::error::RecvError::Lagged(missed)) => {
                     tracing::warn!(
                         missed,
-                        "web chat: replies from other replicas came too fast; the pages read them from the record"
+                        "web chat: replies from other replicas came too fast; looking again in the record"
                     );
-                    wake.notify_one();
-                    continue;
+                    Signal::Reconnected
                 }
                 Err(broadcast::error::RecvError::Closed) => return,
             };
@@ -226,12 +255,13 @@ pub(super) fn follow(hub: Hub, store: Store, bus: &Bus, wake: Arc<tokio::sync::N
                     if !hub.is_open(&session) {
                         continue;
                     }
-                    match reply_event(&store, &session, MessageId(message)).await {
+                    match session_reply(&store, &session, MessageId(message), outbox).await {
                         Ok(Some(event)) => {
-                            if hub.push(&session, event)
-                                && let Err(e) = store.mark_sent(outbox, Utc::now()).await
-                            {
-                                tracing::warn!(error = %e, "web chat: could not mark a reply delivered");
+                            if hub.push(&session, event) {
+                                crate::telemetry::reply(CHANNEL, true);
+                                if let Err(e) = store.mark_sent(outbox, Utc::now()).await {
+                                    tracing::warn!(error = %e, "web chat: could not mark a reply delivered");
+                                }
                             }
                         }
                         Ok(None) => {}
@@ -240,7 +270,16 @@ pub(super) fn follow(hub: Hub, store: Store, bus: &Bus, wake: Arc<tokio::sync::N
                         }
                     }
                 }
-                Signal::Reconnected => wake.notify_one(),
+                // Signals may have been missed: replies another replica could not deliver
+                // (their page is open here) are made due again now, for this replica's sender.
+                Signal::Reconnected => {
+                    for session in hub.open_sessions() {
+                        if let Err(e) = store.retry_now(CHANNEL, &session, Utc::now()).await {
+                            tracing::warn!(error = %e, "web chat: could not look again for missed replies");
+                        }
+                    }
+                    wake.notify_one();
+                }
                 Signal::Activity => {}
             }
         }
@@ -377,10 +416,11 @@ pub(super) async fn events(
 async fn mark_shown(chat: &WebChat, lines: &[ChatLine]) {
     let now = Utc::now();
     for line in lines {
-        if let (Some(outbox), false) = (line.outbox, line.sent)
-            && let Err(e) = chat.intake.store().mark_sent(outbox, now).await
-        {
-            tracing::warn!(error = %e, "web chat: could not mark a reply delivered");
+        if let (Some(outbox), false) = (line.outbox, line.sent) {
+            match chat.intake.store().mark_sent(outbox, now).await {
+                Ok(()) => crate::telemetry::reply(CHANNEL, true),
+                Err(e) => tracing::warn!(error = %e, "web chat: could not mark a reply delivered"),
+            }
         }
     }
 }
