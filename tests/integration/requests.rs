@@ -4,12 +4,8 @@
 //! who may do which; the scheduler's reminders; the retention purge; whether a manager is
 //! watching the console.
 
-use std::net::SocketAddr;
-
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use intake::channels::Wakers;
 use intake::config::AlertsConfig;
-use intake::console::{Console, standard_messages};
 use intake::core::dialog::{Input, RequestKind};
 use intake::core::ids::ConversationId;
 use intake::scheduler::Scheduler;
@@ -17,7 +13,6 @@ use intake::service::{Intake, LogRequest, RequestError};
 use intake::staff::{InboxFilter, Role};
 use intake::store::{Inbound, Store, TrackedRequest};
 use sqlx::Row;
-use tokio_util::sync::CancellationToken;
 
 use crate::helpers::staff::{act, csrf_of, no_redirects, page, refusal, sign_in};
 use crate::helpers::{PASSWORD, at, intake, on_both, open_case, staff_member};
@@ -133,28 +128,7 @@ fn a_privacy_request_in_the_residents_words_is_tracked_with_its_statutory_month(
 
 /// The console over HTTP on a port of its own, in this process, over `service`.
 async fn console(service: Intake) -> String {
-    let console = Console::new(
-        service,
-        Wakers::default(),
-        false,
-        standard_messages(),
-        CancellationToken::new(),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("address"));
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            console
-                .router()
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .expect("serve");
-    });
-    base
+    crate::helpers::staff::console_in_process(service).await
 }
 
 /// The path of a request's action.

@@ -5,12 +5,9 @@
 //! retention purge taking a conversation's link with it, then the resident left with none.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 
 use chrono::{DateTime, Duration, Utc};
-use intake::channels::Wakers;
 use intake::config::AlertsConfig;
-use intake::console::{Console, standard_messages};
 use intake::core::dialog::NewCase;
 use intake::core::ids::ConversationId;
 use intake::core::policy::{Context, Policy};
@@ -19,7 +16,6 @@ use intake::service::Intake;
 use intake::staff::{Linked, Role};
 use intake::store::{Inbound, Store};
 use sqlx::Row;
-use tokio_util::sync::CancellationToken;
 
 use crate::helpers::staff::{act, csrf_of, no_redirects, page, refusal, sign_in};
 use crate::helpers::{PASSWORD, at, intake, on_both, staff_member};
@@ -88,28 +84,7 @@ async fn complaint_on(
 
 /// The console over HTTP on a port of its own, in this process, over `service`.
 async fn console(service: Intake) -> String {
-    let console = Console::new(
-        service,
-        Wakers::default(),
-        false,
-        standard_messages(),
-        CancellationToken::new(),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("address"));
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            console
-                .router()
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .expect("serve");
-    });
-    base
+    crate::helpers::staff::console_in_process(service).await
 }
 
 /// The audit's actions about residents, oldest first, with their detail.

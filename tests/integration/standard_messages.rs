@@ -6,17 +6,13 @@
 //! cannot overwrite each other unseen; every change is audited; and the pages are refused
 //! without a session, without the form token and to agents and complaints officers.
 
-use std::net::SocketAddr;
-
 use chrono::Utc;
-use intake::channels::Wakers;
-use intake::console::{Console, StandardMessage, standard_messages};
+use intake::console::{StandardMessage, standard_messages};
 use intake::core::ids::ConversationId;
 use intake::service::Intake;
 use intake::staff::Role;
 use intake::store::{StandardChange, StandardChanged, StandardMessageId, Store};
 use sqlx::Row;
-use tokio_util::sync::CancellationToken;
 
 use crate::helpers::staff::{csrf_of, no_redirects, page, refusal, sign_in};
 use crate::helpers::{PASSWORD, at, intake, on_both, staff_member};
@@ -189,28 +185,7 @@ fn the_file_seeds_the_record_once_and_each_edit_is_a_version_on_both_databases()
 
 /// The console over HTTP on a port of its own, in this process, over `service`.
 async fn console(service: Intake) -> String {
-    let console = Console::new(
-        service,
-        Wakers::default(),
-        false,
-        standard_messages(),
-        CancellationToken::new(),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("address"));
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            console
-                .router()
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .expect("serve");
-    });
-    base
+    crate::helpers::staff::console_in_process(service).await
 }
 
 /// A web chat conversation with nothing in it yet, for its reply box.

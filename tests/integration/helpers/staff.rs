@@ -181,3 +181,30 @@ pub async fn refusal(base: &str, cookie: &str, path: &str, form: &[(&str, &str)]
         response.text().await.expect("text"),
     )
 }
+
+/// The console over HTTP on a port of its own, in this process, over `service`: for suites
+/// that build the record through the service and then act as staff would.
+pub async fn console_in_process(service: intake::service::Intake) -> String {
+    let console = intake::console::Console::new(
+        service,
+        intake::channels::Wakers::default(),
+        false,
+        intake::console::standard_messages(),
+        tokio_util::sync::CancellationToken::new(),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            console
+                .router()
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .expect("serve");
+    });
+    base
+}
