@@ -16,6 +16,7 @@ mod deadlines;
 mod delivery;
 mod hardening;
 mod helpers;
+mod learning;
 mod limits;
 mod operations;
 mod outcomes;
