@@ -90,7 +90,7 @@ pub use requests::{LoggedRequest, RequestId, TrackedRequest};
 pub use residents::{LinkedConversation, Resident};
 pub use retention::CaseCount;
 pub use search::{Found, SearchHit, SearchScope};
-pub use self_assessment::{AnswerSaved, AnswerVersion};
+pub use self_assessment::{AnswerChange, AnswerSaved, AnswerVersion};
 pub use staff::{
     AccountChange, Changed, Platform, StaffAccount, StaffAuditLine, StaffCredentials, StaffListing,
     StaffName, StaffSession,

@@ -14,7 +14,7 @@ use crate::core::report::{
 };
 use crate::staff::StaffMember;
 use crate::store::{
-    AnswerSaved, ImprovementFields, ImprovementId, OmbudsmanChanged, OmbudsmanFields,
+    AnswerChange, AnswerSaved, ImprovementFields, ImprovementId, OmbudsmanChanged, OmbudsmanFields,
     RegisterChanged, Store, StoreError,
 };
 
@@ -467,11 +467,13 @@ pub async fn save_answer(
     let saved = store
         .save_self_assessment(
             staff.id,
-            form.year,
-            form.item,
-            form.based_on,
-            complies,
-            commentary,
+            &AnswerChange {
+                year: form.year,
+                item: form.item,
+                based_on: form.based_on,
+                complies,
+                commentary,
+            },
             now,
         )
         .await?;

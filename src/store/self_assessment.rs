@@ -23,6 +23,19 @@ pub struct AnswerVersion {
     pub at: DateTime<Utc>,
 }
 
+/// A new version of an item, as a manager saves it (already checked by the service).
+#[derive(Debug, Clone, Copy)]
+pub struct AnswerChange<'a> {
+    /// The year the financial year starts in.
+    pub year: i32,
+    /// A provision number, or the governing body's response.
+    pub item: &'a str,
+    /// The version the editor started from (0 for an item not answered yet).
+    pub based_on: i64,
+    pub complies: Option<bool>,
+    pub commentary: &'a str,
+}
+
 /// What became of a save.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AnswerSaved {
@@ -87,19 +100,21 @@ impl Store {
             .collect()
     }
 
-    /// Saves a new version of an item as `by`, written over `based_on` (0 for an item not
-    /// answered yet), audited.
-    #[allow(clippy::too_many_arguments)]
+    /// Saves a new version of an item as `by`, written over the version the editor started
+    /// from, audited.
     pub async fn save_self_assessment(
         &self,
         by: StaffId,
-        year: i32,
-        item: &str,
-        based_on: i64,
-        complies: Option<bool>,
-        commentary: &str,
+        change: &AnswerChange<'_>,
         now: DateTime<Utc>,
     ) -> Result<AnswerSaved, StoreError> {
+        let AnswerChange {
+            year,
+            item,
+            based_on,
+            complies,
+            commentary,
+        } = *change;
         let mut record = self.begin().await?;
         let current = sqlx::query(
             "SELECT version, complies, commentary FROM self_assessment_answers \

@@ -24,6 +24,7 @@ mod reports;
 mod requests;
 mod residents;
 mod scheduler;
+mod self_assessment;
 mod staff_accounts;
 mod standard_messages;
 mod store;
