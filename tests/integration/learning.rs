@@ -10,9 +10,11 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use intake::config::AlertsConfig;
 use intake::core::dialog::NewCase;
 use intake::core::ids::ConversationId;
 use intake::core::report::{Finding, OrderCounts, Period};
+use intake::scheduler::Scheduler;
 use intake::staff::Role;
 use intake::store::Store;
 use sqlx::Row;
@@ -603,5 +605,102 @@ fn learning_improvements_and_the_ombudsman_are_kept_through_the_console_on_both_
                 .rows
                 .contains(&vec!["Orders made".to_owned(), "1".to_owned()])
         );
+    });
+}
+
+#[test]
+fn the_retention_purge_leaves_learning_improvements_and_the_ombudsman_case() {
+    on_both(|store| async move {
+        let now = Utc::now();
+        let mo = staff_member(&store, "Mo Manager", "mo@example.org", Role::Manager, now).await;
+        let service = intake(store.clone());
+        complaint(
+            &store,
+            "C2026-00070",
+            at("2026-01-05T10:00:00Z"),
+            "2026-01-05",
+        )
+        .await;
+        intake::service::record_learning(
+            &store,
+            "C2026-00070",
+            "Letters went to the wrong address after a transfer.",
+            "Transfers now update the correspondence address the same day.",
+            &mo,
+            now,
+        )
+        .await
+        .expect("learning");
+        intake::service::save_improvement(
+            &store,
+            service.profile(),
+            None,
+            &intake::service::ImprovementForm {
+                title: "Addresses updated on transfer",
+                what_changed: "Same-day address updates.",
+                owner: "Tenancy team",
+                agreed_on: "2026-01-20",
+                target_on: "2026-02-20",
+                completed_on: "2026-02-10",
+                complaints: "C2026-00070",
+            },
+            &mo,
+            now,
+        )
+        .await
+        .expect("improvement");
+        intake::service::record_ombudsman_case(
+            &store,
+            service.profile(),
+            "C2026-00070",
+            &intake::service::OmbudsmanForm {
+                referred_on: "2026-02-01",
+                ombudsman_reference: "202600070",
+                determined_on: "2026-03-01",
+                findings: vec![Finding::ServiceFailure],
+            },
+            &mo,
+            now,
+        )
+        .await
+        .expect("ombudsman");
+        sqlx::query(
+            "UPDATE cases SET status = 'closed', closed_at = $1 WHERE reference = 'C2026-00070'",
+        )
+        .bind(intake::store::millis(at("2026-01-20T10:00:00Z")))
+        .execute(store.pool_for_tests())
+        .await
+        .expect("close");
+        let mut scheduler = Scheduler::new(
+            service.clone(),
+            AlertsConfig::default(),
+            chrono::Duration::hours(24),
+            None,
+            None,
+        );
+        scheduler.erase_after = chrono::Duration::days(30);
+        let run = scheduler.run_once(now).await.expect("run");
+        assert_eq!(run.erased, 1);
+        assert_eq!(
+            rows(
+                &store,
+                "cases WHERE reference = 'C2026-00070' AND definition = ''"
+            )
+            .await,
+            1,
+            "the resident's words are gone"
+        );
+        assert_eq!(rows(&store, "case_learning").await, 1);
+        assert_eq!(rows(&store, "improvement_sources").await, 1);
+        assert_eq!(rows(&store, "ombudsman_cases").await, 1);
+        let year = Period::financial_year(2025).expect("year");
+        let summary = intake::service::learning(&store, service.profile(), &year, now)
+            .await
+            .expect("summary");
+        assert_eq!(
+            summary.improvements_completed,
+            vec!["Addresses updated on transfer"]
+        );
+        assert_eq!(summary.determinations, vec!["C2026-00070"]);
     });
 }
