@@ -142,6 +142,15 @@ fn learning_improvements_and_the_ombudsman_are_kept_through_the_console_on_both_
         let olly_token = token_of(&html);
         let (_, html) = page(&base, &bea, &case_page).await;
         let bea_token = token_of(&html);
+        // Only managers and admins are offered the register and the self-assessment.
+        assert!(
+            !html.contains("/console/improvements") && !html.contains("/console/self-assessment")
+        );
+        let (_, html) = page(&base, &mo, &case_page).await;
+        assert!(
+            html.contains("href=\"/console/improvements\"")
+                && html.contains("href=\"/console/self-assessment\"")
+        );
 
         // Learning: a complaints officer records it; it is shown on the case and audited.
         let learning = "/console/cases/C2026-00001/learning";
