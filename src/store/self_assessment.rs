@@ -138,7 +138,6 @@ impl Store {
             return Ok(AnswerSaved::Unchanged);
         }
         let next = version + 1;
-        let flag = Value::MaybeInt(complies.map(i64::from));
         if current.is_some() {
             // The version in the WHERE clause is the guard on PostgreSQL, where another
             // transaction may have moved it on since it was read.
@@ -160,20 +159,23 @@ impl Store {
                 return Ok(AnswerSaved::Stale { current: next });
             }
         } else {
-            // Two first saves at once: the primary key refuses the second, which fails
-            // rather than overwriting unseen.
-            record.queue(
+            // Two first saves at once: the second finds the row made and is stale.
+            let made = sqlx::query(
                 "INSERT INTO self_assessment_answers (year, item, complies, commentary, version, \
-                 updated_by, updated_at) VALUES ($1, $2, $3, $4, 1, $5, $6)",
-                vec![
-                    Value::Int(i64::from(year)),
-                    Value::Text(item.to_owned()),
-                    flag.clone(),
-                    Value::Text(commentary.to_owned()),
-                    Value::Int(by.0),
-                    Value::Int(millis(now)),
-                ],
-            );
+                 updated_by, updated_at) VALUES ($1, $2, $3, $4, 1, $5, $6) \
+                 ON CONFLICT (year, item) DO NOTHING",
+            )
+            .bind(i64::from(year))
+            .bind(item)
+            .bind(complies.map(i64::from))
+            .bind(commentary)
+            .bind(by.0)
+            .bind(millis(now))
+            .execute(record.conn().await?)
+            .await?;
+            if made.rows_affected() != 1 {
+                return Ok(AnswerSaved::Stale { current: next });
+            }
         }
         record.queue(
             "INSERT INTO self_assessment_versions (year, item, version, complies, commentary, \
@@ -182,7 +184,7 @@ impl Store {
                 Value::Int(i64::from(year)),
                 Value::Text(item.to_owned()),
                 Value::Int(next),
-                flag,
+                Value::MaybeInt(complies.map(i64::from)),
                 Value::Text(commentary.to_owned()),
                 Value::Int(by.0),
                 Value::Int(millis(now)),
