@@ -18,6 +18,7 @@ use crate::store::Store;
 mod operations;
 mod policy;
 mod report;
+pub mod report_learning;
 mod report_tables;
 mod staff;
 

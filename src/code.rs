@@ -50,6 +50,15 @@
 //! | 6.14 | The stage 2 response is due 20 working days from its acknowledgement. | [`Deadlines::stage2_response_due`] |
 //! | 6.15, 6.16 | A stage 2 extension: reasons, at most 20 more working days, the Ombudsman's details. | [`core::case::extend`] |
 //!
+//! # Reporting and learning (sections 8 and 9, appendix A)
+//!
+//! | Provision | What the product does | Where |
+//! |---|---|---|
+//! | 8.1(a), appendix A | The year's self-assessment: every provision, 6.2, 6.3, 6.11 and 6.14 judged from the record with their evidence, the rest answered by managers in versions. | [`core::report::self_assessment`], `console::self_assessment` |
+//! | 8.1(c), 9.7(c) | Complaints taken to the Ombudsman: referral, determination, findings, orders and recommendations with due and completion dates, counted per period. | [`core::report::learning_summary`], `console::learning` |
+//! | 8.2 | The governing body's response, kept with the self-assessment. | `console::self_assessment` |
+//! | 9.1 to 9.3 | What was learned from each complaint and what changed; the register of service improvements with the complaints they came from. | [`service::record_learning`], [`service::save_improvement`], `console::learning`, `console::improvements` |
+//!
 //! Working days skip weekends, bank holidays in England and Wales and the landlord's closure
 //! days ([`Calendar`]); residents see calendar dates.
 //!
@@ -83,3 +92,7 @@
 //! [`Deadlines::stage2_response_due`]: crate::core::calendar::Deadlines::stage2_response_due
 //! [`StageResponse::missing`]: crate::core::case::StageResponse::missing
 //! [`Calendar`]: crate::core::calendar::Calendar
+//! [`core::report::self_assessment`]: crate::core::report::self_assessment
+//! [`core::report::learning_summary`]: crate::core::report::learning_summary
+//! [`service::record_learning`]: crate::service::record_learning
+//! [`service::save_improvement`]: crate::service::save_improvement

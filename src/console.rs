@@ -24,6 +24,10 @@
 //! - [`restrict`]: what roles that do not see support needs are shown instead (5.10);
 //! - [`standard`]: the standard messages a reply may start from, read from the record;
 //! - [`standard_editing`]: managers add, edit, retire and restore them (versioned, audited);
+//! - [`learning`]: on a complaint's page, what was learned and what changed (section 9), and
+//!   its case at the Housing Ombudsman with orders and recommendations (managers);
+//! - [`improvements`]: the register of service improvements, for managers;
+//! - [`self_assessment`]: the year's self-assessment against the Code (appendix A), for managers;
 //! - [`present`]: times in the landlord's zone in plain English, and labels for keys;
 //! - [`files`]: templates, scripts and styles built into the binary;
 //! - [`accounts`]: staff accounts, for admins (add, role, disable, reset a password), and
@@ -37,13 +41,16 @@ mod cases;
 mod conversation;
 mod error;
 mod files;
+mod improvements;
 mod inbox;
+mod learning;
 mod present;
 mod requests;
 mod residents;
 mod restrict;
 mod router;
 mod search;
+mod self_assessment;
 mod standard;
 mod standard_editing;
 

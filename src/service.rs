@@ -11,6 +11,9 @@
 //! - `email`: copies by email of what staff send, for residents who asked for them.
 //! - `requests`: staff on a tracked request (privacy requests, interpreters): the answer, and
 //!   the one extension UK GDPR art. 12(3) allows.
+//! - `learning`: learning from complaints, the improvement register, the Ombudsman's cases
+//!   and the self-assessment (Code section 9, 8.1, appendix A), checked before anything is
+//!   written; the period summary and the self-assessment from the pure model.
 //!
 //! `Intake` holds what they share: the record, the policy engine, the dialogs, the landlord's
 //! profile and calendar. Only the service writes through them; others read what they need
@@ -30,6 +33,7 @@ use crate::store::Store;
 mod case_work;
 mod conversation;
 mod email;
+mod learning;
 mod outcomes;
 mod report;
 mod requests;
@@ -38,6 +42,12 @@ mod writer;
 pub use case_work::CaseError;
 pub use conversation::ActionError;
 pub use email::EmailCopy;
+pub use learning::{
+    AnswerForm, ImprovementForm, LONGEST_COMMENTARY, LONGEST_LEARNING, LONGEST_OMBUDSMAN_REFERENCE,
+    LONGEST_ORDER, LONGEST_TITLE, LearningError, OmbudsmanForm, add_ombudsman_order,
+    complete_ombudsman_order, learning, record_learning, record_ombudsman_case, references,
+    save_answer, save_improvement, self_assessment_for,
+};
 pub use report::{ReportError, annual, handling, tsm};
 pub use requests::{LONGEST_REQUEST_TEXT, LogRequest, RequestError, may_act as may_act_on_request};
 pub use writer::{Handled, LONGEST_READ, SAFE_CONTACT_RULE, Writer};

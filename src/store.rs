@@ -18,7 +18,9 @@
 //! the console reads across them), assignments (who a conversation is assigned to), search
 //! (the console's full-text search), outcomes (categories, stage outcomes and compensation,
 //! resident feedback), residents (one resident across conversations, as staff link them),
-//! standard messages (the console's, versioned) and bench (the benchmark's baseline and the
+//! standard messages (the console's, versioned), learning (what each complaint taught and the
+//! register of service improvements), the Ombudsman's cases and orders, the self-assessment's
+//! answers (versioned) and bench (the benchmark's baseline and the
 //! soak's checks).
 //! Beside the record: migrations (applied, pending, `intake migrate`), backup (`intake backup`
 //! of SQLite) and limits (rate-limit buckets shared by replicas on PostgreSQL).
@@ -45,10 +47,12 @@ mod cases;
 mod conversations;
 mod ids;
 mod inbox;
+mod learning;
 mod limits;
 mod messages;
 mod migrations;
 mod notify;
+mod ombudsman;
 mod outbox;
 mod outcomes;
 mod report;
@@ -56,6 +60,7 @@ mod requests;
 mod residents;
 mod retention;
 mod search;
+mod self_assessment;
 mod staff;
 mod standard_messages;
 mod watching;
@@ -73,16 +78,19 @@ pub use inbox::{
     AlertKind, CaseAnswers, CaseListing, CorrectionLine, Disclosure, InboxConversation, InboxOrder,
     InboxQuery, InboxStatus, Note, StaffLineRecord, resident_name,
 };
+pub use learning::{CaseLearning, Improvement, ImprovementFields, ImprovementId, RegisterChanged};
 pub use limits::Taken;
 pub use messages::{Attachment, ChatLine, CorrectedMessage, Inbound, Message};
 pub use migrations::{MigrationState, MigrationStatus, Migrations};
 pub use notify::Listener;
+pub use ombudsman::{OmbudsmanCase, OmbudsmanChanged, OmbudsmanFields, OmbudsmanOrder};
 pub use outbox::{Backlog, OutboxItem};
 pub use outcomes::{CaseHandling, Feedback, StageOutcome};
 pub use requests::{LoggedRequest, RequestId, TrackedRequest};
 pub use residents::{LinkedConversation, Resident};
 pub use retention::CaseCount;
 pub use search::{Found, SearchHit, SearchScope};
+pub use self_assessment::{AnswerChange, AnswerSaved, AnswerVersion};
 pub use staff::{
     AccountChange, Changed, Platform, StaffAccount, StaffAuditLine, StaffCredentials, StaffListing,
     StaffName, StaffSession,

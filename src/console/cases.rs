@@ -62,6 +62,8 @@ pub(super) struct CaseView {
     handlers: Vec<Handler>,
     /// Its category, outcomes and (for managers) the resident's feedback.
     handling: HandlingView,
+    /// What was learned from it, the improvements it led to, its Ombudsman case (section 9).
+    learning: super::learning::CasePanel,
 }
 
 /// What the case panel shows of a complaint's category, outcomes and feedback.
@@ -153,7 +155,14 @@ impl CaseView {
             emails,
             handlers,
             handling: HandlingView::default(),
+            learning: super::learning::CasePanel::default(),
         }
+    }
+
+    /// Adds what was learned from the complaint, its improvements and its Ombudsman case.
+    pub(super) fn with_learning(mut self, panels: &super::learning::Panels) -> CaseView {
+        self.learning = panels.of(&self.case.reference);
+        self
     }
 
     /// Adds the complaint's category, outcomes and feedback from `handling` (the

@@ -98,6 +98,7 @@ pub(super) async fn conversation(
     let emails = store.resident_emails(id).await?;
     let workers = staff::caseworkers(store).await?;
     let handling = store.case_handling(id).await?;
+    let learning = super::learning::Panels::read(store, id).await?;
     let mut cases = Vec::with_capacity(rows.len());
     for case in rows {
         let excluded = if case.stage == Stage::Two {
@@ -106,11 +107,13 @@ pub(super) async fn conversation(
             Vec::new()
         };
         cases.push(
-            CaseView::new(case, &actions, &emails, &workers, &excluded).with_handling(
-                &handling,
-                &console.intake.profile().categories,
-                session.staff.role.is_manager(),
-            ),
+            CaseView::new(case, &actions, &emails, &workers, &excluded)
+                .with_handling(
+                    &handling,
+                    &console.intake.profile().categories,
+                    session.staff.role.is_manager(),
+                )
+                .with_learning(&learning),
         );
     }
     with_corrections(&mut lines, &corrections);

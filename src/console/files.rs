@@ -58,6 +58,9 @@ pub(super) const TEMPLATES: &[(&str, &str)] = &[
     ("resident.html", include_str!("resident.html")),
     ("residents.html", include_str!("residents.html")),
     ("not_found.html", include_str!("not_found.html")),
+    ("case_learning.html", include_str!("case_learning.html")),
+    ("improvements.html", include_str!("improvements.html")),
+    ("self_assessment.html", include_str!("self_assessment.html")),
     ("login_code.html", include_str!("login_code.html")),
     ("accounts.html", include_str!("accounts.html")),
     (

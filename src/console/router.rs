@@ -5,8 +5,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
 use super::{
-    Console, accounts, assign, auth, cases, conversation, files, inbox, requests, residents,
-    search, standard_editing,
+    Console, accounts, assign, auth, cases, conversation, files, improvements, inbox, learning,
+    requests, residents, search, self_assessment, standard_editing,
 };
 
 impl Console {
@@ -142,6 +142,31 @@ impl Console {
                 post(cases::add_case_action),
             )
             .route("/console/actions/{id}/done", post(cases::mark_action_done))
+            .route(
+                "/console/cases/{reference}/learning",
+                post(learning::record_learning),
+            )
+            .route(
+                "/console/cases/{reference}/ombudsman",
+                post(learning::record_ombudsman_case),
+            )
+            .route(
+                "/console/cases/{reference}/ombudsman/orders",
+                post(learning::add_ombudsman_order),
+            )
+            .route(
+                "/console/ombudsman-orders/{id}/complete",
+                post(learning::complete_ombudsman_order),
+            )
+            .route(
+                "/console/improvements",
+                get(improvements::list).post(improvements::add),
+            )
+            .route("/console/improvements/{id}", post(improvements::edit))
+            .route(
+                "/console/self-assessment",
+                get(self_assessment::page).post(self_assessment::save),
+            )
             .route("/console/static/{file}", get(files::static_file))
             .route("/console/files/{token}", get(files::resident_file))
             .layer(DefaultBodyLimit::max(64 * 1024))

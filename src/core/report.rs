@@ -8,10 +8,15 @@
 //! - `tsm`: CH01 and CH02, and the rules they apply in plain English.
 //! - `performance`: the handling figures the governing body receives (9.7) and the annual
 //!   report summarises (section 8).
+//! - `learning`: learning from complaints, the improvement register and the Ombudsman's
+//!   cases for a period (section 9, 8.1(c) and (d)), and the plain tables reports print.
+//! - `assessment`: the annual self-assessment against the Code (appendix A, 8.1(a)).
 //!
 //! The facts are read from the record by the store; nothing here touches a database.
 
+mod assessment;
 mod figure;
+mod learning;
 mod performance;
 mod period;
 mod tsm;
@@ -22,7 +27,15 @@ use serde::{Deserialize, Serialize};
 use super::ids::Stage;
 use super::outcome::{Outcome, Pence};
 
+pub use assessment::{
+    Answer, Assessed, FromRecord, GOVERNING_BODY, Judged, PROVISIONS, Provision, SelfAssessment,
+    provision, self_assessment,
+};
 pub use figure::{Figure, OneDecimal, Unit, Value, scaled_tenths};
+pub use learning::{
+    Finding, FindingCount, ImprovementFacts, LearningInput, LearningRecorded, LearningSummary,
+    OmbudsmanFacts, OrderCounts, OrderFacts, OrderKind, Table, learning_summary,
+};
 pub use performance::{
     CategoryCount, DaysCount, Feedback, MonthVolume, OutcomeCounts, Performance, PerformanceInput,
     StagePerformance, performance,
