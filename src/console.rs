@@ -24,6 +24,7 @@
 //! - [`restrict`]: what roles that do not see support needs are shown instead (5.10);
 //! - [`standard`]: the standard messages a reply may start from, read from the record;
 //! - [`standard_editing`]: managers add, edit, retire and restore them (versioned, audited);
+//! - [`summary`]: managers send the governing body's monthly summary (9.7) and see the sends;
 //! - [`present`]: times in the landlord's zone in plain English, and labels for keys;
 //! - [`files`]: templates, scripts and styles built into the binary;
 //! - [`accounts`]: staff accounts, for admins (add, role, disable, reset a password), and
@@ -46,6 +47,7 @@ mod router;
 mod search;
 mod standard;
 mod standard_editing;
+mod summary;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -100,6 +102,8 @@ pub struct Console {
     teams: Arc<Vec<staff::Team>>,
     /// Cancelled when the bot stops: live streams end, so shutdown does not wait on them.
     shutdown: CancellationToken,
+    /// The governing body's monthly summary, when recipients are configured.
+    summary: Option<crate::scheduler::GoverningBodyMail>,
 }
 
 impl Console {
@@ -131,6 +135,7 @@ impl Console {
             checks: staff::PasswordChecks::start(HASHING_AT_ONCE),
             attempts,
             attempts_by_address,
+            summary: None,
         }
     }
 
@@ -143,6 +148,13 @@ impl Console {
     /// The console with the teams conversations may be assigned to.
     pub fn with_teams(mut self, teams: Vec<staff::Team>) -> Console {
         self.teams = Arc::new(teams);
+        self
+    }
+
+    /// The console with the governing body's monthly summary (`[reports]`), which managers
+    /// can send from it.
+    pub fn with_summary(mut self, summary: Option<crate::scheduler::GoverningBodyMail>) -> Console {
+        self.summary = summary;
         self
     }
 

@@ -9,6 +9,7 @@
 //! - `outcomes`: a complaint's category (suggested, then confirmed by staff) and the resident's
 //!   feedback once it closes.
 //! - `email`: copies by email of what staff send, for residents who asked for them.
+//! - `summary`: the governing body's monthly summary (9.7), as an email body and a CSV file.
 //! - `requests`: staff on a tracked request (privacy requests, interpreters): the answer, and
 //!   the one extension UK GDPR art. 12(3) allows.
 //!
@@ -33,6 +34,7 @@ mod email;
 mod outcomes;
 mod report;
 mod requests;
+mod summary;
 mod writer;
 
 pub use case_work::CaseError;
@@ -40,6 +42,7 @@ pub use conversation::ActionError;
 pub use email::EmailCopy;
 pub use report::{ReportError, annual, handling, tsm};
 pub use requests::{LONGEST_REQUEST_TEXT, LogRequest, RequestError, may_act as may_act_on_request};
+pub use summary::{MonthlySummary, monthly_summary};
 pub use writer::{Handled, LONGEST_READ, SAFE_CONTACT_RULE, Writer};
 
 /// The intake service. Cloning it is cheap: every channel, route and connection shares one

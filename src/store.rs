@@ -18,8 +18,9 @@
 //! the console reads across them), assignments (who a conversation is assigned to), search
 //! (the console's full-text search), outcomes (categories, stage outcomes and compensation,
 //! resident feedback), residents (one resident across conversations, as staff link them),
-//! standard messages (the console's, versioned) and bench (the benchmark's baseline and the
-//! soak's checks).
+//! standard messages (the console's, versioned), summaries (the governing body's monthly summary:
+//! months claimed and sent, every send) and bench (the benchmark's baseline and the soak's
+//! checks).
 //! Beside the record: migrations (applied, pending, `intake migrate`), backup (`intake backup`
 //! of SQLite) and limits (rate-limit buckets shared by replicas on PostgreSQL).
 
@@ -58,6 +59,7 @@ mod retention;
 mod search;
 mod staff;
 mod standard_messages;
+mod summaries;
 mod watching;
 
 pub use alerts::{AlertDelivery, OpenAlert, RecentAlert, UrgentAlert};
@@ -91,6 +93,7 @@ pub use standard_messages::{
     StandardAuditLine, StandardChange, StandardChanged, StandardMessageId, StandardVersion,
     StoredStandardMessage,
 };
+pub use summaries::{SummaryMonth, SummarySend};
 
 /// Which database the URL chose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -26,3 +26,4 @@ mod scheduler;
 mod staff_accounts;
 mod standard_messages;
 mod store;
+mod summary;
