@@ -12,14 +12,13 @@ use serde::Deserialize;
 use crate::config::Config;
 use crate::core::calendar::{Deadlines, HolidayKind};
 use crate::core::policy::{Context, Policy};
-use crate::service::Intake;
+use crate::service::{Intake, report_tables};
 use crate::store::Store;
 
 mod operations;
 mod policy;
 mod report;
 mod report_summary;
-mod report_tables;
 mod staff;
 
 pub use staff::StaffCommand;

@@ -33,6 +33,12 @@ mod conversation;
 mod email;
 mod outcomes;
 mod report;
+// The rows the month report prints (its text table and its CSV), a pure function of the
+// figures: the command line prints them and the governing body's summary is made of them, so
+// the two cannot disagree. Declared here, where both can reach it (the command line depends on
+// the service, not the other way round); the file stays beside the command that first used it.
+#[path = "cli/report_tables.rs"]
+pub(crate) mod report_tables;
 mod requests;
 mod summary;
 mod writer;

@@ -4,16 +4,10 @@
 //! rows `intake report month` prints, so the email and the command can never disagree.
 
 use super::report::{ReportError, handling};
+use super::report_tables;
 use crate::core::profile::LandlordProfile;
 use crate::core::report::{Performance, Period};
 use crate::store::Store;
-
-// The rows the month report prints, compiled here from the same file: the command line's
-// module cannot be named from the service (the command line depends on the service), and the
-// rows are a pure function of the figures. The terminal table (`text`) is not used here.
-#[allow(dead_code)]
-#[path = "../cli/report_tables.rs"]
-mod report_tables;
 
 /// How many categories the email names; the attachment has them all.
 const TOP_CATEGORIES: usize = 5;
@@ -129,7 +123,7 @@ fn categories(rows: &[report_tables::Row]) -> String {
         .filter(|(n, _)| *n > 0)
         .collect();
     // A stable sort keeps the landlord's order among categories with as many complaints.
-    named.sort_by(|a, b| b.0.cmp(&a.0));
+    named.sort_by_key(|(n, _)| std::cmp::Reverse(*n));
     let mut out = "Top categories (complaints received at stage 1)\n".to_owned();
     if named.is_empty() {
         out.push_str("  No complaints were received.\n");
