@@ -12,14 +12,14 @@ use serde::Deserialize;
 use crate::config::Config;
 use crate::core::calendar::{Deadlines, HolidayKind};
 use crate::core::policy::{Context, Policy};
-use crate::service::Intake;
+use crate::service::{Intake, report_tables};
 use crate::store::Store;
 
 mod operations;
 mod policy;
 mod report;
 pub mod report_learning;
-mod report_tables;
+mod report_summary;
 mod staff;
 
 pub use staff::StaffCommand;
@@ -111,7 +111,7 @@ pub enum Command {
     /// measures CH01 and CH02.
     Report {
         #[command(subcommand)]
-        action: report::ReportCommand,
+        action: report_summary::ReportAction,
     },
     /// Manage staff accounts for the console.
     Staff {
@@ -190,7 +190,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Migrate { status } => operations::migrate(&config, status),
         Command::Backup { out } => operations::backup(&config, &out),
         Command::Policy { action } => policy::run(&config, action),
-        Command::Report { action } => report::run(&config, action),
+        Command::Report { action } => report_summary::run(&config, action),
         Command::Staff { action } => staff::run(&config, action),
         Command::Bench {
             residents,

@@ -7,12 +7,14 @@
 //! - `validate`: everything that would stop the bot starting.
 //! - `limits`: the web chat's and the console's rate limits.
 //! - `secrets`: secret values, from the environment only, never shown.
+//! - `reports`: who receives the governing body's monthly summary.
 //! - `promises`: what the configuration lets the bot promise, and the warnings when it cannot.
 
 mod limits;
 mod load;
 mod promises;
 mod proxies;
+mod reports;
 mod secrets;
 mod sections;
 mod validate;
@@ -28,6 +30,7 @@ use crate::core::profile::{LandlordProfile, ProfileError};
 pub use limits::{LimitsConfig, Rate};
 pub use load::PLAIN_VARS;
 pub use proxies::ProxyNet;
+pub use reports::ReportsConfig;
 pub use secrets::{SECRET_VARS, Secret, Secrets, redact_url_password};
 pub use sections::{
     AlertsConfig, ConsoleConfig, ConversationConfig, DEFAULT_RETENTION_DAYS, DiscordConfig,
@@ -58,6 +61,8 @@ pub struct Config {
     pub policy: PolicyConfig,
     pub conversation: ConversationConfig,
     pub alerts: AlertsConfig,
+    /// The governing body's monthly summary (Code 9.7).
+    pub reports: ReportsConfig,
     pub landlord: LandlordProfile,
     /// Secrets, from the environment only.
     #[serde(skip)]
@@ -80,6 +85,7 @@ impl Default for Config {
             policy: PolicyConfig::default(),
             conversation: ConversationConfig::default(),
             alerts: AlertsConfig::default(),
+            reports: ReportsConfig::default(),
             landlord: LandlordProfile::default(),
             secrets: Secrets::default(),
         }
@@ -113,6 +119,8 @@ pub enum ConfigError {
     Webhook(String),
     #[error("{0}")]
     Alerts(String),
+    #[error("{0}")]
+    Reports(String),
     #[error("{0}")]
     Web(String),
     #[error("{0}")]

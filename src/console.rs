@@ -28,6 +28,7 @@
 //!   its case at the Housing Ombudsman with orders and recommendations (managers);
 //! - [`improvements`]: the register of service improvements, for managers;
 //! - [`self_assessment`]: the year's self-assessment against the Code (appendix A), for managers;
+//! - [`summary`]: managers send the governing body's monthly summary (9.7) and see the sends;
 //! - [`present`]: times in the landlord's zone in plain English, and labels for keys;
 //! - [`files`]: templates, scripts and styles built into the binary;
 //! - [`accounts`]: staff accounts, for admins (add, role, disable, reset a password), and
@@ -53,6 +54,7 @@ mod search;
 mod self_assessment;
 mod standard;
 mod standard_editing;
+mod summary;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -107,6 +109,8 @@ pub struct Console {
     teams: Arc<Vec<staff::Team>>,
     /// Cancelled when the bot stops: live streams end, so shutdown does not wait on them.
     shutdown: CancellationToken,
+    /// The governing body's monthly summary, when recipients are configured.
+    summary: Option<crate::scheduler::GoverningBodyMail>,
 }
 
 impl Console {
@@ -138,6 +142,7 @@ impl Console {
             checks: staff::PasswordChecks::start(HASHING_AT_ONCE),
             attempts,
             attempts_by_address,
+            summary: None,
         }
     }
 
@@ -150,6 +155,13 @@ impl Console {
     /// The console with the teams conversations may be assigned to.
     pub fn with_teams(mut self, teams: Vec<staff::Team>) -> Console {
         self.teams = Arc::new(teams);
+        self
+    }
+
+    /// The console with the governing body's monthly summary (`[reports]`), which managers
+    /// can send from it.
+    pub fn with_summary(mut self, summary: Option<crate::scheduler::GoverningBodyMail>) -> Console {
+        self.summary = summary;
         self
     }
 

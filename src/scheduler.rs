@@ -14,6 +14,8 @@
 //! (the insert takes the row's lock; a second replica's insert waits for it and then does
 //! nothing), and each delivery is claimed by a conditional update, so with several replicas
 //! on one PostgreSQL every alert fires once.
+//!
+//! [`summary`]: the governing body's monthly summary by email (Code 9.7), once a month.
 
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone as _, Utc};
 use serde_json::json;
@@ -23,6 +25,10 @@ use crate::config::{AlertsConfig, Secret};
 use crate::core::ids::{ConversationId, Stage};
 use crate::service::Intake;
 use crate::store::{RecentAlert, StoreError, from_millis, millis};
+
+pub mod summary;
+
+pub use summary::{GoverningBodyMail, SentBy, SummaryError, month_to_send};
 
 /// Runs one scheduler step, timing it for the operator.
 async fn timed<T>(step: &'static str, work: impl std::future::Future<Output = T>) -> T {
@@ -50,6 +56,8 @@ pub struct Run {
     pub delivered: usize,
     /// Copies by email sent to residents who asked for replies by email.
     pub emails_sent: usize,
+    /// The governing body's monthly summaries sent.
+    pub summaries_sent: usize,
     pub failed: usize,
 }
 
@@ -67,6 +75,8 @@ pub struct Scheduler {
     /// Where alerts and copies by email go out: the scheduler says what and when, the sinks
     /// know the platforms (their chat clients are set when the bot has the tokens).
     pub sinks: Sinks,
+    /// The governing body's monthly summary, when recipients are configured.
+    pub summary: Option<GoverningBodyMail>,
 }
 
 impl Scheduler {
@@ -89,6 +99,7 @@ impl Scheduler {
             half_finished_after,
             erase_after: chrono::Duration::days(i64::from(crate::config::DEFAULT_RETENTION_DAYS)),
             sinks,
+            summary: None,
         }
     }
 
@@ -118,6 +129,7 @@ impl Scheduler {
         timed("retention", self.retention(now, &mut run)).await?;
         timed("deliver", self.deliver(now, &mut run)).await?;
         timed("email_residents", self.email_residents(now, &mut run)).await?;
+        timed("summary", self.governing_body_summary(now, &mut run)).await?;
         crate::telemetry::escalations(run.escalations);
         crate::telemetry::deadline_breaches("response", run.deadline_breaches);
         crate::telemetry::deadline_breaches("request", run.requests_overdue);
@@ -544,8 +556,8 @@ impl Scheduler {
 
     /// When the next job falls due after `now`: the next try of a delivery, the next
     /// escalation, a claim going idle, a conversation going quiet, a complaint reaching its
-    /// retention date, or the next day (deadlines are counted in days). The service sleeps
-    /// until then, or until a commit wakes it, whichever is first.
+    /// retention date, the monthly summary, or the next day (deadlines are counted in days).
+    /// The service sleeps until then, or until a commit wakes it, whichever is first.
     pub async fn next_due(&self, now: DateTime<Utc>) -> Result<DateTime<Utc>, StoreError> {
         let store = self.intake.store();
         let after = millis(now);
@@ -569,10 +581,13 @@ impl Scheduler {
             store.next_erasure(erase, after).await?,
         ];
         let tomorrow = self.next_day(now);
+        let summary = self.next_summary(now).await?;
         Ok(found
             .into_iter()
             .flatten()
-            .map(|at| from_millis(at).max(now))
+            .map(from_millis)
+            .chain(summary)
+            .map(|at| at.max(now))
             .fold(tomorrow, std::cmp::min))
     }
 

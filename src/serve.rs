@@ -89,6 +89,8 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
         wakers.of(web::CHANNEL),
     ));
     web.follow_other_replicas();
+    // The governing body's monthly summary (9.7): sent by the scheduler and from the console.
+    let summary = crate::scheduler::GoverningBodyMail::from_config(&config, intake.store())?;
     let store = intake.store().clone();
     let landlord = config.landlord.name.clone();
     let mut app = Router::new()
@@ -124,6 +126,7 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
                     .map(|t| crate::staff::Team::new(&t.name, &t.members))
                     .collect(),
             )
+            .with_summary(summary.clone())
             .router(),
         );
 
@@ -211,6 +214,7 @@ pub async fn serve(config: Config, policy: Policy) -> anyhow::Result<()> {
     scheduler.erase_after = chrono::Duration::days(i64::from(config.alerts.retention_days));
     scheduler.sinks.telegram = telegram_bot;
     scheduler.sinks.discord = discord_http;
+    scheduler.summary = summary;
     spawn_scheduler(scheduler, wakers.of(crate::channels::ANYTHING));
 
     let listener = tokio::net::TcpListener::bind(config.listen)

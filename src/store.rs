@@ -20,8 +20,8 @@
 //! resident feedback), residents (one resident across conversations, as staff link them),
 //! standard messages (the console's, versioned), learning (what each complaint taught and the
 //! register of service improvements), the Ombudsman's cases and orders, the self-assessment's
-//! answers (versioned) and bench (the benchmark's baseline and the
-//! soak's checks).
+//! answers (versioned), summaries (the governing body's monthly summary: months claimed and
+//! sent, every send) and bench (the benchmark's baseline and the soak's checks).
 //! Beside the record: migrations (applied, pending, `intake migrate`), backup (`intake backup`
 //! of SQLite) and limits (rate-limit buckets shared by replicas on PostgreSQL).
 
@@ -63,6 +63,7 @@ mod search;
 mod self_assessment;
 mod staff;
 mod standard_messages;
+mod summaries;
 mod watching;
 
 pub use alerts::{AlertDelivery, OpenAlert, RecentAlert, UrgentAlert};
@@ -99,6 +100,7 @@ pub use standard_messages::{
     StandardAuditLine, StandardChange, StandardChanged, StandardMessageId, StandardVersion,
     StoredStandardMessage,
 };
+pub use summaries::{SummaryMonth, SummarySend};
 
 /// Which database the URL chose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -66,6 +66,14 @@ impl Alert {
     }
 }
 
+/// A file sent with an email: its name, its MIME type, and its text.
+#[derive(Debug, Clone, Copy)]
+pub struct MailAttachment<'a> {
+    pub file_name: &'a str,
+    pub content_type: &'a str,
+    pub text: &'a str,
+}
+
 /// The sinks' clients and secrets: what an alert or an email needs to leave.
 #[derive(Clone)]
 pub struct Sinks {
@@ -234,7 +242,19 @@ impl Sinks {
 
     /// Sends one plain-text email through the configured SMTP server.
     pub async fn email(&self, to: &[String], subject: &str, body: &str) -> Result<(), String> {
-        use lettre::message::Mailbox;
+        self.email_with(to, subject, body, None).await
+    }
+
+    /// Sends one plain-text email with a file attached, if one is given.
+    pub async fn email_with(
+        &self,
+        to: &[String],
+        subject: &str,
+        body: &str,
+        attachment: Option<MailAttachment<'_>>,
+    ) -> Result<(), String> {
+        use lettre::message::header::ContentType;
+        use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
         use lettre::transport::smtp::authentication::Credentials;
         use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -250,7 +270,21 @@ impl Sinks {
                 .parse()
                 .map_err(|e| format!("{address:?} is not an email address: {e}"))?);
         }
-        let email = builder.body(body.to_owned()).map_err(|e| e.to_string())?;
+        let email = match attachment {
+            None => builder.body(body.to_owned()),
+            Some(file) => {
+                let kind = ContentType::parse(file.content_type).map_err(|e| e.to_string())?;
+                builder.multipart(
+                    MultiPart::mixed()
+                        .singlepart(SinglePart::plain(body.to_owned()))
+                        .singlepart(
+                            Attachment::new(file.file_name.to_owned())
+                                .body(file.text.to_owned(), kind),
+                        ),
+                )
+            }
+        }
+        .map_err(|e| e.to_string())?;
         let mut transport = match smtp.tls.as_str() {
             "none" => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
             "tls" => {

@@ -79,6 +79,11 @@ pub const PLAIN_VARS: &[(&str, &str)] = &[
     ("INTAKE_DISCORD_API_URL", "discord.api_url"),
     ("INTAKE_POLICY_LEXICON", "policy.lexicon"),
     ("INTAKE_POLICY_MODEL", "policy.model"),
+    ("INTAKE_REPORTS_GOVERNING_BODY", "reports.governing_body"),
+    (
+        "INTAKE_REPORTS_SEND_SUMMARY_AUTOMATICALLY",
+        "reports.send_summary_automatically",
+    ),
     ("INTAKE_LANDLORD_NAME", "landlord.name"),
     ("INTAKE_LANDLORD_HOMES", "landlord.homes"),
 ];
@@ -252,7 +257,18 @@ fn env_value(key: &str, value: &str) -> toml::Value {
     {
         return toml::Value::Float(n);
     }
-    if key == "web.secure_cookies" {
+    // A list in one variable: the addresses separated by commas.
+    if key == "reports.governing_body" {
+        return toml::Value::Array(
+            value
+                .split(',')
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(|a| toml::Value::String(a.to_owned()))
+                .collect(),
+        );
+    }
+    if key == "web.secure_cookies" || key == "reports.send_summary_automatically" {
         match value.trim().to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" => return toml::Value::Boolean(true),
             "false" | "0" | "no" => return toml::Value::Boolean(false),

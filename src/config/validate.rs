@@ -56,6 +56,7 @@ impl Config {
             }
         }
         self.check_alerts()?;
+        self.check_reports()?;
         self.trusted_proxies()?;
         self.check_teams()?;
         self.metrics_listen()?;

@@ -68,6 +68,7 @@ pub(super) const TEMPLATES: &[(&str, &str)] = &[
         include_str!("account_password.html"),
     ),
     ("account.html", include_str!("account.html")),
+    ("summary.html", include_str!("summary.html")),
     (
         "standard_messages.html",
         include_str!("standard_messages.html"),

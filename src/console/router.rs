@@ -6,7 +6,7 @@ use axum::routing::{get, post};
 
 use super::{
     Console, accounts, assign, auth, cases, conversation, files, improvements, inbox, learning,
-    requests, residents, search, self_assessment, standard_editing,
+    requests, residents, search, self_assessment, standard_editing, summary,
 };
 
 impl Console {
@@ -47,6 +47,8 @@ impl Console {
                 "/console/standard-messages/{id}/restore",
                 post(standard_editing::restore),
             )
+            .route("/console/reports/summary", get(summary::summary_page))
+            .route("/console/reports/summary/send", post(summary::send_summary))
             .route("/console/account", get(accounts::own_account))
             .route("/console/account/two-step", post(accounts::start_two_step))
             .route(

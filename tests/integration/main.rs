@@ -28,3 +28,4 @@ mod self_assessment;
 mod staff_accounts;
 mod standard_messages;
 mod store;
+mod summary;
