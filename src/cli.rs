@@ -18,7 +18,6 @@ use crate::store::Store;
 mod operations;
 mod policy;
 mod report;
-mod report_tables;
 mod staff;
 
 pub use staff::StaffCommand;

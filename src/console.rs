@@ -24,6 +24,8 @@
 //! - [`restrict`]: what roles that do not see support needs are shown instead (5.10);
 //! - [`standard`]: the standard messages a reply may start from, read from the record;
 //! - [`standard_editing`]: managers add, edit, retire and restore them (versioned, audited);
+//! - [`reports`]: the Reports page for managers (the annual report or a month's figures,
+//!   charts, drill-down to the complaints behind a figure, CSV and HTML downloads);
 //! - [`present`]: times in the landlord's zone in plain English, and labels for keys;
 //! - [`files`]: templates, scripts and styles built into the binary;
 //! - [`accounts`]: staff accounts, for admins (add, role, disable, reset a password), and
@@ -39,6 +41,7 @@ mod error;
 mod files;
 mod inbox;
 mod present;
+mod reports;
 mod requests;
 mod residents;
 mod restrict;

@@ -5,8 +5,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
 use super::{
-    Console, accounts, assign, auth, cases, conversation, files, inbox, requests, residents,
-    search, standard_editing,
+    Console, accounts, assign, auth, cases, conversation, files, inbox, reports, requests,
+    residents, search, standard_editing,
 };
 
 impl Console {
@@ -142,6 +142,10 @@ impl Console {
                 post(cases::add_case_action),
             )
             .route("/console/actions/{id}/done", post(cases::mark_action_done))
+            .route("/console/reports", get(reports::reports))
+            .route("/console/reports/complaints", get(reports::complaints))
+            .route("/console/reports/csv", get(reports::csv))
+            .route("/console/reports/document", get(reports::whole))
             .route("/console/static/{file}", get(files::static_file))
             .route("/console/files/{token}", get(files::resident_file))
             .layer(DefaultBodyLimit::max(64 * 1024))

@@ -19,6 +19,7 @@ mod helpers;
 mod limits;
 mod operations;
 mod outcomes;
+mod report_documents;
 mod reports;
 mod requests;
 mod residents;
