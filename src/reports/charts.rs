@@ -8,7 +8,8 @@
 //! `style` attributes, so the console's content security policy (no inline styles) lets the
 //! charts sit inline in its pages.
 
-use plotters::coord::ranged1d::SegmentValue;
+use plotters::coord::ranged1d::{SegmentValue, SegmentedCoord};
+use plotters::coord::types::RangedCoordusize;
 use plotters::prelude::*;
 
 use super::Chart;
@@ -155,6 +156,12 @@ fn axis_top(tallest: u64) -> u64 {
     tallest + tallest.div_ceil(3) + 1
 }
 
+/// One segment per group. plotters' integer ranges include their end, so `0..n - 1` has n
+/// segments; a single group gets a second, empty one, as a range of one value has no width.
+fn segments(n: usize) -> SegmentedCoord<RangedCoordusize> {
+    (0..n.saturating_sub(1).max(1)).into_segmented()
+}
+
 /// Stacked columns, one per group, with a legend.
 fn columns(groups: &[String], series: &[Series], x_desc: &str) -> Result<String, String> {
     let n = groups.len().max(1);
@@ -168,7 +175,7 @@ fn columns(groups: &[String], series: &[Series], x_desc: &str) -> Result<String,
             .margin(12)
             .x_label_area_size(44)
             .y_label_area_size(48)
-            .build_cartesian_2d((0..n).into_segmented(), 0..top)
+            .build_cartesian_2d(segments(n), 0..top)
             .map_err(|e| e.to_string())?;
         let label = |v: &SegmentValue<usize>| match v {
             SegmentValue::CenterOf(i) => groups.get(*i).cloned().unwrap_or_default(),
@@ -244,7 +251,7 @@ fn bars(labels: &[String], counts: &[u64]) -> Result<String, String> {
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(label_width)
-            .build_cartesian_2d(0..top, (0..n).into_segmented())
+            .build_cartesian_2d(0..top, segments(n))
             .map_err(|e| e.to_string())?;
         let label = |v: &SegmentValue<usize>| match v {
             SegmentValue::CenterOf(i) if *i < n => {

@@ -180,6 +180,8 @@ pub(super) fn handling_section(p: &Performance) -> Section {
             "Acknowledgements are timed against 5 working days (Code 6.2 and 6.11); responses against the Code's timescales, not any shorter target: 10 working days at stage 1 (6.3) and 20 at stage 2 (6.14), from the acknowledgement.".to_owned(),
             "A response after the Code's timescale but within an extension the Code allows (6.4, 6.15) is counted as within an extension, not as on time.".to_owned(),
             "Complaints staff decided not to take on (section 2, 2.4) are counted only as exclusions.".to_owned(),
+            "A complaint's category is the one staff confirmed, else the one the bot suggested (counted as not yet confirmed).".to_owned(),
+            "Satisfaction counts the scores residents gave for complaints received in the period; satisfied means 4 or 5 out of 5.".to_owned(),
         ],
     }
 }
