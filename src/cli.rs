@@ -12,7 +12,7 @@ use serde::Deserialize;
 use crate::config::Config;
 use crate::core::calendar::{Deadlines, HolidayKind};
 use crate::core::policy::{Context, Policy};
-use crate::service::{Intake, report_tables};
+use crate::service::Intake;
 use crate::store::Store;
 
 mod operations;

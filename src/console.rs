@@ -29,6 +29,8 @@
 //! - [`improvements`]: the register of service improvements, for managers;
 //! - [`self_assessment`]: the year's self-assessment against the Code (appendix A), for managers;
 //! - [`summary`]: managers send the governing body's monthly summary (9.7) and see the sends;
+//! - [`reports`]: the Reports page for managers (the annual report or a month's figures,
+//!   charts, drill-down to the complaints behind a figure, CSV and HTML downloads);
 //! - [`present`]: times in the landlord's zone in plain English, and labels for keys;
 //! - [`files`]: templates, scripts and styles built into the binary;
 //! - [`accounts`]: staff accounts, for admins (add, role, disable, reset a password), and
@@ -46,6 +48,7 @@ mod improvements;
 mod inbox;
 mod learning;
 mod present;
+mod reports;
 mod requests;
 mod residents;
 mod restrict;

@@ -34,6 +34,8 @@
 //!   [`channels::alerts`] (chats, email, signed webhooks).
 //!
 //! [`code`] lists each Code provision the product enforces with the function that enforces it.
+//! [`reports`] makes the report figures into documents (tables, charts, HTML, CSV) that the
+//! command line and the console share.
 //! The binary's commands are in [`cli`]; `intake serve` ([`serve`]) runs it all; [`config`] is
 //! layered (defaults, a TOML file, `INTAKE_` variables; secrets only from the environment);
 //! [`bench`](mod@bench) and [`soak`] measure the whole pipeline and check nothing is lost across restarts;
@@ -47,6 +49,7 @@ pub mod config;
 pub mod console;
 pub mod core;
 pub mod logging;
+pub mod reports;
 pub mod scheduler;
 pub mod secrets;
 pub mod serve;

@@ -37,14 +37,7 @@ mod email;
 mod learning;
 mod outcomes;
 mod report;
-// The rows the month report prints (its text table and its CSV), a pure function of the
-// figures: the command line prints them and the governing body's summary is made of them, so
-// the two cannot disagree. Declared here, where both can reach it (the command line depends on
-// the service, not the other way round); the file stays beside the command that first used it.
-#[path = "cli/report_tables.rs"]
-pub(crate) mod report_tables;
 mod requests;
-mod summary;
 mod writer;
 
 pub use case_work::CaseError;
@@ -58,7 +51,6 @@ pub use learning::{
 };
 pub use report::{ReportError, annual, handling, tsm};
 pub use requests::{LONGEST_REQUEST_TEXT, LogRequest, RequestError, may_act as may_act_on_request};
-pub use summary::{MonthlySummary, monthly_summary};
 pub use writer::{Handled, LONGEST_READ, SAFE_CONTACT_RULE, Writer};
 
 /// The intake service. Cloning it is cheap: every channel, route and connection shares one

@@ -37,6 +37,11 @@ const STATIC: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("forms.js"),
     ),
+    (
+        "report.css",
+        "text/css; charset=utf-8",
+        crate::reports::STYLESHEET,
+    ),
 ];
 
 pub(super) async fn static_file(Path(file): Path<String>) -> Response {
@@ -76,6 +81,11 @@ pub(super) const TEMPLATES: &[(&str, &str)] = &[
     (
         "standard_message.html",
         include_str!("standard_message.html"),
+    ),
+    ("reports.html", include_str!("reports.html")),
+    (
+        "reports_complaints.html",
+        include_str!("reports_complaints.html"),
     ),
 ];
 

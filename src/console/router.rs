@@ -6,7 +6,7 @@ use axum::routing::{get, post};
 
 use super::{
     Console, accounts, assign, auth, cases, conversation, files, improvements, inbox, learning,
-    requests, residents, search, self_assessment, standard_editing, summary,
+    reports, requests, residents, search, self_assessment, standard_editing, summary,
 };
 
 impl Console {
@@ -169,6 +169,10 @@ impl Console {
                 "/console/self-assessment",
                 get(self_assessment::page).post(self_assessment::save),
             )
+            .route("/console/reports", get(reports::reports))
+            .route("/console/reports/complaints", get(reports::complaints))
+            .route("/console/reports/csv", get(reports::csv))
+            .route("/console/reports/document", get(reports::whole))
             .route("/console/static/{file}", get(files::static_file))
             .route("/console/files/{token}", get(files::resident_file))
             .layer(DefaultBodyLimit::max(64 * 1024))

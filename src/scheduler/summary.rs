@@ -16,7 +16,8 @@ use crate::channels::alerts::{MailAttachment, Sinks};
 use crate::config::{Config, ConfigError};
 use crate::core::calendar::Calendar;
 use crate::core::ids::StaffId;
-use crate::service::{Intake, MonthlySummary, ReportError, monthly_summary};
+use crate::reports::{MonthlySummary, monthly_summary};
+use crate::service::{Intake, ReportError};
 use crate::store::{Store, StoreError, SummarySend};
 
 /// Where the summary goes, and how.

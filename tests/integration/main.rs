@@ -20,6 +20,8 @@ mod learning;
 mod limits;
 mod operations;
 mod outcomes;
+mod report_documents;
+mod report_pdf;
 mod reports;
 mod requests;
 mod residents;

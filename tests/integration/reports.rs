@@ -21,7 +21,7 @@ use crate::helpers::databases::block_on;
 use crate::helpers::{at, on_both, staff_member};
 
 /// 1,000 homes: 800 at low-cost rent, 200 in shared ownership.
-fn profile() -> LandlordProfile {
+pub(crate) fn profile() -> LandlordProfile {
     LandlordProfile {
         homes: 1000,
         homes_low_cost_rental: Some(800),
@@ -30,7 +30,7 @@ fn profile() -> LandlordProfile {
     }
 }
 
-fn service(store: Store) -> Intake {
+pub(crate) fn service(store: Store) -> Intake {
     Intake::new(
         store,
         Policy::shipped().expect("policy"),
@@ -113,7 +113,7 @@ async fn respond(intake: &Intake, reference: &str, stage: u8, staff: &StaffMembe
 
 /// The references, by letter, of the record the tests build; the expectations are worked
 /// out by hand for the financial year 2025/26 (1 April 2025 to 31 March 2026).
-async fn build_record(intake: &Intake, store: &Store) -> BTreeMap<char, String> {
+pub(crate) async fn build_record(intake: &Intake, store: &Store) -> BTreeMap<char, String> {
     let first = at("2025-01-01T09:00:00Z");
     let officer = staff_member(
         store,
@@ -212,7 +212,7 @@ async fn build_record(intake: &Intake, store: &Store) -> BTreeMap<char, String> 
     r
 }
 
-fn refs(r: &BTreeMap<char, String>, letters: &str) -> Vec<String> {
+pub(crate) fn refs(r: &BTreeMap<char, String>, letters: &str) -> Vec<String> {
     let mut out: Vec<String> = letters.chars().map(|c| r[&c].clone()).collect();
     out.sort();
     out

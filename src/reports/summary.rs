@@ -1,12 +1,13 @@
 //! The monthly complaint handling summary for the governing body (Code 9.7: it receives
 //! regular information on volumes, categories, outcomes and performance): a plain-text email
 //! body any mail client shows, and the month's figures as CSV to attach. Both are made from the
-//! rows `intake report month` prints, so the email and the command can never disagree.
+//! document `intake report month` prints, so the email and the command can never disagree.
 
-use super::report::{ReportError, handling};
-use super::report_tables;
+use chrono::NaiveDate;
+
+use super::{Asked, Document, Figures, Row};
 use crate::core::profile::LandlordProfile;
-use crate::core::report::{Performance, Period};
+use crate::service::ReportError;
 use crate::store::Store;
 
 /// How many categories the email names; the attachment has them all.
@@ -35,14 +36,16 @@ pub async fn monthly_summary(
     year: i32,
     month: u32,
 ) -> Result<MonthlySummary, ReportError> {
-    let period = Period::month(year, month)?;
-    let figures = handling(store, profile, &period).await?;
-    Ok(compose(&figures, &profile.name))
+    let figures = Figures::read(store, profile, Asked::Month(year, month)).await?;
+    // The day the figures are made, as the month report dates them.
+    let today = profile.calendar().local_date(chrono::Utc::now());
+    Ok(compose(&figures, &profile.name, today))
 }
 
-/// The summary of the month `figures` cover, for `landlord`.
-pub fn compose(figures: &Performance, landlord: &str) -> MonthlySummary {
-    let period = &figures.period;
+/// The summary of the month `figures` cover, for `landlord`, made on `produced_on`.
+pub fn compose(figures: &Figures, landlord: &str, produced_on: NaiveDate) -> MonthlySummary {
+    let document = Document::new(figures, landlord, produced_on);
+    let period = &document.period;
     let month = period.first_day.format("%Y-%m").to_string();
     let mut body = format!(
         "{landlord}: complaint handling in {label}\n{period}\n\n\
@@ -52,22 +55,19 @@ pub fn compose(figures: &Performance, landlord: &str) -> MonthlySummary {
         label = period.label,
         file = file_name(&month),
     );
-    let rows = report_tables::rows(figures);
-    let mut section = "";
-    for row in rows
-        .iter()
-        .filter(|r| r.section != "Categories" && r.section != "Months")
+    for table in document
+        .tables()
+        .filter(|t| t.key != "categories" && t.key != "months")
     {
-        if row.section != section {
-            section = row.section;
-            // The categories come before satisfaction, as the month report has them.
-            if section == "Satisfaction" {
-                body.push('\n');
-                body.push_str(&categories(&rows));
-            }
-            body.push_str(&format!("\n{}\n", heading(section)));
+        // The categories come before satisfaction, as the month report has them.
+        if table.key == "satisfaction" {
+            body.push('\n');
+            body.push_str(&categories(document.table("categories")));
         }
-        body.push_str(&line(row));
+        body.push_str(&format!("\n{}\n", heading(&table.title)));
+        for row in &table.rows {
+            body.push_str(&line(row));
+        }
     }
     body.push_str(
         "\nDays are counted in the landlord's time zone. A complaint counts in the month it was \
@@ -80,7 +80,7 @@ pub fn compose(figures: &Performance, landlord: &str) -> MonthlySummary {
             period.label
         ),
         label: period.label.clone(),
-        csv: report_tables::csv(figures),
+        csv: document.csv(),
         file_name: file_name(&month),
         month,
         body,
@@ -104,10 +104,10 @@ fn heading(section: &str) -> String {
 }
 
 /// One figure: "  Received: 12", "  Responded within ...: 87.5% (7 of 8)".
-fn line(row: &report_tables::Row) -> String {
-    let counts = match (row.numerator.is_empty(), row.denominator.is_empty()) {
-        (false, false) => format!(" ({} of {})", row.numerator, row.denominator),
-        (false, true) => format!(" ({})", row.numerator),
+fn line(row: &Row) -> String {
+    let counts = match (row.numerator, row.denominator) {
+        (Some(n), Some(d)) => format!(" ({n} of {d})"),
+        (Some(n), None) => format!(" ({n})"),
         _ => String::new(),
     };
     format!("  {}: {}{counts}\n", row.measure, row.value)
@@ -115,10 +115,11 @@ fn line(row: &report_tables::Row) -> String {
 
 /// The categories most complained about in the month, largest first (the landlord's order
 /// among equals), with a heading.
-fn categories(rows: &[report_tables::Row]) -> String {
-    let mut named: Vec<(u64, &report_tables::Row)> = rows
+fn categories(table: Option<&super::Table>) -> String {
+    let mut named: Vec<(u64, &Row)> = table
+        .map(|t| t.rows.as_slice())
+        .unwrap_or_default()
         .iter()
-        .filter(|r| r.section == "Categories")
         .filter_map(|r| r.value.parse::<u64>().ok().map(|n| (n, r)))
         .filter(|(n, _)| *n > 0)
         .collect();
