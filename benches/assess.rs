@@ -139,17 +139,19 @@ fn against_vader() {
     let short: Vec<&String> = texts.iter().filter(|t| t.chars().count() <= 500).collect();
     let policy = Policy::shipped().expect("shipped lexicon");
     let ctx = Context::default();
-    let ours = (0..3)
-        .map(|_| {
-            let start = Instant::now();
-            for t in &short {
-                black_box(policy.assess(black_box(t), &ctx));
-            }
-            start.elapsed()
-        })
-        .min()
-        .unwrap_or_default();
+    // Best of three passes, by the clock and by the CPU time this thread was given: on a
+    // machine shared with other work the clock also counts the time spent waiting for a core.
+    let (mut ours, mut ours_cpu) = (Duration::MAX, Duration::MAX);
+    for _ in 0..3 {
+        let (start, start_cpu) = (Instant::now(), thread_cpu());
+        for t in &short {
+            black_box(policy.assess(black_box(t), &ctx));
+        }
+        ours = ours.min(start.elapsed());
+        ours_cpu = ours_cpu.min(thread_cpu().saturating_sub(start_cpu));
+    }
     let ours_rate = short.len() as f64 / ours.as_secs_f64();
+    let ours_cpu_rate = short.len() as f64 / ours_cpu.as_secs_f64();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/vader.py");
     let input: String = short
         .iter()
@@ -173,15 +175,18 @@ fn against_vader() {
     match run {
         Ok(out) if out.status.success() => {
             let line = String::from_utf8_lossy(&out.stdout);
-            let vader_rate: f64 = line
-                .split_whitespace()
-                .nth(2)
-                .and_then(|r| r.parse().ok())
-                .unwrap_or(f64::NAN);
+            let field = |n: usize| -> f64 {
+                line.split_whitespace()
+                    .nth(n)
+                    .and_then(|r| r.parse().ok())
+                    .unwrap_or(f64::NAN)
+            };
+            let (vader_rate, vader_cpu_rate) = (field(2), field(4));
             println!(
-                "assess/against_vader: {} messages up to 500 chars: engine {ours_rate:.0}/s, VADER {vader_rate:.0}/s, {:.1} times faster (target 20)",
+                "assess/against_vader: {} messages up to 500 chars: by the clock, engine {ours_rate:.0}/s, VADER {vader_rate:.0}/s, {:.1} times faster; by CPU time, engine {ours_cpu_rate:.0}/s, VADER {vader_cpu_rate:.0}/s, {:.1} times faster (target 20)",
                 short.len(),
-                ours_rate / vader_rate
+                ours_rate / vader_rate,
+                ours_cpu_rate / vader_cpu_rate
             );
         }
         Ok(out) => println!(
@@ -193,6 +198,15 @@ fn against_vader() {
         ),
         Err(e) => println!("assess/against_vader: python3 did not start: {e}"),
     }
+}
+
+/// The CPU time this thread has been given (Linux: the first field of
+/// /proc/thread-self/schedstat, in nanoseconds); zero where that cannot be read.
+fn thread_cpu() -> Duration {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .map_or(Duration::ZERO, Duration::from_nanos)
 }
 
 /// How long the shipped model takes to read, and how much memory the engine holds.

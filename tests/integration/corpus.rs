@@ -115,15 +115,18 @@ const BLIND: Floors = Floors {
 /// The corpus across the folds (each message assessed by a model that never saw it): a little
 /// under what was measured when the model was fitted, so a change to the corpus, features or
 /// training that loses ground fails here, before anyone looks at the blind set.
+/// (Model 41e436031152 on 8,837 messages: dissatisfied recall 0.862 and precision 0.877,
+/// emergency 0.925 and 0.785, safeguarding recall 0.858, health and safety 0.868, intent 0.810,
+/// route 0.948.)
 const ACROSS_FOLDS: Floors = Floors {
-    dissatisfied_recall: 0.82,
+    dissatisfied_recall: 0.85,
     dissatisfied_precision: 0.87,
-    emergency_recall: 0.87,
-    emergency_precision: 0.76,
-    safeguarding_recall: 0.84,
+    emergency_recall: 0.91,
+    emergency_precision: 0.77,
+    safeguarding_recall: 0.85,
     health_safety_recall: 0.86,
-    intent: 0.79,
-    route: 0.93,
+    intent: 0.80,
+    route: 0.94,
 };
 
 #[test]
