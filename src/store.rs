@@ -43,6 +43,7 @@ mod bench;
 mod case_work;
 mod cases;
 mod conversations;
+mod generated;
 mod ids;
 mod inbox;
 mod limits;

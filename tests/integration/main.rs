@@ -20,6 +20,7 @@ mod limits;
 mod operations;
 mod outcomes;
 mod reports;
+mod reports_generated;
 mod requests;
 mod residents;
 mod scheduler;
