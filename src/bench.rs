@@ -1,5 +1,6 @@
 //! `intake bench`: simulated residents hold whole conversations through the full pipeline
-//! (assess, dialog step, store, outbox) with no network, on SQLite and PostgreSQL. The
+//! (assess, dialog step, store, outbox) with no network, on SQLite and PostgreSQL (with
+//! `--report`, instead, the annual report over a generated year: `bench/report.rs`). The
 //! figures are compared with bare single-row durable inserts measured in the same run, on the
 //! same SQLite settings (WAL, synchronous FULL), which bound any design that commits once per
 //! message.
@@ -7,6 +8,7 @@
 use std::time::{Duration, Instant};
 
 mod connections;
+mod report;
 
 use anyhow::Context as _;
 use chrono::Utc;
@@ -40,6 +42,8 @@ pub struct BenchOptions {
     /// Measure the memory of `intake serve` with this many idle connections and open chat
     /// pages, instead of the pipeline.
     pub connections: Option<usize>,
+    /// Time the annual report over this many generated complaints, instead of the pipeline.
+    pub report: Option<usize>,
 }
 
 /// The web chat's session cookie (`name=value`) that opening the page set.
@@ -72,9 +76,12 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("intake-bench-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).context("a scratch folder")?;
-    let outcome = match options.connections {
-        Some(n) => connections::run(n, &dir).await,
-        None => measure(options, policy, dialogs, profile, &dir).await,
+    let outcome = match (options.connections, options.report) {
+        (Some(n), _) => connections::run(n, &dir).await,
+        (None, Some(complaints)) => {
+            report::run(complaints, options.postgres_url.as_deref(), profile, &dir).await
+        }
+        (None, None) => measure(options, policy, dialogs, profile, &dir).await,
     };
     let _ = std::fs::remove_dir_all(&dir);
     outcome
@@ -234,9 +241,6 @@ async fn pipeline(
     Ok((figures, intake))
 }
 
-/// One scheduler step over the record the pipeline left (a conversation and a complaint per
-/// resident): a quiet run, the next-due query, and a run a month on, when every response is
-/// late and each resident is told (5.9).
 /// The outbox query each sender runs, with 100,000 replies pending (one chat in a hundred
 /// held back behind a reply waiting to be retried) and 200,000 sent: as soon as the rows are
 /// written (statistics stale, as under load) and again after ANALYZE. The query it replaced,
@@ -279,6 +283,9 @@ async fn due_outbox(backend: &str, store: &Store) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// One scheduler step over the record the pipeline left (a conversation and a complaint per
+/// resident): a quiet run, the next-due query, and a run a month on, when every response is
+/// late and each resident is told (5.9).
 async fn scheduler_step(backend: &str, intake: &Intake) -> anyhow::Result<()> {
     let scheduler = crate::scheduler::Scheduler::new(
         intake.clone(),

@@ -77,6 +77,10 @@ pub enum Command {
         /// idle TCP connections, and with this many open chat pages.
         #[arg(long)]
         connections: Option<usize>,
+        /// Instead: write this many complaints (a seeded year with known answers) and time
+        /// the annual report and a month's report over them (100000 for issue 13's target).
+        #[arg(long, value_name = "COMPLAINTS")]
+        report: Option<usize>,
     },
     /// Residents through the web chat for a bounded time while `intake serve` is killed
     /// (SIGKILL) and restarted at random moments; then checks every message answered
@@ -198,6 +202,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             postgres,
             no_postgres,
             connections,
+            report,
         } => {
             config.validate()?;
             let policy = config.policy()?;
@@ -207,6 +212,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 bare_inserts,
                 postgres_url: (!no_postgres).then_some(postgres),
                 connections,
+                report,
             };
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             runtime.block_on(crate::bench::run(

@@ -11,12 +11,15 @@
 //! - `policy`: what a resident's message means under the Code, with reasons and provisions.
 //! - `profile`: the landlord's profile and its validation against the Code.
 //! - `report`: figures from the record: the regulator's complaint measures CH01 and CH02.
+//! - `generated`: a seeded, deterministic year of complaints with known fates, for tests and
+//!   `intake bench report`.
 //! - `search`: what staff type in the console's search box, read into safe words; matches marked.
 
 pub mod calendar;
 pub mod case;
 pub mod category;
 pub mod dialog;
+pub mod generated;
 pub mod ids;
 pub mod outcome;
 pub mod policy;

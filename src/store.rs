@@ -45,6 +45,7 @@ mod bench;
 mod case_work;
 mod cases;
 mod conversations;
+mod generated;
 mod ids;
 mod inbox;
 mod learning;

@@ -12,6 +12,9 @@
 //! - extensions: the `extension` events, the latest date per stage (6.4, 6.15);
 //! - exclusions: an `exclusion_decision` event with `accepted` true (2.4), at stage 2 when
 //!   it came after the stage 2 request;
+//! - once the retention purge has erased a complaint's conversation, the same events, with
+//!   only their dates, in `kept_events` (the case row, its category, outcomes and score
+//!   stay where they were);
 //! - category, outcomes, compensation and feedback: `case_categories` (the confirmed
 //!   category, else the suggested one), `case_outcomes` (one row per stage responded to) and
 //!   `case_feedback` (the score), in a third query.
@@ -33,6 +36,9 @@ macro_rules! in_scope {
         "SELECT reference FROM cases WHERE received_at >= $1 AND received_at < $2 \
          UNION SELECT case_reference FROM events WHERE case_reference IS NOT NULL \
          AND kind IN ('escalate', 'stage1_response_sent', 'stage2_response_sent') \
+         AND at >= $1 AND at < $2 \
+         UNION SELECT case_reference FROM kept_events \
+         WHERE kind IN ('escalate', 'stage1_response_sent', 'stage2_response_sent') \
          AND at >= $1 AND at < $2"
     };
 }
@@ -127,13 +133,19 @@ impl Store {
                 });
             }
         }
+        // A complaint's events are all in `events` or, once its conversation was erased,
+        // all in `kept_events` (the purge moves them in one transaction): read from both,
+        // each complaint's facts come from one place, and it is counted once.
         let events = sqlx::query(concat!(
-            "SELECT case_reference, kind, detail, at FROM events \
+            "SELECT case_reference, kind, detail, at, id, 0 AS kept FROM events \
              WHERE kind IN ('open_case', 'escalate', 'stage1_response_sent', \
              'stage2_response_sent', 'extension', 'exclusion_decision') \
              AND case_reference IN (",
             in_scope!(),
-            ") ORDER BY id"
+            ") UNION ALL SELECT case_reference, kind, detail, at, id, 1 AS kept FROM kept_events \
+             WHERE case_reference IN (",
+            in_scope!(),
+            ") ORDER BY kept, id"
         ))
         .bind(from)
         .bind(to)

@@ -1,11 +1,12 @@
 //! Retention (consent and privacy: see [`crate::code`]): a conversation whose complaints all closed long enough ago, with
-//! nothing said since, loses its personal data; each complaint is kept only as a count by
-//! month, channel, stage and status.
+//! nothing said since, loses its personal data; each complaint is kept as a count by month,
+//! channel, stage and status, and, for the reports, as the dates of its handling with no
+//! words (`kept_events`).
 
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::{Record, Store, StoreError, Value, from_millis, millis};
+use super::{Backend, Record, Store, StoreError, Value, from_millis, millis};
 use crate::core::ids::ConversationId;
 
 /// A complaint as the anonymised counts keep it once its conversation is erased.
@@ -29,6 +30,38 @@ const ERASABLE: &str = "SELECT DISTINCT c.conversation_id FROM cases c \
          AND m.at >= $1) \
      AND NOT EXISTS (SELECT 1 FROM cases o WHERE o.conversation_id = c.conversation_id \
          AND (o.status <> 'closed' OR o.closed_at IS NULL OR o.closed_at >= $1))";
+
+/// Moves the facts the reports read (`store::report`) from a conversation's events (`$1`)
+/// into `kept_events`, keeping of each detail only the dates and the stage: the stage 1
+/// acknowledgement, the stage 2 request and acknowledgement, each extension's new date and
+/// stage, the responses' moments, and accepted exclusion decisions. One statement per
+/// backend, as each spells JSON its own way.
+const KEEP_FACTS_SQLITE: &str = "INSERT INTO kept_events (case_reference, kind, detail, at) \
+     SELECT case_reference, kind, CASE kind \
+         WHEN 'open_case' THEN json_object('acknowledged_on', json_extract(detail, '$.acknowledged_on')) \
+         WHEN 'escalate' THEN json_object('requested_at', json_extract(detail, '$.requested_at'), \
+             'acknowledged_on', json_extract(detail, '$.acknowledged_on')) \
+         WHEN 'extension' THEN json_object('stage', json_extract(detail, '$.stage'), \
+             'to', json_extract(detail, '$.to')) \
+         WHEN 'exclusion_decision' THEN '{\"accepted\":true}' \
+         ELSE '{}' END, at \
+     FROM events WHERE conversation_id = $1 AND case_reference IS NOT NULL \
+     AND (kind IN ('open_case', 'escalate', 'extension', 'stage1_response_sent', 'stage2_response_sent') \
+         OR (kind = 'exclusion_decision' AND json_extract(detail, '$.accepted') = 1)) \
+     ORDER BY id";
+const KEEP_FACTS_POSTGRES: &str = "INSERT INTO kept_events (case_reference, kind, detail, at) \
+     SELECT case_reference, kind, CASE kind \
+         WHEN 'open_case' THEN json_build_object('acknowledged_on', detail::json->>'acknowledged_on')::text \
+         WHEN 'escalate' THEN json_build_object('requested_at', detail::json->>'requested_at', \
+             'acknowledged_on', detail::json->>'acknowledged_on')::text \
+         WHEN 'extension' THEN json_build_object('stage', detail::json->'stage', \
+             'to', detail::json->>'to')::text \
+         WHEN 'exclusion_decision' THEN '{\"accepted\":true}' \
+         ELSE '{}' END, at \
+     FROM events WHERE conversation_id = $1 AND case_reference IS NOT NULL \
+     AND (kind IN ('open_case', 'escalate', 'extension', 'stage1_response_sent', 'stage2_response_sent') \
+         OR (kind = 'exclusion_decision' AND detail::json->>'accepted' = 'true')) \
+     ORDER BY id";
 
 impl Store {
     /// Conversations the retention purge may erase now, with `cutoff` (Unix milliseconds) the
@@ -109,8 +142,9 @@ impl Record<'_> {
     /// The retention purge for one conversation: every message (and file), assessment, reply,
     /// event, alert, note, claim, assignment and resident link is deleted (and a resident left
     /// with no conversation), tracked requests lose their words, the
-    /// complaints keep only their reference, stage and dates, the platform's chat id is
-    /// replaced, and each complaint is added to the anonymised counts. The staff audit stays
+    /// complaints keep only their reference, stage and dates (the dates of their handling
+    /// move to `kept_events`, for the reports), the platform's chat id is replaced, and each
+    /// complaint is added to the anonymised counts. The staff audit stays
     /// (it holds who did what, not what was said).
     pub fn erase_conversation(
         &mut self,
@@ -146,6 +180,13 @@ impl Record<'_> {
             "UPDATE case_actions SET description = '' WHERE case_reference IN (SELECT reference FROM cases WHERE conversation_id = $1)",
             "UPDATE conversations SET state = '{}', chat = 'erased:' || CAST(id AS TEXT) WHERE id = $1",
         ];
+        // First the dates the reports count, without the words (issue 13): an erased
+        // period's figures come from these, and each complaint's from one place only.
+        let keep = match self.backend {
+            Backend::Sqlite => KEEP_FACTS_SQLITE,
+            Backend::Postgres => KEEP_FACTS_POSTGRES,
+        };
+        self.queue(keep, vec![Value::Int(conversation.0)]);
         for statement in ERASE {
             self.queue(statement, vec![Value::Int(conversation.0)]);
         }

@@ -23,6 +23,7 @@ mod outcomes;
 mod report_documents;
 mod report_pdf;
 mod reports;
+mod reports_generated;
 mod requests;
 mod residents;
 mod scheduler;
