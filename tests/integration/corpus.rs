@@ -7,6 +7,8 @@
 //! - The blind set (`tests/corpus/blind/`, written from `LABELS.md` alone by authors who never
 //!   saw the engine or the corpus, and never used to fit or choose anything) meets issue 10's
 //!   targets, except the two not yet reached (see `BLIND`).
+//! - The second blind set (`tests/corpus/blind2/`, written the same way by two more authors
+//!   before the corpus grew to 8,837 messages) holds what was measured once (see `BLIND2`).
 //! - The older held-out set is reported.
 
 use std::path::Path;
@@ -100,13 +102,33 @@ struct Floors {
 /// The blind set's floors: issue 10's targets, except the two the engine has not yet reached
 /// (measured once, at the end of the work, with model 928828c021e3: dissatisfied recall 0.903
 /// and emergency recall 0.940 against targets of 0.95). Those two floors are what was measured,
-/// so any fall fails; raising them to 0.95 is the work left on issue 10.
+/// so any fall fails. Its figures have been seen since, so the second blind set (below) is the
+/// honest one now; with model 41e436031152 this set gives 0.921 and 0.955.
 const BLIND: Floors = Floors {
     dissatisfied_recall: 0.90,
     dissatisfied_precision: 0.88,
     emergency_recall: 0.94,
     emergency_precision: 0.75,
     safeguarding_recall: 0.92,
+    health_safety_recall: 0.85,
+    intent: 0.85,
+    route: 0.92,
+};
+
+/// The second blind set's floors (`tests/corpus/blind2/`, written on 2026-12-01 and committed
+/// before the corpus grew to 8,837 messages and model 41e436031152 was fitted). Measured once,
+/// at the end of that work: dissatisfied recall 0.845 and precision 0.949, emergency 0.925 and
+/// 0.866, safeguarding recall 0.903, health and safety 0.870, intent 0.859, route 0.971 (the
+/// engine before it, model 9683a423a3f1: 0.828 / 0.973, 0.895 / 0.902, 0.931, 0.899, 0.860,
+/// 0.968). Issue 10's targets where reached, else what was measured, so any fall fails:
+/// dissatisfied recall, emergency recall and safeguarding recall are short of 0.95, 0.95 and
+/// 0.92, which is the work left on issue 10.
+const BLIND2: Floors = Floors {
+    dissatisfied_recall: 0.84,
+    dissatisfied_precision: 0.88,
+    emergency_recall: 0.92,
+    emergency_precision: 0.75,
+    safeguarding_recall: 0.90,
     health_safety_recall: 0.85,
     intent: 0.85,
     route: 0.92,
@@ -182,6 +204,27 @@ fn the_blind_set_is_reported_and_holds_its_floors() {
     assert!(
         failures.is_empty(),
         "below the floors on the blind set: {}",
+        failures.join("; ")
+    );
+}
+
+/// The second blind set: 860 messages by two more authors given only the label rules, committed
+/// before the corpus and model it measures. Never used to fit or choose anything.
+#[test]
+fn the_second_blind_set_is_reported_and_holds_its_floors() {
+    let lines = load("tests/corpus/blind2");
+    assert!(
+        lines.len() >= 800,
+        "the second blind set has {} lines",
+        lines.len()
+    );
+    let policy = Policy::shipped().expect("shipped engine");
+    let r = train::evaluate(&policy, &lines);
+    print("second blind set, shipped engine", &r);
+    let failures = below(&r, &BLIND2);
+    assert!(
+        failures.is_empty(),
+        "below the floors on the second blind set: {}",
         failures.join("; ")
     );
 }
