@@ -67,6 +67,9 @@ pub(super) async fn summary_page(
     page(&console, &session, None, None, None).await
 }
 
+/// How long after a send the same month is refused as a double submit.
+const RESEND_AFTER_MINUTES: i64 = 2;
+
 pub(super) async fn send_summary(
     State(console): State<Console>,
     StaffForm(session, form): StaffForm<SendForm>,
@@ -86,6 +89,25 @@ pub(super) async fn send_summary(
             return Ok((StatusCode::BAD_REQUEST, shown).into_response());
         }
     };
+    // A second press of the button (or two managers at once) within a couple of minutes of
+    // a send is a double submit, not a wish to send the governing body the same email twice.
+    let key = format!("{:04}-{:02}", month.0, month.1);
+    if let Some(sent_at) = console
+        .intake
+        .store()
+        .summary_month(&key)
+        .await?
+        .and_then(|m| m.sent_at)
+        .filter(|at| now - *at < chrono::Duration::minutes(RESEND_AFTER_MINUTES))
+    {
+        let refused = format!(
+            "The summary for that month was sent at {} UTC, moments ago; it was not sent again. \
+             Wait {RESEND_AFTER_MINUTES} minutes if you do mean to send it twice.",
+            sent_at.format("%H:%M")
+        );
+        let shown = page(&console, &session, Some(&form.month), None, Some(refused)).await?;
+        return Ok((StatusCode::CONFLICT, shown).into_response());
+    }
     let by = SentBy::Staff {
         id: session.staff.id,
         name: session.staff.name.clone(),

@@ -176,5 +176,20 @@ pub enum WithdrawnComplaints {
     NotCounted,
 }
 
+/// One CSV field (RFC 4180: quoted, quotes doubled), made safe to open in a spreadsheet: a
+/// cell staff typed that starts with `=`, `+`, `-`, `@`, a tab or a carriage return would be
+/// run as a formula, so it gains a leading apostrophe (the OWASP advice for CSV injection).
+/// A number such as "-3" is left alone.
+pub fn csv_field(text: &str) -> String {
+    let formula =
+        text.starts_with(['=', '+', '-', '@', '\t', '\r']) && text.parse::<f64>().is_err();
+    let text = if formula {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
+    format!("\"{}\"", text.replace('"', "\"\""))
+}
+
 #[cfg(test)]
 mod tests;

@@ -139,7 +139,6 @@ impl GoverningBodyMail {
             .await?;
         match sent {
             Ok(()) => {
-                store.summary_month_sent(&summary.month, now).await?;
                 tracing::info!(month = %summary.month, by = %by.words(), "the governing body's summary was sent");
                 Ok(summary)
             }
@@ -222,28 +221,39 @@ impl Scheduler {
         };
         let key = last_month.format("%Y-%m").to_string();
         let store = self.intake.store();
-        if !store
-            .claim_summary_month(&key, due, now, lease_end(now))
-            .await?
-        {
-            return Ok(());
-        }
-        let month = (last_month.year(), last_month.month());
-        match mail
-            .send(&self.intake, month, &SentBy::Scheduler, now)
-            .await
-        {
-            Ok(_) => run.summaries_sent += 1,
-            Err(SummaryError::Store(e)) => return Err(e),
-            Err(e) => {
-                let attempts = store.summary_month(&key).await?.map_or(1, |m| m.attempts);
-                let wait = chrono::Duration::from_std(crate::channels::backoff(attempts))
-                    .unwrap_or(chrono::Duration::seconds(60));
-                tracing::warn!(month = %key, error = %e, "the governing body's summary was not sent; it will be tried again");
-                store
-                    .summary_month_failed(&key, &e.to_string(), now + wait)
-                    .await?;
-                run.failed += 1;
+        // Last month, and any earlier month claimed but never sent (it kept failing until
+        // the next month ended): each is sent once it is claimed, oldest first.
+        let mut months = store.unsent_summary_months(now).await?;
+        months.retain(|m| *m != key);
+        months.push(key);
+        for key in months {
+            let Some(first_day) = NaiveDate::parse_from_str(&format!("{key}-01"), "%Y-%m-%d").ok()
+            else {
+                continue;
+            };
+            if !store
+                .claim_summary_month(&key, due, now, lease_end(now))
+                .await?
+            {
+                continue;
+            }
+            let month = (first_day.year(), first_day.month());
+            match mail
+                .send(&self.intake, month, &SentBy::Scheduler, now)
+                .await
+            {
+                Ok(_) => run.summaries_sent += 1,
+                Err(SummaryError::Store(e)) => return Err(e),
+                Err(e) => {
+                    let attempts = store.summary_month(&key).await?.map_or(1, |m| m.attempts);
+                    let wait = chrono::Duration::from_std(crate::channels::backoff(attempts))
+                        .unwrap_or(chrono::Duration::seconds(60));
+                    tracing::warn!(month = %key, error = %e, "the governing body's summary was not sent; it will be tried again");
+                    store
+                        .summary_month_failed(&key, &e.to_string(), now + wait)
+                        .await?;
+                    run.failed += 1;
+                }
             }
         }
         Ok(())

@@ -4,7 +4,7 @@
 //! period summary and the self-assessment are computed by the pure model in `core::report`
 //! from what the store reads.
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc};
 
 use super::report::{ReportError, annual};
 use crate::core::profile::LandlordProfile;
@@ -72,12 +72,19 @@ fn day(what: &str, text: &str) -> Result<NaiveDate, LearningError> {
     if text.is_empty() {
         return Err(refused(format!("{what} is missing; give it as YYYY-MM-DD")));
     }
-    text.parse().map_err(|_| {
+    let bad = || {
         refused(format!(
             "{what} {:?} is not a date; give it as YYYY-MM-DD, such as 2026-12-18",
             shorten(text)
         ))
-    })
+    };
+    let date: NaiveDate = text.parse().map_err(|_| bad())?;
+    // Four-digit years only: the record compares dates as text, and a year past 9999 would
+    // sort wrongly (and is a typo in any case).
+    if !(1900..=9999).contains(&date.year()) {
+        return Err(bad());
+    }
+    Ok(date)
 }
 
 /// A day that may be left empty.

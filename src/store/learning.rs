@@ -112,10 +112,18 @@ impl Store {
             Value::Text(reference.to_owned()),
         ];
         if existing.is_some() {
+            // The moment it was first recorded stays: it decides the year the learning counts
+            // in, so correcting a typo after the year ends never moves it into the next
+            // year's published report. Each edit is in the audit log.
             record.queue(
-                "UPDATE case_learning SET learned = $1, changed = $2, recorded_by = $3, \
-                 recorded_at = $4 WHERE case_reference = $5",
-                values,
+                "UPDATE case_learning SET learned = $1, changed = $2, recorded_by = $3 \
+                 WHERE case_reference = $4",
+                vec![
+                    Value::Text(learned.to_owned()),
+                    Value::Text(changed.to_owned()),
+                    Value::Int(by.0),
+                    Value::Text(reference.to_owned()),
+                ],
             );
         } else {
             record.queue(

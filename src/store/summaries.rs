@@ -66,25 +66,6 @@ impl Store {
         Ok(claimed.rows_affected() == 1)
     }
 
-    /// The month's summary was sent (by the scheduler or on demand): the scheduler will not
-    /// send it again.
-    pub async fn summary_month_sent(
-        &self,
-        month: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO governing_body_summaries (month, next_try_at, sent_at) VALUES ($1, $2, $2) \
-             ON CONFLICT (month) DO UPDATE SET sent_at = $2, last_error = NULL \
-             WHERE governing_body_summaries.sent_at IS NULL",
-        )
-        .bind(month)
-        .bind(millis(now))
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
     /// The scheduler's send of the month failed: the reason is kept and it is tried again
     /// at `retry_at`.
     pub async fn summary_month_failed(
@@ -126,8 +107,11 @@ impl Store {
         .transpose()
     }
 
-    /// Keeps one send (or failed try) of a month's summary: who, which month, to whom.
+    /// Keeps one send (or failed try) of a month's summary: who, which month, to whom; and
+    /// when it went, marks the month sent in the same transaction, so a month the governing
+    /// body received is never left looking unsent (and sent again).
     pub async fn record_summary_send(&self, send: &SummarySend) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO governing_body_summary_sends \
              (month, staff_id, sent_by, recipients, error, at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -138,9 +122,39 @@ impl Store {
         .bind(&send.recipients)
         .bind(send.error.as_deref())
         .bind(millis(send.at))
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        if send.error.is_none() {
+            sqlx::query(
+                "INSERT INTO governing_body_summaries (month, next_try_at, sent_at) VALUES ($1, $2, $2) \
+                 ON CONFLICT (month) DO UPDATE SET sent_at = $2, last_error = NULL \
+                 WHERE governing_body_summaries.sent_at IS NULL",
+            )
+            .bind(&send.month)
+            .bind(millis(send.at))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         Ok(())
+    }
+
+    /// Months the scheduler claimed and has not yet sent, whose next try has come (a month
+    /// that kept failing until the next one ended is still sent, not dropped), oldest first.
+    pub async fn unsent_summary_months(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT month FROM governing_body_summaries \
+             WHERE sent_at IS NULL AND next_try_at <= $1 ORDER BY month",
+        )
+        .bind(millis(now))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| r.try_get("month").map_err(StoreError::from))
+            .collect()
     }
 
     /// The latest `limit` sends and failed tries, newest first.

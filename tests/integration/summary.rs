@@ -820,6 +820,17 @@ fn managers_send_the_summary_from_the_console_and_agents_cannot() {
                 .is_some_and(|m| m.sent_at.is_some()),
             "the scheduler will not send it again"
         );
+        // A second press straight after is a double submit: refused, nothing sent again.
+        let (status, words) = refusal(
+            &base,
+            &manager,
+            send,
+            &[("csrf", &csrf), ("month", "2025-07")],
+        )
+        .await;
+        assert_eq!(status, 409, "{words}");
+        assert!(words.contains("it was not sent again"), "{words}");
+        assert_eq!(mails.lock().expect("lock").len(), 1, "one email, not two");
         let (_, html) = page(&base, &manager, path).await;
         assert!(
             html.contains("Mo Manager") && html.contains("2025-07"),

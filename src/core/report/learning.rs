@@ -391,7 +391,7 @@ fn columns<const N: usize>(names: [&str; N]) -> Vec<String> {
 impl Table {
     /// The table as RFC 4180 CSV (every field quoted, quotes doubled), headed by its columns.
     pub fn csv(&self) -> String {
-        let field = |s: &String| format!("\"{}\"", s.replace('"', "\"\""));
+        let field = |s: &String| super::csv_field(s);
         let mut out = String::new();
         for line in std::iter::once(&self.columns).chain(&self.rows) {
             out.push_str(&line.iter().map(field).collect::<Vec<_>>().join(","));

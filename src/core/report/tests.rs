@@ -472,3 +472,14 @@ fn the_rules_are_printed_with_the_report() {
         assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
     }
 }
+
+#[test]
+fn a_csv_cell_that_would_run_as_a_formula_is_made_text() {
+    use super::csv_field;
+    assert_eq!(csv_field("Fix the \"lift\""), "\"Fix the \"\"lift\"\"\"");
+    assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+    assert_eq!(csv_field("@SUM(A1)"), "\"'@SUM(A1)\"");
+    assert_eq!(csv_field("+44 20"), "\"'+44 20\"");
+    assert_eq!(csv_field("-3"), "\"-3\"");
+    assert_eq!(csv_field("87.5%"), "\"87.5%\"");
+}
