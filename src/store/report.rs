@@ -19,7 +19,7 @@
 //!   category, else the suggested one), `case_outcomes` (one row per stage responded to) and
 //!   `case_feedback` (the score), in a third query.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sqlx::Row;
@@ -41,6 +41,34 @@ macro_rules! in_scope {
          WHERE kind IN ('escalate', 'stage1_response_sent', 'stage2_response_sent') \
          AND at >= $1 AND at < $2"
     };
+}
+
+/// The fields of an event's detail the facts come from. Only these are kept: the rest of a
+/// detail (an opened complaint's definition and answers) is skipped without being built.
+/// Each is as the JSON has it, so a value of the wrong type is ignored, not an error.
+#[derive(Default, serde::Deserialize)]
+struct Detail {
+    acknowledged_on: Option<serde_json::Value>,
+    requested_at: Option<serde_json::Value>,
+    to: Option<serde_json::Value>,
+    stage: Option<serde_json::Value>,
+    accepted: Option<serde_json::Value>,
+}
+
+impl Detail {
+    fn text(&self, key: &str) -> Option<&str> {
+        let value = match key {
+            "acknowledged_on" => &self.acknowledged_on,
+            "requested_at" => &self.requested_at,
+            "to" => &self.to,
+            _ => return None,
+        };
+        value.as_ref().and_then(|v| v.as_str())
+    }
+
+    fn date(&self, key: &str) -> Option<NaiveDate> {
+        self.text(key).and_then(|d| d.parse().ok())
+    }
 }
 
 /// One complaint's facts as they are gathered from its events.
@@ -87,7 +115,8 @@ impl Store {
         .bind(to)
         .fetch_all(&self.pool)
         .await?;
-        let mut gathered: BTreeMap<String, Gathered> = BTreeMap::new();
+        // Looked up once per event row: hashed, then put in reference order once at the end.
+        let mut gathered: HashMap<String, Gathered> = HashMap::with_capacity(cases.len());
         for row in &cases {
             let reference: String = row.try_get("reference")?;
             let acknowledged: String = row.try_get("acknowledged_on")?;
@@ -135,40 +164,56 @@ impl Store {
         }
         // A complaint's events are all in `events` or, once its conversation was erased,
         // all in `kept_events` (the purge moves them in one transaction): read from both,
-        // each complaint's facts come from one place, and it is counted once.
+        // each complaint's facts come from one place, and it is counted once. The scope is
+        // worked out once for both halves (`MATERIALIZED`), and a response's detail (its
+        // whole text) is not read: only when it was sent counts.
         let events = sqlx::query(concat!(
-            "SELECT case_reference, kind, detail, at, id, 0 AS kept FROM events \
-             WHERE kind IN ('open_case', 'escalate', 'stage1_response_sent', \
+            "WITH scope AS MATERIALIZED (",
+            in_scope!(),
+            ") SELECT e.case_reference, e.kind, \
+             CASE WHEN e.kind IN ('stage1_response_sent', 'stage2_response_sent') \
+             THEN NULL ELSE e.detail END AS detail, e.at, e.id, 0 AS kept \
+             FROM scope s JOIN events e ON e.case_reference = s.reference \
+             WHERE e.case_reference IS NOT NULL \
+             AND e.kind IN ('open_case', 'escalate', 'stage1_response_sent', \
              'stage2_response_sent', 'extension', 'exclusion_decision') \
-             AND case_reference IN (",
-            in_scope!(),
-            ") UNION ALL SELECT case_reference, kind, detail, at, id, 1 AS kept FROM kept_events \
-             WHERE case_reference IN (",
-            in_scope!(),
-            ") ORDER BY kept, id"
+             UNION ALL SELECT k.case_reference, k.kind, k.detail, k.at, k.id, 1 AS kept \
+             FROM scope s JOIN kept_events k ON k.case_reference = s.reference"
         ))
         .bind(from)
         .bind(to)
         .fetch_all(&self.pool)
         .await?;
-        for row in &events {
-            let reference: String = row.try_get("case_reference")?;
-            let Some(facts) = gathered.get_mut(&reference) else {
+        // In the order they happened within each table, `events` before `kept_events`: the
+        // first response and the last escalation of a complaint are the ones that count.
+        // Sorted here rather than by the database, which would sort the wide rows.
+        let mut order = Vec::with_capacity(events.len());
+        for (at, row) in events.iter().enumerate() {
+            let kept: i64 = row.try_get("kept")?;
+            let id: i64 = row.try_get("id")?;
+            order.push((kept, id, at));
+        }
+        order.sort_unstable();
+        for &(_, _, at) in &order {
+            let row = &events[at];
+            let reference: &str = row.try_get("case_reference")?;
+            let Some(facts) = gathered.get_mut(reference) else {
                 continue;
             };
-            let kind: String = row.try_get("kind")?;
+            let kind: &str = row.try_get("kind")?;
             let at = from_millis(row.try_get("at")?);
-            let detail: serde_json::Value =
-                serde_json::from_str(&row.try_get::<String, _>("detail")?).unwrap_or_default();
-            let date = |key: &str| detail[key].as_str().and_then(|d| d.parse().ok());
-            match kind.as_str() {
-                "open_case" => facts.opened_acknowledged = date("acknowledged_on"),
+            let detail: Detail = row
+                .try_get::<Option<&str>, _>("detail")?
+                .and_then(|d| serde_json::from_str(d).ok())
+                .unwrap_or_default();
+            match kind {
+                "open_case" => facts.opened_acknowledged = detail.date("acknowledged_on"),
                 "escalate" => {
-                    let requested = detail["requested_at"]
-                        .as_str()
+                    let requested = detail
+                        .text("requested_at")
                         .and_then(|d| d.parse().ok())
                         .unwrap_or(at);
-                    facts.escalated = Some((requested, date("acknowledged_on")));
+                    facts.escalated = Some((requested, detail.date("acknowledged_on")));
                 }
                 // The first response at each stage is the one the resident was sent; the
                 // store refuses a second (`case_responded`).
@@ -179,22 +224,26 @@ impl Store {
                     facts.responded[1].get_or_insert(at);
                 }
                 "extension" => {
-                    let slot = match detail["stage"].as_u64() {
+                    let slot = match detail.stage.as_ref().and_then(|s| s.as_u64()) {
                         Some(2) => 1,
                         _ => 0,
                     };
                     // Extensions add up: the latest moves the date furthest.
-                    if let Some(to) = date("to") {
+                    if let Some(to) = detail.date("to") {
                         let current = &mut facts.extended_to[slot];
                         *current = Some(current.map_or(to, |c: NaiveDate| c.max(to)));
                     }
                 }
-                "exclusion_decision" if detail["accepted"].as_bool() == Some(true) => {
+                "exclusion_decision"
+                    if detail.accepted.as_ref().and_then(|a| a.as_bool()) == Some(true) =>
+                {
                     facts.excluded_at = Some(at);
                 }
                 _ => {}
             }
         }
+        let mut gathered: Vec<(String, Gathered)> = gathered.into_iter().collect();
+        gathered.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         Ok(gathered
             .into_iter()
             .map(|(reference, g)| g.into_facts(reference, calendar))
