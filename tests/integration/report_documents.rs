@@ -28,17 +28,43 @@ fn on_both_urls(test: impl Fn(&str, &Path, &BTreeMap<char, String>)) {
         let url = format!("sqlite://{}", dir.path().join("intake.db").display());
         let store = Store::connect(&url).await.expect("SQLite");
         let r = build_record(&service(store.clone()), &store).await;
+        learn_from(&store, &r[&'D']).await;
         test(&url, dir.path(), &r);
 
         let schema = Schema::create().await;
         let url = schema.url();
         let store = Store::connect(&url).await.expect("PostgreSQL");
         let r = build_record(&service(store.clone()), &store).await;
+        learn_from(&store, &r[&'D']).await;
         let dir = tempfile::tempdir().expect("tempdir");
         test(&url, dir.path(), &r);
         drop(store);
         schema.drop().await;
     });
+}
+
+/// Learning recorded on 2 June 2025 (in the financial year 2025/26) for the late complaint
+/// `reference`, through the service a complaints officer's page uses (Code 9.1).
+pub(crate) async fn learn_from(store: &Store, reference: &str) {
+    let when = at("2025-06-02T10:00:00Z");
+    let lee = staff_member(
+        store,
+        "Lee Learning",
+        "lee@example.org",
+        Role::ComplaintsOfficer,
+        when,
+    )
+    .await;
+    intake::service::record_learning(
+        store,
+        reference,
+        "The repair was booked but the response waited on the contractor's report.",
+        "Responses no longer wait on a contractor's report; an extension is asked for instead.",
+        &lee,
+        when,
+    )
+    .await
+    .expect("learning");
 }
 
 /// `intake` with a configuration naming the landlord and its 1,000 homes.
@@ -88,7 +114,7 @@ fn figures<'a>(json: &'a Value, at: &str, out: &mut Vec<(String, &'a Value)>) {
 }
 
 /// A figure as the report publishes it: "80.0%", "10.0", or "n/a".
-fn published(figure: &Value) -> String {
+pub(crate) fn published(figure: &Value) -> String {
     match figure["value"]["measured"]["tenths"].as_u64() {
         Some(tenths) if figure["unit"] == "percent" => format!("{}.{}%", tenths / 10, tenths % 10),
         Some(tenths) => format!("{}.{}", tenths / 10, tenths % 10),
@@ -265,6 +291,135 @@ fn the_cli_prints_and_writes_every_format_on_both_databases() {
             tsm["ch02"]["stage1"]["on_time"]["denominator"].to_string()
         );
 
+        // Learning from complaints and the self-assessment (8.1): in the JSON, the CSV, the
+        // HTML and the text, the same figures.
+        let learned = refs(r, "D");
+        assert_eq!(
+            json["learning"]["learning_recorded"],
+            serde_json::json!(learned)
+        );
+        assert_eq!(
+            csv_row(
+                &rows,
+                "Learning and service improvements",
+                "Complaints with learning recorded (9.1)"
+            )[2],
+            "1"
+        );
+        assert_eq!(
+            csv_row(
+                &rows,
+                "The Housing Ombudsman",
+                "Complaints referred to the Housing Ombudsman"
+            )[2],
+            "0"
+        );
+        assert_eq!(
+            csv_row(
+                &rows,
+                "The Ombudsman's orders and recommendations",
+                "Orders made"
+            )[2],
+            "0"
+        );
+        let provisions = json["self_assessment"]["provisions"]
+            .as_array()
+            .expect("provisions");
+        let judged = provisions
+            .iter()
+            .find(|p| p["provision"]["number"] == "6.2")
+            .expect("6.2");
+        let requirement = judged["provision"]["requirement"].as_str().expect("text");
+        let evidence = judged["from_record"]["evidence"]
+            .as_str()
+            .expect("the record judges 6.2");
+        let complies = if judged["from_record"]["complies"] == true {
+            "Yes"
+        } else {
+            "No"
+        };
+        let table = "Self-assessment against the Complaint Handling Code";
+        assert_eq!(
+            csv_row(&rows, table, &format!("6.2 {requirement}"))[2],
+            complies
+        );
+        let first = &provisions[0]["provision"];
+        assert_eq!(first["number"], "1.2");
+        let person = format!("1.2 {}", first["requirement"].as_str().expect("text"));
+        assert_eq!(csv_row(&rows, table, &person)[2], "for a person to answer");
+        assert_eq!(
+            rows.iter().filter(|r| r[0] == table).count(),
+            provisions.len() + 1,
+            "one row per provision and the governing body's response"
+        );
+        for said in [
+            "<h2>Learning from complaints</h2>",
+            "<h2>Self-assessment against the Code</h2>",
+            "<th scope=\"row\">Complaints with learning recorded (9.1)</th>",
+            &format!("From the record: {evidence}"),
+            "<td class=\"number\">for a person to answer</td>",
+        ] {
+            assert!(html.contains(said), "{said} is not in the HTML");
+        }
+        let (code, text, err) = run(url, dir, &["report", "annual", "--year", "2025"]);
+        assert_eq!(code, 0, "{err}");
+        for said in [
+            "Learning from complaints, Riverside Homes",
+            "Self-assessment against the Code, Riverside Homes",
+            &format!("From the record: {evidence}"),
+            "8.2 The governing body's response to the self-assessment",
+        ] {
+            assert!(text.contains(said), "{said} is not in the text: {text}");
+        }
+
+        // `intake report self-assessment`: the same judgement, as text, JSON and CSV.
+        let (code, text, err) = run(url, dir, &["report", "self-assessment", "--year", "2025"]);
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            text.contains(&format!("6.2   Complies: {complies}"))
+                && text.contains(&format!("Evidence (from the record): {evidence}"))
+                && text.contains("Not recorded yet."),
+            "{text}"
+        );
+        let (code, alone, err) = run(
+            url,
+            dir,
+            &[
+                "report",
+                "self-assessment",
+                "--year",
+                "2025",
+                "--format",
+                "json",
+            ],
+        );
+        assert_eq!(code, 0, "{err}");
+        let alone: Value = serde_json::from_str(&alone).expect("json");
+        assert_eq!(alone, json["self_assessment"]);
+        let (code, appendix, err) = run(
+            url,
+            dir,
+            &[
+                "report",
+                "self-assessment",
+                "--year",
+                "2025",
+                "--format",
+                "csv",
+            ],
+        );
+        assert_eq!(code, 0, "{err}");
+        let appendix = csv_rows(&appendix);
+        let row = appendix
+            .iter()
+            .find(|r| r[0] == "6.2")
+            .expect("6.2 in the CSV");
+        assert_eq!(row[2], complies);
+        assert_eq!(appendix.len(), provisions.len() + 1);
+        let (code, _, err) = run(url, dir, &["report", "self-assessment", "--year", "1999"]);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("1999 is not a year"), "{err}");
+
         // --out: the HTML, the JSON and one CSV per table, and nothing else.
         let out = dir.join("published");
         let (code, said, err) = run(
@@ -288,8 +443,12 @@ fn the_cli_prints_and_writes_every_format_on_both_databases() {
         let tables = [
             "categories",
             "escalation",
+            "learning",
             "months",
+            "ombudsman",
+            "orders",
             "satisfaction",
+            "self-assessment",
             "stage-1",
             "stage-2",
             "tsm",
@@ -412,6 +571,7 @@ fn managers_see_the_reports_page_drill_down_and_downloads_and_agents_do_not() {
     on_both(|store| async move {
         let intake = service(store.clone());
         let r = build_record(&intake, &store).await;
+        learn_from(&store, &r[&'D']).await;
         let now = at("2025-01-01T09:00:00Z");
         staff_member(&store, "Ash Agent", "ash@example.org", Role::Agent, now).await;
         let base = console_in_process(intake).await;
@@ -447,6 +607,7 @@ fn managers_see_the_reports_page_drill_down_and_downloads_and_agents_do_not() {
             ("stage-2", "Received", "GHN"),
             ("tsm", "CH01 stage 2, all homes", "GHN"),
             ("tsm", "CH02 stage 2, within the Code's timescale", "GN"),
+            ("learning", "Complaints with learning recorded (9.1)", "D"),
         ] {
             let link = drill_link(&html, table, measure);
             let (status, list) = page(&base, &manager, &link).await;
@@ -487,8 +648,10 @@ fn managers_see_the_reports_page_drill_down_and_downloads_and_agents_do_not() {
         assert_eq!(
             html.matches("/console/reports/csv?period=2025&table=")
                 .count(),
-            7
+            11
         );
+        assert!(html.contains("<h2>Self-assessment against the Code</h2>"));
+        assert!(html.contains("<td class=\"number\">for a person to answer</td>"));
         let (status, document) =
             page(&base, &manager, "/console/reports/document?period=2025").await;
         assert_eq!(status, 200);
