@@ -87,10 +87,9 @@ pub(super) fn learning_section(summary: &LearningSummary) -> Section {
             &finding.complaints,
         ));
     }
-    let mut made = Vec::new();
-    orders(&mut made, "Orders", summary.orders, &as_of);
+    orders(&mut ombudsman, "Orders", summary.orders, &as_of);
     orders(
-        &mut made,
+        &mut ombudsman,
         "Recommendations",
         summary.recommendations,
         &as_of,
@@ -103,13 +102,9 @@ pub(super) fn learning_section(summary: &LearningSummary) -> Section {
             learning,
             Table {
                 key: "ombudsman".to_owned(),
-                title: "The Housing Ombudsman".to_owned(),
+                title: "The Housing Ombudsman: referrals, findings, orders and recommendations"
+                    .to_owned(),
                 rows: ombudsman,
-            },
-            Table {
-                key: "orders".to_owned(),
-                title: "The Ombudsman's orders and recommendations".to_owned(),
-                rows: made,
             },
         ],
         notes: Vec::new(),
@@ -166,7 +161,7 @@ pub(super) fn assessment_section(assessment: &SelfAssessment) -> Section {
         None => ("Not recorded yet", String::new()),
     };
     rows.push(Row {
-        measure: "8.2 The governing body's response to the self-assessment".to_owned(),
+        measure: "The governing body's response to the self-assessment (8.2)".to_owned(),
         value: value.to_owned(),
         numerator: None,
         denominator: None,
