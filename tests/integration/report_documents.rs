@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
+use intake::core::profile::LandlordProfile;
+use intake::core::report::Finding;
 use intake::staff::Role;
 use intake::store::Store;
 use serde_json::Value;
@@ -28,14 +30,14 @@ fn on_both_urls(test: impl Fn(&str, &Path, &BTreeMap<char, String>)) {
         let url = format!("sqlite://{}", dir.path().join("intake.db").display());
         let store = Store::connect(&url).await.expect("SQLite");
         let r = build_record(&service(store.clone()), &store).await;
-        learn_from(&store, &r[&'D']).await;
+        learn_from(&store, &r[&'D'], &r[&'G']).await;
         test(&url, dir.path(), &r);
 
         let schema = Schema::create().await;
         let url = schema.url();
         let store = Store::connect(&url).await.expect("PostgreSQL");
         let r = build_record(&service(store.clone()), &store).await;
-        learn_from(&store, &r[&'D']).await;
+        learn_from(&store, &r[&'D'], &r[&'G']).await;
         let dir = tempfile::tempdir().expect("tempdir");
         test(&url, dir.path(), &r);
         drop(store);
@@ -43,9 +45,11 @@ fn on_both_urls(test: impl Fn(&str, &Path, &BTreeMap<char, String>)) {
     });
 }
 
-/// Learning recorded on 2 June 2025 (in the financial year 2025/26) for the late complaint
-/// `reference`, through the service a complaints officer's page uses (Code 9.1).
-pub(crate) async fn learn_from(store: &Store, reference: &str) {
+/// Learning recorded on 2 June 2025 (in the financial year 2025/26) for the complaint
+/// `learned` (Code 9.1), and `referred` taken to the Housing Ombudsman on 1 September 2025 and
+/// determined on 15 January 2026 with a finding of maladministration, through the services the
+/// complaint's page uses.
+pub(crate) async fn learn_from(store: &Store, learned: &str, referred: &str) {
     let when = at("2025-06-02T10:00:00Z");
     let lee = staff_member(
         store,
@@ -57,7 +61,7 @@ pub(crate) async fn learn_from(store: &Store, reference: &str) {
     .await;
     intake::service::record_learning(
         store,
-        reference,
+        learned,
         "The repair was booked but the response waited on the contractor's report.",
         "Responses no longer wait on a contractor's report; an extension is asked for instead.",
         &lee,
@@ -65,6 +69,21 @@ pub(crate) async fn learn_from(store: &Store, reference: &str) {
     )
     .await
     .expect("learning");
+    intake::service::record_ombudsman_case(
+        store,
+        &LandlordProfile::default(),
+        referred,
+        &intake::service::OmbudsmanForm {
+            referred_on: "2025-09-01",
+            ombudsman_reference: "202512345",
+            determined_on: "2026-01-15",
+            findings: vec![Finding::Maladministration],
+        },
+        &lee,
+        at("2026-02-02T10:00:00Z"),
+    )
+    .await
+    .expect("the Ombudsman's case");
 }
 
 /// `intake` with a configuration naming the landlord and its 1,000 homes.
@@ -306,22 +325,20 @@ fn the_cli_prints_and_writes_every_format_on_both_databases() {
             )[2],
             "1"
         );
+        let ombudsman = "The Housing Ombudsman: referrals, findings, orders and recommendations";
+        for (measure, value) in [
+            ("Complaints referred to the Housing Ombudsman", "1"),
+            ("Complaints the Ombudsman determined", "1"),
+            ("Finding: Maladministration", "1"),
+            ("Finding: Service failure", "0"),
+        ] {
+            assert_eq!(csv_row(&rows, ombudsman, measure)[2], value, "{measure}");
+        }
         assert_eq!(
-            csv_row(
-                &rows,
-                "The Housing Ombudsman: referrals, findings, orders and recommendations",
-                "Complaints referred to the Housing Ombudsman"
-            )[2],
-            "0"
+            json["learning"]["referrals"],
+            serde_json::json!(refs(r, "G"))
         );
-        assert_eq!(
-            csv_row(
-                &rows,
-                "The Housing Ombudsman: referrals, findings, orders and recommendations",
-                "Orders made"
-            )[2],
-            "0"
-        );
+        assert_eq!(csv_row(&rows, ombudsman, "Orders made")[2], "0");
         let provisions = json["self_assessment"]["provisions"]
             .as_array()
             .expect("provisions");
@@ -570,7 +587,7 @@ fn managers_see_the_reports_page_drill_down_and_downloads_and_agents_do_not() {
     on_both(|store| async move {
         let intake = service(store.clone());
         let r = build_record(&intake, &store).await;
-        learn_from(&store, &r[&'D']).await;
+        learn_from(&store, &r[&'D'], &r[&'G']).await;
         let now = at("2025-01-01T09:00:00Z");
         staff_member(&store, "Ash Agent", "ash@example.org", Role::Agent, now).await;
         let base = console_in_process(intake).await;
@@ -607,6 +624,7 @@ fn managers_see_the_reports_page_drill_down_and_downloads_and_agents_do_not() {
             ("tsm", "CH01 stage 2, all homes", "GHN"),
             ("tsm", "CH02 stage 2, within the Code's timescale", "GN"),
             ("learning", "Complaints with learning recorded (9.1)", "D"),
+            ("ombudsman", "Finding: Maladministration", "G"),
         ] {
             let link = drill_link(&html, table, measure);
             let (status, list) = page(&base, &manager, &link).await;

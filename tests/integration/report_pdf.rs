@@ -1,7 +1,7 @@
 //! The annual report printed to A4 PDF by headless Chromium (`--print-to-pdf`) from the file
 //! `intake report annual --out` writes, for a generated year of 1,200 complaints
 //! (`core::generated`, seed 2025) written into the record, with learning recorded for one of
-//! them: the PDF has A4 pages, its text carries the landlord, the period, the figures the
+//! them and another taken to the Housing Ombudsman: the PDF has A4 pages, its text carries the landlord, the period, the figures the
 //! JSON written beside it gives, the charts' labels and every section (learning and the
 //! self-assessment too, Code 8.1), and each page, drawn by poppler's `pdftoppm`, is not blank.
 //! With `INTAKE_SCREENSHOTS=1` its first page becomes `docs/annual-report.png`.
@@ -105,7 +105,7 @@ fn the_annual_report_prints_to_a4_pages_in_chromium() {
             .await
             .expect("write the plan");
         assert_eq!(refs.len(), COMPLAINTS);
-        learn_from(&store, &refs[0]).await;
+        learn_from(&store, &refs[0], &refs[1]).await;
     });
     let out = dir.path().join("out");
     let (code, _, err) = run(
@@ -184,6 +184,7 @@ fn the_annual_report_prints_to_a4_pages_in_chromium() {
         "How these figures are counted",
         "Learning from complaints",
         "Complaints with learning recorded (9.1) 1",
+        "Complaints referred to the Housing Ombudsman 1",
         "Self-assessment against the Code",
         "for a person to answer",
     ] {
