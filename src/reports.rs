@@ -5,6 +5,8 @@
 //!
 //! - `tables`: the handling figures and CH01 and CH02 as rows, each with the complaints
 //!   behind it;
+//! - `learning`: learning from complaints (section 9) and the self-assessment against the
+//!   Code (appendix A), the annual report's last sections (8.1);
 //! - `charts`: the charts, drawn as SVG by the plotters crate;
 //! - `html`: the document as one self-contained HTML file (its print stylesheet inline), and
 //!   the body the console's Reports page shows;
@@ -13,14 +15,17 @@
 
 mod charts;
 mod html;
+mod learning;
 mod summary;
 mod tables;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::core::profile::LandlordProfile;
-use crate::core::report::{Performance, Period, TsmReport};
+use crate::core::report::{
+    LearningSummary, Performance, Period, SelfAssessment, TsmReport, self_assessment,
+};
 use crate::service::ReportError;
 use crate::store::Store;
 
@@ -38,7 +43,8 @@ pub enum Asked {
     /// The handling figures for one calendar month (Code 9.7).
     Month(i32, u32),
     /// The annual report's figures for the financial year starting 1 April of the year:
-    /// handling, month by month, with CH01 and CH02 (Code section 8).
+    /// handling, month by month, with CH01 and CH02, learning from complaints and the
+    /// self-assessment against the Code (Code section 8, 8.1).
     Annual(i32),
 }
 
@@ -118,49 +124,76 @@ pub fn parse_period(text: &str) -> Result<Asked, String> {
     }
 }
 
-/// What a report is made from: the handling figures, CH01 and CH02, or both.
+/// What a report is made from: the handling figures, CH01 and CH02, or both; for the annual
+/// report also learning from complaints and the self-assessment.
 #[derive(Debug, Clone)]
 pub struct Figures {
     pub asked: Asked,
     pub handling: Option<Performance>,
     pub tsm: Option<TsmReport>,
+    pub learning: Option<LearningSummary>,
+    pub assessment: Option<SelfAssessment>,
 }
 
 impl Figures {
-    /// The figures from the record, read once.
+    /// The figures from the record, read once. `now` is the moment the report is made: the
+    /// learning summary reads "overdue" on that day when the year has not ended.
     pub async fn read(
         store: &Store,
         profile: &LandlordProfile,
         asked: Asked,
+        now: DateTime<Utc>,
     ) -> Result<Figures, ReportError> {
-        let (handling, tsm) = match asked {
-            Asked::Tsm(year) => (None, Some(crate::service::tsm(store, profile, year).await?)),
+        let mut figures = Figures {
+            asked,
+            handling: None,
+            tsm: None,
+            learning: None,
+            assessment: None,
+        };
+        match asked {
+            Asked::Tsm(year) => {
+                figures.tsm = Some(crate::service::tsm(store, profile, year).await?)
+            }
             Asked::Month(..) => {
                 let period = asked.period()?;
-                let handling = crate::service::handling(store, profile, &period).await?;
-                (Some(handling), None)
+                figures.handling = Some(crate::service::handling(store, profile, &period).await?);
             }
             Asked::Annual(year) => {
                 let (handling, tsm) = crate::service::annual(store, profile, year).await?;
-                (Some(handling), Some(tsm))
+                // The self-assessment judges 6.2, 6.3, 6.11 and 6.14 from the same year's
+                // figures, so they are not read twice and cannot differ from the handling
+                // section's.
+                let answers = store.self_assessment_answers(year).await?;
+                figures.assessment = Some(self_assessment(&handling, &tsm, &answers));
+                figures.learning =
+                    Some(crate::service::learning(store, profile, &handling.period, now).await?);
+                figures.handling = Some(handling);
+                figures.tsm = Some(tsm);
             }
-        };
-        Ok(Figures {
-            asked,
-            handling,
-            tsm,
-        })
+        }
+        Ok(figures)
     }
 
     /// Every figure with its counts and the complaint references behind it: CH01 and CH02
-    /// alone for `report tsm`, else `{"handling": …, "tenant_satisfaction_measures": …}`.
+    /// alone for `report tsm`, else `{"handling": …, "tenant_satisfaction_measures": …}`, and
+    /// for the annual report `"learning"` and `"self_assessment"` too.
     pub fn json(&self) -> serde_json::Value {
         match (&self.handling, &self.tsm) {
             (None, Some(tsm)) => serde_json::json!(tsm),
-            (handling, tsm) => serde_json::json!({
-                "handling": handling,
-                "tenant_satisfaction_measures": tsm,
-            }),
+            (handling, tsm) => {
+                let mut json = serde_json::json!({
+                    "handling": handling,
+                    "tenant_satisfaction_measures": tsm,
+                });
+                if let Some(learning) = &self.learning {
+                    json["learning"] = serde_json::json!(learning);
+                }
+                if let Some(assessment) = &self.assessment {
+                    json["self_assessment"] = serde_json::json!(assessment);
+                }
+                json
+            }
         }
     }
 }
@@ -241,6 +274,12 @@ impl Document {
         }
         if let Some(tsm) = &figures.tsm {
             sections.push(tables::tsm_section(tsm));
+        }
+        if let Some(summary) = &figures.learning {
+            sections.push(learning::learning_section(summary));
+        }
+        if let Some(assessment) = &figures.assessment {
+            sections.push(learning::assessment_section(assessment));
         }
         let period = match (&figures.handling, &figures.tsm) {
             (Some(h), _) => h.period.clone(),

@@ -1,6 +1,6 @@
 //! `intake report`: CH01 and CH02 for a financial year (`tsm`), the handling figures for a
-//! month (`month`, Code 9.7) and the annual report's figures (`annual`, Code section 8), from
-//! the record. Each prints as a table for a terminal, JSON with the complaints behind every
+//! month (`month`, Code 9.7), the annual report's figures (`annual`, Code section 8) and the
+//! self-assessment against the Code (`self-assessment`, appendix A), from the record. Each prints as a table for a terminal, JSON with the complaints behind every
 //! figure, CSV, or HTML with charts; `--out DIR` writes the HTML, one CSV per table and the
 //! JSON as files. All of them come from one `reports::Document`, so they agree.
 
@@ -11,6 +11,7 @@ use anyhow::Context as _;
 use chrono::Utc;
 use clap::{Args, Subcommand, ValueEnum};
 
+use super::report_learning::{self, SelfAssessmentArgs};
 use crate::config::Config;
 use crate::reports::{Asked, Document, Figures, parse_month, parse_year, standalone};
 use crate::store::Store;
@@ -45,6 +46,11 @@ pub enum ReportCommand {
         #[command(flatten)]
         output: Output,
     },
+    /// The landlord's self-assessment against the Complaint Handling Code (appendix A,
+    /// 8.1(a)) for the financial year starting 1 April YEAR: the provisions the record judges
+    /// with their evidence, the managers' answers and commentary, and the governing body's
+    /// response (8.2).
+    SelfAssessment(SelfAssessmentArgs),
 }
 
 /// Where and how a report is printed.
@@ -75,6 +81,7 @@ pub enum Format {
 pub fn run(config: &Config, command: ReportCommand) -> anyhow::Result<ExitCode> {
     config.validate()?;
     let (asked, output) = match command {
+        ReportCommand::SelfAssessment(args) => return report_learning::run(config, &args),
         ReportCommand::Tsm { year, output } => (Asked::Tsm(year), output),
         ReportCommand::Month {
             month: (year, month),
@@ -85,13 +92,14 @@ pub fn run(config: &Config, command: ReportCommand) -> anyhow::Result<ExitCode> 
     // The period is checked before the record is opened.
     asked.period()?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let now = Utc::now();
     let figures = runtime.block_on(async {
         let store = Store::connect(&config.database_url)
             .await
             .context("opening the database")?;
-        anyhow::Ok(Figures::read(&store, &config.landlord, asked).await?)
+        anyhow::Ok(Figures::read(&store, &config.landlord, asked, now).await?)
     })?;
-    let today = config.landlord.calendar().local_date(Utc::now());
+    let today = config.landlord.calendar().local_date(now);
     let document = Document::new(&figures, &config.landlord.name, today);
     if let Some(dir) = &output.out {
         for path in write_out(dir, &files(&figures, &document)?)? {

@@ -73,13 +73,14 @@ fn capitalised(text: &str) -> String {
 /// The document for the period, from the record.
 async fn document(console: &Console, asked: Asked) -> Result<Document, Error> {
     let intake = &console.intake;
-    let figures = Figures::read(intake.store(), intake.profile(), asked)
+    let now = Utc::now();
+    let figures = Figures::read(intake.store(), intake.profile(), asked, now)
         .await
         .map_err(|e| match e {
             ReportError::Period(e) => Error::BadRequest(capitalised(&e.to_string()).into()),
             ReportError::Store(e) => Error::from(e),
         })?;
-    let today = intake.calendar().local_date(Utc::now());
+    let today = intake.calendar().local_date(now);
     Ok(Document::new(&figures, &console.landlord(), today))
 }
 

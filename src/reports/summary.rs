@@ -36,9 +36,10 @@ pub async fn monthly_summary(
     year: i32,
     month: u32,
 ) -> Result<MonthlySummary, ReportError> {
-    let figures = Figures::read(store, profile, Asked::Month(year, month)).await?;
+    let now = chrono::Utc::now();
+    let figures = Figures::read(store, profile, Asked::Month(year, month), now).await?;
     // The day the figures are made, as the month report dates them.
-    let today = profile.calendar().local_date(chrono::Utc::now());
+    let today = profile.calendar().local_date(now);
     Ok(compose(&figures, &profile.name, today))
 }
 

@@ -22,6 +22,7 @@ mod operations;
 mod outcomes;
 mod report_documents;
 mod report_pdf;
+mod report_sections;
 mod reports;
 mod reports_generated;
 mod requests;

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
+use intake::core::profile::LandlordProfile;
+use intake::core::report::Finding;
 use intake::staff::Role;
 use intake::store::Store;
 use serde_json::Value;
@@ -22,23 +24,66 @@ pub(crate) const LANDLORD: &str = "Riverside Homes";
 
 /// The record `build_record` makes, in a fresh SQLite file and then a fresh PostgreSQL
 /// schema; `test` gets each database's URL, a directory of its own and the references.
-fn on_both_urls(test: impl Fn(&str, &Path, &BTreeMap<char, String>)) {
+pub(crate) fn on_both_urls(test: impl Fn(&str, &Path, &BTreeMap<char, String>)) {
     block_on(async {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}", dir.path().join("intake.db").display());
         let store = Store::connect(&url).await.expect("SQLite");
         let r = build_record(&service(store.clone()), &store).await;
+        learn_from(&store, &r[&'D'], &r[&'G']).await;
         test(&url, dir.path(), &r);
 
         let schema = Schema::create().await;
         let url = schema.url();
         let store = Store::connect(&url).await.expect("PostgreSQL");
         let r = build_record(&service(store.clone()), &store).await;
+        learn_from(&store, &r[&'D'], &r[&'G']).await;
         let dir = tempfile::tempdir().expect("tempdir");
         test(&url, dir.path(), &r);
         drop(store);
         schema.drop().await;
     });
+}
+
+/// Learning recorded on 2 June 2025 (in the financial year 2025/26) for the complaint
+/// `learned` (Code 9.1), and `referred` taken to the Housing Ombudsman on 1 September 2025 and
+/// determined on 15 January 2026 with a finding of maladministration, through the services the
+/// complaint's page uses.
+pub(crate) async fn learn_from(store: &Store, learned: &str, referred: &str) {
+    let when = at("2025-06-02T10:00:00Z");
+    let lee = staff_member(
+        store,
+        "Lee Learning",
+        "lee@example.org",
+        Role::ComplaintsOfficer,
+        when,
+    )
+    .await;
+    intake::service::record_learning(
+        store,
+        learned,
+        "The repair was booked but the response waited on the contractor's report.",
+        "Responses no longer wait on a contractor's report; an extension is asked for instead.",
+        &lee,
+        when,
+    )
+    .await
+    .expect("learning");
+    intake::service::record_ombudsman_case(
+        store,
+        &LandlordProfile::default(),
+        referred,
+        &intake::service::OmbudsmanForm {
+            referred_on: "2025-09-01",
+            ombudsman_reference: "202512345",
+            determined_on: "2026-01-15",
+            findings: vec![Finding::Maladministration],
+        },
+        &lee,
+        at("2026-02-02T10:00:00Z"),
+    )
+    .await
+    .expect("the Ombudsman's case");
 }
 
 /// `intake` with a configuration naming the landlord and its 1,000 homes.
@@ -88,7 +133,7 @@ fn figures<'a>(json: &'a Value, at: &str, out: &mut Vec<(String, &'a Value)>) {
 }
 
 /// A figure as the report publishes it: "80.0%", "10.0", or "n/a".
-fn published(figure: &Value) -> String {
+pub(crate) fn published(figure: &Value) -> String {
     match figure["value"]["measured"]["tenths"].as_u64() {
         Some(tenths) if figure["unit"] == "percent" => format!("{}.{}%", tenths / 10, tenths % 10),
         Some(tenths) => format!("{}.{}", tenths / 10, tenths % 10),
@@ -97,7 +142,7 @@ fn published(figure: &Value) -> String {
 }
 
 /// The rows of a CSV whose fields are all quoted, without the header.
-fn csv_rows(csv: &str) -> Vec<Vec<String>> {
+pub(crate) fn csv_rows(csv: &str) -> Vec<Vec<String>> {
     csv.lines()
         .skip(1)
         .map(|line| {
@@ -110,14 +155,14 @@ fn csv_rows(csv: &str) -> Vec<Vec<String>> {
 }
 
 /// The value of the CSV row for `table` and `measure`, and its numerator and denominator.
-fn csv_row<'a>(rows: &'a [Vec<String>], table: &str, measure: &str) -> &'a [String] {
+pub(crate) fn csv_row<'a>(rows: &'a [Vec<String>], table: &str, measure: &str) -> &'a [String] {
     rows.iter()
         .find(|r| r[0] == table && r[1] == measure)
         .unwrap_or_else(|| panic!("no {table} / {measure} in {rows:?}"))
 }
 
 /// HTML as a reader sees its text: the templates' escapes undone.
-fn unescaped(html: &str) -> String {
+pub(crate) fn unescaped(html: &str) -> String {
     html.replace("&#x2f;", "/")
         .replace("&#x27;", "'")
         .replace("&quot;", "\"")
@@ -288,8 +333,11 @@ fn the_cli_prints_and_writes_every_format_on_both_databases() {
         let tables = [
             "categories",
             "escalation",
+            "learning",
             "months",
+            "ombudsman",
             "satisfaction",
+            "self-assessment",
             "stage-1",
             "stage-2",
             "tsm",
@@ -412,6 +460,7 @@ fn managers_see_the_reports_page_drill_down_and_downloads_and_agents_do_not() {
     on_both(|store| async move {
         let intake = service(store.clone());
         let r = build_record(&intake, &store).await;
+        learn_from(&store, &r[&'D'], &r[&'G']).await;
         let now = at("2025-01-01T09:00:00Z");
         staff_member(&store, "Ash Agent", "ash@example.org", Role::Agent, now).await;
         let base = console_in_process(intake).await;
@@ -447,6 +496,8 @@ fn managers_see_the_reports_page_drill_down_and_downloads_and_agents_do_not() {
             ("stage-2", "Received", "GHN"),
             ("tsm", "CH01 stage 2, all homes", "GHN"),
             ("tsm", "CH02 stage 2, within the Code's timescale", "GN"),
+            ("learning", "Complaints with learning recorded (9.1)", "D"),
+            ("ombudsman", "Finding: Maladministration", "G"),
         ] {
             let link = drill_link(&html, table, measure);
             let (status, list) = page(&base, &manager, &link).await;
@@ -487,8 +538,10 @@ fn managers_see_the_reports_page_drill_down_and_downloads_and_agents_do_not() {
         assert_eq!(
             html.matches("/console/reports/csv?period=2025&table=")
                 .count(),
-            7
+            10
         );
+        assert!(html.contains("<h2>Self-assessment against the Code</h2>"));
+        assert!(html.contains("<td class=\"number\">for a person to answer</td>"));
         let (status, document) =
             page(&base, &manager, "/console/reports/document?period=2025").await;
         assert_eq!(status, 200);
