@@ -362,7 +362,8 @@ impl Document {
 const CSV_HEADER: &str = "section,measure,value,numerator,denominator\r\n";
 
 impl Table {
-    /// The table as CSV (RFC 4180: every field quoted, quotes doubled), with a header.
+    /// The table as CSV (RFC 4180: every field quoted, quotes doubled; see `csv_field`), with
+    /// a header.
     pub fn csv(&self) -> String {
         let mut out = String::from(CSV_HEADER);
         self.csv_rows(&mut out);
@@ -370,7 +371,9 @@ impl Table {
     }
 
     fn csv_rows(&self, out: &mut String) {
-        let field = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+        // Titles and measures can carry text staff typed (an improvement's title): made safe
+        // to open in a spreadsheet.
+        let field = crate::core::report::csv_field;
         let count = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_default();
         for row in &self.rows {
             let line = [

@@ -184,6 +184,9 @@ fn columns(groups: &[String], series: &[Series], x_desc: &str) -> Result<String,
         chart
             .configure_mesh()
             .disable_x_mesh()
+            // At most one light line between labelled ones: plotters' default (one per unit on
+            // a count axis) prints as a grey mesh on a year's figures. (0 panics in plotters.)
+            .max_light_lines(1)
             .x_labels(n)
             .x_label_formatter(&label)
             .y_labels(usize::try_from(top.min(10)).unwrap_or(10) + 1)
@@ -262,6 +265,7 @@ fn bars(labels: &[String], counts: &[u64]) -> Result<String, String> {
         chart
             .configure_mesh()
             .disable_y_mesh()
+            .max_light_lines(1)
             .y_labels(n)
             .y_label_formatter(&label)
             .x_labels(usize::try_from(top.min(10)).unwrap_or(10) + 1)
